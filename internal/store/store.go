@@ -103,6 +103,11 @@ type Store interface {
 	// either way nothing changes.
 	UpdateJourney(ctx context.Context, j *handoffv1.Journey, ifEtag string, appended ...*handoffv1.Touchpoint) (*handoffv1.Journey, error)
 
+	// AppendTouchpoints adds to the journey's timeline without changing the
+	// journey: its etag and expire_time stay as they are, so a caller holding
+	// the etag can still save with it. A missing journey gives ErrNotFound.
+	AppendTouchpoints(ctx context.Context, key JourneyKey, tps ...*handoffv1.Touchpoint) error
+
 	// ListTouchpoints returns up to limit touchpoints, oldest first, starting
 	// at position offset (from 0), and whether more follow. A journey that
 	// does not exist gives ErrNotFound.

@@ -1,0 +1,47 @@
+# handoff: `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /usr/bin/env bash
+
+BUF_VERSION := v1.75.0
+STATICCHECK_VERSION := v0.8.2
+BIN := $(CURDIR)/.bin
+BUF := $(BIN)/buf
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: ## run handoffd on the embedded memory store (DEV MODE tokens)
+	go run ./cmd/handoffd
+
+.PHONY: test
+test: deps lint generate-check ## everything CI checks: installs redis-server if missing, vet, staticcheck, buf lint, drift, tests with -race
+	go test -race -count=1 ./...
+
+.PHONY: deps
+deps: ## install redis-server when it is missing (apt-get, as root)
+	@.ci/install-deps
+
+.PHONY: lint
+lint: $(BUF) third_party ## gofmt, go vet, staticcheck, buf lint
+	@test -z "$$(gofmt -l cmd internal gen)" || { echo "gofmt needed:"; gofmt -l cmd internal gen; exit 1; }
+	go vet ./...
+	go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(BUF) lint
+
+.PHONY: generate
+generate: $(BUF) third_party ## regenerate gen/ from api/
+	$(BUF) generate
+
+.PHONY: generate-check
+generate-check: generate ## fail when gen/ differs from what api/ generates
+	@git diff --exit-code -- gen/ && test -z "$$(git status --porcelain -- gen/)" || \
+		{ echo "gen/ is out of date: run make generate and commit the result"; exit 1; }
+
+.PHONY: third_party
+third_party:
+	@.ci/fetch-protos
+
+$(BUF):
+	GOBIN=$(BIN) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)

@@ -1,0 +1,162 @@
+// Package app wires handoffd together: it builds the store, the journey
+// service, the gRPC server and the HTTP server from a Config, serves until
+// told to stop, and shuts down in order so in-flight calls finish.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"google.golang.org/grpc"
+
+	"github.com/journeyhandoff/handoff/internal/config"
+	"github.com/journeyhandoff/handoff/internal/server"
+	"github.com/journeyhandoff/handoff/internal/service"
+	"github.com/journeyhandoff/handoff/internal/store"
+)
+
+// App is a running handoffd: both listeners are bound when New returns.
+type App struct {
+	cfg      config.Config
+	log      *slog.Logger
+	store    store.Store
+	grpc     *server.GRPC
+	http     *http.Server
+	gateway  *grpc.ClientConn
+	grpcLis  net.Listener
+	httpLis  net.Listener
+	stopWait context.CancelFunc
+}
+
+// New builds everything and binds both ports; nothing is served until Run.
+// Dev-mode tokens, when no tokens file is given, are printed to banner.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Writer) (_ *App, err error) {
+	a := &App{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			a.closeAll()
+		}
+	}()
+	if a.store, err = openStore(cfg, log); err != nil {
+		return nil, err
+	}
+	authn, err := authenticator(cfg, log, banner)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	svc := service.New(a.store, service.Options{CodeTTL: cfg.CodeTTL, MaxDataBytes: cfg.MaxDataBytes, Logger: log})
+	if a.grpc, err = server.NewGRPCServer(svc, server.GRPCOptions{
+		Logger: log, Authenticator: authn, Registerer: reg, MaxRecvMsgBytes: cfg.MaxMessageBytes,
+	}); err != nil {
+		return nil, err
+	}
+	if a.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return nil, fmt.Errorf("--grpc-addr %s: %w", cfg.GRPCAddr, err)
+	}
+	if a.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("--http-addr %s: %w", cfg.HTTPAddr, err)
+	}
+	// The gateway dials the address actually bound, so port 0 works in tests.
+	api, conn, err := server.NewGateway(ctx, a.grpcLis.Addr().String(), cfg.MaxMessageBytes)
+	if err != nil {
+		return nil, err
+	}
+	a.gateway = conn
+	// gRPC and HTTP listen on separate ports rather than sharing one through
+	// cmux: each server keeps its own timeouts, limits and shutdown, and a
+	// proxy in front can treat HTTP/2 gRPC and HTTP/1.1 REST differently.
+	a.http = &http.Server{
+		Handler: server.NewHTTPHandler(server.HTTPOptions{
+			API: api, Ready: a.store.Ping, Gatherer: reg, MaxBodyBytes: cfg.MaxBodyBytes,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	return a, nil
+}
+
+// GRPCAddr is the bound gRPC address.
+func (a *App) GRPCAddr() string { return a.grpcLis.Addr().String() }
+
+// HTTPAddr is the bound HTTP address.
+func (a *App) HTTPAddr() string { return a.httpLis.Addr().String() }
+
+// Run serves until ctx ends, then shuts down: health NOT_SERVING first, so
+// load balancers stop sending; then HTTP (in-flight REST calls finish, and
+// they still need gRPC); then gRPC, gracefully within the shutdown timeout
+// and forcibly after it; then the store.
+func (a *App) Run(ctx context.Context) error {
+	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopWait = stopWatch
+	go server.WatchReadiness(watchCtx, a.grpc.Health, a.store.Ping, time.Second)
+
+	errc := make(chan error, 2)
+	go func() { errc <- a.grpc.Serve(a.grpcLis) }()
+	go func() {
+		if err := a.http.Serve(a.httpLis); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	a.log.Info("handoffd serving", "grpc_addr", a.GRPCAddr(), "http_addr", a.HTTPAddr())
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+		a.log.Error("a listener failed; shutting down", "error", serveErr)
+	}
+	return errors.Join(serveErr, a.shutdown())
+}
+
+func (a *App) shutdown() error {
+	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
+	a.stopWait()
+	a.grpc.Health.Shutdown() // every service NOT_SERVING
+
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if err := a.http.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("HTTP shutdown: %w", err))
+	}
+	// GracefulStop waits for every open stream; past the deadline we stop.
+	stopped := make(chan struct{})
+	go func() { a.grpc.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+		a.log.Warn("in-flight gRPC calls did not finish in time; stopping them")
+		a.grpc.Stop()
+		<-stopped
+	}
+	a.closeAll()
+	a.log.Info("stopped")
+	return errors.Join(errs...)
+}
+
+func (a *App) closeAll() {
+	if a.gateway != nil {
+		_ = a.gateway.Close()
+	}
+	for _, l := range []net.Listener{a.grpcLis, a.httpLis} {
+		if l != nil {
+			_ = l.Close()
+		}
+	}
+	if a.store != nil {
+		if err := a.store.Close(); err != nil {
+			a.log.Warn("closing the store", "error", err)
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package app_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+)
+
+// fieldViolations digs google.rpc.BadRequest field names out of a REST error.
+func fieldViolations(t *testing.T, body map[string]any) []string {
+	t.Helper()
+	var fields []string
+	details, _ := body["details"].([]any)
+	for _, d := range details {
+		d := d.(map[string]any)
+		if d["@type"] != "type.googleapis.com/google.rpc.BadRequest" {
+			continue
+		}
+		for _, v := range d["fieldViolations"].([]any) {
+			fields = append(fields, v.(map[string]any)["field"].(string))
+		}
+	}
+	return fields
+}
+
+func TestBadInputIsRefusedWithFieldViolationsAndWritesNothing(t *testing.T) {
+	h := start(t, memoryStore)
+	j := newJourney(t, h, "c-42")
+	name := j.GetName()
+	before := timeline(t, h, name)
+	big := strings.Repeat("x", 70<<10)
+
+	tests := []struct {
+		name, method, path string
+		body               any
+		field              string
+	}{
+		{"an_unknown_mask_path", "PATCH", "/v1/" + name + "?updateMask=colour", map[string]any{"step": "driver"}, "update_mask"},
+		{"a_mask_path_with_an_empty_key", "PATCH", "/v1/" + name + "?updateMask=data..plate", map[string]any{"step": "driver"}, "update_mask"},
+		{"answers_over_the_64_KiB_limit", "PATCH", "/v1/" + name, map[string]any{"data": map[string]any{"notes": big}}, "journey.data"},
+		{"a_wrong_type_field_in_json", "PATCH", "/v1/" + name, `{"step": 5}`, "step"},
+		{"an_unknown_json_field", "PATCH", "/v1/" + name + "?updateMask=step", `{"step": "driver", "colour": "red"}`, "colour"},
+		{"malformed_json", "PATCH", "/v1/" + name + "?updateMask=step", `{"step": `, "body"},
+		{"a_malformed_page_token", "GET", "/v1/customers/c-42/journeys?pageToken=not-a-token", nil, "page_token"},
+		{"a_negative_page_size", "GET", "/v1/customers/c-42/journeys?pageSize=-1", nil, "page_size"},
+		{"a_non_numeric_page_size", "GET", "/v1/customers/c-42/journeys?pageSize=ten", nil, "page_size"},
+		{"a_customer_id_with_a_brace", "POST", "/v1/customers/c%7B42%7D/journeys", map[string]any{"journeyType": "car-insurance-quote"}, "parent"},
+		{"a_create_without_journey_type", "POST", "/v1/customers/c-42/journeys", map[string]any{"step": "vehicle"}, "journey"},
+		{"an_invalid_journey_id", "POST", "/v1/customers/c-42/journeys?journeyId=Bad_Id", map[string]any{"journeyType": "car-insurance-quote"}, "journey_id"},
+		{"an_unknown_channel_header", "PATCH", "/v1/" + name + "?updateMask=step", map[string]any{"step": "driver"}, "x-handoff-channel"},
+		{"an_etag_and_answers_for_an_unknown_channel", "PATCH", "/v1/" + name + "?channel=FAX", map[string]any{"step": "driver"}, "channel"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"_is_invalid_argument", func(t *testing.T) {
+			headers := []string{}
+			if strings.Contains(tt.name, "channel_header") {
+				headers = []string{"X-Handoff-Channel", "fax"}
+			}
+			status, body := h.rest(t, tt.method, tt.path, websiteToken, tt.body, headers...)
+			require.Equal(t, http.StatusBadRequest, status, "%v", body)
+			require.Equal(t, float64(codes.InvalidArgument), body["code"], "%v", body)
+			require.Contains(t, fieldViolations(t, body), tt.field, "%v", body)
+		})
+	}
+
+	t.Run("a_missing_customer_over_grpc_is_invalid_argument_on_parent", func(t *testing.T) {
+		_, err := h.api.CreateJourney(as(t, websiteToken), &handoffv1.CreateJourneyRequest{Journey: &handoffv1.Journey{JourneyType: "x"}})
+		st := requireCode(t, err, codes.InvalidArgument)
+		var fields []string
+		for _, d := range st.Details() {
+			if br, ok := d.(*errdetails.BadRequest); ok {
+				for _, v := range br.GetFieldViolations() {
+					fields = append(fields, v.GetField())
+				}
+			}
+		}
+		require.Contains(t, fields, "parent")
+	})
+
+	t.Run("nothing_was_written", func(t *testing.T) {
+		after, err := h.api.GetJourney(as(t, adminToken), &handoffv1.GetJourneyRequest{Name: name})
+		require.NoError(t, err)
+		require.True(t, proto.Equal(j, after), "the journey changed")
+		require.Len(t, timeline(t, h, name), len(before))
+		list, err := h.api.ListJourneys(as(t, adminToken), &handoffv1.ListJourneysRequest{Parent: "customers/c-42"})
+		require.NoError(t, err)
+		require.Len(t, list.GetJourneys(), 1)
+	})
+}

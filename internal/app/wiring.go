@@ -1,0 +1,80 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/journeyhandoff/handoff/internal/auth"
+	"github.com/journeyhandoff/handoff/internal/config"
+	"github.com/journeyhandoff/handoff/internal/store"
+	"github.com/journeyhandoff/handoff/internal/store/memory"
+	redisstore "github.com/journeyhandoff/handoff/internal/store/redis"
+)
+
+func openStore(cfg config.Config, log *slog.Logger) (store.Store, error) {
+	if cfg.RedisURL == "" {
+		log.Warn("no --redis-url: journeys are kept in memory and lost when handoffd stops; set HANDOFF_REDIS_URL for production")
+		return memory.New(memory.WithTTL(cfg.JourneyTTL)), nil
+	}
+	// go-redis logs reconnects through its own printf logger; route them into
+	// our JSON logs so an operator sees one format.
+	goredis.SetLogger(redisLogger{log})
+	st, err := redisstore.Open(cfg.RedisURL, redisstore.WithTTL(cfg.JourneyTTL), redisstore.WithKeyPrefix(cfg.RedisKeyPrefix))
+	if err != nil {
+		return nil, fmt.Errorf("--redis-url: %w", err)
+	}
+	log.Info("journeys are kept in Redis", "redis", redactedURL(cfg.RedisURL))
+	return st, nil
+}
+
+func authenticator(cfg config.Config, log *slog.Logger, banner io.Writer) (auth.Authenticator, error) {
+	if cfg.TokensFile != "" {
+		tokens, err := auth.LoadTokensFile(cfg.TokensFile)
+		if err != nil {
+			return nil, fmt.Errorf("--tokens-file: %w", err)
+		}
+		return tokens, nil
+	}
+	tokens, entries := auth.DevTokens()
+	log.Warn("DEV MODE: no --tokens-file, so handoffd made up one token per role and printed them; never run like this in production")
+	fmt.Fprintln(banner, "")
+	fmt.Fprintln(banner, "************************************************************************")
+	fmt.Fprintln(banner, "  DEV MODE: no --tokens-file given. These tokens work until handoffd")
+	fmt.Fprintln(banner, "  stops. For real ones, write a tokens file (see README) and start with")
+	fmt.Fprintln(banner, "  --tokens-file or HANDOFF_TOKENS_FILE. Paste these lines into a shell:")
+	fmt.Fprintln(banner, "")
+	for _, e := range entries {
+		role := strings.ToLower(strings.TrimPrefix(e.Role.String(), "ROLE_"))
+		fmt.Fprintf(banner, "  export %s=%s   # %s %q\n", devTokenEnv(role), e.Token, role, e.Principal)
+	}
+	fmt.Fprintln(banner, "************************************************************************")
+	fmt.Fprintln(banner, "")
+	return tokens, nil
+}
+
+// devTokenEnv names the shell variable the banner exports a role's token as,
+// e.g. HANDOFF_DEV_AGENT_TOKEN; the README's walk-through uses these.
+func devTokenEnv(role string) string {
+	return "HANDOFF_DEV_" + strings.ToUpper(role) + "_TOKEN"
+}
+
+// redactedURL keeps a Redis password out of the logs.
+func redactedURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Redacted()
+}
+
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
+}

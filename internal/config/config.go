@@ -1,0 +1,139 @@
+// Package config is handoffd's one configuration: defaults that run on a
+// bare machine (embedded memory store, loopback ports), every setting as a
+// flag and as a HANDOFF_* environment variable (the flag wins), and Validate
+// so a bad setting stops the start with a message naming it.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/journeyhandoff/handoff/internal/service"
+	"github.com/journeyhandoff/handoff/internal/store"
+)
+
+// Config is everything handoffd can be told.
+type Config struct {
+	GRPCAddr        string
+	HTTPAddr        string
+	RedisURL        string
+	RedisKeyPrefix  string
+	TokensFile      string
+	JourneyTTL      time.Duration
+	CodeTTL         time.Duration
+	MaxDataBytes    int
+	MaxBodyBytes    int64
+	MaxMessageBytes int
+	ShutdownTimeout time.Duration
+	LogLevel        slog.Level
+}
+
+// Default is the configuration of `go run ./cmd/handoffd` with nothing set.
+func Default() Config {
+	return Config{
+		GRPCAddr:        "localhost:9090",
+		HTTPAddr:        "localhost:8080",
+		RedisKeyPrefix:  "handoff:",
+		JourneyTTL:      store.DefaultTTL,
+		CodeTTL:         service.DefaultCodeTTL,
+		MaxDataBytes:    service.DefaultMaxDataBytes,
+		MaxBodyBytes:    1 << 20,
+		MaxMessageBytes: 1 << 20,
+		ShutdownTimeout: 15 * time.Second,
+		LogLevel:        slog.LevelInfo,
+	}
+}
+
+// EnvPrefix starts the environment variable of every flag: --redis-url is
+// HANDOFF_REDIS_URL.
+const EnvPrefix = "HANDOFF_"
+
+// EnvName is the environment variable that sets a flag.
+func EnvName(flagName string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Load reads the environment (through lookupEnv), then the flags in args,
+// and validates the result. Usage and errors go to output.
+func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer) (Config, error) {
+	c := Default()
+	fs := flag.NewFlagSet("handoffd", flag.ContinueOnError)
+	fs.SetOutput(output)
+	fs.StringVar(&c.GRPCAddr, "grpc-addr", c.GRPCAddr, "gRPC listen address")
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen address: REST API, /healthz, /readyz, /metrics, /openapi.json")
+	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "Redis URL (redis://, rediss://, or redis://host:port?addr=host2:port2 for Cluster); empty keeps journeys in memory, lost on restart")
+	fs.StringVar(&c.RedisKeyPrefix, "redis-key-prefix", c.RedisKeyPrefix, "prefix of every Redis key")
+	fs.StringVar(&c.TokensFile, "tokens-file", c.TokensFile, "YAML file of bearer tokens; empty runs in DEV MODE with printed tokens")
+	fs.DurationVar(&c.JourneyTTL, "journey-ttl", c.JourneyTTL, "how long a journey lives after its last change")
+	fs.DurationVar(&c.CodeTTL, "code-ttl", c.CodeTTL, "how long a handoff code can be redeemed")
+	fs.IntVar(&c.MaxDataBytes, "max-data-bytes", c.MaxDataBytes, "largest size of a journey's answers")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest HTTP request body")
+	fs.IntVar(&c.MaxMessageBytes, "max-message-bytes", c.MaxMessageBytes, "largest gRPC request message")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight calls may take to finish on SIGTERM")
+	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+
+	var envErrs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v, ok := lookupEnv(EnvName(f.Name)); ok {
+			if err := f.Value.Set(v); err != nil {
+				envErrs = append(envErrs, fmt.Errorf("%s=%q: %w", EnvName(f.Name), v, err))
+			}
+		}
+	})
+	if err := errors.Join(envErrs...); err != nil {
+		return Config{}, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected arguments %q: handoffd takes only flags", fs.Args())
+	}
+	return c, c.Validate()
+}
+
+// Validate reports every setting that cannot work, each named by its flag.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(flagName, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("--%s (%s): %s", flagName, EnvName(flagName), fmt.Sprintf(format, args...)))
+	}
+	for name, addr := range map[string]string{"grpc-addr": c.GRPCAddr, "http-addr": c.HTTPAddr} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			bad(name, "%q is not host:port", addr)
+		}
+	}
+	if c.GRPCAddr == c.HTTPAddr && !strings.HasSuffix(c.GRPCAddr, ":0") {
+		bad("http-addr", "must differ from --grpc-addr")
+	}
+	if c.RedisURL != "" {
+		u, err := url.Parse(c.RedisURL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			bad("redis-url", "must look like redis://host:port or rediss://host:port")
+		}
+	}
+	for name, d := range map[string]time.Duration{"journey-ttl": c.JourneyTTL, "code-ttl": c.CodeTTL, "shutdown-timeout": c.ShutdownTimeout} {
+		if d <= 0 {
+			bad(name, "must be positive, e.g. 10m")
+		}
+	}
+	if c.MaxDataBytes <= 0 {
+		bad("max-data-bytes", "must be positive")
+	}
+	// The answers must fit in a request with room to spare, or an oversized
+	// save would be refused as a whole body instead of naming journey.data.
+	if c.MaxBodyBytes < 2*int64(c.MaxDataBytes) {
+		bad("max-body-bytes", "must be at least twice --max-data-bytes (%d)", c.MaxDataBytes)
+	}
+	if c.MaxMessageBytes < 2*c.MaxDataBytes {
+		bad("max-message-bytes", "must be at least twice --max-data-bytes (%d)", c.MaxDataBytes)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,7 @@
+// Package server puts the journey service on the wire: the gRPC server with
+// its interceptor chain (request id, logging, metrics, recovery, auth,
+// validation, error mapping), health and reflection; and the HTTP side: the
+// grpc-gateway REST API, /healthz, /readyz, /metrics and /openapi.json.
+//
+// Store errors become status codes in exactly one place, errors.go.
+package server

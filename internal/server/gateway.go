@@ -1,0 +1,99 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+)
+
+// forwardedHeaders are the HTTP headers the gateway passes to gRPC besides
+// the standard ones (Authorization among them).
+var forwardedHeaders = map[string]bool{
+	"x-request-id":             true,
+	"x-handoff-channel":        true,
+	"x-handoff-channel-detail": true,
+}
+
+// NewGateway returns the REST API handler and the connection it uses. It
+// dials our own gRPC server instead of calling the service in process, so
+// every interceptor (auth, validation, logging, metrics) applies to REST
+// exactly as to gRPC.
+func NewGateway(ctx context.Context, grpcAddr string, maxMsgBytes int) (http.Handler, *grpc.ClientConn, error) {
+	conn, err := grpc.NewClient(grpcAddr,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsgBytes), grpc.MaxCallSendMsgSize(maxMsgBytes)),
+	)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dialing the gRPC server at %s for the gateway: %w", grpcAddr, err)
+	}
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: true},
+			// Unknown fields are refused: a typo in a field name must not
+			// silently drop a customer's answer.
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}),
+		runtime.WithIncomingHeaderMatcher(func(key string) (string, bool) {
+			if k := strings.ToLower(key); forwardedHeaders[k] {
+				return k, true
+			}
+			return runtime.DefaultHeaderMatcher(key)
+		}),
+		runtime.WithOutgoingHeaderMatcher(func(key string) (string, bool) {
+			if key == RequestIDHeader {
+				return "X-Request-Id", true
+			}
+			return "", false
+		}),
+		runtime.WithErrorHandler(errorHandler),
+	)
+	if err := handoffv1.RegisterJourneyServiceHandler(ctx, mux, conn); err != nil {
+		_ = conn.Close()
+		return nil, nil, fmt.Errorf("registering the REST gateway: %w", err)
+	}
+	return mux, conn, nil
+}
+
+// fieldInDecodeError finds the field a JSON or query decoding error is
+// about, e.g. `invalid value for string field step` or `parsing field "page_size"`.
+var fieldInDecodeError = regexp.MustCompile(`(?:field "?([A-Za-z_][A-Za-z0-9_.]*)"?)`)
+
+// errorHandler adds a google.rpc.BadRequest to the gateway's own decoding
+// errors (malformed JSON, a wrong-type field, a bad query parameter), which
+// grpc-gateway reports as a bare INVALID_ARGUMENT, so REST clients get the
+// same field violations whichever layer refused their input.
+func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	var maxBytes *http.MaxBytesError
+	if errors.As(err, &maxBytes) || strings.Contains(err.Error(), "http: request body too large") {
+		err = status.Error(codes.InvalidArgument, "body: the request body is larger than the limit")
+	}
+	st, ok := status.FromError(err)
+	if ok && st.Code() == codes.InvalidArgument && len(st.Details()) == 0 {
+		field := "body"
+		if m := fieldInDecodeError.FindStringSubmatch(st.Message()); m != nil {
+			field = m[1]
+		}
+		desc := strings.TrimPrefix(st.Message(), "proto: ")
+		st = status.New(codes.InvalidArgument, field+": "+desc)
+		if withDetails, derr := st.WithDetails(&errdetails.BadRequest{
+			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: desc}},
+		}); derr == nil {
+			st = withDetails
+		}
+		err = st.Err()
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+}

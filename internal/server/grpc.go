@@ -1,0 +1,100 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"buf.build/go/protovalidate"
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/auth"
+)
+
+// GRPCOptions configure NewGRPCServer.
+type GRPCOptions struct {
+	Logger        *slog.Logger
+	Authenticator auth.Authenticator
+	// Registerer receives the gRPC metrics.
+	Registerer prometheus.Registerer
+	// MaxRecvMsgBytes caps one request message.
+	MaxRecvMsgBytes int
+}
+
+// GRPC is the gRPC server with its health service.
+type GRPC struct {
+	*grpc.Server
+	Health *health.Server
+}
+
+// NewGRPCServer builds the gRPC server around the journey service. The
+// interceptors run in this order, outermost first: request id, logging,
+// metrics, recovery, auth, validation, error mapping. Logging and metrics
+// are outside everything else so they see the status the client sees.
+func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC, error) {
+	validator, err := protovalidate.New()
+	if err != nil {
+		return nil, fmt.Errorf("building the request validator: %w", err)
+	}
+	metrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
+	if err := opts.Registerer.Register(metrics); err != nil {
+		return nil, fmt.Errorf("registering gRPC metrics: %w", err)
+	}
+	logger := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
+		opts.Logger.Log(ctx, slog.Level(lvl), msg, fields...)
+	})
+	// Only metadata about the call is logged: never payloads, which hold
+	// personal data.
+	logOpts := []logging.Option{
+		logging.WithLogOnEvents(logging.FinishCall),
+		logging.WithFieldsFromContext(func(ctx context.Context) logging.Fields {
+			f := logging.Fields{"request_id", RequestID(ctx)}
+			if p, ok := auth.PrincipalFrom(ctx); ok {
+				f = append(f, "principal", p.ID, "role", p.Role.String())
+			}
+			return f
+		}),
+	}
+	panicked := recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
+		opts.Logger.ErrorContext(ctx, "panic in handler", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		return status.Error(codes.Internal, "internal error; the request id in the logs has the details")
+	})
+
+	srv := grpc.NewServer(
+		grpc.MaxRecvMsgSize(opts.MaxRecvMsgBytes),
+		grpc.ChainUnaryInterceptor(
+			requestIDUnary,
+			logging.UnaryServerInterceptor(logger, logOpts...),
+			metrics.UnaryServerInterceptor(),
+			recovery.UnaryServerInterceptor(panicked),
+			auth.UnaryServerInterceptor(opts.Authenticator),
+			validationUnary(validator),
+			errorMappingUnary(opts.Logger),
+		),
+		grpc.ChainStreamInterceptor(
+			requestIDStream,
+			logging.StreamServerInterceptor(logger, logOpts...),
+			metrics.StreamServerInterceptor(),
+			recovery.StreamServerInterceptor(panicked),
+			auth.StreamServerInterceptor(opts.Authenticator),
+			errorMappingStream(opts.Logger),
+		),
+	)
+	handoffv1.RegisterJourneyServiceServer(srv, svc)
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(srv, hs)
+	reflection.Register(srv)
+	metrics.InitializeMetrics(srv)
+	return &GRPC{Server: srv, Health: hs}, nil
+}

@@ -1,0 +1,52 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/journeyhandoff/handoff/gen/openapiv2"
+)
+
+// HTTPOptions configure NewHTTPHandler.
+type HTTPOptions struct {
+	// API is the REST gateway.
+	API http.Handler
+	// Ready is asked on every /readyz.
+	Ready Pinger
+	// Gatherer serves /metrics.
+	Gatherer prometheus.Gatherer
+	// MaxBodyBytes caps a request body.
+	MaxBodyBytes int64
+}
+
+// NewHTTPHandler routes the REST API under /v1/ and the operator endpoints
+// beside it.
+func NewHTTPHandler(opts HTTPOptions) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", http.MaxBytesHandler(opts.API, opts.MaxBodyBytes))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := opts.Ready(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready: the journey store is not answering\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openapiv2.JSON)
+	})
+	return mux
+}

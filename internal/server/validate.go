@@ -1,0 +1,66 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"buf.build/go/protovalidate"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// The validation interceptor is ours rather than go-grpc-middleware's
+// protovalidate interceptor because that one attaches buf.validate.Violations;
+// clients (and grpc-gateway's JSON errors) expect google.rpc.BadRequest.
+
+func validationUnary(v protovalidate.Validator) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if msg, ok := req.(proto.Message); ok {
+			if err := validationStatus(v.Validate(msg)); err != nil {
+				return nil, err
+			}
+		}
+		return handler(ctx, req)
+	}
+}
+
+// friendlier says what a name must look like instead of quoting a regex.
+var friendlier = map[string]string{
+	"parent":               "must look like customers/{customer}: letters, digits, '.', '_' or '-', at most 63",
+	"name":                 "must look like customers/{customer}/journeys/{journey}",
+	"journey.name":         "must look like customers/{customer}/journeys/{journey}",
+	"journey_id":           "must be 1 to 63 lowercase letters, digits or '-', starting with a letter",
+	"request_id":           "must be 1 to 128 letters, digits, '.', '_' or '-'",
+	"journey.step":         "must be letters, digits, '.', '_' or '-', at most 128",
+	"journey.journey_type": "must be lowercase letters, digits or '-', starting with a letter, e.g. car-insurance-quote",
+}
+
+func validationStatus(err error) error {
+	if err == nil {
+		return nil
+	}
+	var verr *protovalidate.ValidationError
+	if !errors.As(err, &verr) {
+		return status.Error(codes.Internal, "request validation failed to run")
+	}
+	br := &errdetails.BadRequest{}
+	var summary []string
+	for _, viol := range verr.Violations {
+		field := protovalidate.FieldPathString(viol.Proto.GetField())
+		desc := viol.Proto.GetMessage()
+		if f, ok := friendlier[field]; ok && strings.HasSuffix(viol.Proto.GetRuleId(), "pattern") {
+			desc = f
+		}
+		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: field, Description: desc})
+		summary = append(summary, field+": "+desc)
+	}
+	st := status.New(codes.InvalidArgument, strings.Join(summary, "; "))
+	if withDetails, err := st.WithDetails(br); err == nil {
+		st = withDetails
+	}
+	return st.Err()
+}

@@ -1,0 +1,257 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"strconv"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/auth"
+	"github.com/journeyhandoff/handoff/internal/store"
+)
+
+// CreateJourney starts a journey for a customer.
+func (s *Service) CreateJourney(ctx context.Context, req *handoffv1.CreateJourneyRequest) (*handoffv1.Journey, error) {
+	customer := strings.TrimPrefix(req.GetParent(), "customers/")
+	p, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !auth.CustomerCanAccess(p, customer) {
+		return nil, status.Errorf(codes.NotFound, "customer %s not found", req.GetParent())
+	}
+	ch, detail, err := channelOf(ctx, p, req.GetChannel(), req.GetChannelDetail())
+	if err != nil {
+		return nil, err
+	}
+	id := req.GetJourneyId()
+	if id == "" {
+		id = newJourneyID()
+	}
+	key := store.JourneyKey{Customer: customer, Journey: id}
+	now := timestamppb.New(s.now())
+	data := req.GetJourney().GetData()
+	if data == nil {
+		data = &structpb.Struct{}
+	}
+	if err := s.checkData(data, "journey.data"); err != nil {
+		return nil, err
+	}
+	j := &handoffv1.Journey{
+		Name:          key.Name(),
+		JourneyType:   req.GetJourney().GetJourneyType(),
+		State:         handoffv1.JourneyState_JOURNEY_STATE_ACTIVE,
+		Step:          req.GetJourney().GetStep(),
+		Data:          data,
+		Channel:       ch,
+		ChannelDetail: detail,
+		CreateTime:    now,
+		UpdateTime:    now,
+	}
+	tp := touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_STARTED, j, "")
+	saved, _, err := s.store.CreateJourney(ctx, j, tp, req.GetRequestId())
+	if errors.Is(err, store.ErrAlreadyExists) {
+		return nil, status.Errorf(codes.AlreadyExists, "journey %s already exists: choose another journey_id, or leave it empty to get a generated one", key.Name())
+	}
+	if err != nil {
+		return nil, journeyError(key, err)
+	}
+	if !auth.CustomerCanAccess(p, customerOf(saved)) {
+		// A request id reused across customers by one caller cannot reach
+		// here (request ids are per customer), but never hand out another
+		// customer's journey on the strength of an id.
+		return nil, journeyNotFound(key)
+	}
+	return saved, nil
+}
+
+// GetJourney reads a journey.
+func (s *Service) GetJourney(ctx context.Context, req *handoffv1.GetJourneyRequest) (*handoffv1.Journey, error) {
+	key, _, err := s.journeyFor(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	j, err := s.store.GetJourney(ctx, key)
+	if err != nil {
+		return nil, journeyError(key, err)
+	}
+	return j, nil
+}
+
+// UpdateJourney saves progress: the step and answers named by the mask.
+func (s *Service) UpdateJourney(ctx context.Context, req *handoffv1.UpdateJourneyRequest) (*handoffv1.Journey, error) {
+	key, p, err := s.journeyFor(ctx, req.GetJourney().GetName())
+	if err != nil {
+		return nil, err
+	}
+	paths, err := savePaths(req.GetUpdateMask().GetPaths(), req.GetJourney())
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) == 0 {
+		return nil, invalidArgument("update_mask", "nothing to save: set step or data, or name them in update_mask")
+	}
+	ch, detail, err := channelOf(ctx, p, req.GetChannel(), req.GetChannelDetail())
+	if err != nil {
+		return nil, err
+	}
+	// Check the request's own data before touching the store, so an
+	// oversized save is refused without a read.
+	if err := s.checkData(req.GetJourney().GetData(), "journey.data"); err != nil {
+		return nil, err
+	}
+	return s.mutate(ctx, key, req.GetJourney().GetEtag(), func(cur *handoffv1.Journey) ([]*handoffv1.Touchpoint, bool, error) {
+		if err := mustBeActive(cur, "saved"); err != nil {
+			return nil, false, err
+		}
+		if err := mayChangeHeldJourney(p, cur); err != nil {
+			return nil, false, err
+		}
+		applySave(cur, req.GetJourney(), paths)
+		if err := s.checkData(cur.GetData(), "journey.data"); err != nil {
+			return nil, false, err
+		}
+		s.touch(cur, ch, detail)
+		return []*handoffv1.Touchpoint{touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, cur, "")}, false, nil
+	})
+}
+
+// CompleteJourney marks the journey done.
+func (s *Service) CompleteJourney(ctx context.Context, req *handoffv1.CompleteJourneyRequest) (*handoffv1.Journey, error) {
+	return s.finish(ctx, req.GetName(), req.GetEtag(), req.GetChannel(), req.GetChannelDetail(), req.GetNote(),
+		handoffv1.JourneyState_JOURNEY_STATE_COMPLETED, handoffv1.TouchpointKind_TOUCHPOINT_KIND_COMPLETED)
+}
+
+// AbandonJourney marks the journey given up.
+func (s *Service) AbandonJourney(ctx context.Context, req *handoffv1.AbandonJourneyRequest) (*handoffv1.Journey, error) {
+	return s.finish(ctx, req.GetName(), req.GetEtag(), req.GetChannel(), req.GetChannelDetail(), req.GetNote(),
+		handoffv1.JourneyState_JOURNEY_STATE_ABANDONED, handoffv1.TouchpointKind_TOUCHPOINT_KIND_ABANDONED)
+}
+
+func (s *Service) finish(ctx context.Context, name, etag string, field handoffv1.Channel, fieldDetail, note string,
+	to handoffv1.JourneyState, kind handoffv1.TouchpointKind) (*handoffv1.Journey, error) {
+	key, p, err := s.journeyFor(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	ch, detail, err := channelOf(ctx, p, field, fieldDetail)
+	if err != nil {
+		return nil, err
+	}
+	verb := strings.ToLower(strings.TrimPrefix(to.String(), "JOURNEY_STATE_"))
+	return s.mutate(ctx, key, etag, func(cur *handoffv1.Journey) ([]*handoffv1.Touchpoint, bool, error) {
+		if err := mustBeActive(cur, verb); err != nil {
+			return nil, false, err
+		}
+		if err := mayChangeHeldJourney(p, cur); err != nil {
+			return nil, false, err
+		}
+		cur.State = to
+		s.touch(cur, ch, detail)
+		return []*handoffv1.Touchpoint{touchpoint(p, kind, cur, note)}, false, nil
+	})
+}
+
+// journeyFor resolves a journey name and the caller, and hides journeys of
+// other customers from a customer behind the same NOT_FOUND a missing one
+// gets.
+func (s *Service) journeyFor(ctx context.Context, name string) (store.JourneyKey, auth.Principal, error) {
+	p, err := s.caller(ctx)
+	if err != nil {
+		return store.JourneyKey{}, auth.Principal{}, err
+	}
+	key, err := store.ParseJourneyName(name)
+	if err != nil {
+		return store.JourneyKey{}, auth.Principal{}, invalidArgument("name", err.Error())
+	}
+	if !auth.CustomerCanAccess(p, key.Customer) {
+		return store.JourneyKey{}, auth.Principal{}, journeyNotFound(key)
+	}
+	return key, p, nil
+}
+
+func (s *Service) caller(ctx context.Context) (auth.Principal, error) {
+	p, ok := auth.PrincipalFrom(ctx)
+	if !ok {
+		return auth.Principal{}, status.Error(codes.Unauthenticated, "no principal: send Authorization: Bearer <token>")
+	}
+	return p, nil
+}
+
+func (s *Service) checkData(data *structpb.Struct, field string) error {
+	if size := proto.Size(data); size > s.opts.MaxDataBytes {
+		return invalidArgument(field, "answers take "+byteSize(size)+", more than the limit of "+byteSize(s.opts.MaxDataBytes))
+	}
+	return nil
+}
+
+// touch records the last touch on the journey itself.
+func (s *Service) touch(j *handoffv1.Journey, ch handoffv1.Channel, detail string) {
+	j.Channel = ch
+	j.ChannelDetail = detail
+	j.UpdateTime = timestamppb.New(s.now())
+}
+
+func mustBeActive(j *handoffv1.Journey, verb string) error {
+	if j.GetState() == handoffv1.JourneyState_JOURNEY_STATE_ACTIVE {
+		return nil
+	}
+	state := strings.ToLower(strings.TrimPrefix(j.GetState().String(), "JOURNEY_STATE_"))
+	return failedPrecondition("journey %s is %s and can no longer be %s", j.GetName(), state, verb)
+}
+
+// mayChangeHeldJourney keeps one agent from working over another's case;
+// customers and websites keep saving (the etag protects both sides).
+func mayChangeHeldJourney(p auth.Principal, j *handoffv1.Journey) error {
+	if p.Role != handoffv1.Role_ROLE_AGENT || j.GetAssignee() == "" || j.GetAssignee() == p.ID {
+		return nil
+	}
+	return failedPrecondition("journey %s is held by agent %s: ask them to release or transfer it", j.GetName(), j.GetAssignee())
+}
+
+func touchpoint(p auth.Principal, kind handoffv1.TouchpointKind, j *handoffv1.Journey, note string) *handoffv1.Touchpoint {
+	return &handoffv1.Touchpoint{
+		Time:          j.GetUpdateTime(),
+		Channel:       j.GetChannel(),
+		ChannelDetail: j.GetChannelDetail(),
+		Actor:         &handoffv1.Actor{Id: p.ID, Role: p.Role},
+		Kind:          kind,
+		Step:          j.GetStep(),
+		Note:          note,
+	}
+}
+
+func customerOf(j *handoffv1.Journey) string {
+	key, _ := store.ParseJourneyName(j.GetName())
+	return key.Customer
+}
+
+// newJourneyID is 20 lowercase base32 characters (100 bits): unguessable,
+// and valid as an AIP-122 id because it starts with a letter.
+func newJourneyID() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+	b := make([]byte, 20)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[b[i]&31]
+	}
+	if b[0] > 'z' || b[0] < 'a' {
+		b[0] = 'j' // a digit may not lead; the other 19 characters still carry 95 bits
+	}
+	return string(b)
+}
+
+func byteSize(n int) string {
+	if n < 1024 {
+		return strconv.Itoa(n) + " bytes"
+	}
+	return strconv.Itoa((n+1023)/1024) + " KiB"
+}

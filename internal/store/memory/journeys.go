@@ -1,0 +1,224 @@
+package memory
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/store"
+)
+
+// CreateJourney stores j and its first touchpoint, or returns the journey
+// an earlier create with the same request id made.
+func (s *Store) CreateJourney(_ context.Context, j *handoffv1.Journey, first *handoffv1.Touchpoint, requestID string) (*handoffv1.Journey, bool, error) {
+	key, err := store.ParseJourneyName(j.GetName())
+	if err != nil {
+		return nil, false, fmt.Errorf("create journey: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	c := s.customers[key.Customer]
+	if c == nil {
+		c = &customer{journeys: make(map[string]*journeyEntry), requests: make(map[string]requestEntry)}
+		s.customers[key.Customer] = c
+	}
+	// The request id is checked before the name so that a retried create
+	// answers like the first one did instead of failing with AlreadyExists.
+	// If the journey it made has expired there is nothing to answer with,
+	// and the create goes ahead as a new one.
+	if r, ok := c.requests[requestID]; ok && requestID != "" && now.Before(r.expires) {
+		if e := c.live(r.journey, now); e != nil {
+			return e.out(), false, nil
+		}
+	}
+	if c.live(key.Journey, now) != nil {
+		return nil, false, fmt.Errorf("journey %s: %w", key.Name(), store.ErrAlreadyExists)
+	}
+	// A journey that expired but was not swept yet is replaced whole,
+	// timeline included, as if it had been swept.
+	e := &journeyEntry{listedAt: j.GetCreateTime().AsTime().Truncate(time.Microsecond)}
+	s.write(key, e, j, now, first)
+	c.journeys[key.Journey] = e
+	if requestID != "" {
+		c.requests[requestID] = requestEntry{journey: key.Journey, expires: now.Add(requestTTL)}
+	}
+	return e.out(), true, nil
+}
+
+// GetJourney returns a copy of the journey.
+func (s *Store) GetJourney(_ context.Context, key store.JourneyKey) (*handoffv1.Journey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.live(key, time.Now())
+	if e == nil {
+		return nil, fmt.Errorf("journey %s: %w", key.Name(), store.ErrNotFound)
+	}
+	return e.out(), nil
+}
+
+// UpdateJourney replaces the journey if ifEtag is still its etag.
+func (s *Store) UpdateJourney(_ context.Context, j *handoffv1.Journey, ifEtag string, appended ...*handoffv1.Touchpoint) (*handoffv1.Journey, error) {
+	key, err := store.ParseJourneyName(j.GetName())
+	if err != nil {
+		return nil, fmt.Errorf("update journey: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	e := s.live(key, now)
+	if e == nil {
+		return nil, fmt.Errorf("journey %s: %w", key.Name(), store.ErrNotFound)
+	}
+	// The etag in j is the caller's copy of what it read; only ifEtag says
+	// which version the caller means to replace.
+	if ifEtag != strconv.FormatUint(e.rev, 10) {
+		return nil, fmt.Errorf("journey %s at etag %q: %w", key.Name(), ifEtag, store.ErrConflict)
+	}
+	s.write(key, e, j, now, appended...)
+	return e.out(), nil
+}
+
+// AppendTouchpoints adds to the timeline and leaves the journey as it is.
+func (s *Store) AppendTouchpoints(_ context.Context, key store.JourneyKey, tps ...*handoffv1.Touchpoint) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.live(key, time.Now())
+	if e == nil {
+		return fmt.Errorf("journey %s: %w", key.Name(), store.ErrNotFound)
+	}
+	e.appendTimeline(key, tps)
+	return nil
+}
+
+// ListJourneys returns a page of the customer's journeys, newest first.
+func (s *Store) ListJourneys(_ context.Context, customer string, q store.ListJourneysQuery) ([]*handoffv1.Journey, *store.JourneyCursor, error) {
+	if q.Limit <= 0 {
+		return nil, nil, fmt.Errorf("list journeys: limit is %d, it must be > 0", q.Limit)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.customers[customer]
+	if c == nil {
+		return nil, nil, nil
+	}
+	type item struct {
+		id string
+		e  *journeyEntry
+	}
+	now := time.Now()
+	var items []item
+	for id, e := range c.journeys {
+		if !now.Before(e.expires) ||
+			(q.State != handoffv1.JourneyState_JOURNEY_STATE_UNSPECIFIED && e.body.GetState() != q.State) ||
+			(q.After != nil && !listedAfter(e.listedAt, id, q.After)) {
+			continue
+		}
+		items = append(items, item{id, e})
+	}
+	// Sorting every call is O(n log n) per customer; a customer has a
+	// handful of journeys, so an index would cost more than it saves.
+	slices.SortFunc(items, func(a, b item) int {
+		return cmp.Or(b.e.listedAt.Compare(a.e.listedAt), strings.Compare(b.id, a.id))
+	})
+	var next *store.JourneyCursor
+	if len(items) > q.Limit {
+		items = items[:q.Limit]
+		last := items[len(items)-1]
+		next = &store.JourneyCursor{CreateTime: last.e.listedAt, Journey: last.id}
+	}
+	page := make([]*handoffv1.Journey, len(items))
+	for i, it := range items {
+		page[i] = it.e.out()
+	}
+	return page, next, nil
+}
+
+// ListTouchpoints returns up to limit touchpoints from position offset.
+func (s *Store) ListTouchpoints(_ context.Context, key store.JourneyKey, offset, limit int) ([]*handoffv1.Touchpoint, bool, error) {
+	if offset < 0 || limit <= 0 {
+		return nil, false, fmt.Errorf("list touchpoints: offset %d and limit %d, want offset >= 0 and limit > 0", offset, limit)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.live(key, time.Now())
+	if e == nil {
+		return nil, false, fmt.Errorf("journey %s: %w", key.Name(), store.ErrNotFound)
+	}
+	if offset >= len(e.timeline) {
+		return nil, false, nil
+	}
+	end := len(e.timeline)
+	if limit < end-offset {
+		end = offset + limit
+	}
+	page := make([]*handoffv1.Touchpoint, 0, end-offset)
+	for _, tp := range e.timeline[offset:end] {
+		page = append(page, proto.CloneOf(tp))
+	}
+	return page, end < len(e.timeline), nil
+}
+
+// write makes j the entry's next revision and appends tps, named by their
+// position. The store keeps its own copies so callers may reuse theirs.
+func (s *Store) write(key store.JourneyKey, e *journeyEntry, j *handoffv1.Journey, now time.Time, tps ...*handoffv1.Touchpoint) {
+	body := proto.CloneOf(j)
+	body.Etag = ""
+	// expire_time follows update_time, which the service sets; a caller that
+	// left it unset still gets a journey that expires.
+	updated := now
+	if body.UpdateTime != nil {
+		updated = body.UpdateTime.AsTime()
+	}
+	e.expires = updated.Add(s.ttl)
+	body.ExpireTime = timestamppb.New(e.expires)
+	e.body = body
+	e.rev++
+	e.appendTimeline(key, tps)
+}
+
+// appendTimeline keeps copies of tps, named by their position.
+func (e *journeyEntry) appendTimeline(key store.JourneyKey, tps []*handoffv1.Touchpoint) {
+	for _, tp := range tps {
+		if tp == nil {
+			continue
+		}
+		tp = proto.CloneOf(tp)
+		tp.Name = store.TouchpointName(key, len(e.timeline)+1)
+		e.timeline = append(e.timeline, tp)
+	}
+}
+
+// live returns the journey unless it is missing or expired.
+func (s *Store) live(key store.JourneyKey, now time.Time) *journeyEntry {
+	return s.customers[key.Customer].live(key.Journey, now)
+}
+
+func (c *customer) live(journey string, now time.Time) *journeyEntry {
+	if c == nil {
+		return nil
+	}
+	e := c.journeys[journey]
+	if e == nil || !now.Before(e.expires) {
+		return nil
+	}
+	return e
+}
+
+// listedAfter reports whether a journey listed at (at, id) comes after the
+// cursor in newest-first order. The cursor need not name a journey that
+// still exists: it is a position, not a reference.
+func listedAfter(at time.Time, id string, c *store.JourneyCursor) bool {
+	if ct := c.CreateTime.Truncate(time.Microsecond); !at.Equal(ct) {
+		return at.Before(ct)
+	}
+	return id < c.Journey
+}

@@ -1,0 +1,55 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/journeyhandoff/handoff/internal/store"
+)
+
+// CreateHandoffCode implements store.Store. SET NX makes a taken code fail
+// instead of silently pointing it at another journey.
+func (s *Store) CreateHandoffCode(ctx context.Context, code string, key store.JourneyKey, expireTime time.Time) error {
+	err := s.client.SetArgs(ctx, s.codeKey(code), key.Customer+"/"+key.Journey, goredis.SetArgs{
+		Mode:     "NX",
+		ExpireAt: expireTime,
+	}).Err()
+	switch {
+	case errors.Is(err, goredis.Nil):
+		return fmt.Errorf("create handoff code: %w", store.ErrAlreadyExists)
+	case err != nil:
+		return wrapErr(ctx, "create handoff code", err)
+	}
+	return nil
+}
+
+// RedeemHandoffCode implements store.Store. GETDEL reads and removes in one
+// command, so of concurrent redeemers exactly one gets the journey.
+func (s *Store) RedeemHandoffCode(ctx context.Context, code string) (store.JourneyKey, error) {
+	v, err := s.client.GetDel(ctx, s.codeKey(code)).Result()
+	switch {
+	case errors.Is(err, goredis.Nil):
+		return store.JourneyKey{}, fmt.Errorf("redeem handoff code: %w", store.ErrNotFound)
+	case err != nil:
+		return store.JourneyKey{}, wrapErr(ctx, "redeem handoff code", err)
+	}
+	customer, journey, ok := strings.Cut(v, "/")
+	if !ok || customer == "" || journey == "" {
+		return store.JourneyKey{}, fmt.Errorf("redeem handoff code: malformed value %q", v)
+	}
+	return store.JourneyKey{Customer: customer, Journey: journey}, nil
+}
+
+// DeleteHandoffCode implements store.Store. Deleting a missing code is not
+// an error: the caller only wants it gone.
+func (s *Store) DeleteHandoffCode(ctx context.Context, code string) error {
+	if err := s.client.Del(ctx, s.codeKey(code)).Err(); err != nil {
+		return wrapErr(ctx, "delete handoff code", err)
+	}
+	return nil
+}

@@ -1,0 +1,210 @@
+package redis
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/journeyhandoff/handoff/internal/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// requestIDTTL is how long a create's request id is remembered: long enough
+// for any client's retries, short enough to keep the keys few.
+const requestIDTTL = 24 * time.Hour
+
+var (
+	//go:embed create.lua
+	createLua    string
+	createScript = goredis.NewScript(createLua)
+
+	//go:embed update.lua
+	updateLua    string
+	updateScript = goredis.NewScript(updateLua)
+
+	//go:embed append.lua
+	appendLua    string
+	appendScript = goredis.NewScript(appendLua)
+
+	//go:embed prune.lua
+	pruneLua    string
+	pruneScript = goredis.NewScript(pruneLua)
+)
+
+// Store is the Redis implementation of store.Store. It is safe for
+// concurrent use.
+type Store struct {
+	client goredis.UniversalClient
+	owned  bool // Close closes client only if Open made it
+	ttl    time.Duration
+	prefix string
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithTTL sets how long a journey lives after its last write (default
+// store.DefaultTTL). A duration that is not positive keeps the default.
+func WithTTL(d time.Duration) Option {
+	return func(s *Store) {
+		if d > 0 {
+			s.ttl = d
+		}
+	}
+}
+
+// WithKeyPrefix sets the prefix of every key (default "handoff:"), so several
+// deployments, or tests, can share one Redis.
+func WithKeyPrefix(p string) Option {
+	return func(s *Store) { s.prefix = p }
+}
+
+// New returns a Store on a client the caller owns: Close leaves it open.
+func New(client goredis.UniversalClient, opts ...Option) *Store {
+	s := &Store{client: client, ttl: store.DefaultTTL, prefix: "handoff:"}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Open connects to the Redis at rawURL: redis://, rediss:// or unix://
+// (see goredis.ParseURL), or a Cluster when the URL names further nodes with
+// addr= parameters (see goredis.ParseClusterURL). It does not dial: a Store
+// opened while Redis is down works once Redis is back.
+//
+// Unless the URL sets them, the client fails fast when Redis is down
+// (max_retries=1, dialer_retries=2, dial_timeout=1s, read_timeout=2s,
+// write_timeout=2s) instead of go-redis's defaults, which hold a request
+// for seconds: a call to a stopped Redis fails in about 0.2 s.
+func Open(rawURL string, opts ...Option) (*Store, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		// url.Parse's error repeats the URL, password included.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, fmt.Errorf("invalid Redis URL: %w", err)
+	}
+	q := u.Query()
+	// fast sets the fail-fast defaults. dialer_retries is a Cluster URL
+	// parameter only; a standalone URL cannot set it.
+	fast := func(maxRetries, dialerRetries *int, dial, read, write *time.Duration) {
+		setDefault(q, "max_retries", maxRetries, 1)
+		setDefault(q, "dialer_retries", dialerRetries, 2)
+		setDefault(q, "dial_timeout", dial, time.Second)
+		setDefault(q, "read_timeout", read, 2*time.Second)
+		setDefault(q, "write_timeout", write, 2*time.Second)
+	}
+
+	var client goredis.UniversalClient
+	if q.Has("addr") {
+		o, err := goredis.ParseClusterURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("invalid Redis Cluster URL: %w", err)
+		}
+		fast(&o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout)
+		// Let a caller's deadline (a gRPC deadline) cut a slow call short.
+		o.ContextTimeoutEnabled = true
+		client = goredis.NewClusterClient(o)
+	} else {
+		o, err := goredis.ParseURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("invalid Redis URL: %w", err)
+		}
+		fast(&o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout)
+		// Let a caller's deadline (a gRPC deadline) cut a slow call short.
+		o.ContextTimeoutEnabled = true
+		client = goredis.NewClient(o)
+	}
+	s := New(client, opts...)
+	s.owned = true
+	return s, nil
+}
+
+// setDefault sets *field to def unless the URL query names it.
+func setDefault[T any](q url.Values, name string, field *T, def T) {
+	if q.Get(name) == "" {
+		*field = def
+	}
+}
+
+// Ping reports whether Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.client.Ping(ctx).Err(); err != nil {
+		return wrapErr(ctx, "ping", err)
+	}
+	return nil
+}
+
+// Close closes the client if Open created it.
+func (s *Store) Close() error {
+	if !s.owned {
+		return nil
+	}
+	return s.client.Close()
+}
+
+// Keys. The customer's hash tag puts all of its keys in one Cluster slot.
+
+func (s *Store) journeyKey(k store.JourneyKey) string {
+	return s.prefix + "{" + k.Customer + "}:j:" + k.Journey
+}
+
+func (s *Store) timelineKey(k store.JourneyKey) string {
+	return s.prefix + "{" + k.Customer + "}:t:" + k.Journey
+}
+
+func (s *Store) indexKey(customer string) string {
+	return s.prefix + "{" + customer + "}:idx"
+}
+
+func (s *Store) requestKey(customer, requestID string) string {
+	return s.prefix + "{" + customer + "}:req:" + requestID
+}
+
+func (s *Store) codeKey(code string) string {
+	return s.prefix + "code:" + code
+}
+
+// wrapErr names the operation and marks errors that mean Redis did not
+// answer with store.ErrUnavailable, keeping the cause (and a context error)
+// reachable with errors.Is.
+func wrapErr(ctx context.Context, op string, err error) error {
+	// With ContextTimeoutEnabled an expired deadline surfaces as a socket
+	// timeout; name the context's error so callers can still tell.
+	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+		err = fmt.Errorf("%w: %w", ctxErr, err)
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		// The caller gave up; Redis may be fine.
+		return fmt.Errorf("redis %s: %w", op, err)
+	case unavailable(err):
+		return fmt.Errorf("redis %s: %w: %w", op, store.ErrUnavailable, err)
+	default:
+		return fmt.Errorf("redis %s: %w", op, err)
+	}
+}
+
+// unavailable tells errors that mean "Redis did not answer, try again later"
+// from answers that are bugs (a wrong type, a broken script).
+func unavailable(err error) bool {
+	var reply goredis.Error
+	if !errors.As(err, &reply) {
+		// Not a reply from Redis: dial errors, connection refused or reset,
+		// timeouts, pool timeouts, a closed client.
+		return true
+	}
+	return goredis.IsLoadingError(err) || goredis.IsClusterDownError(err) ||
+		goredis.IsMasterDownError(err) || goredis.IsTryAgainError(err) ||
+		goredis.IsReadOnlyError(err) || goredis.IsMaxClientsError(err) ||
+		goredis.HasErrorPrefix(err, "BUSY")
+}

@@ -1,0 +1,119 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/store"
+)
+
+func testConcurrency(t *testing.T, newStore Factory) {
+	t.Run("two_updates_with_the_same_etag_at_once_let_exactly_one_win", func(t *testing.T) {
+		s := newStore(t, 0)
+		k := key("c-1", "j-1")
+		create(t, s, newJourney(t, k, now()))
+
+		// Several rounds, since one race can be won by luck.
+		for round := range 5 {
+			cur := get(t, s, k)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			var got [2]*handoffv1.Journey
+			var errs [2]error
+			for i := range 2 {
+				j := proto.CloneOf(cur)
+				j.Data.Fields["winner"] = structpb.NewNumberValue(float64(i))
+				tp := newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, "vehicle", now())
+				tp.Note = fmt.Sprintf("round %d, writer %d", round, i)
+				wg.Go(func() {
+					<-start
+					got[i], errs[i] = s.UpdateJourney(t.Context(), j, cur.GetEtag(), tp)
+				})
+			}
+			close(start)
+			wg.Wait()
+
+			winner, loser := 0, 1
+			if errs[0] != nil {
+				winner, loser = 1, 0
+			}
+			require.NoError(t, errs[winner], "round %d: neither update won", round)
+			require.ErrorIs(t, errs[loser], store.ErrConflict, "round %d: both updates won", round)
+			requireProtoEqual(t, got[winner], get(t, s, k))
+			tl := timeline(t, s, k)
+			require.Len(t, tl, 2+round, "round %d: one touchpoint per winning update", round)
+			require.Equal(t, fmt.Sprintf("round %d, writer %d", round, winner), tl[len(tl)-1].GetNote())
+		}
+	})
+
+	t.Run("concurrent_saves_that_retry_on_conflict_all_apply", func(t *testing.T) {
+		const writers, saves = 8, 100
+		s := newStore(t, 0)
+		k := key("c-1", "j-1")
+		create(t, s, newJourney(t, k, now()))
+
+		// save is what the service does for an unconditional save: read,
+		// change, write over what it read, and start over if it lost.
+		save := func(ctx context.Context, writer, i int) error {
+			for {
+				j, err := s.GetJourney(ctx, k)
+				if err != nil {
+					return err
+				}
+				own := fmt.Sprintf("w%d", writer)
+				j.Data.Fields["n"] = structpb.NewNumberValue(j.Data.Fields["n"].GetNumberValue() + 1)
+				j.Data.Fields[own] = structpb.NewNumberValue(j.Data.Fields[own].GetNumberValue() + 1)
+				j.UpdateTime = timestamppb.New(now())
+				tp := newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, "vehicle", now())
+				tp.Note = fmt.Sprintf("%s %d", own, i)
+				_, err = s.UpdateJourney(ctx, j, j.GetEtag(), tp)
+				if !errors.Is(err, store.ErrConflict) {
+					return err
+				}
+			}
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, writers)
+		for w := range writers {
+			wg.Go(func() {
+				for i := range saves {
+					if err := save(t.Context(), w, i); err != nil {
+						errs[w] = fmt.Errorf("writer %d, save %d: %w", w, i, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		require.NoError(t, errors.Join(errs...))
+
+		j := get(t, s, k)
+		require.EqualValues(t, writers*saves, j.Data.Fields["n"].GetNumberValue(), "lost updates")
+		for w := range writers {
+			require.EqualValues(t, saves, j.Data.Fields[fmt.Sprintf("w%d", w)].GetNumberValue(), "writer %d", w)
+		}
+		tl := timeline(t, s, k)
+		require.Len(t, tl, 1+writers*saves)
+		next := make([]int, writers) // each writer's touchpoints keep its order
+		for pos, tp := range tl {
+			require.Equal(t, store.TouchpointName(k, pos+1), tp.GetName())
+			if pos == 0 {
+				continue
+			}
+			var w, i int
+			_, err := fmt.Sscanf(tp.GetNote(), "w%d %d", &w, &i)
+			require.NoError(t, err, "touchpoint %d", pos+1)
+			require.Equal(t, next[w], i, "writer %d's saves out of order", w)
+			next[w]++
+		}
+	})
+}

@@ -1,0 +1,9 @@
+// Package storetest is the conformance suite every store.Store passes.
+//
+// A store's test is one line, storetest.Run(t, factory): the factory builds
+// a fresh, empty store for each subtest, so no subtest sees another's data
+// and any one of them can be run alone with -run. The suite checks the
+// contract in store.go as a caller sees it (etags, expiry, request ids,
+// paging, single-use codes, atomicity under concurrency), never how a store
+// keeps its data.
+package storetest

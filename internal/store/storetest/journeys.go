@@ -1,0 +1,321 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/store"
+)
+
+func testCreate(t *testing.T, newStore Factory) {
+	t.Run("create_then_get_returns_the_same_journey", func(t *testing.T) {
+		s := newStore(t, 0)
+		k := key("c-1", "j-1")
+		j := newJourney(t, k, now())
+		first := started(j)
+
+		got, created, err := s.CreateJourney(t.Context(), j, first, "r-1")
+		require.NoError(t, err)
+		require.True(t, created)
+		require.NotEmpty(t, got.GetEtag())
+		requireProtoEqual(t, saved(j, got.GetEtag(), store.DefaultTTL), got)
+		requireProtoEqual(t, got, get(t, s, k))
+		requireProtosEqual(t, named(k, 1, first), timeline(t, s, k))
+	})
+
+	t.Run("the_store_keeps_copies_and_returns_copies", func(t *testing.T) {
+		s := newStore(t, 0)
+		k := key("c-1", "j-1")
+		j := newJourney(t, k, now())
+		first := started(j)
+		jBefore, firstBefore := proto.CloneOf(j), proto.CloneOf(first)
+
+		got, _, err := s.CreateJourney(t.Context(), j, first, "")
+		require.NoError(t, err)
+		requireProtoEqual(t, jBefore, j, "create changed the journey it was given")
+		requireProtoEqual(t, firstBefore, first, "create changed the touchpoint it was given")
+		gotBefore := proto.CloneOf(got)
+
+		// Change everything the caller holds: what it passed in and what it
+		// got back, down to nested answers.
+		for _, m := range []*handoffv1.Journey{j, got, get(t, s, k)} {
+			m.Step = "mutated"
+			m.Etag = "mutated"
+			m.Data.Fields["vehicle"].GetStructValue().Fields["plate"] = structpb.NewStringValue("mutated")
+		}
+		first.Step = "mutated"
+		listed, _, err := s.ListJourneys(t.Context(), k.Customer, store.ListJourneysQuery{Limit: 10})
+		require.NoError(t, err)
+		require.Len(t, listed, 1)
+		listed[0].Step = "mutated"
+		timeline(t, s, k)[0].Step = "mutated"
+
+		requireProtoEqual(t, gotBefore, get(t, s, k))
+		requireProtosEqual(t, named(k, 1, firstBefore), timeline(t, s, k))
+	})
+
+	t.Run("create_of_an_existing_name_fails_and_writes_nothing", func(t *testing.T) {
+		s := newStore(t, 0)
+		k := key("c-1", "j-1")
+		create(t, s, newJourney(t, k, now()))
+		before := snap(t, s, k)
+
+		again := newJourney(t, k, now().Add(time.Second))
+		again.Step = "driver"
+		_, created, err := s.CreateJourney(t.Context(), again, started(again), "r-2")
+		require.ErrorIs(t, err, store.ErrAlreadyExists)
+		require.False(t, created)
+		requireUnchanged(t, s, k, before)
+
+		// The failed create did not keep its request id either.
+		other := newJourney(t, key("c-1", "j-2"), now())
+		got, created, err := s.CreateJourney(t.Context(), other, started(other), "r-2")
+		require.NoError(t, err)
+		require.True(t, created)
+		require.Equal(t, other.GetName(), got.GetName())
+	})
+
+	// A retried create must answer like the first one did, whatever the
+	// retry names, and must not add a journey or a touchpoint.
+	for _, tc := range []struct {
+		name    string
+		journey string
+	}{
+		{"create_retried_with_the_same_request_id_returns_the_first_journey", "j-1"},
+		{"create_with_a_used_request_id_and_another_journey_id_returns_the_first_journey", "j-2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t, 0)
+			k := key("c-1", "j-1")
+			j := newJourney(t, k, now())
+			first, created, err := s.CreateJourney(t.Context(), j, started(j), "r-1")
+			require.NoError(t, err)
+			require.True(t, created)
+			before := snap(t, s, k)
+
+			retry := newJourney(t, key("c-1", tc.journey), now().Add(time.Second))
+			retry.Step = "driver"
+			got, created, err := s.CreateJourney(t.Context(), retry, started(retry), "r-1")
+			require.NoError(t, err)
+			require.False(t, created)
+			requireProtoEqual(t, first, got)
+			requireUnchanged(t, s, k, before)
+			listed, _, err := s.ListJourneys(t.Context(), "c-1", store.ListJourneysQuery{Limit: 10})
+			require.NoError(t, err)
+			require.Equal(t, []string{"j-1"}, ids(t, listed))
+		})
+	}
+
+	t.Run("create_with_a_used_request_id_returns_the_journey_as_it_is_now", func(t *testing.T) {
+		s := newStore(t, 0)
+		k := key("c-1", "j-1")
+		j := newJourney(t, k, now())
+		first, _, err := s.CreateJourney(t.Context(), j, started(j), "r-1")
+		require.NoError(t, err)
+		first.Step = "driver"
+		updated := update(t, s, first)
+
+		got, created, err := s.CreateJourney(t.Context(), j, started(j), "r-1")
+		require.NoError(t, err)
+		require.False(t, created)
+		requireProtoEqual(t, updated, got)
+	})
+
+	t.Run("a_request_id_of_one_customer_does_not_count_for_another", func(t *testing.T) {
+		s := newStore(t, 0)
+		j1 := newJourney(t, key("c-1", "j-1"), now())
+		_, created, err := s.CreateJourney(t.Context(), j1, started(j1), "r-1")
+		require.NoError(t, err)
+		require.True(t, created)
+
+		j2 := newJourney(t, key("c-2", "j-1"), now())
+		j2.Step = "driver"
+		got, created, err := s.CreateJourney(t.Context(), j2, started(j2), "r-1")
+		require.NoError(t, err)
+		require.True(t, created)
+		requireProtoEqual(t, saved(j2, got.GetEtag(), store.DefaultTTL), got)
+		require.Equal(t, "vehicle", get(t, s, key("c-1", "j-1")).GetStep())
+	})
+}
+
+// testMissing asks every read and write about journeys that are not there,
+// next to one that is, which none of them may touch.
+func testMissing(t *testing.T, newStore Factory) {
+	ops := []struct {
+		name string
+		call func(t *testing.T, s store.Store, k store.JourneyKey) error
+	}{
+		{"get", func(t *testing.T, s store.Store, k store.JourneyKey) error {
+			_, err := s.GetJourney(t.Context(), k)
+			return err
+		}},
+		{"update", func(t *testing.T, s store.Store, k store.JourneyKey) error {
+			// With an etag a real journey has, so only absence can fail it.
+			j := get(t, s, key("c-1", "j-1"))
+			j.Name = k.Name()
+			_, err := s.UpdateJourney(t.Context(), j, j.GetEtag(), started(j))
+			return err
+		}},
+		{"list_touchpoints", func(t *testing.T, s store.Store, k store.JourneyKey) error {
+			_, _, err := s.ListTouchpoints(t.Context(), k, 0, 10)
+			return err
+		}},
+	}
+	keys := []struct {
+		name string
+		key  store.JourneyKey
+	}{
+		{"an_unknown_journey_id", key("c-1", "j-2")},
+		{"a_journey_id_of_another_customer", key("c-2", "j-1")},
+		{"an_unknown_customer", key("c-9", "j-9")},
+	}
+	for _, op := range ops {
+		for _, k := range keys {
+			t.Run(op.name+"_of_"+k.name+"_gives_not_found", func(t *testing.T) {
+				s := newStore(t, 0)
+				existing := key("c-1", "j-1")
+				create(t, s, newJourney(t, existing, now()))
+				before := snap(t, s, existing)
+
+				require.ErrorIs(t, op.call(t, s, k.key), store.ErrNotFound)
+				_, err := s.GetJourney(t.Context(), k.key)
+				require.ErrorIs(t, err, store.ErrNotFound, "the call created the journey")
+				requireUnchanged(t, s, existing, before)
+			})
+		}
+	}
+}
+
+func testUpdate(t *testing.T, newStore Factory) {
+	t.Run("update_with_the_current_etag_replaces_the_journey_and_appends_touchpoints_in_order", func(t *testing.T) {
+		s := newStore(t, 0)
+		k := key("c-1", "j-1")
+		j := newJourney(t, k, now().Add(-time.Minute))
+		first := started(j)
+		created, _, err := s.CreateJourney(t.Context(), j, first, "")
+		require.NoError(t, err)
+
+		next := proto.CloneOf(created)
+		next.Step = "driver"
+		next.Channel = handoffv1.Channel_CHANNEL_PHONE
+		next.Assignee = "alice"
+		next.UpdateTime = timestamppb.New(now())
+		setData(t, next, "driver", map[string]any{"age": 42})
+		// The etag inside the journey is the caller's copy; ifEtag decides.
+		next.Etag = "not-an-etag"
+		saves := []*handoffv1.Touchpoint{
+			newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, "vehicle", now()),
+			newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_CLAIMED, "driver", now()),
+		}
+		// Names the caller sets are not the store's to keep.
+		saves[0].Name = "bogus"
+
+		got, err := s.UpdateJourney(t.Context(), next, created.GetEtag(), saves...)
+		require.NoError(t, err)
+		require.NotEmpty(t, got.GetEtag())
+		require.NotEqual(t, created.GetEtag(), got.GetEtag())
+		require.NotEqual(t, "not-an-etag", got.GetEtag())
+		requireProtoEqual(t, saved(next, got.GetEtag(), store.DefaultTTL), got)
+		requireProtoEqual(t, got, get(t, s, k))
+		requireProtosEqual(t, append(named(k, 1, first), named(k, 2, saves...)...), timeline(t, s, k))
+	})
+
+	t.Run("update_without_touchpoints_keeps_the_timeline", func(t *testing.T) {
+		s := newStore(t, 0)
+		k := key("c-1", "j-1")
+		j := create(t, s, newJourney(t, k, now()))
+		before := timeline(t, s, k)
+
+		j.Step = "driver"
+		got := update(t, s, j)
+		require.NotEqual(t, j.GetEtag(), got.GetEtag())
+		require.Equal(t, "driver", get(t, s, k).GetStep())
+		requireProtosEqual(t, before, timeline(t, s, k))
+	})
+
+	t.Run("every_write_gives_a_new_etag_and_retires_the_old_one", func(t *testing.T) {
+		s := newStore(t, 0)
+		k := key("c-1", "j-1")
+		j := create(t, s, newJourney(t, k, now()))
+		etags := []string{j.GetEtag()}
+		for i := range 5 {
+			setData(t, j, "n", i+1)
+			j = update(t, s, j)
+			require.NotContains(t, etags, j.GetEtag())
+			etags = append(etags, j.GetEtag())
+		}
+		for _, old := range etags[:len(etags)-1] {
+			_, err := s.UpdateJourney(t.Context(), j, old)
+			require.ErrorIs(t, err, store.ErrConflict, "etag %q was replaced", old)
+		}
+	})
+
+	t.Run("update_with_a_stale_etag_fails_and_changes_nothing", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			// etags returns the etag inside the journey and ifEtag, given
+			// the journey's first etag (now stale) and its current one.
+			etags func(stale, current string) (inJourney, ifEtag string)
+		}{
+			{"an_etag_replaced_by_a_later_update", func(stale, _ string) (string, string) { return stale, stale }},
+			{"a_made_up_etag", func(string, string) (string, string) { return "not-an-etag", "not-an-etag" }},
+			{"an_empty_etag", func(string, string) (string, string) { return "", "" }},
+			{"the_current_etag_only_inside_the_journey", func(stale, current string) (string, string) { return current, stale }},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				s := newStore(t, 0)
+				k := key("c-1", "j-1")
+				first := create(t, s, newJourney(t, k, now()))
+				first.Step = "driver"
+				current := update(t, s, first)
+				before := snap(t, s, k)
+
+				j := proto.CloneOf(current)
+				j.Step = "payment"
+				setData(t, j, "n", 99)
+				var ifEtag string
+				j.Etag, ifEtag = tc.etags(first.GetEtag(), current.GetEtag())
+				_, err := s.UpdateJourney(t.Context(), j, ifEtag, started(j))
+				require.ErrorIs(t, err, store.ErrConflict)
+				requireUnchanged(t, s, k, before)
+			})
+		}
+	})
+}
+
+func testAppend(t *testing.T, newStore Factory) {
+	t.Run("append_adds_to_the_timeline_and_leaves_the_journey_and_its_etag_alone", func(t *testing.T) {
+		s := newStore(t, 0)
+		k := key("c-1", "j-1")
+		created := create(t, s, newJourney(t, k, now()))
+		offer := newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_HANDOFF_OFFERED, "vehicle", now())
+		offer.Name = "bogus"
+		require.NoError(t, s.AppendTouchpoints(t.Context(), k, offer))
+
+		requireProtoEqual(t, created, get(t, s, k))
+		tl := timeline(t, s, k)
+		require.Len(t, tl, 2)
+		requireProtoEqual(t, named(k, 2, offer)[0], tl[1])
+
+		// The etag read before the append still saves.
+		next := proto.CloneOf(created)
+		next.Step = "driver"
+		_, err := s.UpdateJourney(t.Context(), next, created.GetEtag())
+		require.NoError(t, err)
+	})
+
+	t.Run("append_to_a_missing_journey_is_not_found_and_creates_nothing", func(t *testing.T) {
+		s := newStore(t, 0)
+		k := key("c-1", "nobody")
+		err := s.AppendTouchpoints(t.Context(), k, newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_HANDOFF_OFFERED, "x", now()))
+		require.ErrorIs(t, err, store.ErrNotFound)
+		_, _, err = s.ListTouchpoints(t.Context(), k, 0, 10)
+		require.ErrorIs(t, err, store.ErrNotFound)
+	})
+}

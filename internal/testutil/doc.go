@@ -1,0 +1,7 @@
+// Package testutil holds helpers for tests that need real dependencies.
+//
+// StartRedis runs a real redis-server (no mocks, no Docker) on a free
+// loopback port with its data in the test's temporary directory, so the
+// Redis store is tested against the server it will meet in production,
+// including outages (Stop, Start) and crashes (Kill).
+package testutil
