@@ -99,6 +99,21 @@ func (r *Redis) Stop() { r.halt(syscall.SIGTERM) }
 // Kill ends the server with SIGKILL, as a crash would: nothing is flushed.
 func (r *Redis) Kill() { r.halt(syscall.SIGKILL) }
 
+// Pause freezes the server (SIGSTOP): connections stay open and nothing
+// answers, as when Redis hangs.
+func (r *Redis) Pause() { r.signal(syscall.SIGSTOP) }
+
+// Resume lets a paused server go on (SIGCONT).
+func (r *Redis) Resume() { r.signal(syscall.SIGCONT) }
+
+func (r *Redis) signal(sig syscall.Signal) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.proc != nil {
+		_ = r.proc.cmd.Process.Signal(sig)
+	}
+}
+
 // Start starts a stopped or killed server again on the same port and data
 // dir, and returns once it answers PING. Starting a running server does
 // nothing.
@@ -128,6 +143,7 @@ func (r *Redis) halt(sig syscall.Signal) {
 	}
 	p := r.proc
 	r.proc = nil
+	_ = p.cmd.Process.Signal(syscall.SIGCONT) // a paused server cannot act on sig
 	_ = p.cmd.Process.Signal(sig)
 	select {
 	case <-p.done:

@@ -1,0 +1,107 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/app"
+	"github.com/journeyhandoff/handoff/internal/config"
+	"github.com/journeyhandoff/handoff/internal/testutil"
+)
+
+func TestOperatorEndpoints(t *testing.T) {
+	h := start(t, memoryStore)
+	newJourney(t, h, "c-42")
+
+	t.Run("grpc_health_says_serving", func(t *testing.T) {
+		resp, err := healthpb.NewHealthClient(h.conn).Check(t.Context(), &healthpb.HealthCheckRequest{Service: "handoff.v1.JourneyService"})
+		require.NoError(t, err)
+		require.Equal(t, healthpb.HealthCheckResponse_SERVING, resp.GetStatus())
+	})
+	t.Run("metrics_count_grpc_calls_by_method_and_code", func(t *testing.T) {
+		status, body := h.rest(t, "GET", "/metrics", "", nil)
+		require.Equal(t, http.StatusOK, status)
+		require.Contains(t, body["_text"], `grpc_server_handled_total{grpc_code="OK",grpc_method="CreateJourney"`)
+	})
+	t.Run("openapi_json_describes_the_rest_surface", func(t *testing.T) {
+		status, body := h.rest(t, "GET", "/openapi.json", "", nil)
+		require.Equal(t, http.StatusOK, status)
+		paths := body["paths"].(map[string]any)
+		for _, p := range []string{"/v1/{parent}/journeys", "/v1/handoffs/{code}:redeem", "/v1/{name}:handoff"} {
+			require.Contains(t, paths, p)
+		}
+	})
+	t.Run("the_request_id_comes_back_and_lands_in_the_log", func(t *testing.T) {
+		var header metadata.MD
+		_, err := h.api.ListJourneys(as(t, aliceToken, "x-request-id", "trace-me-42"),
+			&handoffv1.ListJourneysRequest{Parent: "customers/c-42"}, grpc.Header(&header))
+		require.NoError(t, err)
+		require.Equal(t, []string{"trace-me-42"}, header.Get("x-request-id"))
+		require.Eventually(t, func() bool { return strings.Contains(h.logs.String(), `"request_id":"trace-me-42"`) }, time.Second, 10*time.Millisecond)
+	})
+	t.Run("logs_hold_no_answers", func(t *testing.T) {
+		require.NotContains(t, h.logs.String(), "AB-123-C")
+	})
+}
+
+func TestShutdownLetsInFlightCallsFinish(t *testing.T) {
+	r := testutil.StartRedis(t)
+	cfg := config.Default()
+	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.RedisURL = r.URL()
+	cfg.ShutdownTimeout = 10 * time.Second
+	cfg.TokensFile = filepath.Join(t.TempDir(), "tokens.yaml")
+	require.NoError(t, os.WriteFile(cfg.TokensFile, []byte(tokensYAML), 0o600))
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	a, err := app.New(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), io.Discard)
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+
+	conn, err := grpc.NewClient(a.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	api := handoffv1.NewJourneyServiceClient(conn)
+	created, err := api.CreateJourney(as(t, websiteToken), &handoffv1.CreateJourneyRequest{
+		Parent: "customers/c-42", Journey: &handoffv1.Journey{JourneyType: "car-insurance-quote"},
+	})
+	require.NoError(t, err)
+
+	// Freeze Redis so a call is certainly in flight when the stop comes.
+	r.Pause()
+	inFlight := make(chan error, 1)
+	go func() {
+		_, err := api.GetJourney(as(t, aliceToken), &handoffv1.GetJourneyRequest{Name: created.GetName()})
+		inFlight <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	stop() // what SIGTERM does in main
+	time.Sleep(200 * time.Millisecond)
+	r.Resume()
+
+	require.NoError(t, <-inFlight, "the in-flight call must finish")
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(cfg.ShutdownTimeout):
+		t.Fatal("handoffd did not stop within its shutdown timeout")
+	}
+	_, err = api.GetJourney(as(t, aliceToken), &handoffv1.GetJourneyRequest{Name: created.GetName()})
+	require.Error(t, err, "a stopped server takes no new calls")
+}
