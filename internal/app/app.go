@@ -21,19 +21,23 @@ import (
 	"github.com/journeyhandoff/handoff/internal/server"
 	"github.com/journeyhandoff/handoff/internal/service"
 	"github.com/journeyhandoff/handoff/internal/store"
+	"github.com/journeyhandoff/handoff/internal/watch"
 )
 
 // App is a running handoffd: both listeners are bound when New returns.
 type App struct {
-	cfg      config.Config
-	log      *slog.Logger
-	store    store.Store
-	grpc     *server.GRPC
-	http     *http.Server
-	gateway  *grpc.ClientConn
-	grpcLis  net.Listener
-	httpLis  net.Listener
-	stopWait context.CancelFunc
+	cfg            config.Config
+	log            *slog.Logger
+	store          store.Store
+	hub            *watch.Hub
+	svc            *service.Service
+	grpc           *server.GRPC
+	http           *http.Server
+	gateway        *grpc.ClientConn
+	grpcLis        net.Listener
+	httpLis        net.Listener
+	stopBackground context.CancelFunc
+	hubDone        chan struct{}
 }
 
 // New builds everything and binds both ports; nothing is served until Run.
@@ -55,8 +59,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	svc := service.New(a.store, service.Options{CodeTTL: cfg.CodeTTL, MaxDataBytes: cfg.MaxDataBytes, Logger: log})
-	if a.grpc, err = server.NewGRPCServer(svc, server.GRPCOptions{
+	a.hub = watch.NewHub(a.store, watch.DefaultBuffer)
+	a.svc = service.New(a.store, a.hub, service.Options{
+		CodeTTL: cfg.CodeTTL, ClaimLease: cfg.ClaimLease, MaxDataBytes: cfg.MaxDataBytes, Logger: log,
+	})
+	if a.grpc, err = server.NewGRPCServer(a.svc, server.GRPCOptions{
 		Logger: log, Authenticator: authn, Registerer: reg, MaxRecvMsgBytes: cfg.MaxMessageBytes,
 	}); err != nil {
 		return nil, err
@@ -78,13 +85,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	// proxy in front can treat HTTP/2 gRPC and HTTP/1.1 REST differently.
 	a.http = &http.Server{
 		Handler: server.NewHTTPHandler(server.HTTPOptions{
-			API: api, Ready: a.store.Ping, Gatherer: reg, MaxBodyBytes: cfg.MaxBodyBytes,
+			API: server.WithServerSentEvents(api, conn), Ready: a.store.Ping, Gatherer: reg, MaxBodyBytes: cfg.MaxBodyBytes,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
 	return a, nil
 }
+
+// OpenWatches is the number of watch streams being served.
+func (a *App) OpenWatches() int { return a.hub.Count() }
 
 // GRPCAddr is the bound gRPC address.
 func (a *App) GRPCAddr() string { return a.grpcLis.Addr().String() }
@@ -97,9 +107,16 @@ func (a *App) HTTPAddr() string { return a.httpLis.Addr().String() }
 // they still need gRPC); then gRPC, gracefully within the shutdown timeout
 // and forcibly after it; then the store.
 func (a *App) Run(ctx context.Context) error {
-	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
-	a.stopWait = stopWatch
-	go server.WatchReadiness(watchCtx, a.grpc.Health, a.store.Ping, time.Second)
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopBackground = stopBackground
+	go server.WatchReadiness(bg, a.grpc.Health, a.store.Ping, time.Second)
+	go a.svc.ReleaseLapsedClaims(bg, time.Second)
+	a.hubDone = make(chan struct{})
+	go func() {
+		defer close(a.hubDone)
+		// The subscription retries by itself; it ends only with bg.
+		_ = a.hub.Run(bg)
+	}()
 
 	errc := make(chan error, 2)
 	go func() { errc <- a.grpc.Serve(a.grpcLis) }()
@@ -121,8 +138,10 @@ func (a *App) Run(ctx context.Context) error {
 
 func (a *App) shutdown() error {
 	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
-	a.stopWait()
 	a.grpc.Health.Shutdown() // every service NOT_SERVING
+	// Open watches would keep GracefulStop waiting forever: end them with a
+	// status that tells clients to reconnect (to another instance).
+	a.hub.Shutdown()
 
 	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
@@ -140,6 +159,8 @@ func (a *App) shutdown() error {
 		a.grpc.Stop()
 		<-stopped
 	}
+	a.stopBackground()
+	<-a.hubDone
 	a.closeAll()
 	a.log.Info("stopped")
 	return errors.Join(errs...)

@@ -67,7 +67,7 @@ const (
 )
 
 // start runs handoffd with the given store; change adjusts the config.
-func start(t *testing.T, kind storeKind, change ...func(*config.Config)) *harness {
+func start(t testing.TB, kind storeKind, change ...func(*config.Config)) *harness {
 	t.Helper()
 	h := &harness{logs: &syncBuffer{}}
 	cfg := config.Default()
@@ -77,10 +77,15 @@ func start(t *testing.T, kind storeKind, change ...func(*config.Config)) *harnes
 	require.NoError(t, os.WriteFile(cfg.TokensFile, []byte(tokensYAML), 0o600))
 	cfg.ShutdownTimeout = 5 * time.Second
 	switch kind {
+	case memoryStore:
 	case redisStore:
 		h.redis = testutil.StartRedis(t)
 	case durableRedisStore:
 		h.redis = testutil.StartRedis(t, "--appendonly", "yes", "--appendfsync", "always")
+	default:
+		// Any other kind is the URL of a Redis another harness started:
+		// several handoffd instances on one Redis.
+		cfg.RedisURL = string(kind)
 	}
 	if h.redis != nil {
 		cfg.RedisURL = h.redis.URL()
@@ -110,9 +115,12 @@ func start(t *testing.T, kind storeKind, change ...func(*config.Config)) *harnes
 	return h
 }
 
+// sharedRedis makes a storeKind that runs on the Redis of h.
+func sharedRedis(h *harness) storeKind { return storeKind(h.redis.URL()) }
+
 // as is a context that calls as the token's principal, with optional extra
 // metadata pairs (e.g. the channel header).
-func as(t *testing.T, token string, kv ...string) context.Context {
+func as(t testing.TB, token string, kv ...string) context.Context {
 	return metadata.AppendToOutgoingContext(t.Context(), append([]string{"authorization", "Bearer " + token}, kv...)...)
 }
 
@@ -168,4 +176,15 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+var httpClient = http.DefaultClient
+
+func newRequest(ctx context.Context, url, token string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	return req, nil
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/journeyhandoff/handoff/internal/config"
 )
 
-func newJourney(t *testing.T, h *harness, customer string) *handoffv1.Journey {
+func newJourney(t testing.TB, h *harness, customer string) *handoffv1.Journey {
 	t.Helper()
 	data, err := structpb.NewStruct(map[string]any{"vehicle": map[string]any{"plate": "AB-123-C"}})
 	require.NoError(t, err)
@@ -65,6 +65,8 @@ func TestAHandoffCodeRedeemsOnceAndEveryFailureLooksTheSame(t *testing.T) {
 		{"an_expired_code", expiring.GetCode()},
 		{"an_unknown_code", "K7QM-X2HD"},
 		{"a_mistyped_code", "K7QM-X2H"},
+		{"an_absurdly_long_code", strings.Repeat("K7QM-", 100)},
+		{"an_empty_code", ""},
 	} {
 		t.Run(tc.name+"_fails_with_not_found", func(t *testing.T) {
 			_, err := h.api.RedeemHandoff(as(t, bobToken), &handoffv1.RedeemHandoffRequest{Code: tc.code})
@@ -288,6 +290,14 @@ func TestStateAndClaimRules(t *testing.T) {
 		list, err := h.api.ListJourneys(as(t, websiteToken), &handoffv1.ListJourneysRequest{Parent: "customers/c-77"})
 		require.NoError(t, err)
 		require.Len(t, list.GetJourneys(), 1)
+	})
+	t.Run("a_save_without_a_mask_merges_the_answers_it_carries_over_grpc_as_over_rest", func(t *testing.T) {
+		j := newJourney(t, h, "c-42") // answers: vehicle.plate
+		data, _ := structpb.NewStruct(map[string]any{"vehicle": map[string]any{"make": "Volvo"}, "driver": map[string]any{"age": 36}})
+		got, err := h.api.UpdateJourney(as(t, websiteToken), &handoffv1.UpdateJourneyRequest{Journey: &handoffv1.Journey{Name: j.GetName(), Data: data}})
+		require.NoError(t, err)
+		want, _ := structpb.NewStruct(map[string]any{"vehicle": map[string]any{"plate": "AB-123-C", "make": "Volvo"}, "driver": map[string]any{"age": 36}})
+		require.True(t, proto.Equal(want, got.GetData()), "got %v", got.GetData().AsMap())
 	})
 	t.Run("no_token_is_unauthenticated", func(t *testing.T) {
 		_, err := h.api.GetJourney(t.Context(), &handoffv1.GetJourneyRequest{Name: "customers/c-42/journeys/x"})

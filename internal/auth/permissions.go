@@ -35,6 +35,7 @@ var permissions = map[string][]handoffv1.Role{
 	handoffv1.JourneyService_CompleteJourney_FullMethodName: {roleCustomer, roleAgent, roleService, roleAdmin},
 	handoffv1.JourneyService_AbandonJourney_FullMethodName:  {roleCustomer, roleAgent, roleService, roleAdmin},
 	handoffv1.JourneyService_ListTouchpoints_FullMethodName: {roleCustomer, roleAgent, roleService, roleAdmin},
+	handoffv1.JourneyService_WatchJourney_FullMethodName:    {roleCustomer, roleAgent, roleService, roleAdmin},
 
 	// A handoff code is something the customer carries to another channel.
 	// An agent already has the journey (found by customer number) and hands a
@@ -46,6 +47,9 @@ var permissions = map[string][]handoffv1.Role{
 	handoffv1.JourneyService_RedeemHandoff_FullMethodName:  {roleAgent, roleAdmin},
 	handoffv1.JourneyService_ClaimJourney_FullMethodName:   {roleAgent, roleAdmin},
 	handoffv1.JourneyService_ReleaseJourney_FullMethodName: {roleAgent, roleAdmin},
+	// Warm transfer is between staff: the holder (or a supervisor) passes
+	// the case on.
+	handoffv1.JourneyService_TransferJourney_FullMethodName: {roleAgent, roleAdmin},
 }
 
 // Allowed reports whether a principal with role may call fullMethod

@@ -13,6 +13,9 @@ type Principal struct {
 	// CustomerCanAccess compares with.
 	ID   string
 	Role handoffv1.Role
+	// DisplayName is how a customer sees an agent who helps them ("Ravi");
+	// empty means the ID.
+	DisplayName string
 }
 
 type principalKey struct{}

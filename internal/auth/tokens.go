@@ -19,6 +19,8 @@ type TokenEntry struct {
 	Token     string
 	Principal string
 	Role      handoffv1.Role
+	// DisplayName is optional; see Principal.DisplayName.
+	DisplayName string
 }
 
 // Tokens authenticates against a fixed list of tokens.
@@ -59,7 +61,7 @@ func newTokens(entries []TokenEntry, where func(i int) string) (*Tokens, error) 
 			return nil, fmt.Errorf("%s: same token as %s; give every principal its own token", where(i), where(j))
 		}
 		first[sum] = i
-		t.byHash[sum] = Principal{ID: e.Principal, Role: e.Role}
+		t.byHash[sum] = Principal{ID: e.Principal, Role: e.Role, DisplayName: e.DisplayName}
 	}
 	return t, nil
 }

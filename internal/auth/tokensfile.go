@@ -24,11 +24,13 @@ type fileEntry struct {
 	Token     string `yaml:"token"`
 	Principal string `yaml:"principal"`
 	Role      string `yaml:"role"`
+	// DisplayName is optional: the name customers see for an agent.
+	DisplayName string `yaml:"display_name"`
 }
 
 // fileEntryKeys are the keys of fileEntry; anything else is a typo that would
 // otherwise silently leave a field empty.
-var fileEntryKeys = []string{"token", "principal", "role"}
+var fileEntryKeys = []string{"token", "principal", "role", "display_name"}
 
 // LoadTokensFile reads the tokens a server accepts from a YAML file:
 //
@@ -100,7 +102,7 @@ func decodeEntry(n *yaml.Node) (TokenEntry, error) {
 	if err != nil {
 		return TokenEntry{}, err
 	}
-	return TokenEntry{Token: fe.Token, Principal: fe.Principal, Role: role}, nil
+	return TokenEntry{Token: fe.Token, Principal: fe.Principal, Role: role, DisplayName: fe.DisplayName}, nil
 }
 
 func parseRole(s string) (handoffv1.Role, error) {

@@ -28,6 +28,7 @@ type Config struct {
 	TokensFile      string
 	JourneyTTL      time.Duration
 	CodeTTL         time.Duration
+	ClaimLease      time.Duration
 	MaxDataBytes    int
 	MaxBodyBytes    int64
 	MaxMessageBytes int
@@ -43,6 +44,7 @@ func Default() Config {
 		RedisKeyPrefix:  "handoff:",
 		JourneyTTL:      store.DefaultTTL,
 		CodeTTL:         service.DefaultCodeTTL,
+		ClaimLease:      service.DefaultClaimLease,
 		MaxDataBytes:    service.DefaultMaxDataBytes,
 		MaxBodyBytes:    1 << 20,
 		MaxMessageBytes: 1 << 20,
@@ -73,6 +75,7 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.StringVar(&c.TokensFile, "tokens-file", c.TokensFile, "YAML file of bearer tokens; empty runs in DEV MODE with printed tokens")
 	fs.DurationVar(&c.JourneyTTL, "journey-ttl", c.JourneyTTL, "how long a journey lives after its last change")
 	fs.DurationVar(&c.CodeTTL, "code-ttl", c.CodeTTL, "how long a handoff code can be redeemed")
+	fs.DurationVar(&c.ClaimLease, "claim-lease", c.ClaimLease, "how long an agent's claim holds unless renewed (by claiming again)")
 	fs.IntVar(&c.MaxDataBytes, "max-data-bytes", c.MaxDataBytes, "largest size of a journey's answers")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest HTTP request body")
 	fs.IntVar(&c.MaxMessageBytes, "max-message-bytes", c.MaxMessageBytes, "largest gRPC request message")
@@ -119,7 +122,7 @@ func (c Config) Validate() error {
 			bad("redis-url", "must look like redis://host:port or rediss://host:port")
 		}
 	}
-	for name, d := range map[string]time.Duration{"journey-ttl": c.JourneyTTL, "code-ttl": c.CodeTTL, "shutdown-timeout": c.ShutdownTimeout} {
+	for name, d := range map[string]time.Duration{"journey-ttl": c.JourneyTTL, "code-ttl": c.CodeTTL, "claim-lease": c.ClaimLease, "shutdown-timeout": c.ShutdownTimeout} {
 		if d <= 0 {
 			bad(name, "must be positive, e.g. 10m")
 		}

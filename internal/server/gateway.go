@@ -78,7 +78,13 @@ var fieldInDecodeError = regexp.MustCompile(`(?:field "?([A-Za-z_][A-Za-z0-9_.]*
 func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	var maxBytes *http.MaxBytesError
 	if errors.As(err, &maxBytes) || strings.Contains(err.Error(), "http: request body too large") {
-		err = status.Error(codes.InvalidArgument, "body: the request body is larger than the limit")
+		st := status.New(codes.InvalidArgument, "the request body is larger than the server's limit (--max-body-bytes)")
+		if d, derr := st.WithDetails(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
+			Field: "body", Description: "larger than the server's limit (--max-body-bytes)",
+		}}}); derr == nil {
+			st = d
+		}
+		err = st.Err()
 	}
 	st, ok := status.FromError(err)
 	if ok && st.Code() == codes.InvalidArgument && len(st.Details()) == 0 {

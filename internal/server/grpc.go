@@ -51,19 +51,19 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 	if err := opts.Registerer.Register(metrics); err != nil {
 		return nil, fmt.Errorf("registering gRPC metrics: %w", err)
 	}
+	// Only metadata about the call is logged: never payloads, which hold
+	// personal data. The principal is read when the line is written, since
+	// auth runs inside the logging interceptor.
 	logger := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
+		if p, ok := callPrincipal(ctx); ok {
+			fields = append(fields, "principal", p.ID, "role", p.Role.String())
+		}
 		opts.Logger.Log(ctx, slog.Level(lvl), msg, fields...)
 	})
-	// Only metadata about the call is logged: never payloads, which hold
-	// personal data.
 	logOpts := []logging.Option{
 		logging.WithLogOnEvents(logging.FinishCall),
 		logging.WithFieldsFromContext(func(ctx context.Context) logging.Fields {
-			f := logging.Fields{"request_id", RequestID(ctx)}
-			if p, ok := auth.PrincipalFrom(ctx); ok {
-				f = append(f, "principal", p.ID, "role", p.Role.String())
-			}
-			return f
+			return logging.Fields{"request_id", RequestID(ctx)}
 		}),
 	}
 	panicked := recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
@@ -79,6 +79,7 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 			metrics.UnaryServerInterceptor(),
 			recovery.UnaryServerInterceptor(panicked),
 			auth.UnaryServerInterceptor(opts.Authenticator),
+			notePrincipalUnary,
 			validationUnary(validator),
 			errorMappingUnary(opts.Logger),
 		),
@@ -88,6 +89,8 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 			metrics.StreamServerInterceptor(),
 			recovery.StreamServerInterceptor(panicked),
 			auth.StreamServerInterceptor(opts.Authenticator),
+			notePrincipalStream,
+			validationStream(validator),
 			errorMappingStream(opts.Logger),
 		),
 	)

@@ -27,7 +27,7 @@ type HTTPOptions struct {
 // beside it.
 func NewHTTPHandler(opts HTTPOptions) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", http.MaxBytesHandler(opts.API, opts.MaxBodyBytes))
+	mux.Handle("/v1/", http.MaxBytesHandler(limitJSONDepth(opts.API), opts.MaxBodyBytes))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

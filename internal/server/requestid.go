@@ -4,21 +4,63 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+
+	"github.com/journeyhandoff/handoff/internal/auth"
 )
 
 // RequestIDHeader carries the request id in both directions; through the
 // gateway it is the X-Request-Id HTTP header.
 const RequestIDHeader = "x-request-id"
 
-type requestIDKey struct{}
+type callKey struct{}
+
+// call is what the log line of a call says about it. The request id is known
+// first; the principal only once auth has run, further in, so the holder is
+// shared and filled in later.
+type call struct {
+	requestID string
+	principal atomic.Pointer[auth.Principal]
+}
 
 // RequestID returns the id of the call ctx belongs to.
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if c, ok := ctx.Value(callKey{}).(*call); ok {
+		return c.requestID
+	}
+	return ""
+}
+
+// callPrincipal returns who made the call, once auth has said.
+func callPrincipal(ctx context.Context) (auth.Principal, bool) {
+	if c, ok := ctx.Value(callKey{}).(*call); ok {
+		if p := c.principal.Load(); p != nil {
+			return *p, true
+		}
+	}
+	return auth.Principal{}, false
+}
+
+// notePrincipal runs right after auth and tells the call's log line who it is.
+func notePrincipal(ctx context.Context) {
+	c, ok := ctx.Value(callKey{}).(*call)
+	p, found := auth.PrincipalFrom(ctx)
+	if ok && found {
+		c.principal.Store(&p)
+	}
+}
+
+func notePrincipalUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	notePrincipal(ctx)
+	return handler(ctx, req)
+}
+
+func notePrincipalStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	notePrincipal(ss.Context())
+	return handler(srv, ss)
 }
 
 // withRequestID takes the caller's id when it sent a sane one, so a website
@@ -36,7 +78,7 @@ func withRequestID(ctx context.Context) context.Context {
 		id = hex.EncodeToString(b[:])
 	}
 	_ = grpc.SetHeader(ctx, metadata.Pairs(RequestIDHeader, id))
-	return context.WithValue(ctx, requestIDKey{}, id)
+	return context.WithValue(ctx, callKey{}, &call{requestID: id})
 }
 
 func saneRequestID(s string) bool {

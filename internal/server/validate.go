@@ -28,6 +28,28 @@ func validationUnary(v protovalidate.Validator) grpc.UnaryServerInterceptor {
 	}
 }
 
+func validationStream(v protovalidate.Validator) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		return handler(srv, &validatingStream{ServerStream: ss, v: v})
+	}
+}
+
+// validatingStream checks each request message as the handler receives it.
+type validatingStream struct {
+	grpc.ServerStream
+	v protovalidate.Validator
+}
+
+func (s *validatingStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	if msg, ok := m.(proto.Message); ok {
+		return validationStatus(s.v.Validate(msg))
+	}
+	return nil
+}
+
 // friendlier says what a name must look like instead of quoting a regex.
 var friendlier = map[string]string{
 	"parent":               "must look like customers/{customer}: letters, digits, '.', '_' or '-', at most 63",

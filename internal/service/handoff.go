@@ -42,23 +42,28 @@ func (s *Service) HandoffJourney(ctx context.Context, req *handoffv1.HandoffJour
 	if err != nil {
 		return nil, err
 	}
-	// The offer is a touchpoint only: the journey itself does not change, so
-	// the etag the website holds stays good for its next save.
-	offer := &handoffv1.Touchpoint{
-		Time:          timestamppb.New(now),
-		Channel:       ch,
-		ChannelDetail: detail,
-		Actor:         &handoffv1.Actor{Id: p.ID, Role: p.Role},
-		Kind:          handoffv1.TouchpointKind_TOUCHPOINT_KIND_HANDOFF_OFFERED,
-		Step:          cur.GetStep(),
-		Note:          req.GetNote(),
-	}
-	if err := s.store.AppendTouchpoints(ctx, key, offer); err != nil {
+	// The offer is a touchpoint only: the content does not change, so the
+	// etag the website holds stays good for its next save.
+	_, err = s.mutate(ctx, key, "", func(cur *handoffv1.Journey) (effect, error) {
+		if err := mustBeActive(cur, "handed off"); err != nil {
+			return effect{}, err
+		}
+		return recorded(&handoffv1.Touchpoint{
+			Time:          timestamppb.New(now),
+			Channel:       ch,
+			ChannelDetail: detail,
+			Actor:         actor(p),
+			Kind:          handoffv1.TouchpointKind_TOUCHPOINT_KIND_HANDOFF_OFFERED,
+			Step:          cur.GetStep(),
+			Note:          req.GetNote(),
+		}), nil
+	})
+	if err != nil {
 		// Nobody was given the code; do not leave it redeemable.
 		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		defer cancel()
 		_ = s.store.DeleteHandoffCode(cleanup, code)
-		return nil, journeyError(key, err)
+		return nil, err
 	}
 	return &handoffv1.HandoffJourneyResponse{Code: handoffcode.Format(code), ExpireTime: timestamppb.New(expire)}, nil
 }
@@ -102,20 +107,21 @@ func (s *Service) RedeemHandoff(ctx context.Context, req *handoffv1.RedeemHandof
 	if err != nil {
 		return nil, err
 	}
-	return s.mutate(ctx, key, "", func(cur *handoffv1.Journey) ([]*handoffv1.Touchpoint, bool, error) {
+	return s.mutate(ctx, key, "", func(cur *handoffv1.Journey) (effect, error) {
 		if err := mustBeActive(cur, "resumed"); err != nil {
-			return nil, false, err
+			return effect{}, err
 		}
 		if cur.GetAssignee() != "" && cur.GetAssignee() != p.ID {
-			return nil, false, failedPrecondition("journey %s is held by agent %s: ask them to release it, then ask the customer for a new code", cur.GetName(), cur.GetAssignee())
+			return effect{}, failedPrecondition("journey %s is held by agent %s: ask them to release it, then ask the customer for a new code", cur.GetName(), cur.GetAssignee())
 		}
-		cur.Assignee = p.ID
+		s.assign(cur, p.ID, p.DisplayName, ch)
 		s.touch(cur, ch, detail)
-		return []*handoffv1.Touchpoint{touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_RESUMED, cur, "")}, false, nil
+		return recorded(touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_RESUMED, cur, "")), nil
 	})
 }
 
-// ClaimJourney lets an agent take the case.
+// ClaimJourney lets an agent take the case, or renew the claim it holds.
+// An admin may take over another agent's claim with take_over.
 func (s *Service) ClaimJourney(ctx context.Context, req *handoffv1.ClaimJourneyRequest) (*handoffv1.Journey, error) {
 	key, p, err := s.journeyFor(ctx, req.GetName())
 	if err != nil {
@@ -125,20 +131,29 @@ func (s *Service) ClaimJourney(ctx context.Context, req *handoffv1.ClaimJourneyR
 	if err != nil {
 		return nil, err
 	}
-	return s.mutate(ctx, key, "", func(cur *handoffv1.Journey) ([]*handoffv1.Touchpoint, bool, error) {
+	return s.mutate(ctx, key, "", func(cur *handoffv1.Journey) (effect, error) {
 		if err := mustBeActive(cur, "claimed"); err != nil {
-			return nil, false, err
+			return effect{}, err
 		}
-		switch cur.GetAssignee() {
-		case p.ID:
-			return nil, true, nil
-		case "":
+		holder := cur.GetAssignee()
+		switch {
+		case holder == p.ID:
+			// A renewal: the lease moves, nothing is recorded.
+			s.assign(cur, p.ID, p.DisplayName, ch)
+			return recorded(), nil
+		case holder == "":
+			s.assign(cur, p.ID, p.DisplayName, ch)
+			s.touch(cur, ch, detail)
+			return recorded(touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_CLAIMED, cur, "")), nil
+		case p.Role == handoffv1.Role_ROLE_ADMIN && req.GetTakeOver():
+			s.assign(cur, p.ID, p.DisplayName, ch)
+			s.touch(cur, ch, detail)
+			return recorded(touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_TAKEN_OVER, cur, "taken over from "+holder)), nil
+		case p.Role == handoffv1.Role_ROLE_ADMIN:
+			return effect{}, failedPrecondition("journey %s is held by agent %s: set take_over to take it from them", cur.GetName(), holder)
 		default:
-			return nil, false, failedPrecondition("journey %s is held by agent %s: ask them to release it", cur.GetName(), cur.GetAssignee())
+			return effect{}, failedPrecondition("journey %s is held by agent %s: ask them to release or transfer it", cur.GetName(), holder)
 		}
-		cur.Assignee = p.ID
-		s.touch(cur, ch, detail)
-		return []*handoffv1.Touchpoint{touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_CLAIMED, cur, "")}, false, nil
 	})
 }
 
@@ -152,15 +167,59 @@ func (s *Service) ReleaseJourney(ctx context.Context, req *handoffv1.ReleaseJour
 	if err != nil {
 		return nil, err
 	}
-	return s.mutate(ctx, key, "", func(cur *handoffv1.Journey) ([]*handoffv1.Touchpoint, bool, error) {
+	return s.mutate(ctx, key, "", func(cur *handoffv1.Journey) (effect, error) {
 		switch holder := cur.GetAssignee(); {
 		case holder == "":
-			return nil, false, failedPrecondition("journey %s is not held by anyone", cur.GetName())
+			return effect{}, failedPrecondition("journey %s is not held by anyone", cur.GetName())
 		case holder != p.ID && p.Role != handoffv1.Role_ROLE_ADMIN:
-			return nil, false, failedPrecondition("journey %s is held by agent %s: only they or an admin can release it", cur.GetName(), holder)
+			return effect{}, failedPrecondition("journey %s is held by agent %s: only they or an admin can release it", cur.GetName(), holder)
 		}
-		cur.Assignee = ""
+		unassign(cur)
 		s.touch(cur, ch, detail)
-		return []*handoffv1.Touchpoint{touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_RELEASED, cur, req.GetNote())}, false, nil
+		return recorded(touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_RELEASED, cur, req.GetNote())), nil
+	})
+}
+
+// TransferJourney passes the case from its holder to another agent, or to
+// the open queue, with a note. The journey's content is untouched.
+func (s *Service) TransferJourney(ctx context.Context, req *handoffv1.TransferJourneyRequest) (*handoffv1.Journey, error) {
+	key, p, err := s.journeyFor(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	ch, detail, err := channelOf(ctx, p, req.GetChannel(), req.GetChannelDetail())
+	if err != nil {
+		return nil, err
+	}
+	return s.mutate(ctx, key, "", func(cur *handoffv1.Journey) (effect, error) {
+		if err := mustBeActive(cur, "transferred"); err != nil {
+			return effect{}, err
+		}
+		holder := cur.GetAssignee()
+		switch {
+		case holder == "":
+			return effect{}, failedPrecondition("journey %s is not held by anyone: claim it before transferring it", cur.GetName())
+		case holder != p.ID && p.Role != handoffv1.Role_ROLE_ADMIN:
+			return effect{}, failedPrecondition("journey %s is held by agent %s: only they or an admin can transfer it", cur.GetName(), holder)
+		case req.GetToAgent() == holder:
+			return effect{}, failedPrecondition("journey %s is already held by %s", cur.GetName(), holder)
+		}
+		transfer := &handoffv1.Transfer{
+			FromAgent:   holder,
+			FromChannel: cur.GetAssigneeChannel(),
+			ToAgent:     req.GetToAgent(),
+			ToChannel:   req.GetToChannel(),
+		}
+		if req.GetToAgent() == "" {
+			unassign(cur)
+		} else {
+			// The next agent's display name is theirs to set when they
+			// renew the claim; until then their id stands in.
+			s.assign(cur, req.GetToAgent(), req.GetToAgent(), req.GetToChannel())
+		}
+		s.touch(cur, ch, detail)
+		tp := touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_TRANSFERRED, cur, req.GetNote())
+		tp.Transfer = transfer
+		return recorded(tp), nil
 	})
 }

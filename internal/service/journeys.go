@@ -83,6 +83,10 @@ func (s *Service) GetJourney(ctx context.Context, req *handoffv1.GetJourneyReque
 	if err != nil {
 		return nil, journeyError(key, err)
 	}
+	if s.claimLapsed(j) {
+		// Show the truth: record the release instead of a stale holder.
+		return s.mutate(ctx, key, "", func(*handoffv1.Journey) (effect, error) { return effect{unchanged: true}, nil })
+	}
 	return j, nil
 }
 
@@ -108,19 +112,19 @@ func (s *Service) UpdateJourney(ctx context.Context, req *handoffv1.UpdateJourne
 	if err := s.checkData(req.GetJourney().GetData(), "journey.data"); err != nil {
 		return nil, err
 	}
-	return s.mutate(ctx, key, req.GetJourney().GetEtag(), func(cur *handoffv1.Journey) ([]*handoffv1.Touchpoint, bool, error) {
+	return s.mutate(ctx, key, req.GetJourney().GetEtag(), func(cur *handoffv1.Journey) (effect, error) {
 		if err := mustBeActive(cur, "saved"); err != nil {
-			return nil, false, err
+			return effect{}, err
 		}
 		if err := mayChangeHeldJourney(p, cur); err != nil {
-			return nil, false, err
+			return effect{}, err
 		}
 		applySave(cur, req.GetJourney(), paths)
 		if err := s.checkData(cur.GetData(), "journey.data"); err != nil {
-			return nil, false, err
+			return effect{}, err
 		}
 		s.touch(cur, ch, detail)
-		return []*handoffv1.Touchpoint{touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, cur, "")}, false, nil
+		return changed(touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, cur, "")), nil
 	})
 }
 
@@ -147,16 +151,16 @@ func (s *Service) finish(ctx context.Context, name, etag string, field handoffv1
 		return nil, err
 	}
 	verb := strings.ToLower(strings.TrimPrefix(to.String(), "JOURNEY_STATE_"))
-	return s.mutate(ctx, key, etag, func(cur *handoffv1.Journey) ([]*handoffv1.Touchpoint, bool, error) {
+	return s.mutate(ctx, key, etag, func(cur *handoffv1.Journey) (effect, error) {
 		if err := mustBeActive(cur, verb); err != nil {
-			return nil, false, err
+			return effect{}, err
 		}
 		if err := mayChangeHeldJourney(p, cur); err != nil {
-			return nil, false, err
+			return effect{}, err
 		}
 		cur.State = to
 		s.touch(cur, ch, detail)
-		return []*handoffv1.Touchpoint{touchpoint(p, kind, cur, note)}, false, nil
+		return changed(touchpoint(p, kind, cur, note)), nil
 	})
 }
 
@@ -186,9 +190,50 @@ func (s *Service) caller(ctx context.Context) (auth.Principal, error) {
 	return p, nil
 }
 
+// checkData refuses answers that could not be saved and read back as they
+// were sent: too large, nested too deep, or with keys a save path cannot
+// name (empty, or containing the path separator ".").
 func (s *Service) checkData(data *structpb.Struct, field string) error {
 	if size := proto.Size(data); size > s.opts.MaxDataBytes {
 		return invalidArgument(field, "answers take "+byteSize(size)+", more than the limit of "+byteSize(s.opts.MaxDataBytes))
+	}
+	if err := checkAnswers(data, field, 1); err != nil {
+		return err
+	}
+	return nil
+}
+
+// MaxDataDepth is how deeply answers may nest objects and lists.
+const MaxDataDepth = 32
+
+func checkAnswers(data *structpb.Struct, field string, depth int) error {
+	if depth > MaxDataDepth {
+		return invalidArgument(field, "answers nest deeper than "+strconv.Itoa(MaxDataDepth)+" levels")
+	}
+	for k, v := range data.GetFields() {
+		if k == "" || strings.Contains(k, ".") {
+			return invalidArgument(field, "answer key "+strconv.Quote(k)+" cannot be saved: keys must be non-empty and without '.'")
+		}
+		if err := checkValue(v, field, depth); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkValue(v *structpb.Value, field string, depth int) error {
+	switch v.GetKind().(type) {
+	case *structpb.Value_StructValue:
+		return checkAnswers(v.GetStructValue(), field, depth+1)
+	case *structpb.Value_ListValue:
+		if depth+1 > MaxDataDepth {
+			return invalidArgument(field, "answers nest deeper than "+strconv.Itoa(MaxDataDepth)+" levels")
+		}
+		for _, item := range v.GetListValue().GetValues() {
+			if err := checkValue(item, field, depth+1); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -217,16 +262,31 @@ func mayChangeHeldJourney(p auth.Principal, j *handoffv1.Journey) error {
 	return failedPrecondition("journey %s is held by agent %s: ask them to release or transfer it", j.GetName(), j.GetAssignee())
 }
 
+// changed is the effect of a change to what a save can change.
+func changed(tps ...*handoffv1.Touchpoint) effect {
+	return effect{touchpoints: tps, contentChanged: true}
+}
+
+// recorded is the effect of a change that leaves the content (and so the
+// etag) as it was: claims, leases, offers.
+func recorded(tps ...*handoffv1.Touchpoint) effect {
+	return effect{touchpoints: tps}
+}
+
 func touchpoint(p auth.Principal, kind handoffv1.TouchpointKind, j *handoffv1.Journey, note string) *handoffv1.Touchpoint {
 	return &handoffv1.Touchpoint{
 		Time:          j.GetUpdateTime(),
 		Channel:       j.GetChannel(),
 		ChannelDetail: j.GetChannelDetail(),
-		Actor:         &handoffv1.Actor{Id: p.ID, Role: p.Role},
+		Actor:         actor(p),
 		Kind:          kind,
 		Step:          j.GetStep(),
 		Note:          note,
 	}
+}
+
+func actor(p auth.Principal) *handoffv1.Actor {
+	return &handoffv1.Actor{Id: p.ID, Role: p.Role}
 }
 
 func customerOf(j *handoffv1.Journey) string {

@@ -60,7 +60,7 @@ func (s *Service) ListJourneys(ctx context.Context, req *handoffv1.ListJourneysR
 
 // ListTouchpoints lists a journey's timeline, oldest first.
 func (s *Service) ListTouchpoints(ctx context.Context, req *handoffv1.ListTouchpointsRequest) (*handoffv1.ListTouchpointsResponse, error) {
-	key, _, err := s.journeyFor(ctx, req.GetParent())
+	key, p, err := s.journeyFor(ctx, req.GetParent())
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func (s *Service) ListTouchpoints(ctx context.Context, req *handoffv1.ListTouchp
 	if err != nil {
 		return nil, journeyError(key, err)
 	}
-	resp := &handoffv1.ListTouchpointsResponse{Touchpoints: tps}
+	resp := &handoffv1.ListTouchpointsResponse{Touchpoints: redactTouchpoints(p, tps)}
 	if more {
 		resp.NextPageToken = encodePageToken(touchpointPageToken{Parent: req.GetParent(), Offset: tok.Offset + len(tps)})
 	}

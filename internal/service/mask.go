@@ -16,14 +16,14 @@ import (
 // masks from the JSON body, which carries both.
 func savePaths(mask []string, req *handoffv1.Journey) ([]string, error) {
 	if len(mask) == 0 {
+		// As grpc-gateway does for a PATCH body: every answer the request
+		// carries, by its own path, so a save over gRPC merges exactly as
+		// one over REST.
 		var paths []string
 		if req.GetStep() != "" {
 			paths = append(paths, "step")
 		}
-		if req.GetData() != nil {
-			paths = append(paths, "data")
-		}
-		return paths, nil
+		return append(paths, leafPaths("data", req.GetData())...), nil
 	}
 	var paths []string
 	for _, p := range mask {
@@ -118,4 +118,20 @@ func remove(s *structpb.Struct, keys []string) {
 		}
 	}
 	delete(s.GetFields(), keys[len(keys)-1])
+}
+
+// leafPaths lists the paths of every answer in s: nested objects are
+// walked, anything else (including an empty object) is a leaf.
+func leafPaths(prefix string, s *structpb.Struct) []string {
+	var paths []string
+	for k, v := range s.GetFields() {
+		p := prefix + "." + k
+		if sub := v.GetStructValue(); sub != nil && len(sub.GetFields()) > 0 {
+			paths = append(paths, leafPaths(p, sub)...)
+			continue
+		}
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	return paths
 }

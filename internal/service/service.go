@@ -8,10 +8,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"time"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/store"
+	"github.com/journeyhandoff/handoff/internal/watch"
 )
 
 // Options are the service's tunables; zero values take the defaults.
@@ -23,6 +27,9 @@ type Options struct {
 	MaxDataBytes int
 	// Now is the clock (default time.Now); tests move it.
 	Now func() time.Time
+	// ClaimLease is how long a claim holds without renewal (default 10
+	// minutes).
+	ClaimLease time.Duration
 	// Logger receives rule-level events; never answers or notes.
 	Logger *slog.Logger
 }
@@ -31,24 +38,30 @@ type Options struct {
 const (
 	DefaultCodeTTL      = 10 * time.Minute
 	DefaultMaxDataBytes = 64 << 10
+	DefaultClaimLease   = 10 * time.Minute
 )
 
 // Service implements handoffv1.JourneyServiceServer on top of a store.Store.
 type Service struct {
 	handoffv1.UnimplementedJourneyServiceServer
 	store store.Store
+	hub   *watch.Hub
 	opts  Options
 }
 
 var _ handoffv1.JourneyServiceServer = (*Service)(nil)
 
-// New returns a Service that keeps journeys in st.
-func New(st store.Store, opts Options) *Service {
+// New returns a Service that keeps journeys in st and serves watches from
+// hub (which must run on the same store).
+func New(st store.Store, hub *watch.Hub, opts Options) *Service {
 	if opts.CodeTTL <= 0 {
 		opts.CodeTTL = DefaultCodeTTL
 	}
 	if opts.MaxDataBytes <= 0 {
 		opts.MaxDataBytes = DefaultMaxDataBytes
+	}
+	if opts.ClaimLease <= 0 {
+		opts.ClaimLease = DefaultClaimLease
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -56,7 +69,7 @@ func New(st store.Store, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, opts: opts}
+	return &Service{store: st, hub: hub, opts: opts}
 }
 
 func (s *Service) now() time.Time {
@@ -68,14 +81,22 @@ func (s *Service) now() time.Time {
 // loop makes progress; the bound only stops a pathological hot spot.
 const maxUnconditionalAttempts = 32
 
-// mutation changes a copy of the current journey and returns the
-// touchpoints to record with it. Returning unchanged=true writes nothing.
-type mutation func(cur *handoffv1.Journey) (tps []*handoffv1.Touchpoint, unchanged bool, err error)
+// mutation changes the current journey in place and says what it did:
+// the touchpoints to record, whether what a save can change (step, data,
+// state) changed, so the etag must move, or that nothing changed at all.
+type mutation func(cur *handoffv1.Journey) (effect, error)
+
+type effect struct {
+	touchpoints    []*handoffv1.Touchpoint
+	contentChanged bool
+	unchanged      bool
+}
 
 // mutate is the one read-check-write loop every change goes through. With
-// ifEtag set, a journey that moved on fails with ABORTED; without, the
-// change is reapplied to the newer journey, so concurrent saves of
-// different answers never lose one another.
+// ifEtag set, a journey whose content moved on fails with ABORTED; without,
+// the change is reapplied to the newer journey, so concurrent saves of
+// different answers never lose one another. A claim that lapsed is released
+// first, in the same write.
 func (s *Service) mutate(ctx context.Context, key store.JourneyKey, ifEtag string, change mutation) (*handoffv1.Journey, error) {
 	for attempt := 1; ; attempt++ {
 		cur, err := s.store.GetJourney(ctx, key)
@@ -85,16 +106,26 @@ func (s *Service) mutate(ctx context.Context, key store.JourneyKey, ifEtag strin
 		if ifEtag != "" && cur.GetEtag() != ifEtag {
 			return nil, journeyError(key, store.ErrConflict)
 		}
-		readEtag := cur.GetEtag()
-		tps, unchanged, err := change(cur)
+		lapsed := s.releaseLapsedClaim(cur)
+		eff, err := change(cur)
 		if err != nil {
 			return nil, err
 		}
-		if unchanged {
+		if eff.unchanged && lapsed == nil {
 			return cur, nil
 		}
-		saved, err := s.store.UpdateJourney(ctx, cur, readEtag, tps...)
-		if errors.Is(err, store.ErrConflict) && ifEtag == "" && attempt < maxUnconditionalAttempts {
+		tps := eff.touchpoints
+		if lapsed != nil {
+			tps = append([]*handoffv1.Touchpoint{lapsed}, tps...)
+		}
+		saved, err := s.store.UpdateJourney(ctx, store.Update{Journey: cur, ContentChanged: eff.contentChanged, Touchpoints: tps})
+		if errors.Is(err, store.ErrConflict) && attempt == maxUnconditionalAttempts {
+			return nil, status.Errorf(codes.Aborted, "journey %s is changing too fast to save right now; try again", key.Name())
+		}
+		if errors.Is(err, store.ErrConflict) {
+			// Someone else wrote first. Without an etag that is no conflict
+			// for the caller; with one, the next read tells whether the
+			// content moved (ABORTED) or only a claim or touchpoint did.
 			continue
 		}
 		if err != nil {

@@ -76,18 +76,39 @@ type ListJourneysQuery struct {
 	After *JourneyCursor
 }
 
-// Store keeps journeys, their append-only timelines and handoff codes.
+// Update is one change to a journey: compare-and-set on the revision the
+// journey was read at, so of two concurrent changes exactly one lands.
+type Update struct {
+	// Journey is the journey as it is to be. Its Revision and Etag are those
+	// it was read at; both are checked.
+	Journey *handoffv1.Journey
+	// ContentChanged says the change touches what a save can change (step,
+	// data, state): only then does the etag move. Claims, leases and new
+	// touchpoints move the revision but keep the etag, so a website holding
+	// it can still save.
+	ContentChanged bool
+	// Touchpoints are appended to the timeline in the same atomic write.
+	Touchpoints []*handoffv1.Touchpoint
+}
+
+// ChangeHandler receives every change a store commits, in revision order per
+// journey. It must not block: it runs on the store's delivery path.
+type ChangeHandler func(*handoffv1.JourneyChange)
+
+// Store keeps journeys, their append-only timelines, a short log of their
+// recent changes, and handoff codes.
 //
-// Journeys passed in and returned are the API resource. The store owns three
-// of its fields: etag (an opaque version token, new on every write), and
-// expire_time (update_time plus the store's TTL), which it sets on every
-// write; and name, which must be set by the caller and is never changed.
+// Journeys passed in and returned are the API resource. The store owns four
+// of its fields and sets them on every write: etag (an opaque content
+// version), revision (counts every change), expire_time (update_time plus
+// the store's TTL); name must be set by the caller and never changes.
 // Returned values are the caller's to modify.
 type Store interface {
-	// CreateJourney stores a new journey and its first touchpoint. When
-	// requestID is not empty and a journey was already created for this
-	// customer with it, that journey is returned with created=false and
-	// nothing is written. A journey with the same name gives ErrAlreadyExists.
+	// CreateJourney stores a new journey (revision 1) and its first
+	// touchpoint. When requestID is not empty and a journey was already
+	// created for this customer with it, that journey is returned with
+	// created=false and nothing is written. A journey with the same name
+	// gives ErrAlreadyExists.
 	CreateJourney(ctx context.Context, j *handoffv1.Journey, first *handoffv1.Touchpoint, requestID string) (_ *handoffv1.Journey, created bool, _ error)
 
 	// GetJourney returns the journey, or ErrNotFound.
@@ -97,21 +118,30 @@ type Store interface {
 	// and the cursor of the next page (nil on the last page).
 	ListJourneys(ctx context.Context, customer string, q ListJourneysQuery) ([]*handoffv1.Journey, *JourneyCursor, error)
 
-	// UpdateJourney replaces the journey named j.Name when its current etag
-	// is ifEtag, and appends the touchpoints to its timeline, atomically.
-	// A different etag gives ErrConflict, a missing journey ErrNotFound;
-	// either way nothing changes.
-	UpdateJourney(ctx context.Context, j *handoffv1.Journey, ifEtag string, appended ...*handoffv1.Touchpoint) (*handoffv1.Journey, error)
-
-	// AppendTouchpoints adds to the journey's timeline without changing the
-	// journey: its etag and expire_time stay as they are, so a caller holding
-	// the etag can still save with it. A missing journey gives ErrNotFound.
-	AppendTouchpoints(ctx context.Context, key JourneyKey, tps ...*handoffv1.Touchpoint) error
+	// UpdateJourney applies u atomically when the journey is still at
+	// u.Journey.Revision: it replaces the journey, appends the touchpoints,
+	// logs the change and announces it to every subscriber. A different
+	// revision gives ErrConflict, a missing journey ErrNotFound; either way
+	// nothing changes.
+	UpdateJourney(ctx context.Context, u Update) (*handoffv1.Journey, error)
 
 	// ListTouchpoints returns up to limit touchpoints, oldest first, starting
 	// at position offset (from 0), and whether more follow. A journey that
 	// does not exist gives ErrNotFound.
 	ListTouchpoints(ctx context.Context, key JourneyKey, offset, limit int) (_ []*handoffv1.Touchpoint, more bool, _ error)
+
+	// ChangesSince returns the logged changes after revision `after`, oldest
+	// first. complete is false when the log no longer reaches back that far
+	// (it keeps only recent changes): the caller must start from a snapshot.
+	// A journey that does not exist gives ErrNotFound.
+	ChangesSince(ctx context.Context, key JourneyKey, after int64) (_ []*handoffv1.JourneyChange, complete bool, _ error)
+
+	// Subscribe calls handle with every change committed from now on, by
+	// this process or (for a shared store) any other, until ctx ends; then it
+	// returns ctx's error. resync is called whenever delivery may have
+	// skipped changes (a dropped subscription that came back), so the caller
+	// can catch up through ChangesSince. Meant to be called once per process.
+	Subscribe(ctx context.Context, handle ChangeHandler, resync func()) error
 
 	// CreateHandoffCode stores a single-use code for the journey, valid
 	// until expireTime. An existing code gives ErrAlreadyExists.

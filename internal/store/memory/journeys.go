@@ -46,12 +46,11 @@ func (s *Store) CreateJourney(_ context.Context, j *handoffv1.Journey, first *ha
 	// A journey that expired but was not swept yet is replaced whole,
 	// timeline included, as if it had been swept.
 	e := &journeyEntry{listedAt: j.GetCreateTime().AsTime().Truncate(time.Microsecond)}
-	s.write(key, e, j, now, first)
 	c.journeys[key.Journey] = e
 	if requestID != "" {
 		c.requests[requestID] = requestEntry{journey: key.Journey, expires: now.Add(requestTTL)}
 	}
-	return e.out(), true, nil
+	return s.commit(key, e, j, now, true, []*handoffv1.Touchpoint{first}), true, nil
 }
 
 // GetJourney returns a copy of the journey.
@@ -65,8 +64,10 @@ func (s *Store) GetJourney(_ context.Context, key store.JourneyKey) (*handoffv1.
 	return e.out(), nil
 }
 
-// UpdateJourney replaces the journey if ifEtag is still its etag.
-func (s *Store) UpdateJourney(_ context.Context, j *handoffv1.Journey, ifEtag string, appended ...*handoffv1.Touchpoint) (*handoffv1.Journey, error) {
+// UpdateJourney applies u if the journey is still at the revision and etag
+// u.Journey was read at.
+func (s *Store) UpdateJourney(_ context.Context, u store.Update) (*handoffv1.Journey, error) {
+	j := u.Journey
 	key, err := store.ParseJourneyName(j.GetName())
 	if err != nil {
 		return nil, fmt.Errorf("update journey: %w", err)
@@ -78,25 +79,10 @@ func (s *Store) UpdateJourney(_ context.Context, j *handoffv1.Journey, ifEtag st
 	if e == nil {
 		return nil, fmt.Errorf("journey %s: %w", key.Name(), store.ErrNotFound)
 	}
-	// The etag in j is the caller's copy of what it read; only ifEtag says
-	// which version the caller means to replace.
-	if ifEtag != strconv.FormatUint(e.rev, 10) {
-		return nil, fmt.Errorf("journey %s at etag %q: %w", key.Name(), ifEtag, store.ErrConflict)
+	if j.GetRevision() != e.revision || j.GetEtag() != strconv.FormatInt(e.etag, 10) {
+		return nil, fmt.Errorf("journey %s at revision %d, etag %q: %w", key.Name(), j.GetRevision(), j.GetEtag(), store.ErrConflict)
 	}
-	s.write(key, e, j, now, appended...)
-	return e.out(), nil
-}
-
-// AppendTouchpoints adds to the timeline and leaves the journey as it is.
-func (s *Store) AppendTouchpoints(_ context.Context, key store.JourneyKey, tps ...*handoffv1.Touchpoint) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e := s.live(key, time.Now())
-	if e == nil {
-		return fmt.Errorf("journey %s: %w", key.Name(), store.ErrNotFound)
-	}
-	e.appendTimeline(key, tps)
-	return nil
+	return s.commit(key, e, j, now, u.ContentChanged, u.Touchpoints), nil
 }
 
 // ListJourneys returns a page of the customer's journeys, newest first.
@@ -167,11 +153,13 @@ func (s *Store) ListTouchpoints(_ context.Context, key store.JourneyKey, offset,
 	return page, end < len(e.timeline), nil
 }
 
-// write makes j the entry's next revision and appends tps, named by their
-// position. The store keeps its own copies so callers may reuse theirs.
-func (s *Store) write(key store.JourneyKey, e *journeyEntry, j *handoffv1.Journey, now time.Time, tps ...*handoffv1.Touchpoint) {
+// commit makes j the entry's next revision (and its next etag when the
+// content changed), appends tps, and logs and announces the change. It
+// returns the journey as the caller gets it. The store keeps its own copies
+// so callers may reuse theirs.
+func (s *Store) commit(key store.JourneyKey, e *journeyEntry, j *handoffv1.Journey, now time.Time, contentChanged bool, tps []*handoffv1.Touchpoint) *handoffv1.Journey {
 	body := proto.CloneOf(j)
-	body.Etag = ""
+	body.Etag, body.Revision = "", 0
 	// expire_time follows update_time, which the service sets; a caller that
 	// left it unset still gets a journey that expires.
 	updated := now
@@ -181,12 +169,22 @@ func (s *Store) write(key store.JourneyKey, e *journeyEntry, j *handoffv1.Journe
 	e.expires = updated.Add(s.ttl)
 	body.ExpireTime = timestamppb.New(e.expires)
 	e.body = body
-	e.rev++
-	e.appendTimeline(key, tps)
+	e.revision++
+	if contentChanged {
+		e.etag++
+	}
+	s.logChange(e, &handoffv1.JourneyChange{
+		Revision:    e.revision,
+		Journey:     e.out(),
+		Touchpoints: e.appendTimeline(key, tps),
+	}, now)
+	return e.out()
 }
 
-// appendTimeline keeps copies of tps, named by their position.
-func (e *journeyEntry) appendTimeline(key store.JourneyKey, tps []*handoffv1.Touchpoint) {
+// appendTimeline keeps copies of tps, named by their position, and returns
+// other copies of them for the change log.
+func (e *journeyEntry) appendTimeline(key store.JourneyKey, tps []*handoffv1.Touchpoint) []*handoffv1.Touchpoint {
+	var appended []*handoffv1.Touchpoint
 	for _, tp := range tps {
 		if tp == nil {
 			continue
@@ -194,7 +192,9 @@ func (e *journeyEntry) appendTimeline(key store.JourneyKey, tps []*handoffv1.Tou
 		tp = proto.CloneOf(tp)
 		tp.Name = store.TouchpointName(key, len(e.timeline)+1)
 		e.timeline = append(e.timeline, tp)
+		appended = append(appended, proto.CloneOf(tp))
 	}
+	return appended
 }
 
 // live returns the journey unless it is missing or expired.

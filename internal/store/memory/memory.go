@@ -26,18 +26,29 @@ const (
 	maxSweepInterval = time.Minute
 )
 
+// Change log defaults, the same as the Redis store's: enough for a watcher
+// that reconnects within the hour to catch up without a snapshot.
+const (
+	defaultLogEntries = 128
+	defaultLogTTL     = time.Hour
+)
+
 var _ store.Store = (*Store)(nil)
 
 // Store is the in-memory Store. Create it with New and stop its janitor
 // with Close.
 type Store struct {
-	ttl time.Duration
+	ttl        time.Duration
+	logEntries int
+	logTTL     time.Duration
 
 	// One mutex for everything: every operation is a few map lookups, and
 	// a single lock makes each create, update and redeem trivially atomic.
 	mu        sync.Mutex
 	customers map[string]*customer
 	codes     map[string]codeEntry
+	// subscribers are called under mu, which is what orders their changes.
+	subscribers map[*subscriber]struct{}
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -51,16 +62,22 @@ type customer struct {
 }
 
 type journeyEntry struct {
-	// body has no etag: the etag is derived from rev when the journey is
-	// read, so the stored copy can never carry a stale one.
-	body *handoffv1.Journey
-	rev  uint64
+	// body has neither etag nor revision: both are set from the counters
+	// below when the journey is read, so the stored copy can never carry
+	// stale ones.
+	body     *handoffv1.Journey
+	etag     int64
+	revision int64
 	// listedAt is the create time the journey is listed by, fixed at
 	// creation (as the Redis index is) and cut to microseconds (as the
 	// Redis index and page tokens are) so cursors compare exactly.
 	listedAt time.Time
 	expires  time.Time
 	timeline []*handoffv1.Touchpoint
+	// log holds the last changes, oldest first, with consecutive revisions
+	// ending at revision; it is void from logExpires on.
+	log        []*handoffv1.JourneyChange
+	logExpires time.Time
 }
 
 type requestEntry struct {
@@ -86,14 +103,31 @@ func WithTTL(d time.Duration) Option {
 	}
 }
 
+// WithChangeLog sets how many of a journey's last changes are kept for
+// ChangesSince, and for how long after its last change (defaults 128 and an
+// hour). A value that is not positive keeps its default.
+func WithChangeLog(entries int, ttl time.Duration) Option {
+	return func(s *Store) {
+		if entries > 0 {
+			s.logEntries = entries
+		}
+		if ttl > 0 {
+			s.logTTL = ttl
+		}
+	}
+}
+
 // New returns an empty Store and starts its janitor.
 func New(opts ...Option) *Store {
 	s := &Store{
-		ttl:       store.DefaultTTL,
-		customers: make(map[string]*customer),
-		codes:     make(map[string]codeEntry),
-		stop:      make(chan struct{}),
-		done:      make(chan struct{}),
+		ttl:         store.DefaultTTL,
+		logEntries:  defaultLogEntries,
+		logTTL:      defaultLogTTL,
+		customers:   make(map[string]*customer),
+		codes:       make(map[string]codeEntry),
+		subscribers: make(map[*subscriber]struct{}),
+		stop:        make(chan struct{}),
+		done:        make(chan struct{}),
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -135,8 +169,11 @@ func (s *Store) sweep(now time.Time) {
 	defer s.mu.Unlock()
 	for id, c := range s.customers {
 		for j, e := range c.journeys {
-			if !now.Before(e.expires) {
+			switch {
+			case !now.Before(e.expires):
 				delete(c.journeys, j)
+			case e.log != nil && !now.Before(e.logExpires):
+				e.log = nil
 			}
 		}
 		for r, e := range c.requests {
@@ -188,9 +225,11 @@ func (s *Store) DeleteHandoffCode(_ context.Context, code string) error {
 	return nil
 }
 
-// out is what callers get: a copy of the body with the current etag.
+// out is what callers get: a copy of the body with the current etag and
+// revision.
 func (e *journeyEntry) out() *handoffv1.Journey {
 	j := proto.CloneOf(e.body)
-	j.Etag = strconv.FormatUint(e.rev, 10)
+	j.Etag = strconv.FormatInt(e.etag, 10)
+	j.Revision = e.revision
 	return j
 }

@@ -13,8 +13,8 @@ import (
 )
 
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, ttl time.Duration) store.Store {
-		s := New(WithTTL(ttl))
+	storetest.Run(t, func(t *testing.T, o storetest.Options) store.Store {
+		s := New(WithTTL(o.TTL), WithChangeLog(o.ChangeLogEntries, 0))
 		t.Cleanup(func() { require.NoError(t, s.Close()) })
 		return s
 	})

@@ -25,7 +25,12 @@ func (s *Store) CreateJourney(ctx context.Context, j *handoffv1.Journey, first *
 	if err != nil {
 		return nil, false, fmt.Errorf("create journey: %w", err)
 	}
-	keys := []string{s.journeyKey(key), s.timelineKey(key), s.indexKey(key.Customer)}
+	out.Etag, out.Revision = "1", 1
+	change, err := s.changeArgs(key, out, first)
+	if err != nil {
+		return nil, false, fmt.Errorf("create journey: %w", err)
+	}
+	keys := []string{s.journeyKey(key), s.timelineKey(key), s.indexKey(key.Customer), s.logKey(key)}
 	if requestID != "" {
 		keys = append(keys, s.requestKey(key.Customer, requestID))
 	}
@@ -34,11 +39,7 @@ func (s *Store) CreateJourney(ctx context.Context, j *handoffv1.Journey, first *
 	// journey expired creates a new one instead of pointing at nothing.
 	requestExpireAt := min(time.Now().Add(requestIDTTL).UnixMilli(), expireAt.UnixMilli())
 	args := []any{body, indexMember(out.GetCreateTime().AsTime(), key.Journey), expireAt.UnixMilli(), key.Journey, requestExpireAt, ""}
-	tps, err := marshalTouchpoints(first)
-	if err != nil {
-		return nil, false, fmt.Errorf("create journey: %w", err)
-	}
-	args = append(args, tps...)
+	args = append(args, change...)
 
 	// Two rounds at most: the second only when the request id pointed at a
 	// journey that is gone (see create.lua).
@@ -49,7 +50,6 @@ func (s *Store) CreateJourney(ctx context.Context, j *handoffv1.Journey, first *
 		}
 		switch res[0] {
 		case "created":
-			out.Etag = "1"
 			return out, true, nil
 		case "exists":
 			return nil, false, fmt.Errorf("create journey: %w", store.ErrAlreadyExists)
@@ -70,11 +70,11 @@ func (s *Store) CreateJourney(ctx context.Context, j *handoffv1.Journey, first *
 
 // GetJourney implements store.Store.
 func (s *Store) GetJourney(ctx context.Context, key store.JourneyKey) (*handoffv1.Journey, error) {
-	vals, err := s.client.HMGet(ctx, s.journeyKey(key), "rev", "body").Result()
+	vals, err := s.client.HMGet(ctx, s.journeyKey(key), "rev", "seq", "body").Result()
 	if err != nil {
 		return nil, wrapErr(ctx, "get journey", err)
 	}
-	j, err := decodeJourney(vals[0], vals[1])
+	j, err := decodeJourney(vals[0], vals[1], vals[2])
 	if err != nil {
 		return nil, fmt.Errorf("get journey: %w", err)
 	}
@@ -82,30 +82,33 @@ func (s *Store) GetJourney(ctx context.Context, key store.JourneyKey) (*handoffv
 }
 
 // UpdateJourney implements store.Store.
-func (s *Store) UpdateJourney(ctx context.Context, j *handoffv1.Journey, ifEtag string, appended ...*handoffv1.Touchpoint) (*handoffv1.Journey, error) {
-	key, err := store.ParseJourneyName(j.GetName())
+func (s *Store) UpdateJourney(ctx context.Context, u store.Update) (*handoffv1.Journey, error) {
+	key, err := store.ParseJourneyName(u.Journey.GetName())
 	if err != nil {
 		return nil, fmt.Errorf("update journey: %w", err)
 	}
-	out, body, err := s.prepare(j)
+	out, body, err := s.prepare(u.Journey)
 	if err != nil {
 		return nil, fmt.Errorf("update journey: %w", err)
 	}
-	keys := []string{s.journeyKey(key), s.timelineKey(key), s.indexKey(key.Customer)}
-	args := []any{ifEtag, body, out.GetExpireTime().AsTime().UnixMilli()}
-	tps, err := marshalTouchpoints(appended...)
+	// Known before the write, since the write happens only at the revision
+	// and etag read: the returned journey and the logged change carry them.
+	readEtag, readRevision := u.Journey.GetEtag(), u.Journey.GetRevision()
+	out.Etag, out.Revision = nextEtag(readEtag, u.ContentChanged), readRevision+1
+	change, err := s.changeArgs(key, out, u.Touchpoints...)
 	if err != nil {
 		return nil, fmt.Errorf("update journey: %w", err)
 	}
-	args = append(args, tps...)
+	keys := []string{s.journeyKey(key), s.timelineKey(key), s.indexKey(key.Customer), s.logKey(key)}
+	args := []any{readEtag, readRevision, out.GetEtag(), out.GetRevision(), body, out.GetExpireTime().AsTime().UnixMilli()}
+	args = append(args, change...)
 
-	res, err := updateScript.Run(ctx, s.client, keys, args...).StringSlice()
+	res, err := updateScript.Run(ctx, s.client, keys, args...).Text()
 	if err != nil {
 		return nil, wrapErr(ctx, "update journey", err)
 	}
-	switch res[0] {
+	switch res {
 	case "updated":
-		out.Etag = res[1]
 		return out, nil
 	case "missing":
 		return nil, fmt.Errorf("update journey: %w", store.ErrNotFound)
@@ -116,22 +119,38 @@ func (s *Store) UpdateJourney(ctx context.Context, j *handoffv1.Journey, ifEtag 
 	}
 }
 
-// AppendTouchpoints appends to the journey's timeline without changing the
-// journey, so its etag stays current (a handoff offer must not make the
-// website's next save fail). A missing journey gives ErrNotFound.
-func (s *Store) AppendTouchpoints(ctx context.Context, key store.JourneyKey, tps ...*handoffv1.Touchpoint) error {
-	args, err := marshalTouchpoints(tps...)
+// nextEtag is the etag after a change to a journey read at etag. An etag
+// that is not a number was never given out by the store: the script finds
+// it does not match, so what it would become does not matter.
+func nextEtag(etag string, contentChanged bool) string {
+	n, err := strconv.ParseInt(etag, 10, 64)
+	if !contentChanged || err != nil {
+		return etag
+	}
+	return strconv.FormatInt(n+1, 10)
+}
+
+// changeArgs are the script arguments that log and publish a change (see
+// change.lua): the encoded head of the JourneyChange (its revision and out,
+// the journey as returned), how touchpoints are named, the log's bounds,
+// the channel, and then the touchpoints to append.
+func (s *Store) changeArgs(key store.JourneyKey, out *handoffv1.Journey, tps ...*handoffv1.Touchpoint) ([]any, error) {
+	head, err := proto.Marshal(&handoffv1.JourneyChange{Revision: out.GetRevision(), Journey: out})
 	if err != nil {
-		return fmt.Errorf("append touchpoints: %w", err)
+		return nil, fmt.Errorf("encode change: %w", err)
 	}
-	res, err := appendScript.Run(ctx, s.client, []string{s.journeyKey(key), s.timelineKey(key)}, args...).Text()
+	encoded, err := marshalTouchpoints(tps...)
 	if err != nil {
-		return wrapErr(ctx, "append touchpoints", err)
+		return nil, err
 	}
-	if res == "missing" {
-		return fmt.Errorf("append touchpoints: %w", store.ErrNotFound)
+	args := []any{
+		head,
+		key.Name() + "/touchpoints/", // + position, as store.TouchpointName
+		s.logEntries,
+		max(s.logTTL.Milliseconds(), 1),
+		s.changesChannel(),
 	}
-	return nil
+	return append(args, encoded...), nil
 }
 
 // ListTouchpoints implements store.Store.
@@ -168,12 +187,13 @@ func (s *Store) ListTouchpoints(ctx context.Context, key store.JourneyKey, offse
 	return tps, more, nil
 }
 
-// prepare copies j with the fields the store owns set, and the body to
-// store: without the etag, which lives in the hash's rev field so a write
-// can check it without decoding the body.
+// prepare copies j with its expire_time set, and the body to store: without
+// the etag and revision, which live in the hash's rev and seq fields so a
+// write can check them without decoding the body (and the body can never
+// hold stale ones). The caller sets both on the copy.
 func (s *Store) prepare(j *handoffv1.Journey) (*handoffv1.Journey, []byte, error) {
 	out := proto.CloneOf(j)
-	out.Etag = ""
+	out.Etag, out.Revision = "", 0
 	base := time.Now()
 	if out.GetUpdateTime() != nil {
 		base = out.GetUpdateTime().AsTime()
@@ -186,9 +206,9 @@ func (s *Store) prepare(j *handoffv1.Journey) (*handoffv1.Journey, []byte, error
 	return out, body, nil
 }
 
-// decodeJourney turns an HMGET of rev and body into a journey; a missing
-// hash (both nil) is ErrNotFound.
-func decodeJourney(rev, body any) (*handoffv1.Journey, error) {
+// decodeJourney turns an HMGET of rev, seq and body into a journey; a
+// missing hash (all nil) is ErrNotFound.
+func decodeJourney(rev, seq, body any) (*handoffv1.Journey, error) {
 	r, okRev := rev.(string)
 	b, okBody := body.(string)
 	if !okRev || !okBody {
@@ -199,6 +219,15 @@ func decodeJourney(rev, body any) (*handoffv1.Journey, error) {
 		return nil, fmt.Errorf("decode journey: %w", err)
 	}
 	j.Etag = r
+	// A hash written before revisions were kept has no seq: revision 0,
+	// which update.lua accepts as such.
+	if sq, ok := seq.(string); ok {
+		n, err := strconv.ParseInt(sq, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("decode journey: revision %q: %w", sq, err)
+		}
+		j.Revision = n
+	}
 	return j, nil
 }
 

@@ -80,7 +80,7 @@ func (s *Store) readMembers(ctx context.Context, customer string, members []stri
 	cmds := make([]*goredis.SliceCmd, len(members))
 	_, err := s.client.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		for i, k := range keys {
-			cmds[i] = p.HMGet(ctx, s.journeyKey(k), "rev", "body")
+			cmds[i] = p.HMGet(ctx, s.journeyKey(k), "rev", "seq", "body")
 		}
 		return nil
 	})
@@ -93,7 +93,7 @@ func (s *Store) readMembers(ctx context.Context, customer string, members []stri
 	var pruneArgs []any
 	for i, cmd := range cmds {
 		vals := cmd.Val()
-		j, err := decodeJourney(vals[0], vals[1])
+		j, err := decodeJourney(vals[0], vals[1], vals[2])
 		switch {
 		case err == nil && indexMember(j.GetCreateTime().AsTime(), keys[i].Journey) == members[i]:
 			found = append(found, j)
@@ -105,9 +105,9 @@ func (s *Store) readMembers(ctx context.Context, customer string, members []stri
 		default:
 			return nil, fmt.Errorf("list journeys: %w", err)
 		}
-		rev, _ := vals[0].(string)
+		seq, _ := vals[1].(string)
 		pruneKeys = append(pruneKeys, s.journeyKey(keys[i]))
-		pruneArgs = append(pruneArgs, members[i], rev)
+		pruneArgs = append(pruneArgs, members[i], seq)
 	}
 	if len(pruneArgs) > 0 {
 		// Best effort: a member left behind is skipped again next time.

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/store"
 	"github.com/journeyhandoff/handoff/internal/store/redis"
 	"github.com/journeyhandoff/handoff/internal/testutil"
@@ -62,10 +63,13 @@ func TestStoreOutage(t *testing.T) {
 			_, _, err := s.CreateJourney(ctx, newJourney(store.JourneyKey{Customer: "c", Journey: "k"}, time.Now()), nil, "r")
 			return err
 		}},
-		{"update_journey", func() error { _, err := s.UpdateJourney(ctx, saved, saved.GetEtag()); return err }},
+		{"update_journey", func() error {
+			_, err := s.UpdateJourney(ctx, store.Update{Journey: saved, ContentChanged: true})
+			return err
+		}},
 		{"list_journeys", func() error { _, _, err := s.ListJourneys(ctx, "c", store.ListJourneysQuery{Limit: 5}); return err }},
-		{"append_touchpoints", func() error { return s.AppendTouchpoints(ctx, key, touchpoint("offer")) }},
 		{"list_touchpoints", func() error { _, _, err := s.ListTouchpoints(ctx, key, 0, 5); return err }},
+		{"changes_since", func() error { _, _, err := s.ChangesSince(ctx, key, 0); return err }},
 		{"create_handoff_code", func() error { return s.CreateHandoffCode(ctx, "CODE", key, time.Now().Add(time.Minute)) }},
 		{"redeem_handoff_code", func() error { _, err := s.RedeemHandoffCode(ctx, "CODE"); return err }},
 		{"delete_handoff_code", func() error { return s.DeleteHandoffCode(ctx, "CODE") }},
@@ -85,7 +89,7 @@ func TestStoreOutage(t *testing.T) {
 		got, err := s.GetJourney(ctx, key)
 		require.NoError(t, err)
 		require.True(t, proto.Equal(saved, got))
-		_, err = s.UpdateJourney(ctx, got, got.GetEtag(), touchpoint("cover"))
+		_, err = s.UpdateJourney(ctx, store.Update{Journey: got, ContentChanged: true, Touchpoints: []*handoffv1.Touchpoint{touchpoint("cover")}})
 		require.NoError(t, err)
 	})
 }

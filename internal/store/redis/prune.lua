@@ -11,8 +11,8 @@ local removed = 0
 for i = 2, #KEYS do
   local member = ARGV[2 * (i - 1) - 1]
   local seen = ARGV[2 * (i - 1)]
-  local rev = redis.call('HGET', KEYS[i], 'rev') or ''
-  if rev == seen then
+  local seq = redis.call('HGET', KEYS[i], 'seq') or ''
+  if seq == seen then
     removed = removed + redis.call('ZREM', KEYS[1], member)
   end
 end

@@ -43,23 +43,23 @@ func TestMain(m *testing.M) {
 var prefixes atomic.Int64
 
 // newStore is a fresh store on the shared server.
-func newStore(t *testing.T, ttl time.Duration) (*redis.Store, string) {
+func newStore(t *testing.T, o storetest.Options) (*redis.Store, string) {
 	t.Helper()
 	prefix := fmt.Sprintf("test%d:", prefixes.Add(1))
-	s := redis.New(client, redis.WithKeyPrefix(prefix), redis.WithTTL(ttl))
+	s := redis.New(client, redis.WithKeyPrefix(prefix), redis.WithTTL(o.TTL), redis.WithChangeLog(o.ChangeLogEntries, 0))
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	return s, prefix
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, ttl time.Duration) store.Store {
-		s, _ := newStore(t, ttl)
+	storetest.Run(t, func(t *testing.T, o storetest.Options) store.Store {
+		s, _ := newStore(t, o)
 		return s
 	})
 }
 
 func TestStoreKeys(t *testing.T) {
-	s, prefix := newStore(t, time.Hour)
+	s, prefix := newStore(t, storetest.Options{TTL: time.Hour})
 	ctx := t.Context()
 	key := store.JourneyKey{Customer: "c1", Journey: "j1"}
 	created := time.Now().Add(-time.Minute)
@@ -69,9 +69,13 @@ func TestStoreKeys(t *testing.T) {
 	require.True(t, ok)
 	j.Step = "cover"
 	j.UpdateTime = timestamppb.Now()
-	j, err = s.UpdateJourney(ctx, j, j.GetEtag(), touchpoint("cover"))
+	j, err = s.UpdateJourney(ctx, store.Update{Journey: j, ContentChanged: true, Touchpoints: []*handoffv1.Touchpoint{touchpoint("cover")}})
+	require.NoError(t, err)
+	j, err = s.UpdateJourney(ctx, store.Update{Journey: j, Touchpoints: []*handoffv1.Touchpoint{touchpoint("offer")}})
 	require.NoError(t, err)
 	require.Equal(t, "2", j.GetEtag())
+	require.Equal(t, int64(3), j.GetRevision())
+	all := []string{"{c1}:j:j1", "{c1}:t:j1", "{c1}:idx", "{c1}:req:req-1", "{c1}:log:j1"}
 
 	t.Run("every_key_is_in_the_documented_layout", func(t *testing.T) {
 		var keys []string
@@ -80,13 +84,16 @@ func TestStoreKeys(t *testing.T) {
 			keys = append(keys, iter.Val())
 		}
 		require.NoError(t, iter.Err())
-		require.ElementsMatch(t, []string{
-			prefix + "{c1}:j:j1", prefix + "{c1}:t:j1", prefix + "{c1}:idx", prefix + "{c1}:req:req-1",
-		}, keys)
+		want := make([]string, len(all))
+		for i, k := range all {
+			want[i] = prefix + k
+		}
+		// The changes channel is no key: nothing else may show up.
+		require.ElementsMatch(t, want, keys)
 	})
 
 	t.Run("every_key_expires", func(t *testing.T) {
-		for _, k := range []string{"{c1}:j:j1", "{c1}:t:j1", "{c1}:idx", "{c1}:req:req-1"} {
+		for _, k := range all {
 			pttl, err := client.PTTL(ctx, prefix+k).Result()
 			require.NoError(t, err)
 			require.Positive(t, pttl, k)
@@ -96,20 +103,36 @@ func TestStoreKeys(t *testing.T) {
 		require.Equal(t, j.GetExpireTime().AsTime().UnixMilli(), at.Milliseconds())
 	})
 
-	t.Run("the_hash_holds_the_revision_and_a_body_without_etag", func(t *testing.T) {
+	t.Run("the_hash_holds_the_etag_the_revision_and_a_body_without_either", func(t *testing.T) {
 		h, err := client.HGetAll(ctx, prefix+"{c1}:j:j1").Result()
 		require.NoError(t, err)
+		require.Len(t, h, 3)
 		require.Equal(t, "2", h["rev"])
+		require.Equal(t, "3", h["seq"])
 		var body handoffv1.Journey
 		require.NoError(t, proto.Unmarshal([]byte(h["body"]), &body))
 		require.Empty(t, body.GetEtag())
+		require.Zero(t, body.GetRevision())
 		require.Equal(t, "cover", body.GetStep())
+	})
+
+	t.Run("the_log_holds_each_change_as_a_journey_change_with_named_touchpoints", func(t *testing.T) {
+		raw, err := client.LRange(ctx, prefix+"{c1}:log:j1", 0, -1).Result()
+		require.NoError(t, err)
+		require.Len(t, raw, 3)
+		var c handoffv1.JourneyChange
+		require.NoError(t, proto.Unmarshal([]byte(raw[2]), &c))
+		require.Equal(t, int64(3), c.GetRevision())
+		require.True(t, proto.Equal(j, c.GetJourney()), "the logged journey is not the one returned")
+		require.Len(t, c.GetTouchpoints(), 1)
+		require.Equal(t, key.Name()+"/touchpoints/3", c.GetTouchpoints()[0].GetName())
+		require.Equal(t, "offer", c.GetTouchpoints()[0].GetStep())
 	})
 
 	t.Run("the_timeline_stores_no_names_and_the_store_derives_them", func(t *testing.T) {
 		raw, err := client.LRange(ctx, prefix+"{c1}:t:j1", 0, -1).Result()
 		require.NoError(t, err)
-		require.Len(t, raw, 2)
+		require.Len(t, raw, 3)
 		for _, b := range raw {
 			var tp handoffv1.Touchpoint
 			require.NoError(t, proto.Unmarshal([]byte(b), &tp))
@@ -118,7 +141,7 @@ func TestStoreKeys(t *testing.T) {
 		tps, more, err := s.ListTouchpoints(ctx, key, 1, 5)
 		require.NoError(t, err)
 		require.False(t, more)
-		require.Len(t, tps, 1)
+		require.Len(t, tps, 2)
 		require.Equal(t, key.Name()+"/touchpoints/2", tps[0].GetName())
 	})
 
@@ -146,7 +169,7 @@ func TestStoreKeys(t *testing.T) {
 
 func TestStoreRedisBehaviour(t *testing.T) {
 	t.Run("a_request_id_whose_journey_vanished_creates_a_new_journey", func(t *testing.T) {
-		s, prefix := newStore(t, time.Hour)
+		s, prefix := newStore(t, storetest.Options{TTL: time.Hour})
 		ctx := t.Context()
 		first := store.JourneyKey{Customer: "c", Journey: "first"}
 		_, _, err := s.CreateJourney(ctx, newJourney(first, time.Now()), nil, "req")
@@ -166,7 +189,7 @@ func TestStoreRedisBehaviour(t *testing.T) {
 	})
 
 	t.Run("expired_journeys_leave_the_index_when_a_list_meets_them", func(t *testing.T) {
-		s, prefix := newStore(t, 100*time.Millisecond)
+		s, prefix := newStore(t, storetest.Options{TTL: 100 * time.Millisecond})
 		ctx := t.Context()
 		key := store.JourneyKey{Customer: "c", Journey: "j"}
 		_, _, err := s.CreateJourney(ctx, newJourney(key, time.Now()), nil, "")
@@ -184,7 +207,7 @@ func TestStoreRedisBehaviour(t *testing.T) {
 	})
 
 	t.Run("an_id_used_again_after_expiry_is_listed_once", func(t *testing.T) {
-		s, prefix := newStore(t, time.Hour)
+		s, prefix := newStore(t, storetest.Options{TTL: time.Hour})
 		ctx := t.Context()
 		key := store.JourneyKey{Customer: "c", Journey: "j"}
 		_, _, err := s.CreateJourney(ctx, newJourney(key, time.Now().Add(-time.Minute)), nil, "")
@@ -200,7 +223,7 @@ func TestStoreRedisBehaviour(t *testing.T) {
 	})
 
 	t.Run("a_sparse_state_filter_reads_through_many_batches", func(t *testing.T) {
-		s, _ := newStore(t, time.Hour)
+		s, _ := newStore(t, storetest.Options{TTL: time.Hour})
 		ctx := t.Context()
 		start := time.Now().Add(-time.Hour)
 		for i := range 600 {
@@ -224,39 +247,8 @@ func TestStoreRedisBehaviour(t *testing.T) {
 		require.Nil(t, next)
 	})
 
-	t.Run("an_append_keeps_the_etag_and_the_expiry_and_names_by_position", func(t *testing.T) {
-		s, prefix := newStore(t, time.Hour)
-		ctx := t.Context()
-		key := store.JourneyKey{Customer: "c", Journey: "j"}
-		j, _, err := s.CreateJourney(ctx, newJourney(key, time.Now()), touchpoint("start"), "")
-		require.NoError(t, err)
-		before, err := client.PExpireTime(ctx, prefix+"{c}:j:j").Result()
-		require.NoError(t, err)
-
-		require.NoError(t, s.AppendTouchpoints(ctx, key, touchpoint("offer")))
-
-		got, err := s.GetJourney(ctx, key)
-		require.NoError(t, err)
-		require.True(t, proto.Equal(j, got), "the append changed the journey")
-		tps, more, err := s.ListTouchpoints(ctx, key, 0, 10)
-		require.NoError(t, err)
-		require.False(t, more)
-		require.Len(t, tps, 2)
-		require.Equal(t, "offer", tps[1].GetStep())
-		require.Equal(t, key.Name()+"/touchpoints/2", tps[1].GetName())
-		for _, k := range []string{"{c}:j:j", "{c}:t:j"} {
-			at, err := client.PExpireTime(ctx, prefix+k).Result()
-			require.NoError(t, err)
-			require.Equal(t, before, at, k)
-		}
-
-		err = s.AppendTouchpoints(ctx, store.JourneyKey{Customer: "c", Journey: "missing"}, touchpoint("offer"))
-		require.ErrorIs(t, err, store.ErrNotFound)
-		require.Zero(t, client.Exists(ctx, prefix+"{c}:t:missing").Val())
-	})
-
 	t.Run("context_errors_stay_recognisable", func(t *testing.T) {
-		s, _ := newStore(t, time.Hour)
+		s, _ := newStore(t, storetest.Options{TTL: time.Hour})
 		cancelled, cancel := context.WithCancel(t.Context())
 		cancel()
 		expired, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))

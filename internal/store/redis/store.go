@@ -19,18 +19,25 @@ var _ store.Store = (*Store)(nil)
 // for any client's retries, short enough to keep the keys few.
 const requestIDTTL = 24 * time.Hour
 
+// Change log defaults, the same as the memory store's: enough for a
+// watcher that reconnects within the hour to catch up without a snapshot.
+const (
+	defaultLogEntries = 128
+	defaultLogTTL     = time.Hour
+)
+
 var (
+	// change.lua holds helpers that both write scripts use.
+	//go:embed change.lua
+	changeLua string
+
 	//go:embed create.lua
 	createLua    string
-	createScript = goredis.NewScript(createLua)
+	createScript = goredis.NewScript(changeLua + createLua)
 
 	//go:embed update.lua
 	updateLua    string
-	updateScript = goredis.NewScript(updateLua)
-
-	//go:embed append.lua
-	appendLua    string
-	appendScript = goredis.NewScript(appendLua)
+	updateScript = goredis.NewScript(changeLua + updateLua)
 
 	//go:embed prune.lua
 	pruneLua    string
@@ -44,6 +51,9 @@ type Store struct {
 	owned  bool // Close closes client only if Open made it
 	ttl    time.Duration
 	prefix string
+
+	logEntries int
+	logTTL     time.Duration
 }
 
 // Option configures a Store.
@@ -59,6 +69,20 @@ func WithTTL(d time.Duration) Option {
 	}
 }
 
+// WithChangeLog sets how many of a journey's last changes are kept for
+// ChangesSince, and for how long after its last change (defaults 128 and an
+// hour). A value that is not positive keeps its default.
+func WithChangeLog(entries int, ttl time.Duration) Option {
+	return func(s *Store) {
+		if entries > 0 {
+			s.logEntries = entries
+		}
+		if ttl > 0 {
+			s.logTTL = ttl
+		}
+	}
+}
+
 // WithKeyPrefix sets the prefix of every key (default "handoff:"), so several
 // deployments, or tests, can share one Redis.
 func WithKeyPrefix(p string) Option {
@@ -67,7 +91,13 @@ func WithKeyPrefix(p string) Option {
 
 // New returns a Store on a client the caller owns: Close leaves it open.
 func New(client goredis.UniversalClient, opts ...Option) *Store {
-	s := &Store{client: client, ttl: store.DefaultTTL, prefix: "handoff:"}
+	s := &Store{
+		client:     client,
+		ttl:        store.DefaultTTL,
+		prefix:     "handoff:",
+		logEntries: defaultLogEntries,
+		logTTL:     defaultLogTTL,
+	}
 	for _, o := range opts {
 		o(s)
 	}
@@ -162,6 +192,10 @@ func (s *Store) timelineKey(k store.JourneyKey) string {
 	return s.prefix + "{" + k.Customer + "}:t:" + k.Journey
 }
 
+func (s *Store) logKey(k store.JourneyKey) string {
+	return s.prefix + "{" + k.Customer + "}:log:" + k.Journey
+}
+
 func (s *Store) indexKey(customer string) string {
 	return s.prefix + "{" + customer + "}:idx"
 }
@@ -172,6 +206,13 @@ func (s *Store) requestKey(customer, requestID string) string {
 
 func (s *Store) codeKey(code string) string {
 	return s.prefix + "code:" + code
+}
+
+// changesChannel is the one pub/sub channel every change is published on.
+// It is not a key, so it needs no hash tag: a Cluster delivers a PUBLISH to
+// subscribers on every node.
+func (s *Store) changesChannel() string {
+	return s.prefix + "changes"
 }
 
 // wrapErr names the operation and marks errors that mean Redis did not

@@ -15,7 +15,7 @@ func testHandoffCodes(t *testing.T, newStore Factory) {
 	later := func() time.Time { return time.Now().Add(10 * time.Minute) }
 
 	t.Run("a_code_redeems_to_its_journey_once", func(t *testing.T) {
-		s := newStore(t, 0)
+		s := newStore(t, Options{})
 		require.NoError(t, s.CreateHandoffCode(t.Context(), "K7QMX2HD", k, later()))
 		got, err := s.RedeemHandoffCode(t.Context(), "K7QMX2HD")
 		require.NoError(t, err)
@@ -25,7 +25,7 @@ func testHandoffCodes(t *testing.T, newStore Factory) {
 	})
 
 	t.Run("of_concurrent_redeems_exactly_one_succeeds", func(t *testing.T) {
-		s := newStore(t, 0)
+		s := newStore(t, Options{})
 		require.NoError(t, s.CreateHandoffCode(t.Context(), "K7QMX2HD", k, later()))
 		const callers = 10
 		start := make(chan struct{})
@@ -53,7 +53,7 @@ func testHandoffCodes(t *testing.T, newStore Factory) {
 	})
 
 	t.Run("an_expired_code_is_not_found_and_can_be_created_again", func(t *testing.T) {
-		s := newStore(t, 0)
+		s := newStore(t, Options{})
 		expires := time.Now().Add(100 * time.Millisecond)
 		require.NoError(t, s.CreateHandoffCode(t.Context(), "K7QMX2HD", k, expires))
 		require.NoError(t, s.CreateHandoffCode(t.Context(), "Z9P0A1B2", k, expires))
@@ -70,7 +70,7 @@ func testHandoffCodes(t *testing.T, newStore Factory) {
 	})
 
 	t.Run("creating_an_existing_code_fails_and_keeps_the_first", func(t *testing.T) {
-		s := newStore(t, 0)
+		s := newStore(t, Options{})
 		require.NoError(t, s.CreateHandoffCode(t.Context(), "K7QMX2HD", k, later()))
 		err := s.CreateHandoffCode(t.Context(), "K7QMX2HD", key("c-2", "j-2"), later())
 		require.ErrorIs(t, err, store.ErrAlreadyExists)
@@ -80,7 +80,7 @@ func testHandoffCodes(t *testing.T, newStore Factory) {
 	})
 
 	t.Run("a_deleted_code_is_not_found_and_others_stay", func(t *testing.T) {
-		s := newStore(t, 0)
+		s := newStore(t, Options{})
 		require.NoError(t, s.CreateHandoffCode(t.Context(), "K7QMX2HD", k, later()))
 		require.NoError(t, s.CreateHandoffCode(t.Context(), "Z9P0A1B2", k, later()))
 		require.NoError(t, s.DeleteHandoffCode(t.Context(), "K7QMX2HD"))
@@ -92,7 +92,7 @@ func testHandoffCodes(t *testing.T, newStore Factory) {
 	})
 
 	t.Run("a_code_never_created_is_not_found", func(t *testing.T) {
-		s := newStore(t, 0)
+		s := newStore(t, Options{})
 		require.NoError(t, s.CreateHandoffCode(t.Context(), "K7QMX2HD", k, later()))
 		_, err := s.RedeemHandoffCode(t.Context(), "Z9P0A1B2")
 		require.ErrorIs(t, err, store.ErrNotFound)

@@ -17,13 +17,15 @@ import (
 )
 
 func testConcurrency(t *testing.T, newStore Factory) {
-	t.Run("two_updates_with_the_same_etag_at_once_let_exactly_one_win", func(t *testing.T) {
-		s := newStore(t, 0)
+	// One writer changes content and the other does not, so that the
+	// revision alone must decide (the etag of one of them would not move).
+	t.Run("two_updates_at_the_same_revision_at_once_let_exactly_one_win", func(t *testing.T) {
+		s := newStore(t, Options{})
 		k := key("c-1", "j-1")
 		create(t, s, newJourney(t, k, now()))
 
 		// Several rounds, since one race can be won by luck.
-		for round := range 5 {
+		for round := range 6 {
 			cur := get(t, s, k)
 			start := make(chan struct{})
 			var wg sync.WaitGroup
@@ -34,9 +36,10 @@ func testConcurrency(t *testing.T, newStore Factory) {
 				j.Data.Fields["winner"] = structpb.NewNumberValue(float64(i))
 				tp := newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, "vehicle", now())
 				tp.Note = fmt.Sprintf("round %d, writer %d", round, i)
+				u := store.Update{Journey: j, ContentChanged: (i+round)%2 == 0, Touchpoints: []*handoffv1.Touchpoint{tp}}
 				wg.Go(func() {
 					<-start
-					got[i], errs[i] = s.UpdateJourney(t.Context(), j, cur.GetEtag(), tp)
+					got[i], errs[i] = s.UpdateJourney(t.Context(), u)
 				})
 			}
 			close(start)
@@ -48,6 +51,7 @@ func testConcurrency(t *testing.T, newStore Factory) {
 			}
 			require.NoError(t, errs[winner], "round %d: neither update won", round)
 			require.ErrorIs(t, errs[loser], store.ErrConflict, "round %d: both updates won", round)
+			require.Equal(t, cur.GetRevision()+1, got[winner].GetRevision())
 			requireProtoEqual(t, got[winner], get(t, s, k))
 			tl := timeline(t, s, k)
 			require.Len(t, tl, 2+round, "round %d: one touchpoint per winning update", round)
@@ -57,7 +61,7 @@ func testConcurrency(t *testing.T, newStore Factory) {
 
 	t.Run("concurrent_saves_that_retry_on_conflict_all_apply", func(t *testing.T) {
 		const writers, saves = 8, 100
-		s := newStore(t, 0)
+		s := newStore(t, Options{})
 		k := key("c-1", "j-1")
 		create(t, s, newJourney(t, k, now()))
 
@@ -75,7 +79,7 @@ func testConcurrency(t *testing.T, newStore Factory) {
 				j.UpdateTime = timestamppb.New(now())
 				tp := newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, "vehicle", now())
 				tp.Note = fmt.Sprintf("%s %d", own, i)
-				_, err = s.UpdateJourney(ctx, j, j.GetEtag(), tp)
+				_, err = s.UpdateJourney(ctx, store.Update{Journey: j, ContentChanged: true, Touchpoints: []*handoffv1.Touchpoint{tp}})
 				if !errors.Is(err, store.ErrConflict) {
 					return err
 				}
@@ -98,6 +102,7 @@ func testConcurrency(t *testing.T, newStore Factory) {
 
 		j := get(t, s, k)
 		require.EqualValues(t, writers*saves, j.Data.Fields["n"].GetNumberValue(), "lost updates")
+		require.Equal(t, int64(1+writers*saves), j.GetRevision())
 		for w := range writers {
 			require.EqualValues(t, saves, j.Data.Fields[fmt.Sprintf("w%d", w)].GetNumberValue(), "writer %d", w)
 		}

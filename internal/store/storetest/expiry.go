@@ -31,17 +31,17 @@ func requireGone(t *testing.T, s store.Store, k store.JourneyKey) {
 
 func testExpiry(t *testing.T, newStore Factory) {
 	t.Run("a_journey_and_its_timeline_are_gone_after_the_ttl", func(t *testing.T) {
-		s := newStore(t, shortTTL)
+		s := newStore(t, Options{TTL: shortTTL})
 		k := key("c-1", "j-1")
 		j := newJourney(t, k, now())
 		got, _, err := s.CreateJourney(t.Context(), j, started(j), "r-1")
 		require.NoError(t, err)
-		requireProtoEqual(t, saved(j, got.GetEtag(), shortTTL), got)
+		requireProtoEqual(t, saved(j, got.GetEtag(), 1, shortTTL), got)
 		require.Len(t, timeline(t, s, k), 1)
 
 		sleepUntil(got.GetExpireTime().AsTime().Add(slack))
 		requireGone(t, s, k)
-		_, err = s.UpdateJourney(t.Context(), got, got.GetEtag())
+		_, err = s.UpdateJourney(t.Context(), store.Update{Journey: got, ContentChanged: true})
 		require.ErrorIs(t, err, store.ErrNotFound)
 		page, next, err := s.ListJourneys(t.Context(), "c-1", store.ListJourneysQuery{Limit: 10})
 		require.NoError(t, err)
@@ -59,14 +59,19 @@ func testExpiry(t *testing.T, newStore Factory) {
 		again := newJourney(t, k, now())
 		again.Step = "driver"
 		first := started(again)
-		_, created, err = s.CreateJourney(t.Context(), again, first, "")
+		made, created, err := s.CreateJourney(t.Context(), again, first, "")
 		require.NoError(t, err)
 		require.True(t, created)
 		requireProtosEqual(t, named(k, 1, first), timeline(t, s, k))
+		// And a new change log: the old journey's changes are not its own.
+		require.Equal(t, int64(1), made.GetRevision())
+		changes, complete := changesSince(t, s, k, 0)
+		require.True(t, complete)
+		requireProtosEqual(t, []*handoffv1.JourneyChange{{Revision: 1, Journey: made, Touchpoints: named(k, 1, first)}}, changes)
 	})
 
 	t.Run("an_update_moves_the_expiry_of_the_journey_and_its_timeline", func(t *testing.T) {
-		s := newStore(t, shortTTL)
+		s := newStore(t, Options{TTL: shortTTL})
 		k := key("c-1", "j-1")
 		created := create(t, s, newJourney(t, k, now()))
 
@@ -74,7 +79,7 @@ func testExpiry(t *testing.T, newStore Factory) {
 		created.UpdateTime = timestamppb.New(now())
 		tp := newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, "vehicle", now())
 		updated := update(t, s, created, tp)
-		requireProtoEqual(t, saved(created, updated.GetEtag(), shortTTL), updated)
+		requireProtoEqual(t, saved(created, updated.GetEtag(), 2, shortTTL), updated)
 		require.True(t, updated.GetExpireTime().AsTime().After(created.GetExpireTime().AsTime()))
 
 		// Past the first expiry both the journey and its whole timeline live on.

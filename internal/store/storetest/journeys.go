@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 
 func testCreate(t *testing.T, newStore Factory) {
 	t.Run("create_then_get_returns_the_same_journey", func(t *testing.T) {
-		s := newStore(t, 0)
+		s := newStore(t, Options{})
 		k := key("c-1", "j-1")
 		j := newJourney(t, k, now())
 		first := started(j)
@@ -24,13 +25,13 @@ func testCreate(t *testing.T, newStore Factory) {
 		require.NoError(t, err)
 		require.True(t, created)
 		require.NotEmpty(t, got.GetEtag())
-		requireProtoEqual(t, saved(j, got.GetEtag(), store.DefaultTTL), got)
+		requireProtoEqual(t, saved(j, got.GetEtag(), 1, store.DefaultTTL), got)
 		requireProtoEqual(t, got, get(t, s, k))
 		requireProtosEqual(t, named(k, 1, first), timeline(t, s, k))
 	})
 
 	t.Run("the_store_keeps_copies_and_returns_copies", func(t *testing.T) {
-		s := newStore(t, 0)
+		s := newStore(t, Options{})
 		k := key("c-1", "j-1")
 		j := newJourney(t, k, now())
 		first := started(j)
@@ -61,7 +62,7 @@ func testCreate(t *testing.T, newStore Factory) {
 	})
 
 	t.Run("create_of_an_existing_name_fails_and_writes_nothing", func(t *testing.T) {
-		s := newStore(t, 0)
+		s := newStore(t, Options{})
 		k := key("c-1", "j-1")
 		create(t, s, newJourney(t, k, now()))
 		before := snap(t, s, k)
@@ -91,7 +92,7 @@ func testCreate(t *testing.T, newStore Factory) {
 		{"create_with_a_used_request_id_and_another_journey_id_returns_the_first_journey", "j-2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newStore(t, 0)
+			s := newStore(t, Options{})
 			k := key("c-1", "j-1")
 			j := newJourney(t, k, now())
 			first, created, err := s.CreateJourney(t.Context(), j, started(j), "r-1")
@@ -113,7 +114,7 @@ func testCreate(t *testing.T, newStore Factory) {
 	}
 
 	t.Run("create_with_a_used_request_id_returns_the_journey_as_it_is_now", func(t *testing.T) {
-		s := newStore(t, 0)
+		s := newStore(t, Options{})
 		k := key("c-1", "j-1")
 		j := newJourney(t, k, now())
 		first, _, err := s.CreateJourney(t.Context(), j, started(j), "r-1")
@@ -128,7 +129,7 @@ func testCreate(t *testing.T, newStore Factory) {
 	})
 
 	t.Run("a_request_id_of_one_customer_does_not_count_for_another", func(t *testing.T) {
-		s := newStore(t, 0)
+		s := newStore(t, Options{})
 		j1 := newJourney(t, key("c-1", "j-1"), now())
 		_, created, err := s.CreateJourney(t.Context(), j1, started(j1), "r-1")
 		require.NoError(t, err)
@@ -139,7 +140,7 @@ func testCreate(t *testing.T, newStore Factory) {
 		got, created, err := s.CreateJourney(t.Context(), j2, started(j2), "r-1")
 		require.NoError(t, err)
 		require.True(t, created)
-		requireProtoEqual(t, saved(j2, got.GetEtag(), store.DefaultTTL), got)
+		requireProtoEqual(t, saved(j2, got.GetEtag(), 1, store.DefaultTTL), got)
 		require.Equal(t, "vehicle", get(t, s, key("c-1", "j-1")).GetStep())
 	})
 }
@@ -156,10 +157,15 @@ func testMissing(t *testing.T, newStore Factory) {
 			return err
 		}},
 		{"update", func(t *testing.T, s store.Store, k store.JourneyKey) error {
-			// With an etag a real journey has, so only absence can fail it.
+			// At the revision and etag a real journey has, so only absence
+			// can fail it.
 			j := get(t, s, key("c-1", "j-1"))
 			j.Name = k.Name()
-			_, err := s.UpdateJourney(t.Context(), j, j.GetEtag(), started(j))
+			_, err := s.UpdateJourney(t.Context(), store.Update{Journey: j, ContentChanged: true, Touchpoints: []*handoffv1.Touchpoint{started(j)}})
+			return err
+		}},
+		{"changes_since", func(t *testing.T, s store.Store, k store.JourneyKey) error {
+			_, _, err := s.ChangesSince(t.Context(), k, 0)
 			return err
 		}},
 		{"list_touchpoints", func(t *testing.T, s store.Store, k store.JourneyKey) error {
@@ -178,7 +184,7 @@ func testMissing(t *testing.T, newStore Factory) {
 	for _, op := range ops {
 		for _, k := range keys {
 			t.Run(op.name+"_of_"+k.name+"_gives_not_found", func(t *testing.T) {
-				s := newStore(t, 0)
+				s := newStore(t, Options{})
 				existing := key("c-1", "j-1")
 				create(t, s, newJourney(t, existing, now()))
 				before := snap(t, s, existing)
@@ -193,8 +199,8 @@ func testMissing(t *testing.T, newStore Factory) {
 }
 
 func testUpdate(t *testing.T, newStore Factory) {
-	t.Run("update_with_the_current_etag_replaces_the_journey_and_appends_touchpoints_in_order", func(t *testing.T) {
-		s := newStore(t, 0)
+	t.Run("update_at_the_revision_and_etag_read_replaces_the_journey_and_appends_touchpoints_in_order", func(t *testing.T) {
+		s := newStore(t, Options{})
 		k := key("c-1", "j-1")
 		j := newJourney(t, k, now().Add(-time.Minute))
 		first := started(j)
@@ -205,10 +211,11 @@ func testUpdate(t *testing.T, newStore Factory) {
 		next.Step = "driver"
 		next.Channel = handoffv1.Channel_CHANNEL_PHONE
 		next.Assignee = "alice"
+		next.AssigneeDisplayName = "Alice"
+		next.AssigneeChannel = handoffv1.Channel_CHANNEL_PHONE
+		next.ClaimExpireTime = timestamppb.New(now().Add(time.Minute))
 		next.UpdateTime = timestamppb.New(now())
 		setData(t, next, "driver", map[string]any{"age": 42})
-		// The etag inside the journey is the caller's copy; ifEtag decides.
-		next.Etag = "not-an-etag"
 		saves := []*handoffv1.Touchpoint{
 			newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, "vehicle", now()),
 			newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_CLAIMED, "driver", now()),
@@ -216,18 +223,16 @@ func testUpdate(t *testing.T, newStore Factory) {
 		// Names the caller sets are not the store's to keep.
 		saves[0].Name = "bogus"
 
-		got, err := s.UpdateJourney(t.Context(), next, created.GetEtag(), saves...)
-		require.NoError(t, err)
+		got := update(t, s, next, saves...)
 		require.NotEmpty(t, got.GetEtag())
 		require.NotEqual(t, created.GetEtag(), got.GetEtag())
-		require.NotEqual(t, "not-an-etag", got.GetEtag())
-		requireProtoEqual(t, saved(next, got.GetEtag(), store.DefaultTTL), got)
+		requireProtoEqual(t, saved(next, got.GetEtag(), 2, store.DefaultTTL), got)
 		requireProtoEqual(t, got, get(t, s, k))
 		requireProtosEqual(t, append(named(k, 1, first), named(k, 2, saves...)...), timeline(t, s, k))
 	})
 
 	t.Run("update_without_touchpoints_keeps_the_timeline", func(t *testing.T) {
-		s := newStore(t, 0)
+		s := newStore(t, Options{})
 		k := key("c-1", "j-1")
 		j := create(t, s, newJourney(t, k, now()))
 		before := timeline(t, s, k)
@@ -239,8 +244,8 @@ func testUpdate(t *testing.T, newStore Factory) {
 		requireProtosEqual(t, before, timeline(t, s, k))
 	})
 
-	t.Run("every_write_gives_a_new_etag_and_retires_the_old_one", func(t *testing.T) {
-		s := newStore(t, 0)
+	t.Run("every_change_of_content_gives_a_new_etag_and_retires_the_old_one", func(t *testing.T) {
+		s := newStore(t, Options{})
 		k := key("c-1", "j-1")
 		j := create(t, s, newJourney(t, k, now()))
 		etags := []string{j.GetEtag()}
@@ -251,71 +256,55 @@ func testUpdate(t *testing.T, newStore Factory) {
 			etags = append(etags, j.GetEtag())
 		}
 		for _, old := range etags[:len(etags)-1] {
-			_, err := s.UpdateJourney(t.Context(), j, old)
+			stale := proto.CloneOf(j)
+			stale.Etag = old
+			_, err := s.UpdateJourney(t.Context(), store.Update{Journey: stale, ContentChanged: true})
 			require.ErrorIs(t, err, store.ErrConflict, "etag %q was replaced", old)
 		}
 	})
 
-	t.Run("update_with_a_stale_etag_fails_and_changes_nothing", func(t *testing.T) {
+	// Each case starts from a journey at revision 3: created (1), its
+	// content changed (2, new etag), touched without a content change (3,
+	// same etag). A stale revision or a stale etag is enough to fail.
+	t.Run("update_at_a_stale_revision_or_etag_fails_and_changes_nothing", func(t *testing.T) {
 		for _, tc := range []struct {
 			name string
-			// etags returns the etag inside the journey and ifEtag, given
-			// the journey's first etag (now stale) and its current one.
-			etags func(stale, current string) (inJourney, ifEtag string)
+			// at sets the revision and etag the update claims to have read,
+			// given the journey as created and as it is now.
+			at func(j, created, current *handoffv1.Journey)
 		}{
-			{"an_etag_replaced_by_a_later_update", func(stale, _ string) (string, string) { return stale, stale }},
-			{"a_made_up_etag", func(string, string) (string, string) { return "not-an-etag", "not-an-etag" }},
-			{"an_empty_etag", func(string, string) (string, string) { return "", "" }},
-			{"the_current_etag_only_inside_the_journey", func(stale, current string) (string, string) { return current, stale }},
+			{"an_etag_replaced_by_a_later_update", func(j, created, _ *handoffv1.Journey) { j.Etag = created.GetEtag() }},
+			{"a_made_up_etag", func(j, _, _ *handoffv1.Journey) { j.Etag = "not-an-etag" }},
+			{"an_empty_etag", func(j, _, _ *handoffv1.Journey) { j.Etag = "" }},
+			{"a_revision_replaced_by_a_touch_that_kept_the_etag", func(j, _, current *handoffv1.Journey) { j.Revision = current.GetRevision() - 1 }},
+			{"the_first_revision", func(j, created, _ *handoffv1.Journey) { j.Revision = created.GetRevision() }},
+			{"revision_0", func(j, _, _ *handoffv1.Journey) { j.Revision = 0 }},
+			{"a_revision_not_reached_yet", func(j, _, current *handoffv1.Journey) { j.Revision = current.GetRevision() + 1 }},
+			{"the_revision_and_etag_of_creation", func(j, created, _ *handoffv1.Journey) {
+				j.Revision, j.Etag = created.GetRevision(), created.GetEtag()
+			}},
 		} {
-			t.Run(tc.name, func(t *testing.T) {
-				s := newStore(t, 0)
-				k := key("c-1", "j-1")
-				first := create(t, s, newJourney(t, k, now()))
-				first.Step = "driver"
-				current := update(t, s, first)
-				before := snap(t, s, k)
+			for _, contentChanged := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%s_content_changed_%t", tc.name, contentChanged), func(t *testing.T) {
+					s := newStore(t, Options{})
+					k := key("c-1", "j-1")
+					created := create(t, s, newJourney(t, k, now()))
+					next := proto.CloneOf(created)
+					next.Step = "driver"
+					current := touch(t, s, update(t, s, next))
+					before := snap(t, s, k)
 
-				j := proto.CloneOf(current)
-				j.Step = "payment"
-				setData(t, j, "n", 99)
-				var ifEtag string
-				j.Etag, ifEtag = tc.etags(first.GetEtag(), current.GetEtag())
-				_, err := s.UpdateJourney(t.Context(), j, ifEtag, started(j))
-				require.ErrorIs(t, err, store.ErrConflict)
-				requireUnchanged(t, s, k, before)
-			})
+					j := proto.CloneOf(current)
+					j.Step = "payment"
+					setData(t, j, "n", 99)
+					tc.at(j, created, current)
+					_, err := s.UpdateJourney(t.Context(), store.Update{
+						Journey: j, ContentChanged: contentChanged, Touchpoints: []*handoffv1.Touchpoint{started(j)},
+					})
+					require.ErrorIs(t, err, store.ErrConflict)
+					requireUnchanged(t, s, k, before)
+				})
+			}
 		}
-	})
-}
-
-func testAppend(t *testing.T, newStore Factory) {
-	t.Run("append_adds_to_the_timeline_and_leaves_the_journey_and_its_etag_alone", func(t *testing.T) {
-		s := newStore(t, 0)
-		k := key("c-1", "j-1")
-		created := create(t, s, newJourney(t, k, now()))
-		offer := newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_HANDOFF_OFFERED, "vehicle", now())
-		offer.Name = "bogus"
-		require.NoError(t, s.AppendTouchpoints(t.Context(), k, offer))
-
-		requireProtoEqual(t, created, get(t, s, k))
-		tl := timeline(t, s, k)
-		require.Len(t, tl, 2)
-		requireProtoEqual(t, named(k, 2, offer)[0], tl[1])
-
-		// The etag read before the append still saves.
-		next := proto.CloneOf(created)
-		next.Step = "driver"
-		_, err := s.UpdateJourney(t.Context(), next, created.GetEtag())
-		require.NoError(t, err)
-	})
-
-	t.Run("append_to_a_missing_journey_is_not_found_and_creates_nothing", func(t *testing.T) {
-		s := newStore(t, 0)
-		k := key("c-1", "nobody")
-		err := s.AppendTouchpoints(t.Context(), k, newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_HANDOFF_OFFERED, "x", now()))
-		require.ErrorIs(t, err, store.ErrNotFound)
-		_, _, err = s.ListTouchpoints(t.Context(), k, 0, 10)
-		require.ErrorIs(t, err, store.ErrNotFound)
 	})
 }

@@ -76,7 +76,7 @@ func listPages(t *testing.T, s store.Store, customer string, q store.ListJourney
 
 func testListJourneys(t *testing.T, newStore Factory) {
 	t.Run("a_customer_without_journeys_gets_one_empty_last_page", func(t *testing.T) {
-		s := newStore(t, 0)
+		s := newStore(t, Options{})
 		create(t, s, newJourney(t, key("c-2", "j-1"), now()))
 		page, next, err := s.ListJourneys(t.Context(), "c-1", store.ListJourneysQuery{Limit: 10})
 		require.NoError(t, err)
@@ -85,7 +85,7 @@ func testListJourneys(t *testing.T, newStore Factory) {
 	})
 
 	t.Run("listed_journeys_are_the_stored_journeys", func(t *testing.T) {
-		s := newStore(t, 0)
+		s := newStore(t, Options{})
 		seedOrder(t, s)
 		page, _, err := s.ListJourneys(t.Context(), "c-1", store.ListJourneysQuery{Limit: 10})
 		require.NoError(t, err)
@@ -102,7 +102,7 @@ func testListJourneys(t *testing.T, newStore Factory) {
 	t.Run("paging_newest_first_visits_every_journey_exactly_once", func(t *testing.T) {
 		for _, limit := range []int{1, 2, 3, 4, 6, 7, 100} {
 			t.Run(fmt.Sprintf("limit_%d", limit), func(t *testing.T) {
-				s := newStore(t, 0)
+				s := newStore(t, Options{})
 				_, want := seedOrder(t, s)
 				got := listPages(t, s, "c-1", store.ListJourneysQuery{Limit: limit})
 				require.Equal(t, pagesOf(want, limit), got)
@@ -126,7 +126,7 @@ func testListJourneys(t *testing.T, newStore Factory) {
 			{"at_the_oldest_journey", 0, "j-01", []string{}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				s := newStore(t, 0)
+				s := newStore(t, Options{})
 				base, _ := seedOrder(t, s)
 				after := &store.JourneyCursor{CreateTime: base.Add(time.Duration(tc.at) * time.Second), Journey: tc.journey}
 				got := listPages(t, s, "c-1", store.ListJourneysQuery{Limit: 10, After: after})
@@ -153,7 +153,7 @@ func testListJourneys(t *testing.T, newStore Factory) {
 			{handoffv1.JourneyState_JOURNEY_STATE_UNSPECIFIED, 4, []string{"j-9", "j-8", "j-7", "j-6", "j-5", "j-4", "j-3", "j-2", "j-1"}},
 		} {
 			t.Run(fmt.Sprintf("%s_limit_%d", strings.ToLower(strings.TrimPrefix(tc.state.String(), "JOURNEY_STATE_")), tc.limit), func(t *testing.T) {
-				s := newStore(t, 0)
+				s := newStore(t, Options{})
 				base := now().Add(-time.Minute)
 				for i := 1; i <= 9; i++ {
 					at := base.Add(time.Duration(i) * time.Second)
@@ -176,7 +176,7 @@ func testListJourneys(t *testing.T, newStore Factory) {
 	})
 
 	t.Run("customers_are_isolated", func(t *testing.T) {
-		s := newStore(t, 0)
+		s := newStore(t, Options{})
 		seedOrder(t, s)
 		got := listPages(t, s, "c-2", store.ListJourneysQuery{Limit: 2})
 		require.Equal(t, [][]string{{"j-99", "j-07"}, {"j-04"}}, got)
@@ -205,7 +205,7 @@ func testListTouchpoints(t *testing.T, newStore Factory) {
 		{20, 1, []int{}, false},
 	} {
 		t.Run(fmt.Sprintf("offset_%d_limit_%d_lists_oldest_first", tc.offset, tc.limit), func(t *testing.T) {
-			s := newStore(t, 0)
+			s := newStore(t, Options{})
 			k := key("c-1", "j-1")
 			j := newJourney(t, k, now().Add(-time.Minute))
 			all := []*handoffv1.Touchpoint{started(j)}

@@ -16,9 +16,20 @@ import (
 	"github.com/journeyhandoff/handoff/internal/store"
 )
 
-// Factory returns a fresh, empty store whose journeys live for ttl (0 means
-// store.DefaultTTL). It registers whatever cleanup the store needs with t.
-type Factory func(t *testing.T, ttl time.Duration) store.Store
+// Options are what a subtest asks of its store; zero values mean the
+// store's defaults.
+type Options struct {
+	// TTL is how long journeys live after their last write (default
+	// store.DefaultTTL).
+	TTL time.Duration
+	// ChangeLogEntries is how many changes per journey the store's change
+	// log keeps.
+	ChangeLogEntries int
+}
+
+// Factory returns a fresh, empty store configured by o. It registers
+// whatever cleanup the store needs with t.
+type Factory func(t *testing.T, o Options) store.Store
 
 // Run runs the whole suite against the stores newStore builds, one fresh
 // store per subtest.
@@ -26,14 +37,16 @@ func Run(t *testing.T, newStore Factory) {
 	t.Run("create", func(t *testing.T) { testCreate(t, newStore) })
 	t.Run("missing", func(t *testing.T) { testMissing(t, newStore) })
 	t.Run("update", func(t *testing.T) { testUpdate(t, newStore) })
-	t.Run("append", func(t *testing.T) { testAppend(t, newStore) })
+	t.Run("revisions", func(t *testing.T) { testRevisions(t, newStore) })
 	t.Run("concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
+	t.Run("changes_since", func(t *testing.T) { testChangesSince(t, newStore) })
+	t.Run("subscribe", func(t *testing.T) { testSubscribe(t, newStore) })
 	t.Run("list_journeys", func(t *testing.T) { testListJourneys(t, newStore) })
 	t.Run("list_touchpoints", func(t *testing.T) { testListTouchpoints(t, newStore) })
 	t.Run("expiry", func(t *testing.T) { testExpiry(t, newStore) })
 	t.Run("handoff_codes", func(t *testing.T) { testHandoffCodes(t, newStore) })
 	t.Run("ping", func(t *testing.T) {
-		require.NoError(t, newStore(t, 0).Ping(t.Context()))
+		require.NoError(t, newStore(t, Options{}).Ping(t.Context()))
 	})
 }
 
@@ -90,12 +103,30 @@ func create(t *testing.T, s store.Store, j *handoffv1.Journey) *handoffv1.Journe
 	return got
 }
 
-// update saves j over the etag it carries, appending tps.
+// update saves j, a change of content, over the revision and etag it
+// carries, appending tps.
 func update(t *testing.T, s store.Store, j *handoffv1.Journey, tps ...*handoffv1.Touchpoint) *handoffv1.Journey {
 	t.Helper()
-	got, err := s.UpdateJourney(t.Context(), j, j.GetEtag(), tps...)
+	got, err := s.UpdateJourney(t.Context(), store.Update{Journey: j, ContentChanged: true, Touchpoints: tps})
 	require.NoError(t, err)
 	return got
+}
+
+// touch saves j without a change of content (a claim, a handoff offer),
+// appending tps.
+func touch(t *testing.T, s store.Store, j *handoffv1.Journey, tps ...*handoffv1.Touchpoint) *handoffv1.Journey {
+	t.Helper()
+	got, err := s.UpdateJourney(t.Context(), store.Update{Journey: j, Touchpoints: tps})
+	require.NoError(t, err)
+	return got
+}
+
+// changesSince is ChangesSince that must succeed.
+func changesSince(t *testing.T, s store.Store, k store.JourneyKey, after int64) ([]*handoffv1.JourneyChange, bool) {
+	t.Helper()
+	changes, complete, err := s.ChangesSince(t.Context(), k, after)
+	require.NoError(t, err)
+	return changes, complete
 }
 
 func get(t *testing.T, s store.Store, k store.JourneyKey) *handoffv1.Journey {
@@ -123,10 +154,11 @@ func setData(t *testing.T, j *handoffv1.Journey, field string, v any) {
 }
 
 // saved is what the store must return after writing j: j with the etag it
-// was given and expire_time = update_time + ttl.
-func saved(j *handoffv1.Journey, etag string, ttl time.Duration) *handoffv1.Journey {
+// was given, the revision and expire_time = update_time + ttl.
+func saved(j *handoffv1.Journey, etag string, revision int64, ttl time.Duration) *handoffv1.Journey {
 	want := proto.CloneOf(j)
 	want.Etag = etag
+	want.Revision = revision
 	want.ExpireTime = timestamppb.New(j.GetUpdateTime().AsTime().Add(ttl))
 	return want
 }
@@ -172,18 +204,23 @@ func messageFrom(msgAndArgs []any) string {
 type snapshot struct {
 	journey  *handoffv1.Journey
 	timeline []*handoffv1.Touchpoint
+	changes  []*handoffv1.JourneyChange
 }
 
 func snap(t *testing.T, s store.Store, k store.JourneyKey) snapshot {
 	t.Helper()
-	return snapshot{journey: get(t, s, k), timeline: timeline(t, s, k)}
+	changes, _ := changesSince(t, s, k, 0)
+	return snapshot{journey: get(t, s, k), timeline: timeline(t, s, k), changes: changes}
 }
 
-// requireUnchanged fails unless the journey and its timeline are as before.
+// requireUnchanged fails unless the journey, its timeline and its change log
+// are as before.
 func requireUnchanged(t *testing.T, s store.Store, k store.JourneyKey, before snapshot) {
 	t.Helper()
 	requireProtoEqual(t, before.journey, get(t, s, k), "the journey changed")
 	requireProtosEqual(t, before.timeline, timeline(t, s, k))
+	changes, _ := changesSince(t, s, k, 0)
+	requireProtosEqual(t, before.changes, changes)
 }
 
 // ids are the journey ids of a page.

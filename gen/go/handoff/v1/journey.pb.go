@@ -159,6 +159,8 @@ const (
 	Role_ROLE_SERVICE Role = 3
 	// A supervisor or operator.
 	Role_ROLE_ADMIN Role = 4
+	// handoff itself, e.g. releasing a case whose claim lapsed.
+	Role_ROLE_SYSTEM Role = 5
 )
 
 // Enum value maps for Role.
@@ -169,6 +171,7 @@ var (
 		2: "ROLE_AGENT",
 		3: "ROLE_SERVICE",
 		4: "ROLE_ADMIN",
+		5: "ROLE_SYSTEM",
 	}
 	Role_value = map[string]int32{
 		"ROLE_UNSPECIFIED": 0,
@@ -176,6 +179,7 @@ var (
 		"ROLE_AGENT":       2,
 		"ROLE_SERVICE":     3,
 		"ROLE_ADMIN":       4,
+		"ROLE_SYSTEM":      5,
 	}
 )
 
@@ -219,20 +223,26 @@ const (
 	TouchpointKind_TOUCHPOINT_KIND_RELEASED        TouchpointKind = 6
 	TouchpointKind_TOUCHPOINT_KIND_COMPLETED       TouchpointKind = 7
 	TouchpointKind_TOUCHPOINT_KIND_ABANDONED       TouchpointKind = 8
+	// An agent passed the case to another agent or back to the queue.
+	TouchpointKind_TOUCHPOINT_KIND_TRANSFERRED TouchpointKind = 9
+	// A supervisor took the case from the agent holding it.
+	TouchpointKind_TOUCHPOINT_KIND_TAKEN_OVER TouchpointKind = 10
 )
 
 // Enum value maps for TouchpointKind.
 var (
 	TouchpointKind_name = map[int32]string{
-		0: "TOUCHPOINT_KIND_UNSPECIFIED",
-		1: "TOUCHPOINT_KIND_STARTED",
-		2: "TOUCHPOINT_KIND_PROGRESS_SAVED",
-		3: "TOUCHPOINT_KIND_HANDOFF_OFFERED",
-		4: "TOUCHPOINT_KIND_RESUMED",
-		5: "TOUCHPOINT_KIND_CLAIMED",
-		6: "TOUCHPOINT_KIND_RELEASED",
-		7: "TOUCHPOINT_KIND_COMPLETED",
-		8: "TOUCHPOINT_KIND_ABANDONED",
+		0:  "TOUCHPOINT_KIND_UNSPECIFIED",
+		1:  "TOUCHPOINT_KIND_STARTED",
+		2:  "TOUCHPOINT_KIND_PROGRESS_SAVED",
+		3:  "TOUCHPOINT_KIND_HANDOFF_OFFERED",
+		4:  "TOUCHPOINT_KIND_RESUMED",
+		5:  "TOUCHPOINT_KIND_CLAIMED",
+		6:  "TOUCHPOINT_KIND_RELEASED",
+		7:  "TOUCHPOINT_KIND_COMPLETED",
+		8:  "TOUCHPOINT_KIND_ABANDONED",
+		9:  "TOUCHPOINT_KIND_TRANSFERRED",
+		10: "TOUCHPOINT_KIND_TAKEN_OVER",
 	}
 	TouchpointKind_value = map[string]int32{
 		"TOUCHPOINT_KIND_UNSPECIFIED":     0,
@@ -244,6 +254,8 @@ var (
 		"TOUCHPOINT_KIND_RELEASED":        6,
 		"TOUCHPOINT_KIND_COMPLETED":       7,
 		"TOUCHPOINT_KIND_ABANDONED":       8,
+		"TOUCHPOINT_KIND_TRANSFERRED":     9,
+		"TOUCHPOINT_KIND_TAKEN_OVER":      10,
 	}
 )
 
@@ -304,9 +316,20 @@ type Journey struct {
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// When the journey is deleted unless it is touched again.
-	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	// Counts every change to the journey or its timeline; a watch resumes
+	// after it. Unlike the etag it also moves on claims, leases and new
+	// touchpoints, which a save need not conflict with.
+	Revision int64 `protobuf:"varint,13,opt,name=revision,proto3" json:"revision,omitempty"`
+	// When the assignee's claim lapses unless they renew it (by claiming
+	// again); the case is then released by itself.
+	ClaimExpireTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=claim_expire_time,json=claimExpireTime,proto3" json:"claim_expire_time,omitempty"`
+	// The assignee's name as the customer may see it ("an agent is with you").
+	AssigneeDisplayName string `protobuf:"bytes,15,opt,name=assignee_display_name,json=assigneeDisplayName,proto3" json:"assignee_display_name,omitempty"`
+	// The channel the assignee works the case on.
+	AssigneeChannel Channel `protobuf:"varint,16,opt,name=assignee_channel,json=assigneeChannel,proto3,enum=handoff.v1.Channel" json:"assignee_channel,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Journey) Reset() {
@@ -423,6 +446,34 @@ func (x *Journey) GetExpireTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Journey) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *Journey) GetClaimExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ClaimExpireTime
+	}
+	return nil
+}
+
+func (x *Journey) GetAssigneeDisplayName() string {
+	if x != nil {
+		return x.AssigneeDisplayName
+	}
+	return ""
+}
+
+func (x *Journey) GetAssigneeChannel() Channel {
+	if x != nil {
+		return x.AssigneeChannel
+	}
+	return Channel_CHANNEL_UNSPECIFIED
+}
+
 // Actor is who did something.
 type Actor struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -490,8 +541,11 @@ type Touchpoint struct {
 	Kind          TouchpointKind         `protobuf:"varint,6,opt,name=kind,proto3,enum=handoff.v1.TouchpointKind" json:"kind,omitempty"`
 	// The step the journey was on after this touch.
 	Step string `protobuf:"bytes,7,opt,name=step,proto3" json:"step,omitempty"`
-	// A note for the next person, if the actor left one.
-	Note          string `protobuf:"bytes,8,opt,name=note,proto3" json:"note,omitempty"`
+	// A note for the next person, if the actor left one. Customers never see
+	// the notes agents leave.
+	Note string `protobuf:"bytes,8,opt,name=note,proto3" json:"note,omitempty"`
+	// Set on TRANSFERRED: who passed the case to whom.
+	Transfer      *Transfer `protobuf:"bytes,9,opt,name=transfer,proto3" json:"transfer,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -582,12 +636,164 @@ func (x *Touchpoint) GetNote() string {
 	return ""
 }
 
+func (x *Touchpoint) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// Transfer is a warm hand-over between agents (or to the open queue).
+type Transfer struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	FromAgent   string                 `protobuf:"bytes,1,opt,name=from_agent,json=fromAgent,proto3" json:"from_agent,omitempty"`
+	FromChannel Channel                `protobuf:"varint,2,opt,name=from_channel,json=fromChannel,proto3,enum=handoff.v1.Channel" json:"from_channel,omitempty"`
+	// Empty when the case went back to the open queue.
+	ToAgent       string  `protobuf:"bytes,3,opt,name=to_agent,json=toAgent,proto3" json:"to_agent,omitempty"`
+	ToChannel     Channel `protobuf:"varint,4,opt,name=to_channel,json=toChannel,proto3,enum=handoff.v1.Channel" json:"to_channel,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Transfer) Reset() {
+	*x = Transfer{}
+	mi := &file_handoff_v1_journey_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Transfer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Transfer) ProtoMessage() {}
+
+func (x *Transfer) ProtoReflect() protoreflect.Message {
+	mi := &file_handoff_v1_journey_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Transfer.ProtoReflect.Descriptor instead.
+func (*Transfer) Descriptor() ([]byte, []int) {
+	return file_handoff_v1_journey_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Transfer) GetFromAgent() string {
+	if x != nil {
+		return x.FromAgent
+	}
+	return ""
+}
+
+func (x *Transfer) GetFromChannel() Channel {
+	if x != nil {
+		return x.FromChannel
+	}
+	return Channel_CHANNEL_UNSPECIFIED
+}
+
+func (x *Transfer) GetToAgent() string {
+	if x != nil {
+		return x.ToAgent
+	}
+	return ""
+}
+
+func (x *Transfer) GetToChannel() Channel {
+	if x != nil {
+		return x.ToChannel
+	}
+	return Channel_CHANNEL_UNSPECIFIED
+}
+
+// JourneyChange is one change to a journey, as a watch delivers it.
+type JourneyChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The journey's revision after the change; revisions of one journey
+	// increase by one per change.
+	Revision int64 `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	// The journey after the change.
+	Journey *Journey `protobuf:"bytes,2,opt,name=journey,proto3" json:"journey,omitempty"`
+	// The touchpoints the change appended, oldest first.
+	Touchpoints []*Touchpoint `protobuf:"bytes,3,rep,name=touchpoints,proto3" json:"touchpoints,omitempty"`
+	// True when this is not a change but the journey as it is: the first
+	// message of a watch, or a fresh start after a gap too old to replay.
+	Snapshot      bool `protobuf:"varint,4,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JourneyChange) Reset() {
+	*x = JourneyChange{}
+	mi := &file_handoff_v1_journey_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JourneyChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JourneyChange) ProtoMessage() {}
+
+func (x *JourneyChange) ProtoReflect() protoreflect.Message {
+	mi := &file_handoff_v1_journey_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JourneyChange.ProtoReflect.Descriptor instead.
+func (*JourneyChange) Descriptor() ([]byte, []int) {
+	return file_handoff_v1_journey_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *JourneyChange) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *JourneyChange) GetJourney() *Journey {
+	if x != nil {
+		return x.Journey
+	}
+	return nil
+}
+
+func (x *JourneyChange) GetTouchpoints() []*Touchpoint {
+	if x != nil {
+		return x.Touchpoints
+	}
+	return nil
+}
+
+func (x *JourneyChange) GetSnapshot() bool {
+	if x != nil {
+		return x.Snapshot
+	}
+	return false
+}
+
 var File_handoff_v1_journey_proto protoreflect.FileDescriptor
 
 const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\n" +
 	"\x18handoff/v1/journey.proto\x12\n" +
-	"handoff.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd4\x05\n" +
+	"handoff.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc0\a\n" +
 	"\aJourney\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12F\n" +
 	"\fjourney_type\x18\x02 \x01(\tB#\xe0A\x05\xbaH\x1d\xd8\x01\x01r\x182\x16^[a-z][a-z0-9-]{0,62}$R\vjourneyType\x123\n" +
@@ -604,11 +810,15 @@ const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12@\n" +
 	"\vexpire_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"expireTime:c\xeaA`\n" +
+	"expireTime\x12\x1f\n" +
+	"\brevision\x18\r \x01(\x03B\x03\xe0A\x03R\brevision\x12K\n" +
+	"\x11claim_expire_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x0fclaimExpireTime\x127\n" +
+	"\x15assignee_display_name\x18\x0f \x01(\tB\x03\xe0A\x03R\x13assigneeDisplayName\x12C\n" +
+	"\x10assignee_channel\x18\x10 \x01(\x0e2\x13.handoff.v1.ChannelB\x03\xe0A\x03R\x0fassigneeChannel:c\xeaA`\n" +
 	"\"handoff.journeyhandoff.dev/Journey\x12'customers/{customer}/journeys/{journey}*\bjourneys2\ajourney\"=\n" +
 	"\x05Actor\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12$\n" +
-	"\x04role\x18\x02 \x01(\x0e2\x10.handoff.v1.RoleR\x04role\"\xb5\x03\n" +
+	"\x04role\x18\x02 \x01(\x0e2\x10.handoff.v1.RoleR\x04role\"\xe7\x03\n" +
 	"\n" +
 	"Touchpoint\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12.\n" +
@@ -618,9 +828,22 @@ const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\x05actor\x18\x05 \x01(\v2\x11.handoff.v1.ActorR\x05actor\x12.\n" +
 	"\x04kind\x18\x06 \x01(\x0e2\x1a.handoff.v1.TouchpointKindR\x04kind\x12\x12\n" +
 	"\x04step\x18\a \x01(\tR\x04step\x12\x12\n" +
-	"\x04note\x18\b \x01(\tR\x04note:\x86\x01\xeaA\x82\x01\n" +
+	"\x04note\x18\b \x01(\tR\x04note\x120\n" +
+	"\btransfer\x18\t \x01(\v2\x14.handoff.v1.TransferR\btransfer:\x86\x01\xeaA\x82\x01\n" +
 	"%handoff.journeyhandoff.dev/Touchpoint\x12@customers/{customer}/journeys/{journey}/touchpoints/{touchpoint}*\vtouchpoints2\n" +
-	"touchpoint*\x81\x01\n" +
+	"touchpoint\"\xb0\x01\n" +
+	"\bTransfer\x12\x1d\n" +
+	"\n" +
+	"from_agent\x18\x01 \x01(\tR\tfromAgent\x126\n" +
+	"\ffrom_channel\x18\x02 \x01(\x0e2\x13.handoff.v1.ChannelR\vfromChannel\x12\x19\n" +
+	"\bto_agent\x18\x03 \x01(\tR\atoAgent\x122\n" +
+	"\n" +
+	"to_channel\x18\x04 \x01(\x0e2\x13.handoff.v1.ChannelR\ttoChannel\"\xb0\x01\n" +
+	"\rJourneyChange\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\x03R\brevision\x12-\n" +
+	"\ajourney\x18\x02 \x01(\v2\x13.handoff.v1.JourneyR\ajourney\x128\n" +
+	"\vtouchpoints\x18\x03 \x03(\v2\x16.handoff.v1.TouchpointR\vtouchpoints\x12\x1a\n" +
+	"\bsnapshot\x18\x04 \x01(\bR\bsnapshot*\x81\x01\n" +
 	"\fJourneyState\x12\x1d\n" +
 	"\x19JOURNEY_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14JOURNEY_STATE_ACTIVE\x10\x01\x12\x1b\n" +
@@ -634,7 +857,7 @@ const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\fCHANNEL_CHAT\x10\x04\x12\x12\n" +
 	"\x0eCHANNEL_SOCIAL\x10\x05\x12\x11\n" +
 	"\rCHANNEL_EMAIL\x10\x06\x12\x15\n" +
-	"\x11CHANNEL_IN_PERSON\x10\a*a\n" +
+	"\x11CHANNEL_IN_PERSON\x10\a*r\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rROLE_CUSTOMER\x10\x01\x12\x0e\n" +
@@ -642,7 +865,8 @@ const file_handoff_v1_journey_proto_rawDesc = "" +
 	"ROLE_AGENT\x10\x02\x12\x10\n" +
 	"\fROLE_SERVICE\x10\x03\x12\x0e\n" +
 	"\n" +
-	"ROLE_ADMIN\x10\x04*\xad\x02\n" +
+	"ROLE_ADMIN\x10\x04\x12\x0f\n" +
+	"\vROLE_SYSTEM\x10\x05*\xee\x02\n" +
 	"\x0eTouchpointKind\x12\x1f\n" +
 	"\x1bTOUCHPOINT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TOUCHPOINT_KIND_STARTED\x10\x01\x12\"\n" +
@@ -652,7 +876,10 @@ const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\x17TOUCHPOINT_KIND_CLAIMED\x10\x05\x12\x1c\n" +
 	"\x18TOUCHPOINT_KIND_RELEASED\x10\x06\x12\x1d\n" +
 	"\x19TOUCHPOINT_KIND_COMPLETED\x10\a\x12\x1d\n" +
-	"\x19TOUCHPOINT_KIND_ABANDONED\x10\bB?Z=github.com/journeyhandoff/handoff/gen/go/handoff/v1;handoffv1b\x06proto3"
+	"\x19TOUCHPOINT_KIND_ABANDONED\x10\b\x12\x1f\n" +
+	"\x1bTOUCHPOINT_KIND_TRANSFERRED\x10\t\x12\x1e\n" +
+	"\x1aTOUCHPOINT_KIND_TAKEN_OVER\x10\n" +
+	"B?Z=github.com/journeyhandoff/handoff/gen/go/handoff/v1;handoffv1b\x06proto3"
 
 var (
 	file_handoff_v1_journey_proto_rawDescOnce sync.Once
@@ -667,7 +894,7 @@ func file_handoff_v1_journey_proto_rawDescGZIP() []byte {
 }
 
 var file_handoff_v1_journey_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_handoff_v1_journey_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_handoff_v1_journey_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_handoff_v1_journey_proto_goTypes = []any{
 	(JourneyState)(0),             // 0: handoff.v1.JourneyState
 	(Channel)(0),                  // 1: handoff.v1.Channel
@@ -676,26 +903,35 @@ var file_handoff_v1_journey_proto_goTypes = []any{
 	(*Journey)(nil),               // 4: handoff.v1.Journey
 	(*Actor)(nil),                 // 5: handoff.v1.Actor
 	(*Touchpoint)(nil),            // 6: handoff.v1.Touchpoint
-	(*structpb.Struct)(nil),       // 7: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(*Transfer)(nil),              // 7: handoff.v1.Transfer
+	(*JourneyChange)(nil),         // 8: handoff.v1.JourneyChange
+	(*structpb.Struct)(nil),       // 9: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
 }
 var file_handoff_v1_journey_proto_depIdxs = []int32{
 	0,  // 0: handoff.v1.Journey.state:type_name -> handoff.v1.JourneyState
-	7,  // 1: handoff.v1.Journey.data:type_name -> google.protobuf.Struct
+	9,  // 1: handoff.v1.Journey.data:type_name -> google.protobuf.Struct
 	1,  // 2: handoff.v1.Journey.channel:type_name -> handoff.v1.Channel
-	8,  // 3: handoff.v1.Journey.create_time:type_name -> google.protobuf.Timestamp
-	8,  // 4: handoff.v1.Journey.update_time:type_name -> google.protobuf.Timestamp
-	8,  // 5: handoff.v1.Journey.expire_time:type_name -> google.protobuf.Timestamp
-	2,  // 6: handoff.v1.Actor.role:type_name -> handoff.v1.Role
-	8,  // 7: handoff.v1.Touchpoint.time:type_name -> google.protobuf.Timestamp
-	1,  // 8: handoff.v1.Touchpoint.channel:type_name -> handoff.v1.Channel
-	5,  // 9: handoff.v1.Touchpoint.actor:type_name -> handoff.v1.Actor
-	3,  // 10: handoff.v1.Touchpoint.kind:type_name -> handoff.v1.TouchpointKind
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	10, // 3: handoff.v1.Journey.create_time:type_name -> google.protobuf.Timestamp
+	10, // 4: handoff.v1.Journey.update_time:type_name -> google.protobuf.Timestamp
+	10, // 5: handoff.v1.Journey.expire_time:type_name -> google.protobuf.Timestamp
+	10, // 6: handoff.v1.Journey.claim_expire_time:type_name -> google.protobuf.Timestamp
+	1,  // 7: handoff.v1.Journey.assignee_channel:type_name -> handoff.v1.Channel
+	2,  // 8: handoff.v1.Actor.role:type_name -> handoff.v1.Role
+	10, // 9: handoff.v1.Touchpoint.time:type_name -> google.protobuf.Timestamp
+	1,  // 10: handoff.v1.Touchpoint.channel:type_name -> handoff.v1.Channel
+	5,  // 11: handoff.v1.Touchpoint.actor:type_name -> handoff.v1.Actor
+	3,  // 12: handoff.v1.Touchpoint.kind:type_name -> handoff.v1.TouchpointKind
+	7,  // 13: handoff.v1.Touchpoint.transfer:type_name -> handoff.v1.Transfer
+	1,  // 14: handoff.v1.Transfer.from_channel:type_name -> handoff.v1.Channel
+	1,  // 15: handoff.v1.Transfer.to_channel:type_name -> handoff.v1.Channel
+	4,  // 16: handoff.v1.JourneyChange.journey:type_name -> handoff.v1.Journey
+	6,  // 17: handoff.v1.JourneyChange.touchpoints:type_name -> handoff.v1.Touchpoint
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_handoff_v1_journey_proto_init() }
@@ -709,7 +945,7 @@ func file_handoff_v1_journey_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_handoff_v1_journey_proto_rawDesc), len(file_handoff_v1_journey_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   3,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -633,7 +633,8 @@ func (x *HandoffJourneyResponse) GetExpireTime() *timestamppb.Timestamp {
 
 type RedeemHandoffRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The code the customer read out.
+	// The code the customer read out. Not validated here on purpose: a
+	// malformed code gets the same NOT_FOUND as an unknown one.
 	Code          string  `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
 	Channel       Channel `protobuf:"varint,2,opt,name=channel,proto3,enum=handoff.v1.Channel" json:"channel,omitempty"`
 	ChannelDetail string  `protobuf:"bytes,3,opt,name=channel_detail,json=channelDetail,proto3" json:"channel_detail,omitempty"`
@@ -697,6 +698,9 @@ type ClaimJourneyRequest struct {
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	Channel       Channel                `protobuf:"varint,2,opt,name=channel,proto3,enum=handoff.v1.Channel" json:"channel,omitempty"`
 	ChannelDetail string                 `protobuf:"bytes,3,opt,name=channel_detail,json=channelDetail,proto3" json:"channel_detail,omitempty"`
+	// An admin takes the case from the agent holding it; recorded as
+	// TAKEN_OVER.
+	TakeOver      bool `protobuf:"varint,4,opt,name=take_over,json=takeOver,proto3" json:"take_over,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -752,6 +756,153 @@ func (x *ClaimJourneyRequest) GetChannelDetail() string {
 	return ""
 }
 
+func (x *ClaimJourneyRequest) GetTakeOver() bool {
+	if x != nil {
+		return x.TakeOver
+	}
+	return false
+}
+
+type TransferJourneyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The agent to hand the case to; empty puts it back in the open queue.
+	ToAgent string `protobuf:"bytes,2,opt,name=to_agent,json=toAgent,proto3" json:"to_agent,omitempty"`
+	// The desk of the next agent, e.g. PHONE when a chat moves to a call.
+	ToChannel Channel `protobuf:"varint,3,opt,name=to_channel,json=toChannel,proto3,enum=handoff.v1.Channel" json:"to_channel,omitempty"`
+	// What the next person should know.
+	Note          string  `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	Channel       Channel `protobuf:"varint,5,opt,name=channel,proto3,enum=handoff.v1.Channel" json:"channel,omitempty"`
+	ChannelDetail string  `protobuf:"bytes,6,opt,name=channel_detail,json=channelDetail,proto3" json:"channel_detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferJourneyRequest) Reset() {
+	*x = TransferJourneyRequest{}
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferJourneyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferJourneyRequest) ProtoMessage() {}
+
+func (x *TransferJourneyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferJourneyRequest.ProtoReflect.Descriptor instead.
+func (*TransferJourneyRequest) Descriptor() ([]byte, []int) {
+	return file_handoff_v1_journey_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *TransferJourneyRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TransferJourneyRequest) GetToAgent() string {
+	if x != nil {
+		return x.ToAgent
+	}
+	return ""
+}
+
+func (x *TransferJourneyRequest) GetToChannel() Channel {
+	if x != nil {
+		return x.ToChannel
+	}
+	return Channel_CHANNEL_UNSPECIFIED
+}
+
+func (x *TransferJourneyRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *TransferJourneyRequest) GetChannel() Channel {
+	if x != nil {
+		return x.Channel
+	}
+	return Channel_CHANNEL_UNSPECIFIED
+}
+
+func (x *TransferJourneyRequest) GetChannelDetail() string {
+	if x != nil {
+		return x.ChannelDetail
+	}
+	return ""
+}
+
+type WatchJourneyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The last revision the watcher saw; 0 starts with a snapshot.
+	AfterRevision int64 `protobuf:"varint,2,opt,name=after_revision,json=afterRevision,proto3" json:"after_revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchJourneyRequest) Reset() {
+	*x = WatchJourneyRequest{}
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchJourneyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchJourneyRequest) ProtoMessage() {}
+
+func (x *WatchJourneyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchJourneyRequest.ProtoReflect.Descriptor instead.
+func (*WatchJourneyRequest) Descriptor() ([]byte, []int) {
+	return file_handoff_v1_journey_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *WatchJourneyRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *WatchJourneyRequest) GetAfterRevision() int64 {
+	if x != nil {
+		return x.AfterRevision
+	}
+	return 0
+}
+
 type ReleaseJourneyRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -765,7 +916,7 @@ type ReleaseJourneyRequest struct {
 
 func (x *ReleaseJourneyRequest) Reset() {
 	*x = ReleaseJourneyRequest{}
-	mi := &file_handoff_v1_journey_service_proto_msgTypes[11]
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -777,7 +928,7 @@ func (x *ReleaseJourneyRequest) String() string {
 func (*ReleaseJourneyRequest) ProtoMessage() {}
 
 func (x *ReleaseJourneyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_handoff_v1_journey_service_proto_msgTypes[11]
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -790,7 +941,7 @@ func (x *ReleaseJourneyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseJourneyRequest.ProtoReflect.Descriptor instead.
 func (*ReleaseJourneyRequest) Descriptor() ([]byte, []int) {
-	return file_handoff_v1_journey_service_proto_rawDescGZIP(), []int{11}
+	return file_handoff_v1_journey_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ReleaseJourneyRequest) GetName() string {
@@ -834,7 +985,7 @@ type ListTouchpointsRequest struct {
 
 func (x *ListTouchpointsRequest) Reset() {
 	*x = ListTouchpointsRequest{}
-	mi := &file_handoff_v1_journey_service_proto_msgTypes[12]
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -846,7 +997,7 @@ func (x *ListTouchpointsRequest) String() string {
 func (*ListTouchpointsRequest) ProtoMessage() {}
 
 func (x *ListTouchpointsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_handoff_v1_journey_service_proto_msgTypes[12]
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -859,7 +1010,7 @@ func (x *ListTouchpointsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTouchpointsRequest.ProtoReflect.Descriptor instead.
 func (*ListTouchpointsRequest) Descriptor() ([]byte, []int) {
-	return file_handoff_v1_journey_service_proto_rawDescGZIP(), []int{12}
+	return file_handoff_v1_journey_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListTouchpointsRequest) GetParent() string {
@@ -893,7 +1044,7 @@ type ListTouchpointsResponse struct {
 
 func (x *ListTouchpointsResponse) Reset() {
 	*x = ListTouchpointsResponse{}
-	mi := &file_handoff_v1_journey_service_proto_msgTypes[13]
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -905,7 +1056,7 @@ func (x *ListTouchpointsResponse) String() string {
 func (*ListTouchpointsResponse) ProtoMessage() {}
 
 func (x *ListTouchpointsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_handoff_v1_journey_service_proto_msgTypes[13]
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -918,7 +1069,7 @@ func (x *ListTouchpointsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTouchpointsResponse.ProtoReflect.Descriptor instead.
 func (*ListTouchpointsResponse) Descriptor() ([]byte, []int) {
-	return file_handoff_v1_journey_service_proto_rawDescGZIP(), []int{13}
+	return file_handoff_v1_journey_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListTouchpointsResponse) GetTouchpoints() []*Touchpoint {
@@ -989,15 +1140,27 @@ const file_handoff_v1_journey_service_proto_rawDesc = "" +
 	"\x16HandoffJourneyResponse\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12;\n" +
 	"\vexpire_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"expireTime\"\xa1\x01\n" +
-	"\x14RedeemHandoffRequest\x12 \n" +
-	"\x04code\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x10\x01\x18 R\x04code\x127\n" +
+	"expireTime\"\x98\x01\n" +
+	"\x14RedeemHandoffRequest\x12\x17\n" +
+	"\x04code\x18\x01 \x01(\tB\x03\xe0A\x02R\x04code\x127\n" +
 	"\achannel\x18\x02 \x01(\x0e2\x13.handoff.v1.ChannelB\b\xbaH\x05\x82\x01\x02\x10\x01R\achannel\x12.\n" +
-	"\x0echannel_detail\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\rchannelDetail\"\xea\x01\n" +
+	"\x0echannel_detail\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\rchannelDetail\"\x87\x02\n" +
 	"\x13ClaimJourneyRequest\x12j\n" +
 	"\x04name\x18\x01 \x01(\tBV\xe0A\x02\xbaHPrN2L^customers/[A-Za-z0-9][A-Za-z0-9._-]{0,62}/journeys/[a-z0-9][a-z0-9-]{0,62}$R\x04name\x127\n" +
 	"\achannel\x18\x02 \x01(\x0e2\x13.handoff.v1.ChannelB\b\xbaH\x05\x82\x01\x02\x10\x01R\achannel\x12.\n" +
-	"\x0echannel_detail\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\rchannelDetail\"\x8a\x02\n" +
+	"\x0echannel_detail\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\rchannelDetail\x12\x1b\n" +
+	"\ttake_over\x18\x04 \x01(\bR\btakeOver\"\x90\x03\n" +
+	"\x16TransferJourneyRequest\x12j\n" +
+	"\x04name\x18\x01 \x01(\tBV\xe0A\x02\xbaHPrN2L^customers/[A-Za-z0-9][A-Za-z0-9._-]{0,62}/journeys/[a-z0-9][a-z0-9-]{0,62}$R\x04name\x12E\n" +
+	"\bto_agent\x18\x02 \x01(\tB*\xbaH'\xd8\x01\x01r\"\x18\x80\x012\x1d^[A-Za-z0-9][A-Za-z0-9._@-]*$R\atoAgent\x12<\n" +
+	"\n" +
+	"to_channel\x18\x03 \x01(\x0e2\x13.handoff.v1.ChannelB\b\xbaH\x05\x82\x01\x02\x10\x01R\ttoChannel\x12\x1c\n" +
+	"\x04note\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x04note\x127\n" +
+	"\achannel\x18\x05 \x01(\x0e2\x13.handoff.v1.ChannelB\b\xbaH\x05\x82\x01\x02\x10\x01R\achannel\x12.\n" +
+	"\x0echannel_detail\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\rchannelDetail\"\xb1\x01\n" +
+	"\x13WatchJourneyRequest\x12j\n" +
+	"\x04name\x18\x01 \x01(\tBV\xe0A\x02\xbaHPrN2L^customers/[A-Za-z0-9][A-Za-z0-9._-]{0,62}/journeys/[a-z0-9][a-z0-9-]{0,62}$R\x04name\x12.\n" +
+	"\x0eafter_revision\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\rafterRevision\"\x8a\x02\n" +
 	"\x15ReleaseJourneyRequest\x12j\n" +
 	"\x04name\x18\x01 \x01(\tBV\xe0A\x02\xbaHPrN2L^customers/[A-Za-z0-9][A-Za-z0-9._-]{0,62}/journeys/[a-z0-9][a-z0-9-]{0,62}$R\x04name\x127\n" +
 	"\achannel\x18\x02 \x01(\x0e2\x13.handoff.v1.ChannelB\b\xbaH\x05\x82\x01\x02\x10\x01R\achannel\x12.\n" +
@@ -1010,7 +1173,7 @@ const file_handoff_v1_journey_service_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"{\n" +
 	"\x17ListTouchpointsResponse\x128\n" +
 	"\vtouchpoints\x18\x01 \x03(\v2\x16.handoff.v1.TouchpointR\vtouchpoints\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x8f\v\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x92\r\n" +
 	"\x0eJourneyService\x12z\n" +
 	"\rCreateJourney\x12 .handoff.v1.CreateJourneyRequest\x1a\x13.handoff.v1.Journey\"2\x82\xd3\xe4\x93\x02,:\ajourney\"!/v1/{parent=customers/*}/journeys\x12k\n" +
 	"\n" +
@@ -1022,7 +1185,9 @@ const file_handoff_v1_journey_service_proto_rawDesc = "" +
 	"\x0eHandoffJourney\x12!.handoff.v1.HandoffJourneyRequest\x1a\".handoff.v1.HandoffJourneyResponse\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/{name=customers/*/journeys/*}:handoff\x12m\n" +
 	"\rRedeemHandoff\x12 .handoff.v1.RedeemHandoffRequest\x1a\x13.handoff.v1.Journey\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/handoffs/{code}:redeem\x12x\n" +
 	"\fClaimJourney\x12\x1f.handoff.v1.ClaimJourneyRequest\x1a\x13.handoff.v1.Journey\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=customers/*/journeys/*}:claim\x12~\n" +
-	"\x0eReleaseJourney\x12!.handoff.v1.ReleaseJourneyRequest\x1a\x13.handoff.v1.Journey\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/{name=customers/*/journeys/*}:release\x12\x93\x01\n" +
+	"\x0eReleaseJourney\x12!.handoff.v1.ReleaseJourneyRequest\x1a\x13.handoff.v1.Journey\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/{name=customers/*/journeys/*}:release\x12\x81\x01\n" +
+	"\x0fTransferJourney\x12\".handoff.v1.TransferJourneyRequest\x1a\x13.handoff.v1.Journey\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/{name=customers/*/journeys/*}:transfer\x12}\n" +
+	"\fWatchJourney\x12\x1f.handoff.v1.WatchJourneyRequest\x1a\x19.handoff.v1.JourneyChange\"/\x82\xd3\xe4\x93\x02)\x12'/v1/{name=customers/*/journeys/*}:watch0\x01\x12\x93\x01\n" +
 	"\x0fListTouchpoints\x12\".handoff.v1.ListTouchpointsRequest\x1a#.handoff.v1.ListTouchpointsResponse\"7\x82\xd3\xe4\x93\x021\x12//v1/{parent=customers/*/journeys/*}/touchpointsB?Z=github.com/journeyhandoff/handoff/gen/go/handoff/v1;handoffv1b\x06proto3"
 
 var (
@@ -1037,7 +1202,7 @@ func file_handoff_v1_journey_service_proto_rawDescGZIP() []byte {
 	return file_handoff_v1_journey_service_proto_rawDescData
 }
 
-var file_handoff_v1_journey_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_handoff_v1_journey_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_handoff_v1_journey_service_proto_goTypes = []any{
 	(*CreateJourneyRequest)(nil),    // 0: handoff.v1.CreateJourneyRequest
 	(*GetJourneyRequest)(nil),       // 1: handoff.v1.GetJourneyRequest
@@ -1050,59 +1215,68 @@ var file_handoff_v1_journey_service_proto_goTypes = []any{
 	(*HandoffJourneyResponse)(nil),  // 8: handoff.v1.HandoffJourneyResponse
 	(*RedeemHandoffRequest)(nil),    // 9: handoff.v1.RedeemHandoffRequest
 	(*ClaimJourneyRequest)(nil),     // 10: handoff.v1.ClaimJourneyRequest
-	(*ReleaseJourneyRequest)(nil),   // 11: handoff.v1.ReleaseJourneyRequest
-	(*ListTouchpointsRequest)(nil),  // 12: handoff.v1.ListTouchpointsRequest
-	(*ListTouchpointsResponse)(nil), // 13: handoff.v1.ListTouchpointsResponse
-	(*Journey)(nil),                 // 14: handoff.v1.Journey
-	(Channel)(0),                    // 15: handoff.v1.Channel
-	(JourneyState)(0),               // 16: handoff.v1.JourneyState
-	(*fieldmaskpb.FieldMask)(nil),   // 17: google.protobuf.FieldMask
-	(*timestamppb.Timestamp)(nil),   // 18: google.protobuf.Timestamp
-	(*Touchpoint)(nil),              // 19: handoff.v1.Touchpoint
+	(*TransferJourneyRequest)(nil),  // 11: handoff.v1.TransferJourneyRequest
+	(*WatchJourneyRequest)(nil),     // 12: handoff.v1.WatchJourneyRequest
+	(*ReleaseJourneyRequest)(nil),   // 13: handoff.v1.ReleaseJourneyRequest
+	(*ListTouchpointsRequest)(nil),  // 14: handoff.v1.ListTouchpointsRequest
+	(*ListTouchpointsResponse)(nil), // 15: handoff.v1.ListTouchpointsResponse
+	(*Journey)(nil),                 // 16: handoff.v1.Journey
+	(Channel)(0),                    // 17: handoff.v1.Channel
+	(JourneyState)(0),               // 18: handoff.v1.JourneyState
+	(*fieldmaskpb.FieldMask)(nil),   // 19: google.protobuf.FieldMask
+	(*timestamppb.Timestamp)(nil),   // 20: google.protobuf.Timestamp
+	(*Touchpoint)(nil),              // 21: handoff.v1.Touchpoint
+	(*JourneyChange)(nil),           // 22: handoff.v1.JourneyChange
 }
 var file_handoff_v1_journey_service_proto_depIdxs = []int32{
-	14, // 0: handoff.v1.CreateJourneyRequest.journey:type_name -> handoff.v1.Journey
-	15, // 1: handoff.v1.CreateJourneyRequest.channel:type_name -> handoff.v1.Channel
-	16, // 2: handoff.v1.ListJourneysRequest.state:type_name -> handoff.v1.JourneyState
-	14, // 3: handoff.v1.ListJourneysResponse.journeys:type_name -> handoff.v1.Journey
-	14, // 4: handoff.v1.UpdateJourneyRequest.journey:type_name -> handoff.v1.Journey
-	17, // 5: handoff.v1.UpdateJourneyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	15, // 6: handoff.v1.UpdateJourneyRequest.channel:type_name -> handoff.v1.Channel
-	15, // 7: handoff.v1.CompleteJourneyRequest.channel:type_name -> handoff.v1.Channel
-	15, // 8: handoff.v1.AbandonJourneyRequest.channel:type_name -> handoff.v1.Channel
-	15, // 9: handoff.v1.HandoffJourneyRequest.channel:type_name -> handoff.v1.Channel
-	18, // 10: handoff.v1.HandoffJourneyResponse.expire_time:type_name -> google.protobuf.Timestamp
-	15, // 11: handoff.v1.RedeemHandoffRequest.channel:type_name -> handoff.v1.Channel
-	15, // 12: handoff.v1.ClaimJourneyRequest.channel:type_name -> handoff.v1.Channel
-	15, // 13: handoff.v1.ReleaseJourneyRequest.channel:type_name -> handoff.v1.Channel
-	19, // 14: handoff.v1.ListTouchpointsResponse.touchpoints:type_name -> handoff.v1.Touchpoint
-	0,  // 15: handoff.v1.JourneyService.CreateJourney:input_type -> handoff.v1.CreateJourneyRequest
-	1,  // 16: handoff.v1.JourneyService.GetJourney:input_type -> handoff.v1.GetJourneyRequest
-	2,  // 17: handoff.v1.JourneyService.ListJourneys:input_type -> handoff.v1.ListJourneysRequest
-	4,  // 18: handoff.v1.JourneyService.UpdateJourney:input_type -> handoff.v1.UpdateJourneyRequest
-	5,  // 19: handoff.v1.JourneyService.CompleteJourney:input_type -> handoff.v1.CompleteJourneyRequest
-	6,  // 20: handoff.v1.JourneyService.AbandonJourney:input_type -> handoff.v1.AbandonJourneyRequest
-	7,  // 21: handoff.v1.JourneyService.HandoffJourney:input_type -> handoff.v1.HandoffJourneyRequest
-	9,  // 22: handoff.v1.JourneyService.RedeemHandoff:input_type -> handoff.v1.RedeemHandoffRequest
-	10, // 23: handoff.v1.JourneyService.ClaimJourney:input_type -> handoff.v1.ClaimJourneyRequest
-	11, // 24: handoff.v1.JourneyService.ReleaseJourney:input_type -> handoff.v1.ReleaseJourneyRequest
-	12, // 25: handoff.v1.JourneyService.ListTouchpoints:input_type -> handoff.v1.ListTouchpointsRequest
-	14, // 26: handoff.v1.JourneyService.CreateJourney:output_type -> handoff.v1.Journey
-	14, // 27: handoff.v1.JourneyService.GetJourney:output_type -> handoff.v1.Journey
-	3,  // 28: handoff.v1.JourneyService.ListJourneys:output_type -> handoff.v1.ListJourneysResponse
-	14, // 29: handoff.v1.JourneyService.UpdateJourney:output_type -> handoff.v1.Journey
-	14, // 30: handoff.v1.JourneyService.CompleteJourney:output_type -> handoff.v1.Journey
-	14, // 31: handoff.v1.JourneyService.AbandonJourney:output_type -> handoff.v1.Journey
-	8,  // 32: handoff.v1.JourneyService.HandoffJourney:output_type -> handoff.v1.HandoffJourneyResponse
-	14, // 33: handoff.v1.JourneyService.RedeemHandoff:output_type -> handoff.v1.Journey
-	14, // 34: handoff.v1.JourneyService.ClaimJourney:output_type -> handoff.v1.Journey
-	14, // 35: handoff.v1.JourneyService.ReleaseJourney:output_type -> handoff.v1.Journey
-	13, // 36: handoff.v1.JourneyService.ListTouchpoints:output_type -> handoff.v1.ListTouchpointsResponse
-	26, // [26:37] is the sub-list for method output_type
-	15, // [15:26] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	16, // 0: handoff.v1.CreateJourneyRequest.journey:type_name -> handoff.v1.Journey
+	17, // 1: handoff.v1.CreateJourneyRequest.channel:type_name -> handoff.v1.Channel
+	18, // 2: handoff.v1.ListJourneysRequest.state:type_name -> handoff.v1.JourneyState
+	16, // 3: handoff.v1.ListJourneysResponse.journeys:type_name -> handoff.v1.Journey
+	16, // 4: handoff.v1.UpdateJourneyRequest.journey:type_name -> handoff.v1.Journey
+	19, // 5: handoff.v1.UpdateJourneyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	17, // 6: handoff.v1.UpdateJourneyRequest.channel:type_name -> handoff.v1.Channel
+	17, // 7: handoff.v1.CompleteJourneyRequest.channel:type_name -> handoff.v1.Channel
+	17, // 8: handoff.v1.AbandonJourneyRequest.channel:type_name -> handoff.v1.Channel
+	17, // 9: handoff.v1.HandoffJourneyRequest.channel:type_name -> handoff.v1.Channel
+	20, // 10: handoff.v1.HandoffJourneyResponse.expire_time:type_name -> google.protobuf.Timestamp
+	17, // 11: handoff.v1.RedeemHandoffRequest.channel:type_name -> handoff.v1.Channel
+	17, // 12: handoff.v1.ClaimJourneyRequest.channel:type_name -> handoff.v1.Channel
+	17, // 13: handoff.v1.TransferJourneyRequest.to_channel:type_name -> handoff.v1.Channel
+	17, // 14: handoff.v1.TransferJourneyRequest.channel:type_name -> handoff.v1.Channel
+	17, // 15: handoff.v1.ReleaseJourneyRequest.channel:type_name -> handoff.v1.Channel
+	21, // 16: handoff.v1.ListTouchpointsResponse.touchpoints:type_name -> handoff.v1.Touchpoint
+	0,  // 17: handoff.v1.JourneyService.CreateJourney:input_type -> handoff.v1.CreateJourneyRequest
+	1,  // 18: handoff.v1.JourneyService.GetJourney:input_type -> handoff.v1.GetJourneyRequest
+	2,  // 19: handoff.v1.JourneyService.ListJourneys:input_type -> handoff.v1.ListJourneysRequest
+	4,  // 20: handoff.v1.JourneyService.UpdateJourney:input_type -> handoff.v1.UpdateJourneyRequest
+	5,  // 21: handoff.v1.JourneyService.CompleteJourney:input_type -> handoff.v1.CompleteJourneyRequest
+	6,  // 22: handoff.v1.JourneyService.AbandonJourney:input_type -> handoff.v1.AbandonJourneyRequest
+	7,  // 23: handoff.v1.JourneyService.HandoffJourney:input_type -> handoff.v1.HandoffJourneyRequest
+	9,  // 24: handoff.v1.JourneyService.RedeemHandoff:input_type -> handoff.v1.RedeemHandoffRequest
+	10, // 25: handoff.v1.JourneyService.ClaimJourney:input_type -> handoff.v1.ClaimJourneyRequest
+	13, // 26: handoff.v1.JourneyService.ReleaseJourney:input_type -> handoff.v1.ReleaseJourneyRequest
+	11, // 27: handoff.v1.JourneyService.TransferJourney:input_type -> handoff.v1.TransferJourneyRequest
+	12, // 28: handoff.v1.JourneyService.WatchJourney:input_type -> handoff.v1.WatchJourneyRequest
+	14, // 29: handoff.v1.JourneyService.ListTouchpoints:input_type -> handoff.v1.ListTouchpointsRequest
+	16, // 30: handoff.v1.JourneyService.CreateJourney:output_type -> handoff.v1.Journey
+	16, // 31: handoff.v1.JourneyService.GetJourney:output_type -> handoff.v1.Journey
+	3,  // 32: handoff.v1.JourneyService.ListJourneys:output_type -> handoff.v1.ListJourneysResponse
+	16, // 33: handoff.v1.JourneyService.UpdateJourney:output_type -> handoff.v1.Journey
+	16, // 34: handoff.v1.JourneyService.CompleteJourney:output_type -> handoff.v1.Journey
+	16, // 35: handoff.v1.JourneyService.AbandonJourney:output_type -> handoff.v1.Journey
+	8,  // 36: handoff.v1.JourneyService.HandoffJourney:output_type -> handoff.v1.HandoffJourneyResponse
+	16, // 37: handoff.v1.JourneyService.RedeemHandoff:output_type -> handoff.v1.Journey
+	16, // 38: handoff.v1.JourneyService.ClaimJourney:output_type -> handoff.v1.Journey
+	16, // 39: handoff.v1.JourneyService.ReleaseJourney:output_type -> handoff.v1.Journey
+	16, // 40: handoff.v1.JourneyService.TransferJourney:output_type -> handoff.v1.Journey
+	22, // 41: handoff.v1.JourneyService.WatchJourney:output_type -> handoff.v1.JourneyChange
+	15, // 42: handoff.v1.JourneyService.ListTouchpoints:output_type -> handoff.v1.ListTouchpointsResponse
+	30, // [30:43] is the sub-list for method output_type
+	17, // [17:30] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_handoff_v1_journey_service_proto_init() }
@@ -1117,7 +1291,7 @@ func file_handoff_v1_journey_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_handoff_v1_journey_service_proto_rawDesc), len(file_handoff_v1_journey_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

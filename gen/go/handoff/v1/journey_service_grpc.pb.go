@@ -29,6 +29,8 @@ const (
 	JourneyService_RedeemHandoff_FullMethodName   = "/handoff.v1.JourneyService/RedeemHandoff"
 	JourneyService_ClaimJourney_FullMethodName    = "/handoff.v1.JourneyService/ClaimJourney"
 	JourneyService_ReleaseJourney_FullMethodName  = "/handoff.v1.JourneyService/ReleaseJourney"
+	JourneyService_TransferJourney_FullMethodName = "/handoff.v1.JourneyService/TransferJourney"
+	JourneyService_WatchJourney_FullMethodName    = "/handoff.v1.JourneyService/WatchJourney"
 	JourneyService_ListTouchpoints_FullMethodName = "/handoff.v1.JourneyService/ListTouchpoints"
 )
 
@@ -64,6 +66,14 @@ type JourneyServiceClient interface {
 	ClaimJourney(ctx context.Context, in *ClaimJourneyRequest, opts ...grpc.CallOption) (*Journey, error)
 	// The agent holding the case hands it back.
 	ReleaseJourney(ctx context.Context, in *ReleaseJourneyRequest, opts ...grpc.CallOption) (*Journey, error)
+	// Hands the case to another agent, or back to the open queue, with a note
+	// for the next person. The journey itself is untouched.
+	TransferJourney(ctx context.Context, in *TransferJourneyRequest, opts ...grpc.CallOption) (*Journey, error)
+	// Sends the journey as it is, then every change in order. Reconnect with
+	// after_revision set to the last revision seen to get exactly what came
+	// after it. Over REST: newline-delimited JSON, or Server-Sent Events with
+	// `Accept: text/event-stream` (and Last-Event-ID to resume).
+	WatchJourney(ctx context.Context, in *WatchJourneyRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[JourneyChange], error)
 	// Lists a journey's timeline, oldest first.
 	ListTouchpoints(ctx context.Context, in *ListTouchpointsRequest, opts ...grpc.CallOption) (*ListTouchpointsResponse, error)
 }
@@ -176,6 +186,35 @@ func (c *journeyServiceClient) ReleaseJourney(ctx context.Context, in *ReleaseJo
 	return out, nil
 }
 
+func (c *journeyServiceClient) TransferJourney(ctx context.Context, in *TransferJourneyRequest, opts ...grpc.CallOption) (*Journey, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Journey)
+	err := c.cc.Invoke(ctx, JourneyService_TransferJourney_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *journeyServiceClient) WatchJourney(ctx context.Context, in *WatchJourneyRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[JourneyChange], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &JourneyService_ServiceDesc.Streams[0], JourneyService_WatchJourney_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchJourneyRequest, JourneyChange]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type JourneyService_WatchJourneyClient = grpc.ServerStreamingClient[JourneyChange]
+
 func (c *journeyServiceClient) ListTouchpoints(ctx context.Context, in *ListTouchpointsRequest, opts ...grpc.CallOption) (*ListTouchpointsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListTouchpointsResponse)
@@ -218,6 +257,14 @@ type JourneyServiceServer interface {
 	ClaimJourney(context.Context, *ClaimJourneyRequest) (*Journey, error)
 	// The agent holding the case hands it back.
 	ReleaseJourney(context.Context, *ReleaseJourneyRequest) (*Journey, error)
+	// Hands the case to another agent, or back to the open queue, with a note
+	// for the next person. The journey itself is untouched.
+	TransferJourney(context.Context, *TransferJourneyRequest) (*Journey, error)
+	// Sends the journey as it is, then every change in order. Reconnect with
+	// after_revision set to the last revision seen to get exactly what came
+	// after it. Over REST: newline-delimited JSON, or Server-Sent Events with
+	// `Accept: text/event-stream` (and Last-Event-ID to resume).
+	WatchJourney(*WatchJourneyRequest, grpc.ServerStreamingServer[JourneyChange]) error
 	// Lists a journey's timeline, oldest first.
 	ListTouchpoints(context.Context, *ListTouchpointsRequest) (*ListTouchpointsResponse, error)
 	mustEmbedUnimplementedJourneyServiceServer()
@@ -259,6 +306,12 @@ func (UnimplementedJourneyServiceServer) ClaimJourney(context.Context, *ClaimJou
 }
 func (UnimplementedJourneyServiceServer) ReleaseJourney(context.Context, *ReleaseJourneyRequest) (*Journey, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReleaseJourney not implemented")
+}
+func (UnimplementedJourneyServiceServer) TransferJourney(context.Context, *TransferJourneyRequest) (*Journey, error) {
+	return nil, status.Error(codes.Unimplemented, "method TransferJourney not implemented")
+}
+func (UnimplementedJourneyServiceServer) WatchJourney(*WatchJourneyRequest, grpc.ServerStreamingServer[JourneyChange]) error {
+	return status.Error(codes.Unimplemented, "method WatchJourney not implemented")
 }
 func (UnimplementedJourneyServiceServer) ListTouchpoints(context.Context, *ListTouchpointsRequest) (*ListTouchpointsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListTouchpoints not implemented")
@@ -464,6 +517,35 @@ func _JourneyService_ReleaseJourney_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _JourneyService_TransferJourney_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TransferJourneyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(JourneyServiceServer).TransferJourney(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: JourneyService_TransferJourney_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(JourneyServiceServer).TransferJourney(ctx, req.(*TransferJourneyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _JourneyService_WatchJourney_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchJourneyRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(JourneyServiceServer).WatchJourney(m, &grpc.GenericServerStream[WatchJourneyRequest, JourneyChange]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type JourneyService_WatchJourneyServer = grpc.ServerStreamingServer[JourneyChange]
+
 func _JourneyService_ListTouchpoints_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListTouchpointsRequest)
 	if err := dec(in); err != nil {
@@ -530,10 +612,20 @@ var JourneyService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _JourneyService_ReleaseJourney_Handler,
 		},
 		{
+			MethodName: "TransferJourney",
+			Handler:    _JourneyService_TransferJourney_Handler,
+		},
+		{
 			MethodName: "ListTouchpoints",
 			Handler:    _JourneyService_ListTouchpoints_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchJourney",
+			Handler:       _JourneyService_WatchJourney_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "handoff/v1/journey_service.proto",
 }

@@ -1,0 +1,123 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+)
+
+// BenchmarkSaveToWatcher measures how long a save takes to reach every
+// watcher of the journey on one instance (Redis store), against the save
+// call itself measured in the same run. Run it with:
+//
+//	go test ./internal/app -run '^$' -bench SaveToWatcher -benchtime 200x
+func BenchmarkSaveToWatcher(b *testing.B) {
+	for _, watchers := range []int{1, 1000, 10000} {
+		b.Run(fmt.Sprintf("watchers=%d", watchers), func(b *testing.B) {
+			benchSaveToWatcher(b, watchers)
+		})
+	}
+}
+
+func benchSaveToWatcher(b *testing.B, watchers int) {
+	h := start(b, redisStore)
+	j := newJourney(b, h, "c-42")
+	ctx := as(b, aliceToken)
+
+	// Spread the streams over a few connections, as many browsers would.
+	const conns = 8
+	var clients []handoffv1.JourneyServiceClient
+	for range conns {
+		c, err := grpc.NewClient(h.app.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		require.NoError(b, err)
+		b.Cleanup(func() { _ = c.Close() })
+		clients = append(clients, handoffv1.NewJourneyServiceClient(c))
+	}
+	var sentAt sync.Map // revision → time.Time
+	var mu sync.Mutex
+	var latencies []time.Duration
+	received := make(chan struct{}, watchers)
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var opened sync.WaitGroup
+	for w := range watchers {
+		opened.Add(1)
+		go func() {
+			stream, err := clients[w%conns].WatchJourney(wctx, &handoffv1.WatchJourneyRequest{Name: j.GetName()})
+			if err == nil {
+				_, err = stream.Recv()
+			}
+			opened.Done()
+			if err != nil {
+				return
+			}
+			for {
+				c, err := stream.Recv()
+				if err != nil {
+					return
+				}
+				if at, ok := sentAt.Load(c.GetRevision()); ok {
+					d := time.Since(at.(time.Time))
+					mu.Lock()
+					latencies = append(latencies, d)
+					mu.Unlock()
+				}
+				received <- struct{}{}
+			}
+		}()
+	}
+	opened.Wait()
+	require.Equal(b, watchers, h.app.OpenWatches())
+
+	var saveTimes []time.Duration
+	rev := j.GetRevision()
+	for i := 0; b.Loop(); i++ {
+		rev++
+		began := time.Now()
+		sentAt.Store(rev, began)
+		require.NoError(b, saveAnswer(ctx, h, j.GetName(), "n", i))
+		saveTimes = append(saveTimes, time.Since(began))
+		for range watchers {
+			<-received
+		}
+	}
+	b.StopTimer()
+
+	p := func(ds []time.Duration, q float64) float64 {
+		slices.Sort(ds)
+		return float64(ds[int(q*float64(len(ds)-1))].Microseconds())
+	}
+	save50 := p(saveTimes, 0.5)
+	b.ReportMetric(save50, "save-p50-µs")
+	b.ReportMetric(p(latencies, 0.5), "watch-p50-µs")
+	b.ReportMetric(p(latencies, 0.99), "watch-p99-µs")
+	b.ReportMetric(p(latencies, 0.5)/save50, "watch-p50/save-p50")
+	b.ReportMetric(float64(redisClients(b, h.redis.Addr())), "redis-conns")
+}
+
+// redisClients is how many connections Redis has, less the one asking.
+func redisClients(b *testing.B, addr string) int {
+	c := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer c.Close()
+	info, err := c.Info(context.Background(), "clients").Result()
+	require.NoError(b, err)
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "connected_clients:"); ok {
+			n, _ := strconv.Atoi(v)
+			return n - 1
+		}
+	}
+	return -1
+}

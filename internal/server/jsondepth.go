@@ -1,0 +1,89 @@
+package server
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// maxJSONDepth bounds how deeply a request body may nest. Deeper bodies are
+// refused before decoding: the gateway would decode them, but the gRPC
+// server's protobuf decoder stops at its recursion limit and the client
+// would get an INTERNAL error instead of a clear INVALID_ARGUMENT. The
+// service holds answers to a tighter depth still.
+const maxJSONDepth = 64
+
+// limitJSONDepth refuses request bodies nested deeper than maxJSONDepth.
+func limitJSONDepth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			// Too large, or the client went away: let the gateway say so.
+			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
+			next.ServeHTTP(w, r)
+			return
+		}
+		if jsonDepth(body) > maxJSONDepth {
+			writeStatus(w, http.StatusBadRequest, invalidBody("the JSON body nests deeper than 64 levels"))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// jsonDepth is the deepest nesting of objects and arrays in b, reading
+// strings (and their escapes) as opaque.
+func jsonDepth(b []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case inString && escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case inString && c == '"':
+			inString = false
+		case inString:
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
+func invalidBody(desc string) *status.Status {
+	st := status.New(codes.InvalidArgument, "body: "+desc)
+	if d, err := st.WithDetails(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "body", Description: desc}}}); err == nil {
+		st = d
+	}
+	return st
+}
+
+// writeStatus answers as the gateway's error handler does: the status as
+// JSON, with its details.
+func writeStatus(w http.ResponseWriter, httpCode int, st *status.Status) {
+	b, _ := protojson.Marshal(st.Proto())
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(httpCode)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,63 @@
+package service
+
+import (
+	"google.golang.org/protobuf/proto"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/auth"
+)
+
+// WatchJourney streams the journey as it is, then every change.
+func (s *Service) WatchJourney(req *handoffv1.WatchJourneyRequest, stream handoffv1.JourneyService_WatchJourneyServer) error {
+	ctx := stream.Context()
+	key, p, err := s.journeyFor(ctx, req.GetName())
+	if err != nil {
+		return err
+	}
+	err = s.hub.Watch(ctx, key, req.GetAfterRevision(), func(c *handoffv1.JourneyChange) error {
+		return stream.Send(redactChange(p, c))
+	})
+	if err != nil {
+		return journeyError(key, err)
+	}
+	return nil
+}
+
+// forCustomer reports whether p sees the customer's view: presence (who is
+// helping, on which channel) but never the notes staff leave each other.
+func forCustomer(p auth.Principal) bool {
+	return p.Role == handoffv1.Role_ROLE_CUSTOMER
+}
+
+func staffNote(tp *handoffv1.Touchpoint) bool {
+	switch tp.GetActor().GetRole() {
+	case handoffv1.Role_ROLE_AGENT, handoffv1.Role_ROLE_ADMIN, handoffv1.Role_ROLE_SYSTEM:
+		return tp.GetNote() != ""
+	}
+	return false
+}
+
+func redactTouchpoints(p auth.Principal, tps []*handoffv1.Touchpoint) []*handoffv1.Touchpoint {
+	if !forCustomer(p) {
+		return tps
+	}
+	out := make([]*handoffv1.Touchpoint, len(tps))
+	for i, tp := range tps {
+		if staffNote(tp) {
+			tp = proto.CloneOf(tp)
+			tp.Note = ""
+		}
+		out[i] = tp
+	}
+	return out
+}
+
+// redactChange never modifies c: the hub shares it between watchers.
+func redactChange(p auth.Principal, c *handoffv1.JourneyChange) *handoffv1.JourneyChange {
+	if !forCustomer(p) {
+		return c
+	}
+	out := &handoffv1.JourneyChange{Revision: c.GetRevision(), Journey: c.GetJourney(), Snapshot: c.GetSnapshot()}
+	out.Touchpoints = redactTouchpoints(p, c.GetTouchpoints())
+	return out
+}

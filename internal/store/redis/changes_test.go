@@ -1,0 +1,178 @@
+package redis_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/store"
+	"github.com/journeyhandoff/handoff/internal/store/redis"
+	"github.com/journeyhandoff/handoff/internal/store/storetest"
+	"github.com/journeyhandoff/handoff/internal/testutil"
+)
+
+// resyncs counts Subscribe's resync calls.
+type resyncs struct{ n atomic.Int64 }
+
+func (r *resyncs) call() { r.n.Add(1) }
+
+// waitFor waits until resync was called at least n times.
+func (r *resyncs) waitFor(t *testing.T, n int64) {
+	t.Helper()
+	require.Eventually(t, func() bool { return r.n.Load() >= n }, 10*time.Second, 5*time.Millisecond,
+		"resync was called %d times, want %d", r.n.Load(), n)
+}
+
+// runSubscribe runs s.Subscribe until the test ends and waits for it to
+// return then.
+func runSubscribe(t *testing.T, s store.Store, rec *storetest.Recorder, rs *resyncs) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- s.Subscribe(ctx, rec.Handle, rs.call) }()
+	t.Cleanup(func() {
+		cancel()
+		require.ErrorIs(t, <-done, context.Canceled)
+	})
+}
+
+func TestSubscribe(t *testing.T) {
+	t.Run("a_change_written_through_one_store_reaches_a_subscriber_on_another", func(t *testing.T) {
+		writer, prefix := newStore(t, storetest.Options{})
+		reader := redis.New(client, redis.WithKeyPrefix(prefix))
+		rec, rs := storetest.NewRecorder(), &resyncs{}
+		runSubscribe(t, reader, rec, rs)
+		rs.waitFor(t, 1) // subscribed: nothing published from now on is missed
+
+		key := store.JourneyKey{Customer: "c", Journey: "j"}
+		j, _, err := writer.CreateJourney(t.Context(), newJourney(key, time.Now()), touchpoint("start"), "")
+		require.NoError(t, err)
+		rec.WaitFor(t, key, 1)
+		require.True(t, proto.Equal(j, rec.Of(key)[0].GetJourney()))
+	})
+
+	t.Run("a_store_with_another_prefix_hears_nothing", func(t *testing.T) {
+		writer, _ := newStore(t, storetest.Options{})
+		other, _ := newStore(t, storetest.Options{})
+		rec, rs := storetest.NewRecorder(), &resyncs{}
+		runSubscribe(t, other, rec, rs)
+		rs.waitFor(t, 1)
+
+		key := store.JourneyKey{Customer: "c", Journey: "j"}
+		_, _, err := writer.CreateJourney(t.Context(), newJourney(key, time.Now()), nil, "")
+		require.NoError(t, err)
+		time.Sleep(100 * time.Millisecond)
+		require.Zero(t, rec.Count())
+	})
+
+	t.Run("payloads_that_are_not_changes_are_skipped", func(t *testing.T) {
+		s, prefix := newStore(t, storetest.Options{})
+		rec, rs := storetest.NewRecorder(), &resyncs{}
+		runSubscribe(t, s, rec, rs)
+		rs.waitFor(t, 1)
+
+		for _, junk := range []string{"not a change", "\xff\xff\xff"} {
+			require.NoError(t, client.Publish(t.Context(), prefix+"changes", junk).Err())
+		}
+		key := store.JourneyKey{Customer: "c", Journey: "j"}
+		_, _, err := s.CreateJourney(t.Context(), newJourney(key, time.Now()), nil, "")
+		require.NoError(t, err)
+		rec.WaitFor(t, key, 1)
+		require.Equal(t, 1, rec.Count())
+	})
+
+	// The server keeps its data (append-only file) so that the journey
+	// written before the restart can be updated after it.
+	t.Run("after_redis_restarts_subscribe_resyncs_and_keeps_delivering", func(t *testing.T) {
+		r := testutil.StartRedis(t, "--appendonly", "yes")
+		s, err := redis.Open(r.URL())
+		require.NoError(t, err)
+		t.Cleanup(func() { require.NoError(t, s.Close()) })
+		rec, rs := storetest.NewRecorder(), &resyncs{}
+		runSubscribe(t, s, rec, rs)
+		rs.waitFor(t, 1)
+
+		key := store.JourneyKey{Customer: "c", Journey: "j"}
+		j, _, err := s.CreateJourney(t.Context(), newJourney(key, time.Now()), nil, "")
+		require.NoError(t, err)
+		rec.WaitFor(t, key, 1)
+
+		r.Stop()
+		time.Sleep(200 * time.Millisecond) // let Subscribe meet the outage
+		r.Start()
+		rs.waitFor(t, 2)
+
+		j.Step = "cover"
+		_, err = s.UpdateJourney(t.Context(), store.Update{Journey: j, ContentChanged: true})
+		require.NoError(t, err)
+		rec.WaitFor(t, key, 2)
+		revisions := []int64{}
+		for _, c := range rec.Of(key) {
+			revisions = append(revisions, c.GetRevision())
+		}
+		require.Equal(t, []int64{1, 2}, revisions)
+	})
+}
+
+func TestChangeLogExpiry(t *testing.T) {
+	prefix := fmt.Sprintf("logttl%d:", prefixes.Add(1))
+	s := redis.New(client, redis.WithKeyPrefix(prefix), redis.WithChangeLog(0, 200*time.Millisecond))
+	ctx := t.Context()
+	key := store.JourneyKey{Customer: "c", Journey: "j"}
+	j, _, err := s.CreateJourney(ctx, newJourney(key, time.Now()), nil, "")
+	require.NoError(t, err)
+	pttl, err := client.PTTL(ctx, prefix+"{c}:log:j").Result()
+	require.NoError(t, err)
+	require.Positive(t, pttl)
+	require.LessOrEqual(t, pttl, 200*time.Millisecond)
+
+	time.Sleep(250 * time.Millisecond)
+	_, complete, err := s.ChangesSince(ctx, key, 0)
+	require.NoError(t, err)
+	require.False(t, complete, "the log expired; it cannot reach back to revision 1")
+	changes, complete, err := s.ChangesSince(ctx, key, 1)
+	require.NoError(t, err)
+	require.True(t, complete)
+	require.Empty(t, changes)
+
+	// The next change starts a new log, complete from its own revision.
+	j, err = s.UpdateJourney(ctx, store.Update{Journey: j, ContentChanged: true})
+	require.NoError(t, err)
+	changes, complete, err = s.ChangesSince(ctx, key, 1)
+	require.NoError(t, err)
+	require.True(t, complete)
+	require.Len(t, changes, 1)
+	require.True(t, proto.Equal(j, changes[0].GetJourney()))
+}
+
+// A journey written before revisions were kept has no seq field; it reads
+// as revision 0 and can be updated from there.
+func TestJourneyWithoutRevision(t *testing.T) {
+	s, prefix := newStore(t, storetest.Options{TTL: time.Hour})
+	ctx := t.Context()
+	key := store.JourneyKey{Customer: "c", Journey: "j"}
+	body, err := proto.Marshal(newJourney(key, time.Now()))
+	require.NoError(t, err)
+	require.NoError(t, client.HSet(ctx, prefix+"{c}:j:j", "rev", "5", "body", body).Err())
+	require.NoError(t, client.Expire(ctx, prefix+"{c}:j:j", time.Hour).Err())
+
+	j, err := s.GetJourney(ctx, key)
+	require.NoError(t, err)
+	require.Equal(t, "5", j.GetEtag())
+	require.Zero(t, j.GetRevision())
+
+	j, err = s.UpdateJourney(ctx, store.Update{Journey: j, ContentChanged: true, Touchpoints: []*handoffv1.Touchpoint{touchpoint("cover")}})
+	require.NoError(t, err)
+	require.Equal(t, "6", j.GetEtag())
+	require.Equal(t, int64(1), j.GetRevision())
+	changes, complete, err := s.ChangesSince(ctx, key, 0)
+	require.NoError(t, err)
+	require.True(t, complete)
+	require.Len(t, changes, 1)
+}

@@ -1,0 +1,115 @@
+package storetest
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/store"
+)
+
+// history creates k and changes it until it is at revision n, alternating
+// changes of content with touches and appending 0, 1 or 2 touchpoints per
+// change. It returns the changes the log must hold: each with the journey
+// as its write returned it and its touchpoints named.
+func history(t *testing.T, s store.Store, k store.JourneyKey, n int) []*handoffv1.JourneyChange {
+	t.Helper()
+	j := newJourney(t, k, now())
+	first := started(j)
+	got, _, err := s.CreateJourney(t.Context(), j, first, "")
+	require.NoError(t, err)
+	want := []*handoffv1.JourneyChange{{Revision: 1, Journey: got, Touchpoints: named(k, 1, first)}}
+	position := 2
+	for i := 2; i <= n; i++ {
+		next := proto.CloneOf(got)
+		setData(t, next, "n", i)
+		var tps []*handoffv1.Touchpoint
+		for range i % 3 {
+			tp := newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, fmt.Sprintf("s-%d", i), now())
+			// Notes of up to 20 KB, so that encoded lengths take 1 to 3 bytes.
+			tp.Note = strings.Repeat("n", 200*i*i)
+			tps = append(tps, tp)
+		}
+		if i%2 == 0 {
+			got = update(t, s, next, tps...)
+		} else {
+			got = touch(t, s, next, tps...)
+		}
+		want = append(want, &handoffv1.JourneyChange{Revision: int64(i), Journey: got, Touchpoints: named(k, position, tps...)})
+		position += len(tps)
+	}
+	return want
+}
+
+func testChangesSince(t *testing.T, newStore Factory) {
+	t.Run("changes_since_a_revision_are_exactly_the_changes_after_it_in_order", func(t *testing.T) {
+		s := newStore(t, Options{})
+		k := key("c-1", "j-1")
+		want := history(t, s, k, 6)
+		for after := range int64(7) {
+			changes, complete := changesSince(t, s, k, after)
+			require.True(t, complete, "after %d", after)
+			requireProtosEqual(t, want[after:], changes)
+		}
+	})
+
+	t.Run("changes_since_the_current_revision_are_none_and_complete", func(t *testing.T) {
+		s := newStore(t, Options{})
+		k := key("c-1", "j-1")
+		create(t, s, newJourney(t, k, now()))
+		changes, complete := changesSince(t, s, k, 1)
+		require.True(t, complete)
+		require.Empty(t, changes)
+	})
+
+	t.Run("changes_since_a_revision_not_reached_yet_are_incomplete", func(t *testing.T) {
+		s := newStore(t, Options{})
+		k := key("c-1", "j-1")
+		history(t, s, k, 3)
+		for _, after := range []int64{4, 100} {
+			changes, complete := changesSince(t, s, k, after)
+			require.False(t, complete, "after %d", after)
+			require.Empty(t, changes)
+		}
+	})
+
+	t.Run("changes_since_a_revision_the_log_no_longer_holds_are_incomplete", func(t *testing.T) {
+		s := newStore(t, Options{ChangeLogEntries: 4})
+		k := key("c-1", "j-1")
+		want := history(t, s, k, 10) // the log keeps revisions 7 to 10
+		for after := range int64(6) {
+			_, complete := changesSince(t, s, k, after)
+			require.False(t, complete, "after %d: the log cannot reach back to %d", after, after+1)
+		}
+		for after := int64(6); after <= 10; after++ {
+			changes, complete := changesSince(t, s, k, after)
+			require.True(t, complete, "after %d", after)
+			requireProtosEqual(t, want[after:], changes)
+		}
+	})
+
+	t.Run("changes_are_copies", func(t *testing.T) {
+		s := newStore(t, Options{})
+		k := key("c-1", "j-1")
+		want := history(t, s, k, 2)
+		changes, _ := changesSince(t, s, k, 0)
+		changes[0].Journey.Step = "mutated"
+		changes[1].Touchpoints = nil
+		changes, _ = changesSince(t, s, k, 0)
+		requireProtosEqual(t, want, changes)
+	})
+
+	t.Run("customers_and_journeys_have_their_own_logs", func(t *testing.T) {
+		s := newStore(t, Options{})
+		mine := history(t, s, key("c-1", "j-1"), 3)
+		history(t, s, key("c-2", "j-1"), 4)
+		history(t, s, key("c-1", "j-2"), 5)
+		changes, complete := changesSince(t, s, key("c-1", "j-1"), 0)
+		require.True(t, complete)
+		requireProtosEqual(t, mine, changes)
+	})
+}

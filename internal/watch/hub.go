@@ -1,0 +1,284 @@
+// Package watch fans journey changes out to watchers. One store
+// subscription per process feeds a hub; each watcher has a bounded buffer,
+// so a slow watcher never holds up the others: when its buffer is full its
+// stream ends with a status that says where to resume. A watcher that
+// misses changes (a gap, a resubscription) catches up from the store's
+// change log, or starts again from a snapshot marked as such.
+package watch
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/store"
+)
+
+// DefaultBuffer is how many changes a watcher may fall behind by.
+const DefaultBuffer = 64
+
+// Reasons in the google.rpc.ErrorInfo of a watch that ended on our side;
+// metadata "resume_after_revision" says where to reconnect from.
+const (
+	ReasonBehind       = "WATCH_FELL_BEHIND"
+	ReasonShuttingDown = "SERVER_SHUTTING_DOWN"
+	ErrorDomain        = "handoff.journeyhandoff.dev"
+)
+
+// Hub delivers the changes of one store subscription to every watcher.
+type Hub struct {
+	store  store.Store
+	buffer int
+
+	mu       sync.Mutex
+	watchers map[store.JourneyKey]map[*watcher]struct{}
+	latest   map[store.JourneyKey]*handoffv1.Journey
+	closing  chan struct{}
+	closed   bool
+}
+
+// NewHub returns a hub over st; buffer <= 0 means DefaultBuffer. Call Run.
+func NewHub(st store.Store, buffer int) *Hub {
+	if buffer <= 0 {
+		buffer = DefaultBuffer
+	}
+	return &Hub{
+		store:    st,
+		buffer:   buffer,
+		watchers: map[store.JourneyKey]map[*watcher]struct{}{},
+		latest:   map[store.JourneyKey]*handoffv1.Journey{},
+		closing:  make(chan struct{}),
+	}
+}
+
+// Run holds the process's one subscription until ctx ends.
+func (h *Hub) Run(ctx context.Context) error {
+	return h.store.Subscribe(ctx, h.deliver, h.resync)
+}
+
+// Shutdown ends every watch, now and to come, with a status telling the
+// client to reconnect (to another instance) from its last revision.
+func (h *Hub) Shutdown() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.closed {
+		h.closed = true
+		close(h.closing)
+	}
+}
+
+// Watching returns the watched journeys as last seen, for work that only
+// matters while someone looks (releasing lapsed claims).
+func (h *Hub) Watching() []*handoffv1.Journey {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*handoffv1.Journey, 0, len(h.latest))
+	for _, j := range h.latest {
+		out = append(out, j)
+	}
+	return out
+}
+
+// Count is the number of open watches.
+func (h *Hub) Count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, ws := range h.watchers {
+		n += len(ws)
+	}
+	return n
+}
+
+// watcher is one open watch.
+type watcher struct {
+	changes  chan *handoffv1.JourneyChange
+	kick     chan struct{} // catch up from the store: delivery may have skipped
+	behind   chan struct{} // closed when changes overflowed
+	overflow sync.Once
+	lastSent atomic.Int64
+}
+
+func (h *Hub) deliver(c *handoffv1.JourneyChange) {
+	key, err := store.ParseJourneyName(c.GetJourney().GetName())
+	if err != nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ws := h.watchers[key]
+	if len(ws) == 0 {
+		return
+	}
+	h.latest[key] = c.GetJourney()
+	for w := range ws {
+		select {
+		case w.changes <- c:
+		default:
+			w.overflow.Do(func() { close(w.behind) })
+		}
+	}
+}
+
+func (h *Hub) resync() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, ws := range h.watchers {
+		for w := range ws {
+			select {
+			case w.kick <- struct{}{}:
+			default: // a catch-up is already pending
+			}
+		}
+	}
+}
+
+func (h *Hub) add(key store.JourneyKey, w *watcher) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	if h.watchers[key] == nil {
+		h.watchers[key] = map[*watcher]struct{}{}
+	}
+	h.watchers[key][w] = struct{}{}
+	return true
+}
+
+func (h *Hub) remove(key store.JourneyKey, w *watcher) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.watchers[key], w)
+	if len(h.watchers[key]) == 0 {
+		delete(h.watchers, key)
+		delete(h.latest, key)
+	}
+}
+
+// Watch sends the journey's changes after revision `after` (a snapshot
+// first when after is 0 or too old) through send until ctx ends, the
+// watcher falls behind, or the hub shuts down. send is called from one
+// goroutine at a time; it may block (a slow client) without holding up
+// anyone else.
+func (h *Hub) Watch(ctx context.Context, key store.JourneyKey, after int64, send func(*handoffv1.JourneyChange) error) error {
+	w := &watcher{
+		changes: make(chan *handoffv1.JourneyChange, h.buffer),
+		kick:    make(chan struct{}, 1),
+		behind:  make(chan struct{}),
+	}
+	w.lastSent.Store(after)
+	// Subscribe before reading the store, so no change falls between the
+	// read and the first delivery; duplicates are dropped by revision.
+	if !h.add(key, w) {
+		return resumeStatus(ReasonShuttingDown, "the server is shutting down", after)
+	}
+	defer h.remove(key, w)
+
+	pumpCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- h.pump(pumpCtx, key, w, send) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-w.behind:
+		return resumeStatus(ReasonBehind, "this watch fell behind", w.lastSent.Load())
+	case <-h.closing:
+		return resumeStatus(ReasonShuttingDown, "the server is shutting down", w.lastSent.Load())
+	}
+}
+
+// pump runs in its own goroutine so that a send blocked on a slow client
+// does not keep Watch from ending the stream.
+func (h *Hub) pump(ctx context.Context, key store.JourneyKey, w *watcher, send func(*handoffv1.JourneyChange) error) error {
+	emit := func(c *handoffv1.JourneyChange) error {
+		if err := send(c); err != nil {
+			return err
+		}
+		w.lastSent.Store(c.GetRevision())
+		return nil
+	}
+	if err := h.catchUp(ctx, key, w, emit); err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-w.kick:
+			if err := h.catchUp(ctx, key, w, emit); err != nil {
+				return err
+			}
+		case c := <-w.changes:
+			last := w.lastSent.Load()
+			switch {
+			case c.GetRevision() <= last:
+				continue // already sent, by a catch-up
+			case c.GetRevision() > last+1:
+				if err := h.catchUp(ctx, key, w, emit); err != nil {
+					return err
+				}
+				if c.GetRevision() != w.lastSent.Load()+1 {
+					continue
+				}
+			}
+			if err := emit(c); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// catchUp sends what the watcher missed since its last revision: the
+// logged changes, or a snapshot when the log does not reach back (or the
+// watch starts from nothing).
+func (h *Hub) catchUp(ctx context.Context, key store.JourneyKey, w *watcher, emit func(*handoffv1.JourneyChange) error) error {
+	last := w.lastSent.Load()
+	if last > 0 {
+		changes, complete, err := h.store.ChangesSince(ctx, key, last)
+		if err != nil {
+			return fmt.Errorf("catching up journey %s: %w", key.Name(), err)
+		}
+		if complete {
+			for _, c := range changes {
+				if err := emit(c); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	j, err := h.store.GetJourney(ctx, key)
+	if err != nil {
+		return fmt.Errorf("journey %s: %w", key.Name(), err)
+	}
+	if j.GetRevision() == last && last > 0 {
+		return nil
+	}
+	h.mu.Lock()
+	if _, ok := h.latest[key]; !ok {
+		h.latest[key] = proto.CloneOf(j)
+	}
+	h.mu.Unlock()
+	return emit(&handoffv1.JourneyChange{Revision: j.GetRevision(), Journey: j, Snapshot: true})
+}
+
+func resumeStatus(reason, msg string, resumeAfter int64) error {
+	st := status.New(codes.Unavailable, fmt.Sprintf("%s: reconnect with after_revision=%d", msg, resumeAfter))
+	if d, err := st.WithDetails(&errdetails.ErrorInfo{
+		Reason:   reason,
+		Domain:   ErrorDomain,
+		Metadata: map[string]string{"resume_after_revision": fmt.Sprint(resumeAfter)},
+	}); err == nil {
+		st = d
+	}
+	return st.Err()
+}
