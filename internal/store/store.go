@@ -119,9 +119,9 @@ type Store interface {
 	ListJourneys(ctx context.Context, customer string, q ListJourneysQuery) ([]*handoffv1.Journey, *JourneyCursor, error)
 
 	// UpdateJourney applies u atomically when the journey is still at
-	// u.Journey.Revision: it replaces the journey, appends the touchpoints,
-	// logs the change and announces it to every subscriber. A different
-	// revision gives ErrConflict, a missing journey ErrNotFound; either way
+	// u.Journey.Revision and Etag: it replaces the journey, appends the
+	// touchpoints, logs the change and announces it to every subscriber.
+	// A different revision or etag gives ErrConflict, a missing journey ErrNotFound; either way
 	// nothing changes.
 	UpdateJourney(ctx context.Context, u Update) (*handoffv1.Journey, error)
 

@@ -3,5 +3,8 @@
 // Everything lives in maps behind one mutex, so nothing survives a restart
 // and nothing is shared between processes: it suits one instance, tests and
 // demos. It follows the same contract as the Redis store (both pass
-// storetest.Run), including etags, TTLs, request ids and single-use codes.
+// storetest.Run), including etags and revisions, TTLs, request ids,
+// single-use codes, the change log and subscriptions (whose handlers run
+// under the store's lock, which is what keeps each journey's changes in
+// order).
 package memory

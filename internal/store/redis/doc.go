@@ -1,6 +1,7 @@
-// Package redis keeps journeys, timelines and handoff codes in Redis (7.0 or
-// later) through a go-redis v9 UniversalClient: standalone, Sentinel or
-// Cluster.
+// Package redis keeps journeys, timelines, change logs and handoff codes in
+// Redis (7.0 or later) through a go-redis v9 UniversalClient: standalone,
+// Sentinel or Cluster. Every change is also published on one pub/sub
+// channel, so that every instance of handoff hears every change.
 //
 // The key layout is the one in docs/design.md ("Redis key layout"). Every key
 // of a customer carries the hash tag {customer}, so each write is one Lua

@@ -102,3 +102,16 @@ func TestClose(t *testing.T) {
 		require.ErrorIs(t, s.client.Ping(t.Context()).Err(), goredis.ErrClosed)
 	})
 }
+
+func TestOpenWithAMasterNameFollowsSentinel(t *testing.T) {
+	s, err := Open("redis://10.0.0.1:26379?master_name=mymaster&addr=10.0.0.2:26379")
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	c, ok := s.client.(*goredis.Client)
+	require.True(t, ok, "Open made a %T", s.client)
+	o := c.Options()
+	// go-redis names the connection of a Sentinel-managed master this way.
+	require.Equal(t, "FailoverClient", o.Addr)
+	require.Equal(t, 1, o.MaxRetries)
+	require.Equal(t, time.Second, o.DialTimeout)
+}

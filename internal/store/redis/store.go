@@ -105,8 +105,9 @@ func New(client goredis.UniversalClient, opts ...Option) *Store {
 }
 
 // Open connects to the Redis at rawURL: redis://, rediss:// or unix://
-// (see goredis.ParseURL), or a Cluster when the URL names further nodes with
-// addr= parameters (see goredis.ParseClusterURL). It does not dial: a Store
+// (see goredis.ParseURL); Sentinel when the URL names a master_name (see
+// goredis.ParseFailoverURL); or a Cluster when the URL names further nodes
+// with addr= parameters (see goredis.ParseClusterURL). It does not dial: a Store
 // opened while Redis is down works once Redis is back.
 //
 // Unless the URL sets them, the client fails fast when Redis is down
@@ -135,7 +136,17 @@ func Open(rawURL string, opts ...Option) (*Store, error) {
 	}
 
 	var client goredis.UniversalClient
-	if q.Has("addr") {
+	if q.Has("master_name") {
+		// Sentinel: the URL names a sentinel (and further ones with addr=)
+		// and the master's name; the client follows failovers.
+		o, err := goredis.ParseFailoverURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("invalid Redis Sentinel URL: %w", err)
+		}
+		fast(&o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout)
+		o.ContextTimeoutEnabled = true
+		client = goredis.NewFailoverClient(o)
+	} else if q.Has("addr") {
 		o, err := goredis.ParseClusterURL(rawURL)
 		if err != nil {
 			return nil, fmt.Errorf("invalid Redis Cluster URL: %w", err)
