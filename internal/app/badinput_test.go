@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/config"
 )
 
 // fieldViolations digs google.rpc.BadRequest field names out of a REST error.
@@ -97,4 +98,14 @@ func TestBadInputIsRefusedWithFieldViolationsAndWritesNothing(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, list.GetJourneys(), 1)
 	})
+}
+
+func TestTheDataLimitIsConfigurable(t *testing.T) {
+	h := start(t, memoryStore, func(c *config.Config) { c.MaxDataBytes = 1000 })
+	j := newJourney(t, h, "c-42")
+	status, body := h.rest(t, "PATCH", "/v1/"+j.GetName(), websiteToken, map[string]any{"data": map[string]any{"notes": strings.Repeat("x", 1200)}})
+	require.Equal(t, http.StatusBadRequest, status, "%v", body)
+	require.Contains(t, fieldViolations(t, body), "journey.data")
+	status, body = h.rest(t, "PATCH", "/v1/"+j.GetName(), websiteToken, map[string]any{"data": map[string]any{"notes": strings.Repeat("x", 800)}})
+	require.Equal(t, http.StatusOK, status, "%v", body)
 }

@@ -83,7 +83,12 @@ func TestAHandoffCodeRedeemsOnceAndEveryFailureLooksTheSame(t *testing.T) {
 }
 
 func TestACustomerNeverReachesAnotherCustomersJourney(t *testing.T) {
-	h := start(t, memoryStore)
+	for _, kind := range []storeKind{memoryStore, redisStore} {
+		t.Run(string(kind), func(t *testing.T) { customerIsolation(t, start(t, kind)) })
+	}
+}
+
+func customerIsolation(t *testing.T, h *harness) {
 	theirs := newJourney(t, h, "c-2")
 	before := timeline(t, h, theirs.GetName())
 	c1 := as(t, c1Token)
@@ -111,6 +116,13 @@ func TestACustomerNeverReachesAnotherCustomersJourney(t *testing.T) {
 		}},
 		{"complete", func() error {
 			_, err := h.api.CompleteJourney(c1, &handoffv1.CompleteJourneyRequest{Name: theirs.GetName()})
+			return err
+		}},
+		{"watch", func() error {
+			stream, err := h.api.WatchJourney(c1, &handoffv1.WatchJourneyRequest{Name: theirs.GetName()})
+			if err == nil {
+				_, err = stream.Recv()
+			}
 			return err
 		}},
 		{"read_the_timeline", func() error {
