@@ -90,11 +90,11 @@ func TestBadInputIsRefusedWithFieldViolationsAndWritesNothing(t *testing.T) {
 	})
 
 	t.Run("nothing_was_written", func(t *testing.T) {
-		after, err := h.api.GetJourney(as(t, adminToken), &handoffv1.GetJourneyRequest{Name: name})
+		after, err := h.api.GetJourney(as(t, websiteToken), &handoffv1.GetJourneyRequest{Name: name})
 		require.NoError(t, err)
 		require.True(t, proto.Equal(j, after), "the journey changed")
 		require.Len(t, timeline(t, h, name), len(before))
-		list, err := h.api.ListJourneys(as(t, adminToken), &handoffv1.ListJourneysRequest{Parent: "customers/c-42"})
+		list, err := h.api.ListJourneys(as(t, websiteToken), &handoffv1.ListJourneysRequest{Parent: "customers/c-42"})
 		require.NoError(t, err)
 		require.Len(t, list.GetJourneys(), 1)
 	})

@@ -34,7 +34,7 @@ func BenchmarkSaveToWatcher(b *testing.B) {
 func benchSaveToWatcher(b *testing.B, watchers int) {
 	h := start(b, redisStore)
 	j := newJourney(b, h, "c-42")
-	ctx := as(b, aliceToken)
+	ctx := as(b, websiteToken)
 
 	// Spread the streams over a few connections, as many browsers would.
 	const conns = 8

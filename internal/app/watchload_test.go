@@ -25,7 +25,7 @@ import (
 func TestWatchesLeaveNoGoroutinesBehind(t *testing.T) {
 	h := start(t, memoryStore)
 	j := newJourney(t, h, "c-42")
-	ctx := as(t, aliceToken)
+	ctx := as(t, websiteToken)
 	open := func() {
 		wctx, cancel := context.WithCancel(ctx)
 		defer cancel()
@@ -79,7 +79,7 @@ func TestShutdownEndsOpenWatchesWithAReconnectStatus(t *testing.T) {
 	for range watchers {
 		ready.Add(1)
 		go func() {
-			stream, err := api.WatchJourney(as(t, aliceToken), &handoffv1.WatchJourneyRequest{Name: j.GetName()})
+			stream, err := api.WatchJourney(as(t, websiteToken), &handoffv1.WatchJourneyRequest{Name: j.GetName()})
 			if err == nil {
 				_, err = stream.Recv()
 			}
@@ -97,7 +97,7 @@ func TestShutdownEndsOpenWatchesWithAReconnectStatus(t *testing.T) {
 	r.Pause()
 	inFlight := make(chan error, 1)
 	go func() {
-		_, err := api.GetJourney(as(t, aliceToken), &handoffv1.GetJourneyRequest{Name: j.GetName()})
+		_, err := api.GetJourney(as(t, websiteToken), &handoffv1.GetJourneyRequest{Name: j.GetName()})
 		inFlight <- err
 	}()
 	time.Sleep(100 * time.Millisecond)

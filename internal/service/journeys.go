@@ -75,9 +75,18 @@ func (s *Service) CreateJourney(ctx context.Context, req *handoffv1.CreateJourne
 
 // GetJourney reads a journey.
 func (s *Service) GetJourney(ctx context.Context, req *handoffv1.GetJourneyRequest) (*handoffv1.Journey, error) {
-	key, _, err := s.journeyFor(ctx, req.GetName())
+	key, p, err := s.journeyFor(ctx, req.GetName())
 	if err != nil {
 		return nil, err
+	}
+	if audited(p) {
+		ch, detail, err := channelOf(ctx, p, handoffv1.Channel_CHANNEL_UNSPECIFIED, "")
+		if err != nil {
+			return nil, err
+		}
+		// The view is recorded in the same read-check-write that releases a
+		// lapsed claim, so the agent sees what the customer will.
+		return s.recordView(ctx, p, key, ch, detail)
 	}
 	j, err := s.store.GetJourney(ctx, key)
 	if err != nil {

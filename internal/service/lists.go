@@ -49,6 +49,20 @@ func (s *Service) ListJourneys(ctx context.Context, req *handoffv1.ListJourneysR
 	if err != nil {
 		return nil, err
 	}
+	if audited(p) {
+		ch, detail, err := channelOf(ctx, p, handoffv1.Channel_CHANNEL_UNSPECIFIED, "")
+		if err != nil {
+			return nil, err
+		}
+		for i, j := range journeys {
+			key, _ := store.ParseJourneyName(j.GetName())
+			viewed, err := s.recordView(ctx, p, key, ch, detail)
+			if err != nil {
+				return nil, err
+			}
+			journeys[i] = viewed
+		}
+	}
 	resp := &handoffv1.ListJourneysResponse{Journeys: journeys}
 	if next != nil {
 		resp.NextPageToken = encodePageToken(journeyPageToken{

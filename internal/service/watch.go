@@ -14,6 +14,15 @@ func (s *Service) WatchJourney(req *handoffv1.WatchJourneyRequest, stream handof
 	if err != nil {
 		return err
 	}
+	if audited(p) {
+		ch, detail, err := channelOf(ctx, p, handoffv1.Channel_CHANNEL_UNSPECIFIED, "")
+		if err != nil {
+			return err
+		}
+		if _, err := s.recordView(ctx, p, key, ch, detail); err != nil {
+			return err
+		}
+	}
 	err = s.hub.Watch(ctx, key, req.GetAfterRevision(), func(c *handoffv1.JourneyChange) error {
 		return stream.Send(redactChange(p, c))
 	})

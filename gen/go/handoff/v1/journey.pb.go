@@ -227,6 +227,10 @@ const (
 	TouchpointKind_TOUCHPOINT_KIND_TRANSFERRED TouchpointKind = 9
 	// A supervisor took the case from the agent holding it.
 	TouchpointKind_TOUCHPOINT_KIND_TAKEN_OVER TouchpointKind = 10
+	// An agent or admin read the journey (get, list, watch); the customer can
+	// see who looked at their data, when and on which channel. Redeeming a
+	// code is recorded as RESUMED instead.
+	TouchpointKind_TOUCHPOINT_KIND_VIEWED TouchpointKind = 11
 )
 
 // Enum value maps for TouchpointKind.
@@ -243,6 +247,7 @@ var (
 		8:  "TOUCHPOINT_KIND_ABANDONED",
 		9:  "TOUCHPOINT_KIND_TRANSFERRED",
 		10: "TOUCHPOINT_KIND_TAKEN_OVER",
+		11: "TOUCHPOINT_KIND_VIEWED",
 	}
 	TouchpointKind_value = map[string]int32{
 		"TOUCHPOINT_KIND_UNSPECIFIED":     0,
@@ -256,6 +261,7 @@ var (
 		"TOUCHPOINT_KIND_ABANDONED":       8,
 		"TOUCHPOINT_KIND_TRANSFERRED":     9,
 		"TOUCHPOINT_KIND_TAKEN_OVER":      10,
+		"TOUCHPOINT_KIND_VIEWED":          11,
 	}
 )
 
@@ -866,7 +872,7 @@ const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\fROLE_SERVICE\x10\x03\x12\x0e\n" +
 	"\n" +
 	"ROLE_ADMIN\x10\x04\x12\x0f\n" +
-	"\vROLE_SYSTEM\x10\x05*\xee\x02\n" +
+	"\vROLE_SYSTEM\x10\x05*\x8a\x03\n" +
 	"\x0eTouchpointKind\x12\x1f\n" +
 	"\x1bTOUCHPOINT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TOUCHPOINT_KIND_STARTED\x10\x01\x12\"\n" +
@@ -879,7 +885,8 @@ const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\x19TOUCHPOINT_KIND_ABANDONED\x10\b\x12\x1f\n" +
 	"\x1bTOUCHPOINT_KIND_TRANSFERRED\x10\t\x12\x1e\n" +
 	"\x1aTOUCHPOINT_KIND_TAKEN_OVER\x10\n" +
-	"B?Z=github.com/journeyhandoff/handoff/gen/go/handoff/v1;handoffv1b\x06proto3"
+	"\x12\x1a\n" +
+	"\x16TOUCHPOINT_KIND_VIEWED\x10\vB?Z=github.com/journeyhandoff/handoff/gen/go/handoff/v1;handoffv1b\x06proto3"
 
 var (
 	file_handoff_v1_journey_proto_rawDescOnce sync.Once
