@@ -96,12 +96,18 @@ func (s *Service) RedeemHandoff(ctx context.Context, req *handoffv1.RedeemHandof
 	if err != nil {
 		return nil, err
 	}
+	counters := s.redeemCounters(ctx, p)
+	if err := s.checkRedeemLimits(ctx, counters); err != nil {
+		return nil, err
+	}
 	code, ok := handoffcode.Parse(req.GetCode())
 	if !ok {
+		s.recordRedeemFailure(ctx, counters)
 		return nil, errCodeNotValid
 	}
 	key, err := s.store.RedeemHandoffCode(ctx, code)
 	if errors.Is(err, store.ErrNotFound) {
+		s.recordRedeemFailure(ctx, counters)
 		return nil, errCodeNotValid
 	}
 	if err != nil {

@@ -30,6 +30,12 @@ type Options struct {
 	// ClaimLease is how long a claim holds without renewal (default 10
 	// minutes).
 	ClaimLease time.Duration
+	// RedeemFailures is how many failed redeems one principal may make in
+	// RedeemFailureWindow before every redeem is refused (default 10);
+	// AddressRedeemFailures the same per client address (default 100).
+	RedeemFailures        int
+	AddressRedeemFailures int
+	RedeemFailureWindow   time.Duration
 	// Logger receives rule-level events; never answers or notes.
 	Logger *slog.Logger
 }
@@ -62,6 +68,15 @@ func New(st store.Store, hub *watch.Hub, opts Options) *Service {
 	}
 	if opts.ClaimLease <= 0 {
 		opts.ClaimLease = DefaultClaimLease
+	}
+	if opts.RedeemFailures <= 0 {
+		opts.RedeemFailures = DefaultRedeemFailures
+	}
+	if opts.AddressRedeemFailures <= 0 {
+		opts.AddressRedeemFailures = DefaultAddressRedeemFailures
+	}
+	if opts.RedeemFailureWindow <= 0 {
+		opts.RedeemFailureWindow = DefaultRedeemFailureWindow
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

@@ -155,6 +155,13 @@ type Store interface {
 	// DeleteHandoffCode removes a code that could not be handed out.
 	DeleteHandoffCode(ctx context.Context, code string) error
 
+	// CountFailures counts the failures recorded for key (e.g. the failed
+	// code redeems of one principal) in the window ending now, and returns
+	// when the oldest of them leaves the window. With record set it first
+	// records one more failure, atomically with the count. The window
+	// slides: every failure is forgotten window after it happened.
+	CountFailures(ctx context.Context, key string, window time.Duration, record bool) (count int, oldestLeaves time.Time, _ error)
+
 	// Ping reports whether the store answers; readiness follows it.
 	Ping(ctx context.Context) error
 

@@ -47,7 +47,10 @@ type Store struct {
 	mu        sync.Mutex
 	customers map[string]*customer
 	codes     map[string]codeEntry
+	// failures holds, per key, the times of recent failures, oldest first.
+	failures map[string][]time.Time
 	// subscribers are called under mu, which is what orders their changes.
+
 	subscribers map[*subscriber]struct{}
 
 	stop      chan struct{}
@@ -125,6 +128,7 @@ func New(opts ...Option) *Store {
 		logTTL:      defaultLogTTL,
 		customers:   make(map[string]*customer),
 		codes:       make(map[string]codeEntry),
+		failures:    make(map[string][]time.Time),
 		subscribers: make(map[*subscriber]struct{}),
 		stop:        make(chan struct{}),
 		done:        make(chan struct{}),
