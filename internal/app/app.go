@@ -22,6 +22,7 @@ import (
 	"github.com/journeyhandoff/handoff/internal/service"
 	"github.com/journeyhandoff/handoff/internal/store"
 	"github.com/journeyhandoff/handoff/internal/watch"
+	"github.com/journeyhandoff/handoff/web"
 )
 
 // App is a running handoffd: both listeners are bound when New returns.
@@ -62,6 +63,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	a.hub = watch.NewHub(a.store, watch.DefaultBuffer)
 	a.svc = service.New(a.store, a.hub, service.Options{
 		CodeTTL: cfg.CodeTTL, ClaimLease: cfg.ClaimLease, MaxDataBytes: cfg.MaxDataBytes, Logger: log,
+		RedeemFailures: cfg.RedeemFailures, AddressRedeemFailures: cfg.AddressRedeemFailures,
+		RedeemFailureWindow: cfg.RedeemFailureWindow,
 	})
 	if a.grpc, err = server.NewGRPCServer(a.svc, server.GRPCOptions{
 		Logger: log, Authenticator: authn, Registerer: reg, MaxRecvMsgBytes: cfg.MaxMessageBytes,
@@ -86,6 +89,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	a.http = &http.Server{
 		Handler: server.NewHTTPHandler(server.HTTPOptions{
 			API: server.WithServerSentEvents(api, conn), Ready: a.store.Ping, Gatherer: reg, MaxBodyBytes: cfg.MaxBodyBytes,
+			Web: web.Handler(),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,

@@ -33,16 +33,69 @@ func openStore(cfg config.Config, log *slog.Logger) (store.Store, error) {
 	return st, nil
 }
 
+// authenticator picks how bearer tokens are checked: a tokens file, JWTs
+// from the identity provider, or both (a token either accepts is good).
+// With neither, DEV MODE makes up tokens and prints them to banner.
 func authenticator(cfg config.Config, log *slog.Logger, banner io.Writer) (auth.Authenticator, error) {
+	var chain auth.Chain
 	if cfg.TokensFile != "" {
 		tokens, err := auth.LoadTokensFile(cfg.TokensFile)
 		if err != nil {
 			return nil, fmt.Errorf("--tokens-file: %w", err)
 		}
-		return tokens, nil
+		// First: a map lookup, so a static token never costs a JWT parse.
+		chain = append(chain, tokens)
 	}
+	if cfg.JWT.Enabled() {
+		jwtAuth, err := jwtAuthenticator(cfg.JWT, log)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, jwtAuth)
+	}
+	switch len(chain) {
+	case 0:
+		return devAuthenticator(log, banner), nil
+	case 1:
+		return chain[0], nil
+	}
+	return chain, nil
+}
+
+// jwtAuthenticator builds the JWT authenticator cfg asks for. The JWKS is
+// refreshed for as long as the process lives.
+//
+// TODO: once app.New passes its context here and closes authenticators on
+// shutdown, tie the refresh to that instead of context.Background.
+func jwtAuthenticator(cfg config.JWT, log *slog.Logger) (*auth.JWT, error) {
+	jc := auth.JWTConfig{
+		Issuer: cfg.Issuer, Audience: cfg.Audience,
+		RoleClaim: cfg.RoleClaim, IDClaim: cfg.IDClaim, NameClaim: cfg.NameClaim,
+		ClockSkew: cfg.ClockSkew,
+	}
+	if cfg.HS256SecretFile != "" {
+		secret, err := auth.ReadHS256SecretFile(cfg.HS256SecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("--jwt-hs256-secret-file: %w", err)
+		}
+		a, err := auth.NewHS256Authenticator(secret, jc)
+		if err != nil {
+			return nil, fmt.Errorf("--jwt-hs256-secret-file: %w", err)
+		}
+		log.Info("bearer JWTs are checked with an HS256 shared secret", "issuer", cfg.Issuer, "audience", cfg.Audience)
+		return a, nil
+	}
+	a, err := auth.NewJWKSAuthenticator(context.Background(), cfg.JWKSURL, jc, auth.WithJWKSLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("--jwt-jwks-url: %w", err)
+	}
+	log.Info("bearer JWTs are checked against the identity provider's JWKS", "jwks", cfg.JWKSURL, "issuer", cfg.Issuer, "audience", cfg.Audience)
+	return a, nil
+}
+
+func devAuthenticator(log *slog.Logger, banner io.Writer) auth.Authenticator {
 	tokens, entries := auth.DevTokens()
-	log.Warn("DEV MODE: no --tokens-file, so handoffd made up one token per role and printed them; never run like this in production")
+	log.Warn("DEV MODE: no --tokens-file and no JWT key source, so handoffd made up one token per role and printed them; never run like this in production")
 	fmt.Fprintln(banner, "")
 	fmt.Fprintln(banner, "************************************************************************")
 	fmt.Fprintln(banner, "  DEV MODE: no --tokens-file given. These tokens work until handoffd")
@@ -55,7 +108,7 @@ func authenticator(cfg config.Config, log *slog.Logger, banner io.Writer) (auth.
 	}
 	fmt.Fprintln(banner, "************************************************************************")
 	fmt.Fprintln(banner, "")
-	return tokens, nil
+	return tokens
 }
 
 // devTokenEnv names the shell variable the banner exports a role's token as,

@@ -15,41 +15,78 @@ import (
 	"strings"
 	"time"
 
+	"github.com/journeyhandoff/handoff/internal/auth"
 	"github.com/journeyhandoff/handoff/internal/service"
 	"github.com/journeyhandoff/handoff/internal/store"
 )
 
 // Config is everything handoffd can be told.
 type Config struct {
-	GRPCAddr        string
-	HTTPAddr        string
-	RedisURL        string
-	RedisKeyPrefix  string
-	TokensFile      string
-	JourneyTTL      time.Duration
-	CodeTTL         time.Duration
-	ClaimLease      time.Duration
-	MaxDataBytes    int
-	MaxBodyBytes    int64
-	MaxMessageBytes int
-	ShutdownTimeout time.Duration
-	LogLevel        slog.Level
+	GRPCAddr       string
+	HTTPAddr       string
+	RedisURL       string
+	RedisKeyPrefix string
+	TokensFile     string
+	JWT            JWT
+	JourneyTTL     time.Duration
+	CodeTTL        time.Duration
+	ClaimLease     time.Duration
+	// RedeemFailures and AddressRedeemFailures are how many failed code
+	// redeems one principal, and one client address, may make within
+	// RedeemFailureWindow before redeems are refused.
+	RedeemFailures        int
+	AddressRedeemFailures int
+	RedeemFailureWindow   time.Duration
+	MaxDataBytes          int
+	MaxBodyBytes          int64
+	MaxMessageBytes       int
+	ShutdownTimeout       time.Duration
+	LogLevel              slog.Level
 }
+
+// JWT says where bearer JWTs come from. Setting JWKSURL or HS256SecretFile
+// turns JWT authentication on; Issuer and Audience are then required.
+type JWT struct {
+	JWKSURL         string
+	HS256SecretFile string
+	Issuer          string
+	Audience        string
+	RoleClaim       string
+	IDClaim         string
+	NameClaim       string
+	ClockSkew       time.Duration
+}
+
+// Enabled reports whether a JWT key source is configured.
+func (j JWT) Enabled() bool { return j.JWKSURL != "" || j.HS256SecretFile != "" }
+
+// maxClockSkew keeps the skew small: beyond a few minutes it stops being
+// about clocks and lets expired tokens through.
+const maxClockSkew = 5 * time.Minute
 
 // Default is the configuration of `go run ./cmd/handoffd` with nothing set.
 func Default() Config {
 	return Config{
-		GRPCAddr:        "localhost:9090",
-		HTTPAddr:        "localhost:8080",
-		RedisKeyPrefix:  "handoff:",
-		JourneyTTL:      store.DefaultTTL,
-		CodeTTL:         service.DefaultCodeTTL,
-		ClaimLease:      service.DefaultClaimLease,
-		MaxDataBytes:    service.DefaultMaxDataBytes,
-		MaxBodyBytes:    1 << 20,
-		MaxMessageBytes: 1 << 20,
-		ShutdownTimeout: 15 * time.Second,
-		LogLevel:        slog.LevelInfo,
+		GRPCAddr:              "localhost:9090",
+		HTTPAddr:              "localhost:8080",
+		RedisKeyPrefix:        "handoff:",
+		JourneyTTL:            store.DefaultTTL,
+		CodeTTL:               service.DefaultCodeTTL,
+		ClaimLease:            service.DefaultClaimLease,
+		RedeemFailures:        service.DefaultRedeemFailures,
+		AddressRedeemFailures: service.DefaultAddressRedeemFailures,
+		RedeemFailureWindow:   service.DefaultRedeemFailureWindow,
+		MaxDataBytes:          service.DefaultMaxDataBytes,
+		MaxBodyBytes:          1 << 20,
+		MaxMessageBytes:       1 << 20,
+		ShutdownTimeout:       15 * time.Second,
+		LogLevel:              slog.LevelInfo,
+		JWT: JWT{
+			RoleClaim: auth.DefaultRoleClaim,
+			IDClaim:   auth.DefaultIDClaim,
+			NameClaim: auth.DefaultNameClaim,
+			ClockSkew: auth.DefaultClockSkew,
+		},
 	}
 }
 
@@ -72,10 +109,21 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen address: REST API, /healthz, /readyz, /metrics, /openapi.json")
 	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "Redis URL (redis://, rediss://, or redis://host:port?addr=host2:port2 for Cluster); empty keeps journeys in memory, lost on restart")
 	fs.StringVar(&c.RedisKeyPrefix, "redis-key-prefix", c.RedisKeyPrefix, "prefix of every Redis key")
-	fs.StringVar(&c.TokensFile, "tokens-file", c.TokensFile, "YAML file of bearer tokens; empty runs in DEV MODE with printed tokens")
+	fs.StringVar(&c.TokensFile, "tokens-file", c.TokensFile, "YAML file of bearer tokens; with neither this nor a JWT key source, handoffd runs in DEV MODE with printed tokens")
+	fs.StringVar(&c.JWT.JWKSURL, "jwt-jwks-url", c.JWT.JWKSURL, "accept JWT bearer tokens signed (RS256, ES256) by a key of the JWKS at this https URL")
+	fs.StringVar(&c.JWT.HS256SecretFile, "jwt-hs256-secret-file", c.JWT.HS256SecretFile, "accept JWT bearer tokens signed (HS256) with the secret in this file")
+	fs.StringVar(&c.JWT.Issuer, "jwt-issuer", c.JWT.Issuer, "the iss a JWT must carry; required with a JWT key source")
+	fs.StringVar(&c.JWT.Audience, "jwt-audience", c.JWT.Audience, "an aud a JWT must carry; required with a JWT key source")
+	fs.StringVar(&c.JWT.RoleClaim, "jwt-role-claim", c.JWT.RoleClaim, "JWT claim holding the role: customer, agent, service or admin")
+	fs.StringVar(&c.JWT.IDClaim, "jwt-id-claim", c.JWT.IDClaim, "JWT claim holding the principal's id (a customer's customer id)")
+	fs.StringVar(&c.JWT.NameClaim, "jwt-name-claim", c.JWT.NameClaim, "JWT claim holding the name customers see for an agent; optional in tokens")
+	fs.DurationVar(&c.JWT.ClockSkew, "jwt-clock-skew", c.JWT.ClockSkew, "how far a JWT's exp and nbf may be off, for clock differences")
 	fs.DurationVar(&c.JourneyTTL, "journey-ttl", c.JourneyTTL, "how long a journey lives after its last change")
 	fs.DurationVar(&c.CodeTTL, "code-ttl", c.CodeTTL, "how long a handoff code can be redeemed")
 	fs.DurationVar(&c.ClaimLease, "claim-lease", c.ClaimLease, "how long an agent's claim holds unless renewed (by claiming again)")
+	fs.IntVar(&c.RedeemFailures, "redeem-failures", c.RedeemFailures, "failed code redeems one principal may make per --redeem-failure-window")
+	fs.IntVar(&c.AddressRedeemFailures, "address-redeem-failures", c.AddressRedeemFailures, "failed code redeems one client address may make per --redeem-failure-window")
+	fs.DurationVar(&c.RedeemFailureWindow, "redeem-failure-window", c.RedeemFailureWindow, "the sliding window in which failed redeems are counted")
 	fs.IntVar(&c.MaxDataBytes, "max-data-bytes", c.MaxDataBytes, "largest size of a journey's answers")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest HTTP request body")
 	fs.IntVar(&c.MaxMessageBytes, "max-message-bytes", c.MaxMessageBytes, "largest gRPC request message")
@@ -122,10 +170,17 @@ func (c Config) Validate() error {
 			bad("redis-url", "must look like redis://host:port or rediss://host:port")
 		}
 	}
-	for name, d := range map[string]time.Duration{"journey-ttl": c.JourneyTTL, "code-ttl": c.CodeTTL, "claim-lease": c.ClaimLease, "shutdown-timeout": c.ShutdownTimeout} {
+	c.JWT.validate(bad)
+	for name, d := range map[string]time.Duration{"journey-ttl": c.JourneyTTL, "code-ttl": c.CodeTTL, "claim-lease": c.ClaimLease, "redeem-failure-window": c.RedeemFailureWindow, "shutdown-timeout": c.ShutdownTimeout} {
 		if d <= 0 {
 			bad(name, "must be positive, e.g. 10m")
 		}
+	}
+	if c.RedeemFailures <= 0 {
+		bad("redeem-failures", "must be positive")
+	}
+	if c.AddressRedeemFailures < c.RedeemFailures {
+		bad("address-redeem-failures", "must be at least --redeem-failures (%d): many agents may share one address", c.RedeemFailures)
 	}
 	if c.MaxDataBytes <= 0 {
 		bad("max-data-bytes", "must be positive")
@@ -139,4 +194,45 @@ func (c Config) Validate() error {
 		bad("max-message-bytes", "must be at least twice --max-data-bytes (%d)", c.MaxDataBytes)
 	}
 	return errors.Join(errs...)
+}
+
+// validate reports, through bad, every JWT setting that cannot work.
+func (j JWT) validate(bad func(flagName, format string, args ...any)) {
+	if j.JWKSURL != "" && j.HS256SecretFile != "" {
+		bad("jwt-hs256-secret-file", "cannot be combined with --jwt-jwks-url; choose the one your identity provider signs with")
+	}
+	if j.JWKSURL != "" {
+		if u, err := url.Parse(j.JWKSURL); err != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && loopback(u.Hostname())) {
+			// Keys fetched over plain HTTP could be swapped on the way.
+			bad("jwt-jwks-url", "must be an https:// URL (http:// only to localhost), e.g. https://idp.example.com/.well-known/jwks.json")
+		}
+	}
+	source := "--jwt-jwks-url or --jwt-hs256-secret-file"
+	for name, v := range map[string]string{"jwt-issuer": j.Issuer, "jwt-audience": j.Audience} {
+		switch {
+		case j.Enabled() && v == "":
+			bad(name, "is required with %s", source)
+		case !j.Enabled() && v != "":
+			// Most likely the key source was misspelt; starting in DEV MODE
+			// instead would hand out tokens to anyone reading the log.
+			bad(name, "is set but no JWT key source is; set %s, or unset this", source)
+		}
+	}
+	for name, v := range map[string]string{"jwt-role-claim": j.RoleClaim, "jwt-id-claim": j.IDClaim} {
+		if v == "" {
+			bad(name, "must name a claim")
+		}
+	}
+	if j.ClockSkew < 0 || j.ClockSkew > maxClockSkew {
+		bad("jwt-clock-skew", "must be between 0s and %s", maxClockSkew)
+	}
+}
+
+// loopback reports whether host is this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

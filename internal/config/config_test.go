@@ -58,6 +58,46 @@ func TestLoad(t *testing.T) {
 		{name: "the_same_address_twice_is_refused", args: []string{"--grpc-addr", "localhost:7000", "--http-addr", "localhost:7000"}, wantErr: "--http-addr"},
 		{name: "a_zero_code_ttl_is_refused", args: []string{"--code-ttl", "0s"}, wantErr: "--code-ttl"},
 		{name: "a_body_limit_below_the_data_limit_is_refused", args: []string{"--max-body-bytes", "1000"}, wantErr: "--max-body-bytes"},
+		{
+			name: "a_jwks_url_with_issuer_and_audience_turns_jwt_on",
+			env: map[string]string{
+				"HANDOFF_JWT_JWKS_URL": "https://idp.example.com/.well-known/jwks.json",
+				"HANDOFF_JWT_ISSUER":   "https://idp.example.com/", "HANDOFF_JWT_AUDIENCE": "handoff",
+				"HANDOFF_JWT_ROLE_CLAIM": "handoff_role", "HANDOFF_JWT_CLOCK_SKEW": "10s",
+			},
+			check: func(t *testing.T, c Config) {
+				require.True(t, c.JWT.Enabled())
+				require.Equal(t, JWT{
+					JWKSURL: "https://idp.example.com/.well-known/jwks.json", Issuer: "https://idp.example.com/", Audience: "handoff",
+					RoleClaim: "handoff_role", IDClaim: "sub", NameClaim: "name", ClockSkew: 10 * time.Second,
+				}, c.JWT)
+			},
+		},
+		{
+			name: "an_hs256_secret_file_with_a_tokens_file_is_fine",
+			args: []string{"--jwt-hs256-secret-file", "/run/secrets/jwt", "--jwt-issuer", "idp", "--jwt-audience", "handoff", "--tokens-file", "tokens.yaml"},
+			check: func(t *testing.T, c Config) {
+				require.True(t, c.JWT.Enabled())
+				require.Equal(t, "/run/secrets/jwt", c.JWT.HS256SecretFile)
+				require.Equal(t, 30*time.Second, c.JWT.ClockSkew)
+			},
+		},
+		{
+			name: "an_http_jwks_url_on_localhost_is_fine",
+			args: []string{"--jwt-jwks-url", "http://127.0.0.1:8081/jwks.json", "--jwt-issuer", "idp", "--jwt-audience", "handoff"},
+			check: func(t *testing.T, c Config) {
+				require.Equal(t, "http://127.0.0.1:8081/jwks.json", c.JWT.JWKSURL)
+			},
+		},
+		{name: "jwks_url_and_hs256_secret_are_exclusive", args: []string{"--jwt-jwks-url", "https://idp/jwks", "--jwt-hs256-secret-file", "s", "--jwt-issuer", "i", "--jwt-audience", "a"}, wantErr: "--jwt-hs256-secret-file (HANDOFF_JWT_HS256_SECRET_FILE): cannot be combined with --jwt-jwks-url"},
+		{name: "a_jwks_url_needs_an_issuer", args: []string{"--jwt-jwks-url", "https://idp/jwks", "--jwt-audience", "a"}, wantErr: "--jwt-issuer (HANDOFF_JWT_ISSUER): is required"},
+		{name: "an_hs256_secret_needs_an_audience", args: []string{"--jwt-hs256-secret-file", "s", "--jwt-issuer", "i"}, wantErr: "--jwt-audience (HANDOFF_JWT_AUDIENCE): is required"},
+		{name: "an_issuer_without_a_key_source_is_refused", env: map[string]string{"HANDOFF_JWT_ISSUER": "i"}, wantErr: "--jwt-issuer (HANDOFF_JWT_ISSUER): is set but no JWT key source is"},
+		{name: "a_jwks_url_over_plain_http_is_refused", args: []string{"--jwt-jwks-url", "http://idp.example.com/jwks", "--jwt-issuer", "i", "--jwt-audience", "a"}, wantErr: "--jwt-jwks-url"},
+		{name: "a_jwks_url_without_a_host_is_refused", args: []string{"--jwt-jwks-url", "idp.example.com/jwks", "--jwt-issuer", "i", "--jwt-audience", "a"}, wantErr: "--jwt-jwks-url"},
+		{name: "an_empty_role_claim_is_refused", args: []string{"--jwt-role-claim", ""}, wantErr: "--jwt-role-claim"},
+		{name: "a_negative_clock_skew_is_refused", args: []string{"--jwt-clock-skew", "-1s"}, wantErr: "--jwt-clock-skew"},
+		{name: "a_clock_skew_of_an_hour_is_refused", env: map[string]string{"HANDOFF_JWT_CLOCK_SKEW": "1h"}, wantErr: "--jwt-clock-skew"},
 		{name: "stray_arguments_are_refused", args: []string{"serve"}, wantErr: "unexpected arguments"},
 		{name: "an_unknown_flag_is_refused", args: []string{"--colour", "red"}, wantErr: "colour"},
 	}
@@ -90,5 +130,5 @@ func TestEveryFlagIsInTheREADMEConfigurationTable(t *testing.T) {
 		require.Contains(t, string(readme), row, "README's configuration table lacks --%s", name)
 		flags++
 	}
-	require.Equal(t, 13, flags, "flags found in the usage text")
+	require.Equal(t, 24, flags, "flags found in the usage text")
 }
