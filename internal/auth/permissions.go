@@ -50,6 +50,8 @@ var permissions = map[string][]handoffv1.Role{
 	// Warm transfer is between staff: the holder (or a supervisor) passes
 	// the case on.
 	handoffv1.JourneyService_TransferJourney_FullMethodName: {roleAgent, roleAdmin},
+	// Erasure is irreversible: a supervisor's or operator's decision.
+	handoffv1.JourneyService_DeleteCustomer_FullMethodName: {roleAdmin},
 }
 
 // Allowed reports whether a principal with role may call fullMethod

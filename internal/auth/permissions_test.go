@@ -56,6 +56,7 @@ func TestAllowed_matrix(t *testing.T) {
 		"ClaimJourney":    {G, A},
 		"ReleaseJourney":  {G, A},
 		"TransferJourney": {G, A},
+		"DeleteCustomer":  {A},
 		"WatchJourney":    {C, G, S, A},
 	}
 	// ROLE_SYSTEM is handoff itself: it never calls the API, so it has no

@@ -155,6 +155,12 @@ type Store interface {
 	// DeleteHandoffCode removes a code that could not be handed out.
 	DeleteHandoffCode(ctx context.Context, code string) error
 
+	// EraseCustomer deletes everything kept of the customer: journeys,
+	// timelines, change logs, index entries, request ids and handoff codes,
+	// and returns how many journeys there were. Erasing an unknown customer
+	// erases nothing and is not an error.
+	EraseCustomer(ctx context.Context, customer string) (journeys int, _ error)
+
 	// CountFailures counts the failures recorded for key (e.g. the failed
 	// code redeems of one principal) in the window ending now, and returns
 	// when the oldest of them leaves the window. With record set it first

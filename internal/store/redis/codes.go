@@ -15,6 +15,18 @@ import (
 // CreateHandoffCode implements store.Store. SET NX makes a taken code fail
 // instead of silently pointing it at another journey.
 func (s *Store) CreateHandoffCode(ctx context.Context, code string, key store.JourneyKey, expireTime time.Time) error {
+	// The code's key lives in another Cluster slot than the customer's, so
+	// the customer keeps a set of its codes for erasure. It is written first:
+	// a code that exists is always listed.
+	codes := s.customerCodesKey(key.Customer)
+	if _, err := s.client.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		p.SAdd(ctx, codes, code)
+		p.ExpireGT(ctx, codes, time.Until(expireTime))
+		p.ExpireNX(ctx, codes, time.Until(expireTime))
+		return nil
+	}); err != nil {
+		return wrapErr(ctx, "create handoff code", err)
+	}
 	err := s.client.SetArgs(ctx, s.codeKey(code), key.Customer+"/"+key.Journey, goredis.SetArgs{
 		Mode:     "NX",
 		ExpireAt: expireTime,

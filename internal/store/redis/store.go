@@ -215,6 +215,10 @@ func (s *Store) requestKey(customer, requestID string) string {
 	return s.prefix + "{" + customer + "}:req:" + requestID
 }
 
+func (s *Store) customerCodesKey(customer string) string {
+	return s.prefix + "{" + customer + "}:codes"
+}
+
 func (s *Store) codeKey(code string) string {
 	return s.prefix + "code:" + code
 }

@@ -972,6 +972,96 @@ func (x *ReleaseJourneyRequest) GetNote() string {
 	return ""
 }
 
+type DeleteCustomerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The customer, `customers/{customer}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteCustomerRequest) Reset() {
+	*x = DeleteCustomerRequest{}
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteCustomerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteCustomerRequest) ProtoMessage() {}
+
+func (x *DeleteCustomerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteCustomerRequest.ProtoReflect.Descriptor instead.
+func (*DeleteCustomerRequest) Descriptor() ([]byte, []int) {
+	return file_handoff_v1_journey_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *DeleteCustomerRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type DeleteCustomerResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many journeys were erased.
+	ErasedJourneys int32 `protobuf:"varint,1,opt,name=erased_journeys,json=erasedJourneys,proto3" json:"erased_journeys,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *DeleteCustomerResponse) Reset() {
+	*x = DeleteCustomerResponse{}
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteCustomerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteCustomerResponse) ProtoMessage() {}
+
+func (x *DeleteCustomerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteCustomerResponse.ProtoReflect.Descriptor instead.
+func (*DeleteCustomerResponse) Descriptor() ([]byte, []int) {
+	return file_handoff_v1_journey_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *DeleteCustomerResponse) GetErasedJourneys() int32 {
+	if x != nil {
+		return x.ErasedJourneys
+	}
+	return 0
+}
+
 type ListTouchpointsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The journey, `customers/{customer}/journeys/{journey}`.
@@ -985,7 +1075,7 @@ type ListTouchpointsRequest struct {
 
 func (x *ListTouchpointsRequest) Reset() {
 	*x = ListTouchpointsRequest{}
-	mi := &file_handoff_v1_journey_service_proto_msgTypes[14]
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -997,7 +1087,7 @@ func (x *ListTouchpointsRequest) String() string {
 func (*ListTouchpointsRequest) ProtoMessage() {}
 
 func (x *ListTouchpointsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_handoff_v1_journey_service_proto_msgTypes[14]
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1010,7 +1100,7 @@ func (x *ListTouchpointsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTouchpointsRequest.ProtoReflect.Descriptor instead.
 func (*ListTouchpointsRequest) Descriptor() ([]byte, []int) {
-	return file_handoff_v1_journey_service_proto_rawDescGZIP(), []int{14}
+	return file_handoff_v1_journey_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListTouchpointsRequest) GetParent() string {
@@ -1044,7 +1134,7 @@ type ListTouchpointsResponse struct {
 
 func (x *ListTouchpointsResponse) Reset() {
 	*x = ListTouchpointsResponse{}
-	mi := &file_handoff_v1_journey_service_proto_msgTypes[15]
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1056,7 +1146,7 @@ func (x *ListTouchpointsResponse) String() string {
 func (*ListTouchpointsResponse) ProtoMessage() {}
 
 func (x *ListTouchpointsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_handoff_v1_journey_service_proto_msgTypes[15]
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1069,7 +1159,7 @@ func (x *ListTouchpointsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTouchpointsResponse.ProtoReflect.Descriptor instead.
 func (*ListTouchpointsResponse) Descriptor() ([]byte, []int) {
-	return file_handoff_v1_journey_service_proto_rawDescGZIP(), []int{15}
+	return file_handoff_v1_journey_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListTouchpointsResponse) GetTouchpoints() []*Touchpoint {
@@ -1165,7 +1255,11 @@ const file_handoff_v1_journey_service_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tBV\xe0A\x02\xbaHPrN2L^customers/[A-Za-z0-9][A-Za-z0-9._-]{0,62}/journeys/[a-z0-9][a-z0-9-]{0,62}$R\x04name\x127\n" +
 	"\achannel\x18\x02 \x01(\x0e2\x13.handoff.v1.ChannelB\b\xbaH\x05\x82\x01\x02\x10\x01R\achannel\x12.\n" +
 	"\x0echannel_detail\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\rchannelDetail\x12\x1c\n" +
-	"\x04note\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x04note\"\xd7\x01\n" +
+	"\x04note\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x04note\"b\n" +
+	"\x15DeleteCustomerRequest\x12I\n" +
+	"\x04name\x18\x01 \x01(\tB5\xe0A\x02\xbaH/r-2+^customers/[A-Za-z0-9][A-Za-z0-9._-]{0,62}$R\x04name\"A\n" +
+	"\x16DeleteCustomerResponse\x12'\n" +
+	"\x0ferased_journeys\x18\x01 \x01(\x05R\x0eerasedJourneys\"\xd7\x01\n" +
 	"\x16ListTouchpointsRequest\x12n\n" +
 	"\x06parent\x18\x01 \x01(\tBV\xe0A\x02\xbaHPrN2L^customers/[A-Za-z0-9][A-Za-z0-9._-]{0,62}/journeys/[a-z0-9][a-z0-9-]{0,62}$R\x06parent\x12$\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
@@ -1173,7 +1267,7 @@ const file_handoff_v1_journey_service_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"{\n" +
 	"\x17ListTouchpointsResponse\x128\n" +
 	"\vtouchpoints\x18\x01 \x03(\v2\x16.handoff.v1.TouchpointR\vtouchpoints\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x92\r\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x8b\x0e\n" +
 	"\x0eJourneyService\x12z\n" +
 	"\rCreateJourney\x12 .handoff.v1.CreateJourneyRequest\x1a\x13.handoff.v1.Journey\"2\x82\xd3\xe4\x93\x02,:\ajourney\"!/v1/{parent=customers/*}/journeys\x12k\n" +
 	"\n" +
@@ -1187,7 +1281,8 @@ const file_handoff_v1_journey_service_proto_rawDesc = "" +
 	"\fClaimJourney\x12\x1f.handoff.v1.ClaimJourneyRequest\x1a\x13.handoff.v1.Journey\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=customers/*/journeys/*}:claim\x12~\n" +
 	"\x0eReleaseJourney\x12!.handoff.v1.ReleaseJourneyRequest\x1a\x13.handoff.v1.Journey\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/{name=customers/*/journeys/*}:release\x12\x81\x01\n" +
 	"\x0fTransferJourney\x12\".handoff.v1.TransferJourneyRequest\x1a\x13.handoff.v1.Journey\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/{name=customers/*/journeys/*}:transfer\x12}\n" +
-	"\fWatchJourney\x12\x1f.handoff.v1.WatchJourneyRequest\x1a\x19.handoff.v1.JourneyChange\"/\x82\xd3\xe4\x93\x02)\x12'/v1/{name=customers/*/journeys/*}:watch0\x01\x12\x93\x01\n" +
+	"\fWatchJourney\x12\x1f.handoff.v1.WatchJourneyRequest\x1a\x19.handoff.v1.JourneyChange\"/\x82\xd3\xe4\x93\x02)\x12'/v1/{name=customers/*/journeys/*}:watch0\x01\x12w\n" +
+	"\x0eDeleteCustomer\x12!.handoff.v1.DeleteCustomerRequest\x1a\".handoff.v1.DeleteCustomerResponse\"\x1e\x82\xd3\xe4\x93\x02\x18*\x16/v1/{name=customers/*}\x12\x93\x01\n" +
 	"\x0fListTouchpoints\x12\".handoff.v1.ListTouchpointsRequest\x1a#.handoff.v1.ListTouchpointsResponse\"7\x82\xd3\xe4\x93\x021\x12//v1/{parent=customers/*/journeys/*}/touchpointsB?Z=github.com/journeyhandoff/handoff/gen/go/handoff/v1;handoffv1b\x06proto3"
 
 var (
@@ -1202,7 +1297,7 @@ func file_handoff_v1_journey_service_proto_rawDescGZIP() []byte {
 	return file_handoff_v1_journey_service_proto_rawDescData
 }
 
-var file_handoff_v1_journey_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_handoff_v1_journey_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_handoff_v1_journey_service_proto_goTypes = []any{
 	(*CreateJourneyRequest)(nil),    // 0: handoff.v1.CreateJourneyRequest
 	(*GetJourneyRequest)(nil),       // 1: handoff.v1.GetJourneyRequest
@@ -1218,34 +1313,36 @@ var file_handoff_v1_journey_service_proto_goTypes = []any{
 	(*TransferJourneyRequest)(nil),  // 11: handoff.v1.TransferJourneyRequest
 	(*WatchJourneyRequest)(nil),     // 12: handoff.v1.WatchJourneyRequest
 	(*ReleaseJourneyRequest)(nil),   // 13: handoff.v1.ReleaseJourneyRequest
-	(*ListTouchpointsRequest)(nil),  // 14: handoff.v1.ListTouchpointsRequest
-	(*ListTouchpointsResponse)(nil), // 15: handoff.v1.ListTouchpointsResponse
-	(*Journey)(nil),                 // 16: handoff.v1.Journey
-	(Channel)(0),                    // 17: handoff.v1.Channel
-	(JourneyState)(0),               // 18: handoff.v1.JourneyState
-	(*fieldmaskpb.FieldMask)(nil),   // 19: google.protobuf.FieldMask
-	(*timestamppb.Timestamp)(nil),   // 20: google.protobuf.Timestamp
-	(*Touchpoint)(nil),              // 21: handoff.v1.Touchpoint
-	(*JourneyChange)(nil),           // 22: handoff.v1.JourneyChange
+	(*DeleteCustomerRequest)(nil),   // 14: handoff.v1.DeleteCustomerRequest
+	(*DeleteCustomerResponse)(nil),  // 15: handoff.v1.DeleteCustomerResponse
+	(*ListTouchpointsRequest)(nil),  // 16: handoff.v1.ListTouchpointsRequest
+	(*ListTouchpointsResponse)(nil), // 17: handoff.v1.ListTouchpointsResponse
+	(*Journey)(nil),                 // 18: handoff.v1.Journey
+	(Channel)(0),                    // 19: handoff.v1.Channel
+	(JourneyState)(0),               // 20: handoff.v1.JourneyState
+	(*fieldmaskpb.FieldMask)(nil),   // 21: google.protobuf.FieldMask
+	(*timestamppb.Timestamp)(nil),   // 22: google.protobuf.Timestamp
+	(*Touchpoint)(nil),              // 23: handoff.v1.Touchpoint
+	(*JourneyChange)(nil),           // 24: handoff.v1.JourneyChange
 }
 var file_handoff_v1_journey_service_proto_depIdxs = []int32{
-	16, // 0: handoff.v1.CreateJourneyRequest.journey:type_name -> handoff.v1.Journey
-	17, // 1: handoff.v1.CreateJourneyRequest.channel:type_name -> handoff.v1.Channel
-	18, // 2: handoff.v1.ListJourneysRequest.state:type_name -> handoff.v1.JourneyState
-	16, // 3: handoff.v1.ListJourneysResponse.journeys:type_name -> handoff.v1.Journey
-	16, // 4: handoff.v1.UpdateJourneyRequest.journey:type_name -> handoff.v1.Journey
-	19, // 5: handoff.v1.UpdateJourneyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	17, // 6: handoff.v1.UpdateJourneyRequest.channel:type_name -> handoff.v1.Channel
-	17, // 7: handoff.v1.CompleteJourneyRequest.channel:type_name -> handoff.v1.Channel
-	17, // 8: handoff.v1.AbandonJourneyRequest.channel:type_name -> handoff.v1.Channel
-	17, // 9: handoff.v1.HandoffJourneyRequest.channel:type_name -> handoff.v1.Channel
-	20, // 10: handoff.v1.HandoffJourneyResponse.expire_time:type_name -> google.protobuf.Timestamp
-	17, // 11: handoff.v1.RedeemHandoffRequest.channel:type_name -> handoff.v1.Channel
-	17, // 12: handoff.v1.ClaimJourneyRequest.channel:type_name -> handoff.v1.Channel
-	17, // 13: handoff.v1.TransferJourneyRequest.to_channel:type_name -> handoff.v1.Channel
-	17, // 14: handoff.v1.TransferJourneyRequest.channel:type_name -> handoff.v1.Channel
-	17, // 15: handoff.v1.ReleaseJourneyRequest.channel:type_name -> handoff.v1.Channel
-	21, // 16: handoff.v1.ListTouchpointsResponse.touchpoints:type_name -> handoff.v1.Touchpoint
+	18, // 0: handoff.v1.CreateJourneyRequest.journey:type_name -> handoff.v1.Journey
+	19, // 1: handoff.v1.CreateJourneyRequest.channel:type_name -> handoff.v1.Channel
+	20, // 2: handoff.v1.ListJourneysRequest.state:type_name -> handoff.v1.JourneyState
+	18, // 3: handoff.v1.ListJourneysResponse.journeys:type_name -> handoff.v1.Journey
+	18, // 4: handoff.v1.UpdateJourneyRequest.journey:type_name -> handoff.v1.Journey
+	21, // 5: handoff.v1.UpdateJourneyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	19, // 6: handoff.v1.UpdateJourneyRequest.channel:type_name -> handoff.v1.Channel
+	19, // 7: handoff.v1.CompleteJourneyRequest.channel:type_name -> handoff.v1.Channel
+	19, // 8: handoff.v1.AbandonJourneyRequest.channel:type_name -> handoff.v1.Channel
+	19, // 9: handoff.v1.HandoffJourneyRequest.channel:type_name -> handoff.v1.Channel
+	22, // 10: handoff.v1.HandoffJourneyResponse.expire_time:type_name -> google.protobuf.Timestamp
+	19, // 11: handoff.v1.RedeemHandoffRequest.channel:type_name -> handoff.v1.Channel
+	19, // 12: handoff.v1.ClaimJourneyRequest.channel:type_name -> handoff.v1.Channel
+	19, // 13: handoff.v1.TransferJourneyRequest.to_channel:type_name -> handoff.v1.Channel
+	19, // 14: handoff.v1.TransferJourneyRequest.channel:type_name -> handoff.v1.Channel
+	19, // 15: handoff.v1.ReleaseJourneyRequest.channel:type_name -> handoff.v1.Channel
+	23, // 16: handoff.v1.ListTouchpointsResponse.touchpoints:type_name -> handoff.v1.Touchpoint
 	0,  // 17: handoff.v1.JourneyService.CreateJourney:input_type -> handoff.v1.CreateJourneyRequest
 	1,  // 18: handoff.v1.JourneyService.GetJourney:input_type -> handoff.v1.GetJourneyRequest
 	2,  // 19: handoff.v1.JourneyService.ListJourneys:input_type -> handoff.v1.ListJourneysRequest
@@ -1258,22 +1355,24 @@ var file_handoff_v1_journey_service_proto_depIdxs = []int32{
 	13, // 26: handoff.v1.JourneyService.ReleaseJourney:input_type -> handoff.v1.ReleaseJourneyRequest
 	11, // 27: handoff.v1.JourneyService.TransferJourney:input_type -> handoff.v1.TransferJourneyRequest
 	12, // 28: handoff.v1.JourneyService.WatchJourney:input_type -> handoff.v1.WatchJourneyRequest
-	14, // 29: handoff.v1.JourneyService.ListTouchpoints:input_type -> handoff.v1.ListTouchpointsRequest
-	16, // 30: handoff.v1.JourneyService.CreateJourney:output_type -> handoff.v1.Journey
-	16, // 31: handoff.v1.JourneyService.GetJourney:output_type -> handoff.v1.Journey
-	3,  // 32: handoff.v1.JourneyService.ListJourneys:output_type -> handoff.v1.ListJourneysResponse
-	16, // 33: handoff.v1.JourneyService.UpdateJourney:output_type -> handoff.v1.Journey
-	16, // 34: handoff.v1.JourneyService.CompleteJourney:output_type -> handoff.v1.Journey
-	16, // 35: handoff.v1.JourneyService.AbandonJourney:output_type -> handoff.v1.Journey
-	8,  // 36: handoff.v1.JourneyService.HandoffJourney:output_type -> handoff.v1.HandoffJourneyResponse
-	16, // 37: handoff.v1.JourneyService.RedeemHandoff:output_type -> handoff.v1.Journey
-	16, // 38: handoff.v1.JourneyService.ClaimJourney:output_type -> handoff.v1.Journey
-	16, // 39: handoff.v1.JourneyService.ReleaseJourney:output_type -> handoff.v1.Journey
-	16, // 40: handoff.v1.JourneyService.TransferJourney:output_type -> handoff.v1.Journey
-	22, // 41: handoff.v1.JourneyService.WatchJourney:output_type -> handoff.v1.JourneyChange
-	15, // 42: handoff.v1.JourneyService.ListTouchpoints:output_type -> handoff.v1.ListTouchpointsResponse
-	30, // [30:43] is the sub-list for method output_type
-	17, // [17:30] is the sub-list for method input_type
+	14, // 29: handoff.v1.JourneyService.DeleteCustomer:input_type -> handoff.v1.DeleteCustomerRequest
+	16, // 30: handoff.v1.JourneyService.ListTouchpoints:input_type -> handoff.v1.ListTouchpointsRequest
+	18, // 31: handoff.v1.JourneyService.CreateJourney:output_type -> handoff.v1.Journey
+	18, // 32: handoff.v1.JourneyService.GetJourney:output_type -> handoff.v1.Journey
+	3,  // 33: handoff.v1.JourneyService.ListJourneys:output_type -> handoff.v1.ListJourneysResponse
+	18, // 34: handoff.v1.JourneyService.UpdateJourney:output_type -> handoff.v1.Journey
+	18, // 35: handoff.v1.JourneyService.CompleteJourney:output_type -> handoff.v1.Journey
+	18, // 36: handoff.v1.JourneyService.AbandonJourney:output_type -> handoff.v1.Journey
+	8,  // 37: handoff.v1.JourneyService.HandoffJourney:output_type -> handoff.v1.HandoffJourneyResponse
+	18, // 38: handoff.v1.JourneyService.RedeemHandoff:output_type -> handoff.v1.Journey
+	18, // 39: handoff.v1.JourneyService.ClaimJourney:output_type -> handoff.v1.Journey
+	18, // 40: handoff.v1.JourneyService.ReleaseJourney:output_type -> handoff.v1.Journey
+	18, // 41: handoff.v1.JourneyService.TransferJourney:output_type -> handoff.v1.Journey
+	24, // 42: handoff.v1.JourneyService.WatchJourney:output_type -> handoff.v1.JourneyChange
+	15, // 43: handoff.v1.JourneyService.DeleteCustomer:output_type -> handoff.v1.DeleteCustomerResponse
+	17, // 44: handoff.v1.JourneyService.ListTouchpoints:output_type -> handoff.v1.ListTouchpointsResponse
+	31, // [31:45] is the sub-list for method output_type
+	17, // [17:31] is the sub-list for method input_type
 	17, // [17:17] is the sub-list for extension type_name
 	17, // [17:17] is the sub-list for extension extendee
 	0,  // [0:17] is the sub-list for field type_name
@@ -1291,7 +1390,7 @@ func file_handoff_v1_journey_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_handoff_v1_journey_service_proto_rawDesc), len(file_handoff_v1_journey_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -31,6 +31,7 @@ const (
 	JourneyService_ReleaseJourney_FullMethodName  = "/handoff.v1.JourneyService/ReleaseJourney"
 	JourneyService_TransferJourney_FullMethodName = "/handoff.v1.JourneyService/TransferJourney"
 	JourneyService_WatchJourney_FullMethodName    = "/handoff.v1.JourneyService/WatchJourney"
+	JourneyService_DeleteCustomer_FullMethodName  = "/handoff.v1.JourneyService/DeleteCustomer"
 	JourneyService_ListTouchpoints_FullMethodName = "/handoff.v1.JourneyService/ListTouchpoints"
 )
 
@@ -74,6 +75,9 @@ type JourneyServiceClient interface {
 	// after it. Over REST: newline-delimited JSON, or Server-Sent Events with
 	// `Accept: text/event-stream` (and Last-Event-ID to resume).
 	WatchJourney(ctx context.Context, in *WatchJourneyRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[JourneyChange], error)
+	// Erases everything kept of a customer: every journey, timeline, handoff
+	// code and index entry (the right to erasure). Admins only.
+	DeleteCustomer(ctx context.Context, in *DeleteCustomerRequest, opts ...grpc.CallOption) (*DeleteCustomerResponse, error)
 	// Lists a journey's timeline, oldest first.
 	ListTouchpoints(ctx context.Context, in *ListTouchpointsRequest, opts ...grpc.CallOption) (*ListTouchpointsResponse, error)
 }
@@ -215,6 +219,16 @@ func (c *journeyServiceClient) WatchJourney(ctx context.Context, in *WatchJourne
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type JourneyService_WatchJourneyClient = grpc.ServerStreamingClient[JourneyChange]
 
+func (c *journeyServiceClient) DeleteCustomer(ctx context.Context, in *DeleteCustomerRequest, opts ...grpc.CallOption) (*DeleteCustomerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteCustomerResponse)
+	err := c.cc.Invoke(ctx, JourneyService_DeleteCustomer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *journeyServiceClient) ListTouchpoints(ctx context.Context, in *ListTouchpointsRequest, opts ...grpc.CallOption) (*ListTouchpointsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListTouchpointsResponse)
@@ -265,6 +279,9 @@ type JourneyServiceServer interface {
 	// after it. Over REST: newline-delimited JSON, or Server-Sent Events with
 	// `Accept: text/event-stream` (and Last-Event-ID to resume).
 	WatchJourney(*WatchJourneyRequest, grpc.ServerStreamingServer[JourneyChange]) error
+	// Erases everything kept of a customer: every journey, timeline, handoff
+	// code and index entry (the right to erasure). Admins only.
+	DeleteCustomer(context.Context, *DeleteCustomerRequest) (*DeleteCustomerResponse, error)
 	// Lists a journey's timeline, oldest first.
 	ListTouchpoints(context.Context, *ListTouchpointsRequest) (*ListTouchpointsResponse, error)
 	mustEmbedUnimplementedJourneyServiceServer()
@@ -312,6 +329,9 @@ func (UnimplementedJourneyServiceServer) TransferJourney(context.Context, *Trans
 }
 func (UnimplementedJourneyServiceServer) WatchJourney(*WatchJourneyRequest, grpc.ServerStreamingServer[JourneyChange]) error {
 	return status.Error(codes.Unimplemented, "method WatchJourney not implemented")
+}
+func (UnimplementedJourneyServiceServer) DeleteCustomer(context.Context, *DeleteCustomerRequest) (*DeleteCustomerResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteCustomer not implemented")
 }
 func (UnimplementedJourneyServiceServer) ListTouchpoints(context.Context, *ListTouchpointsRequest) (*ListTouchpointsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListTouchpoints not implemented")
@@ -546,6 +566,24 @@ func _JourneyService_WatchJourney_Handler(srv interface{}, stream grpc.ServerStr
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type JourneyService_WatchJourneyServer = grpc.ServerStreamingServer[JourneyChange]
 
+func _JourneyService_DeleteCustomer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteCustomerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(JourneyServiceServer).DeleteCustomer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: JourneyService_DeleteCustomer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(JourneyServiceServer).DeleteCustomer(ctx, req.(*DeleteCustomerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _JourneyService_ListTouchpoints_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListTouchpointsRequest)
 	if err := dec(in); err != nil {
@@ -614,6 +652,10 @@ var JourneyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "TransferJourney",
 			Handler:    _JourneyService_TransferJourney_Handler,
+		},
+		{
+			MethodName: "DeleteCustomer",
+			Handler:    _JourneyService_DeleteCustomer_Handler,
 		},
 		{
 			MethodName: "ListTouchpoints",

@@ -1,0 +1,63 @@
+package redis
+
+import (
+	"context"
+	"strings"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// EraseCustomer implements store.Store: the customer's codes (listed in
+// its codes set, since they live in other slots), then every key with the
+// customer's hash tag, found by SCAN on each node that may hold the slot.
+func (s *Store) EraseCustomer(ctx context.Context, customer string) (int, error) {
+	codes, err := s.client.SMembers(ctx, s.customerCodesKey(customer)).Result()
+	if err != nil {
+		return 0, wrapErr(ctx, "erase customer", err)
+	}
+	for _, code := range codes {
+		if err := s.client.Del(ctx, s.codeKey(code)).Err(); err != nil {
+			return 0, wrapErr(ctx, "erase customer", err)
+		}
+	}
+	journeys, err := s.client.ZCard(ctx, s.indexKey(customer)).Result()
+	if err != nil {
+		return 0, wrapErr(ctx, "erase customer", err)
+	}
+	pattern := globEscape(s.prefix+"{"+customer+"}") + ":*"
+	erase := func(ctx context.Context, c goredis.UniversalClient) error {
+		iter := c.Scan(ctx, 0, pattern, 500).Iterator()
+		var batch []string
+		for iter.Next(ctx) {
+			batch = append(batch, iter.Val())
+			if len(batch) == 500 {
+				if err := c.Unlink(ctx, batch...).Err(); err != nil {
+					return err
+				}
+				batch = batch[:0]
+			}
+		}
+		if err := iter.Err(); err != nil {
+			return err
+		}
+		if len(batch) > 0 {
+			return c.Unlink(ctx, batch...).Err()
+		}
+		return nil
+	}
+	if cluster, ok := s.client.(*goredis.ClusterClient); ok {
+		err = cluster.ForEachMaster(ctx, func(ctx context.Context, node *goredis.Client) error { return erase(ctx, node) })
+	} else {
+		err = erase(ctx, s.client)
+	}
+	if err != nil {
+		return 0, wrapErr(ctx, "erase customer", err)
+	}
+	return int(journeys), nil
+}
+
+
+// globEscape keeps SCAN's MATCH from reading a prefix's own *, ?, [ or \.
+func globEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`, `]`, `\]`).Replace(s)
+}
