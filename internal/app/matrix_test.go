@@ -1,0 +1,140 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/auth"
+)
+
+// TestEveryRoleCallsEveryMethod runs every RPC as every kind of caller: what
+// the permission matrix allows succeeds, anything else fails with
+// PERMISSION_DENIED (the role may never) or NOT_FOUND (a customer reaching
+// for another's journey) and changes nothing.
+func TestEveryRoleCallsEveryMethod(t *testing.T) {
+	h := start(t, memoryStore)
+	callers := []struct {
+		name, token, principal string
+		role                   handoffv1.Role
+		own                    bool // the journey is the caller's own (or the role reaches every customer)
+	}{
+		{"the_customer_herself", c42Token, "c-42", handoffv1.Role_ROLE_CUSTOMER, true},
+		{"another_customer", c1Token, "c-1", handoffv1.Role_ROLE_CUSTOMER, false},
+		{"an_agent", aliceToken, "alice", handoffv1.Role_ROLE_AGENT, true},
+		{"a_website", websiteToken, "shop-website", handoffv1.Role_ROLE_SERVICE, true},
+		{"an_admin", adminToken, "root", handoffv1.Role_ROLE_ADMIN, true},
+	}
+	type call func(ctx context.Context, j *handoffv1.Journey, code string) error
+	methods := map[string]call{
+		"CreateJourney": func(ctx context.Context, _ *handoffv1.Journey, _ string) error {
+			_, err := h.api.CreateJourney(ctx, &handoffv1.CreateJourneyRequest{Parent: "customers/c-42", Journey: &handoffv1.Journey{JourneyType: "x"}})
+			return err
+		},
+		"GetJourney": func(ctx context.Context, j *handoffv1.Journey, _ string) error {
+			_, err := h.api.GetJourney(ctx, &handoffv1.GetJourneyRequest{Name: j.GetName()})
+			return err
+		},
+		"ListJourneys": func(ctx context.Context, _ *handoffv1.Journey, _ string) error {
+			_, err := h.api.ListJourneys(ctx, &handoffv1.ListJourneysRequest{Parent: "customers/c-42"})
+			return err
+		},
+		"UpdateJourney": func(ctx context.Context, j *handoffv1.Journey, _ string) error {
+			_, err := h.api.UpdateJourney(ctx, &handoffv1.UpdateJourneyRequest{Journey: &handoffv1.Journey{Name: j.GetName(), Step: "driver"}})
+			return err
+		},
+		"CompleteJourney": func(ctx context.Context, j *handoffv1.Journey, _ string) error {
+			_, err := h.api.CompleteJourney(ctx, &handoffv1.CompleteJourneyRequest{Name: j.GetName()})
+			return err
+		},
+		"AbandonJourney": func(ctx context.Context, j *handoffv1.Journey, _ string) error {
+			_, err := h.api.AbandonJourney(ctx, &handoffv1.AbandonJourneyRequest{Name: j.GetName()})
+			return err
+		},
+		"HandoffJourney": func(ctx context.Context, j *handoffv1.Journey, _ string) error {
+			_, err := h.api.HandoffJourney(ctx, &handoffv1.HandoffJourneyRequest{Name: j.GetName()})
+			return err
+		},
+		"RedeemHandoff": func(ctx context.Context, _ *handoffv1.Journey, code string) error {
+			_, err := h.api.RedeemHandoff(ctx, &handoffv1.RedeemHandoffRequest{Code: code})
+			return err
+		},
+		"ClaimJourney": func(ctx context.Context, j *handoffv1.Journey, _ string) error {
+			_, err := h.api.ClaimJourney(ctx, &handoffv1.ClaimJourneyRequest{Name: j.GetName()})
+			return err
+		},
+		"ReleaseJourney": func(ctx context.Context, j *handoffv1.Journey, _ string) error {
+			_, err := h.api.ReleaseJourney(ctx, &handoffv1.ReleaseJourneyRequest{Name: j.GetName()})
+			return err
+		},
+		"TransferJourney": func(ctx context.Context, j *handoffv1.Journey, _ string) error {
+			_, err := h.api.TransferJourney(ctx, &handoffv1.TransferJourneyRequest{Name: j.GetName(), ToAgent: "bob"})
+			return err
+		},
+		"ListTouchpoints": func(ctx context.Context, j *handoffv1.Journey, _ string) error {
+			_, err := h.api.ListTouchpoints(ctx, &handoffv1.ListTouchpointsRequest{Parent: j.GetName()})
+			return err
+		},
+		"WatchJourney": func(ctx context.Context, j *handoffv1.Journey, _ string) error {
+			stream, err := h.api.WatchJourney(ctx, &handoffv1.WatchJourneyRequest{Name: j.GetName()})
+			if err == nil {
+				_, err = stream.Recv()
+			}
+			return err
+		},
+		"DeleteCustomer": func(ctx context.Context, _ *handoffv1.Journey, _ string) error {
+			_, err := h.api.DeleteCustomer(ctx, &handoffv1.DeleteCustomerRequest{Name: "customers/c-42"})
+			return err
+		},
+	}
+	for _, m := range handoffv1.JourneyService_ServiceDesc.Methods {
+		require.Contains(t, methods, m.MethodName, "a new RPC needs a row here")
+	}
+	for _, s := range handoffv1.JourneyService_ServiceDesc.Streams {
+		require.Contains(t, methods, s.StreamName, "a new RPC needs a row here")
+	}
+
+	for method, do := range methods {
+		full := "/" + handoffv1.JourneyService_ServiceDesc.ServiceName + "/" + method
+		for _, c := range callers {
+			t.Run(method+"_by_"+c.name, func(t *testing.T) {
+				j := newJourney(t, h, "c-42")
+				offer, err := h.api.HandoffJourney(as(t, websiteToken), &handoffv1.HandoffJourneyRequest{Name: j.GetName()})
+				require.NoError(t, err)
+				if (method == "ReleaseJourney" || method == "TransferJourney") && (c.role == handoffv1.Role_ROLE_AGENT || c.role == handoffv1.Role_ROLE_ADMIN) {
+					_, err := h.api.ClaimJourney(as(t, c.token), &handoffv1.ClaimJourneyRequest{Name: j.GetName()})
+					require.NoError(t, err)
+				}
+				before, err := h.api.GetJourney(as(t, websiteToken), &handoffv1.GetJourneyRequest{Name: j.GetName()})
+				require.NoError(t, err)
+				beforeTimeline := len(timeline(t, h, j.GetName()))
+				beforeList, err := h.api.ListJourneys(as(t, websiteToken), &handoffv1.ListJourneysRequest{Parent: "customers/c-42"})
+				require.NoError(t, err)
+
+				err = do(as(t, c.token), j, offer.GetCode())
+
+				allowed := auth.Allowed(c.role, full)
+				switch {
+				case allowed && c.own:
+					require.NoError(t, err)
+					return
+				case allowed:
+					require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
+				default:
+					require.Equal(t, codes.PermissionDenied, status.Code(err), "%v", err)
+				}
+				after, err := h.api.GetJourney(as(t, websiteToken), &handoffv1.GetJourneyRequest{Name: j.GetName()})
+				require.NoError(t, err, "a refused call must not erase anything")
+				require.Equal(t, before.GetRevision(), after.GetRevision(), "a refused call changed the journey")
+				require.Len(t, timeline(t, h, j.GetName()), beforeTimeline)
+				afterList, err := h.api.ListJourneys(as(t, websiteToken), &handoffv1.ListJourneysRequest{Parent: "customers/c-42"})
+				require.NoError(t, err)
+				require.Len(t, afterList.GetJourneys(), len(beforeList.GetJourneys()))
+			})
+		}
+	}
+}
