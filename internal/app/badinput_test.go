@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/config"
@@ -107,5 +110,20 @@ func TestTheDataLimitIsConfigurable(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, status, "%v", body)
 	require.Contains(t, fieldViolations(t, body), "journey.data")
 	status, body = h.rest(t, "PATCH", "/v1/"+j.GetName(), websiteToken, map[string]any{"data": map[string]any{"notes": strings.Repeat("x", 800)}})
+	require.Equal(t, http.StatusOK, status, "%v", body)
+}
+
+func TestNumbersThatJSONCannotCarryAreRefused(t *testing.T) {
+	h := start(t, memoryStore)
+	j := newJourney(t, h, "c-42")
+	for _, n := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			_, err := h.api.UpdateJourney(as(t, websiteToken), &handoffv1.UpdateJourneyRequest{Journey: &handoffv1.Journey{
+				Name: j.GetName(), Data: &structpb.Struct{Fields: map[string]*structpb.Value{"premium": structpb.NewNumberValue(n)}},
+			}})
+			requireCode(t, err, codes.InvalidArgument)
+		})
+	}
+	status, body := h.rest(t, "GET", "/v1/"+j.GetName(), websiteToken, nil)
 	require.Equal(t, http.StatusOK, status, "%v", body)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 
@@ -232,6 +233,12 @@ func checkAnswers(data *structpb.Struct, field string, depth int) error {
 
 func checkValue(v *structpb.Value, field string, depth int) error {
 	switch v.GetKind().(type) {
+	case *structpb.Value_NumberValue:
+		// JSON has no NaN or Infinity: such an answer could never be read
+		// back over REST.
+		if n := v.GetNumberValue(); math.IsNaN(n) || math.IsInf(n, 0) {
+			return invalidArgument(field, "answers must be finite numbers, not NaN or Infinity")
+		}
 	case *structpb.Value_StructValue:
 		return checkAnswers(v.GetStructValue(), field, depth+1)
 	case *structpb.Value_ListValue:

@@ -56,7 +56,6 @@ func (s *Store) EraseCustomer(ctx context.Context, customer string) (int, error)
 	return int(journeys), nil
 }
 
-
 // globEscape keeps SCAN's MATCH from reading a prefix's own *, ?, [ or \.
 func globEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`, `]`, `\]`).Replace(s)
