@@ -91,6 +91,18 @@ func TestTheHandoffStoryOverREST(t *testing.T) {
 	}
 	require.Equal(t, "confirm", tps[6].(map[string]any)["step"])
 	require.Equal(t, "cover", tps[5].(map[string]any)["step"])
+	requireNoAnswersLogged(t, h)
+}
+
+// requireNoAnswersLogged checks that the story's personal data (Anna's
+// answers) never reached the logs, which did record every call.
+func requireNoAnswersLogged(t *testing.T, h *harness) {
+	t.Helper()
+	logs := h.logs.String()
+	require.Contains(t, logs, "UpdateJourney", "the calls were logged")
+	for _, answer := range []string{"AB-123-C", "Volvo", "1988", "comprehensive"} {
+		require.NotContains(t, logs, answer)
+	}
 }
 
 func TestTheHandoffStoryOverGRPC(t *testing.T) {
@@ -158,4 +170,5 @@ func TestTheHandoffStoryOverGRPC(t *testing.T) {
 		got := [4]string{tp.GetKind().String(), tp.GetChannel().String(), tp.GetActor().GetId(), tp.GetActor().GetRole().String()}
 		require.Equal(t, [4]string{want.kind, want.channel, want.actor, want.role}, got, "touchpoint %d", i+1)
 	}
+	requireNoAnswersLogged(t, h)
 }
