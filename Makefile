@@ -16,16 +16,16 @@ run: ## run handoffd on the embedded memory store (DEV MODE tokens)
 	go run ./cmd/handoffd
 
 .PHONY: test
-test: deps lint generate-check ## everything CI checks: installs redis-server if missing, vet, staticcheck, buf lint, drift, tests with -race
+test: deps lint generate-check ## everything CI checks: installs redis-server and chromium if missing, vet, staticcheck, buf lint, drift, tests with -race (browser tests included)
 	go test -race -count=1 ./...
 
 .PHONY: deps
-deps: ## install redis-server when it is missing (apt-get, as root)
+deps: ## install redis-server, chromium, curl, jq, npm when missing (apt-get, as root)
 	@.ci/install-deps
 
 .PHONY: lint
 lint: $(BUF) third_party ## gofmt, go vet, staticcheck, buf lint
-	@test -z "$$(gofmt -l cmd internal gen)" || { echo "gofmt needed:"; gofmt -l cmd internal gen; exit 1; }
+	@test -z "$$(gofmt -l cmd internal gen web)" || { echo "gofmt needed:"; gofmt -l cmd internal gen web; exit 1; }
 	go vet ./...
 	go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	$(BUF) lint

@@ -35,6 +35,7 @@ type App struct {
 	grpc           *server.GRPC
 	http           *http.Server
 	gateway        *grpc.ClientConn
+	tls            *server.TLS // nil: both listeners are plaintext
 	grpcLis        net.Listener
 	httpLis        net.Listener
 	stopBackground context.CancelFunc
@@ -50,6 +51,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 			a.closeAll()
 		}
 	}()
+	if cfg.TLSCertFile != "" {
+		if a.tls, err = server.LoadTLS(cfg.TLSCertFile, cfg.TLSKeyFile); err != nil {
+			return nil, fmt.Errorf("--tls-cert-file, --tls-key-file: %w", err)
+		}
+		log.Info("both listeners serve TLS", "names", a.tls.Names(), "not_after", a.tls.NotAfter())
+	}
 	if a.store, err = openStore(cfg, log); err != nil {
 		return nil, err
 	}
@@ -74,11 +81,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	if a.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
 		return nil, fmt.Errorf("--grpc-addr %s: %w", cfg.GRPCAddr, err)
 	}
+	if a.tls != nil {
+		a.grpcLis = a.tls.GRPCListener(a.grpcLis)
+	}
 	if a.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("--http-addr %s: %w", cfg.HTTPAddr, err)
 	}
 	// The gateway dials the address actually bound, so port 0 works in tests.
-	api, conn, err := server.NewGateway(ctx, a.grpcLis.Addr().String(), cfg.MaxMessageBytes)
+	api, conn, err := server.NewGateway(ctx, a.grpcLis.Addr().String(), cfg.MaxMessageBytes, a.tls)
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +103,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		// Failed TLS handshakes and the like, in our JSON logs rather than
+		// as bare lines on stderr.
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if a.tls != nil {
+		a.http.TLSConfig = a.tls.HTTPConfig()
 	}
 	return a, nil
 }
@@ -125,11 +141,16 @@ func (a *App) Run(ctx context.Context) error {
 	errc := make(chan error, 2)
 	go func() { errc <- a.grpc.Serve(a.grpcLis) }()
 	go func() {
-		if err := a.http.Serve(a.httpLis); !errors.Is(err, http.ErrServerClosed) {
+		serve := a.http.Serve
+		if a.tls != nil {
+			// The certificate is in TLSConfig already.
+			serve = func(l net.Listener) error { return a.http.ServeTLS(l, "", "") }
+		}
+		if err := serve(a.httpLis); !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 		}
 	}()
-	a.log.Info("handoffd serving", "grpc_addr", a.GRPCAddr(), "http_addr", a.HTTPAddr())
+	a.log.Info("handoffd serving", "grpc_addr", a.GRPCAddr(), "http_addr", a.HTTPAddr(), "tls", a.tls != nil)
 
 	var serveErr error
 	select {

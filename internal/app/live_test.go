@@ -421,3 +421,20 @@ func sseLines(ctx context.Context, t *testing.T, url, token, lastEventID string)
 	}()
 	return out
 }
+
+func TestAnEventStreamResumedAtTheCurrentRevisionAnswersAtOnce(t *testing.T) {
+	h := start(t, memoryStore)
+	j := newJourney(t, h, "c-42")
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	req, err := newRequest(ctx, h.base+"/v1/"+j.GetName()+":watch", c42Token)
+	require.NoError(t, err)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Last-Event-ID", fmt.Sprint(j.GetRevision()))
+	began := time.Now()
+	resp, err := httpClient.Do(req) // returns once the headers arrive
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+	require.Less(t, time.Since(began), time.Second, "headers must not wait for the next change")
+}

@@ -2,10 +2,12 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -25,12 +27,33 @@ func openStore(cfg config.Config, log *slog.Logger) (store.Store, error) {
 	// go-redis logs reconnects through its own printf logger; route them into
 	// our JSON logs so an operator sees one format.
 	goredis.SetLogger(redisLogger{log})
-	st, err := redisstore.Open(cfg.RedisURL, redisstore.WithTTL(cfg.JourneyTTL), redisstore.WithKeyPrefix(cfg.RedisKeyPrefix))
+	opts := []redisstore.Option{redisstore.WithTTL(cfg.JourneyTTL), redisstore.WithKeyPrefix(cfg.RedisKeyPrefix)}
+	if cfg.RedisCAFile != "" {
+		roots, err := certPool(cfg.RedisCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("--redis-ca-file: %w", err)
+		}
+		opts = append(opts, redisstore.WithTLSRootCAs(roots))
+	}
+	st, err := redisstore.Open(cfg.RedisURL, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("--redis-url: %w", err)
 	}
 	log.Info("journeys are kept in Redis", "redis", redactedURL(cfg.RedisURL))
 	return st, nil
+}
+
+// certPool reads a PEM bundle of CA certificates.
+func certPool(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", path)
+	}
+	return roots, nil
 }
 
 // authenticator picks how bearer tokens are checked: a tokens file, JWTs

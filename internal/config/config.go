@@ -22,15 +22,22 @@ import (
 
 // Config is everything handoffd can be told.
 type Config struct {
-	GRPCAddr       string
-	HTTPAddr       string
+	GRPCAddr string
+	HTTPAddr string
+	// TLSCertFile and TLSKeyFile, set together, make both listeners serve
+	// TLS with that certificate.
+	TLSCertFile    string
+	TLSKeyFile     string
 	RedisURL       string
 	RedisKeyPrefix string
-	TokensFile     string
-	JWT            JWT
-	JourneyTTL     time.Duration
-	CodeTTL        time.Duration
-	ClaimLease     time.Duration
+	// RedisCAFile is a PEM bundle of the CAs trusted for a rediss:// URL,
+	// instead of the system's.
+	RedisCAFile string
+	TokensFile  string
+	JWT         JWT
+	JourneyTTL  time.Duration
+	CodeTTL     time.Duration
+	ClaimLease  time.Duration
 	// RedeemFailures and AddressRedeemFailures are how many failed code
 	// redeems one principal, and one client address, may make within
 	// RedeemFailureWindow before redeems are refused.
@@ -107,8 +114,11 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.SetOutput(output)
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", c.GRPCAddr, "gRPC listen address")
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen address: REST API, /healthz, /readyz, /metrics, /openapi.json")
+	fs.StringVar(&c.TLSCertFile, "tls-cert-file", c.TLSCertFile, "PEM certificate (chain) both listeners serve TLS 1.2+ with; needs --tls-key-file; empty serves plaintext")
+	fs.StringVar(&c.TLSKeyFile, "tls-key-file", c.TLSKeyFile, "PEM private key of --tls-cert-file")
 	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "Redis URL (redis://, rediss://, or redis://host:port?addr=host2:port2 for Cluster); empty keeps journeys in memory, lost on restart")
 	fs.StringVar(&c.RedisKeyPrefix, "redis-key-prefix", c.RedisKeyPrefix, "prefix of every Redis key")
+	fs.StringVar(&c.RedisCAFile, "redis-ca-file", c.RedisCAFile, "PEM bundle of the CAs trusted for a rediss:// --redis-url, instead of the system's")
 	fs.StringVar(&c.TokensFile, "tokens-file", c.TokensFile, "YAML file of bearer tokens; with neither this nor a JWT key source, handoffd runs in DEV MODE with printed tokens")
 	fs.StringVar(&c.JWT.JWKSURL, "jwt-jwks-url", c.JWT.JWKSURL, "accept JWT bearer tokens signed (RS256, ES256) by a key of the JWKS at this https URL")
 	fs.StringVar(&c.JWT.HS256SecretFile, "jwt-hs256-secret-file", c.JWT.HS256SecretFile, "accept JWT bearer tokens signed (HS256) with the secret in this file")
@@ -164,11 +174,25 @@ func (c Config) Validate() error {
 	if c.GRPCAddr == c.HTTPAddr && !strings.HasSuffix(c.GRPCAddr, ":0") {
 		bad("http-addr", "must differ from --grpc-addr")
 	}
+	switch {
+	case c.TLSCertFile != "" && c.TLSKeyFile == "":
+		bad("tls-key-file", "is required with --tls-cert-file")
+	case c.TLSCertFile == "" && c.TLSKeyFile != "":
+		bad("tls-cert-file", "is required with --tls-key-file")
+	}
+	var redisScheme string
 	if c.RedisURL != "" {
 		u, err := url.Parse(c.RedisURL)
 		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
 			bad("redis-url", "must look like redis://host:port or rediss://host:port")
+		} else {
+			redisScheme = u.Scheme
 		}
+	}
+	// A CA nothing uses most likely means the URL lost its second s: refuse
+	// rather than talk to Redis in clear text believing it is protected.
+	if c.RedisCAFile != "" && redisScheme != "rediss" {
+		bad("redis-ca-file", "is set but --redis-url is not a rediss:// URL; use rediss://, or unset this")
 	}
 	c.JWT.validate(bad)
 	for name, d := range map[string]time.Duration{"journey-ttl": c.JourneyTTL, "code-ttl": c.CodeTTL, "claim-lease": c.ClaimLease, "redeem-failure-window": c.RedeemFailureWindow, "shutdown-timeout": c.ShutdownTimeout} {

@@ -98,6 +98,25 @@ func TestLoad(t *testing.T) {
 		{name: "an_empty_role_claim_is_refused", args: []string{"--jwt-role-claim", ""}, wantErr: "--jwt-role-claim"},
 		{name: "a_negative_clock_skew_is_refused", args: []string{"--jwt-clock-skew", "-1s"}, wantErr: "--jwt-clock-skew"},
 		{name: "a_clock_skew_of_an_hour_is_refused", env: map[string]string{"HANDOFF_JWT_CLOCK_SKEW": "1h"}, wantErr: "--jwt-clock-skew"},
+		{
+			name: "a_certificate_and_its_key_turn_tls_on",
+			env:  map[string]string{"HANDOFF_TLS_CERT_FILE": "/etc/handoff/tls.crt", "HANDOFF_TLS_KEY_FILE": "/etc/handoff/tls.key"},
+			check: func(t *testing.T, c Config) {
+				require.Equal(t, "/etc/handoff/tls.crt", c.TLSCertFile)
+				require.Equal(t, "/etc/handoff/tls.key", c.TLSKeyFile)
+			},
+		},
+		{name: "a_certificate_without_its_key_is_refused", args: []string{"--tls-cert-file", "tls.crt"}, wantErr: "--tls-key-file (HANDOFF_TLS_KEY_FILE): is required with --tls-cert-file"},
+		{name: "a_key_without_its_certificate_is_refused", args: []string{"--tls-key-file", "tls.key"}, wantErr: "--tls-cert-file (HANDOFF_TLS_CERT_FILE): is required with --tls-key-file"},
+		{
+			name: "a_redis_ca_file_with_a_rediss_url_is_fine",
+			args: []string{"--redis-url", "rediss://redis.internal:6380", "--redis-ca-file", "/etc/handoff/redis-ca.pem"},
+			check: func(t *testing.T, c Config) {
+				require.Equal(t, "/etc/handoff/redis-ca.pem", c.RedisCAFile)
+			},
+		},
+		{name: "a_redis_ca_file_with_a_plain_redis_url_is_refused", args: []string{"--redis-url", "redis://redis.internal:6379", "--redis-ca-file", "ca.pem"}, wantErr: "--redis-ca-file (HANDOFF_REDIS_CA_FILE): is set but --redis-url is not a rediss:// URL"},
+		{name: "a_redis_ca_file_without_a_redis_url_is_refused", env: map[string]string{"HANDOFF_REDIS_CA_FILE": "ca.pem"}, wantErr: "--redis-ca-file"},
 		{name: "stray_arguments_are_refused", args: []string{"serve"}, wantErr: "unexpected arguments"},
 		{name: "an_unknown_flag_is_refused", args: []string{"--colour", "red"}, wantErr: "colour"},
 	}
@@ -130,5 +149,5 @@ func TestEveryFlagIsInTheREADMEConfigurationTable(t *testing.T) {
 		require.Contains(t, string(readme), row, "README's configuration table lacks --%s", name)
 		flags++
 	}
-	require.Equal(t, 24, flags, "flags found in the usage text")
+	require.Equal(t, 27, flags, "flags found in the usage text")
 }

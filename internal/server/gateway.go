@@ -12,6 +12,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -30,10 +31,15 @@ var forwardedHeaders = map[string]bool{
 // NewGateway returns the REST API handler and the connection it uses. It
 // dials our own gRPC server instead of calling the service in process, so
 // every interceptor (auth, validation, logging, metrics) applies to REST
-// exactly as to gRPC.
-func NewGateway(ctx context.Context, grpcAddr string, maxMsgBytes int) (http.Handler, *grpc.ClientConn, error) {
+// exactly as to gRPC. With tlsCfg (nil when the gRPC server is plaintext) it
+// dials over TLS, trusting only the server's own certificate.
+func NewGateway(ctx context.Context, grpcAddr string, maxMsgBytes int, tlsCfg *TLS) (http.Handler, *grpc.ClientConn, error) {
+	creds := insecure.NewCredentials()
+	if tlsCfg != nil {
+		creds = credentials.NewTLS(tlsCfg.gateway.Clone())
+	}
 	conn, err := grpc.NewClient(grpcAddr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsgBytes), grpc.MaxCallSendMsgSize(maxMsgBytes)),
 	)
 	if err != nil {

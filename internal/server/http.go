@@ -21,10 +21,13 @@ type HTTPOptions struct {
 	Gatherer prometheus.Gatherer
 	// MaxBodyBytes caps a request body.
 	MaxBodyBytes int64
+	// Web, when set, serves every other path: the console, the demo and
+	// the website kit.
+	Web http.Handler
 }
 
-// NewHTTPHandler routes the REST API under /v1/ and the operator endpoints
-// beside it.
+// NewHTTPHandler routes the REST API under /v1/, the operator endpoints
+// beside it and, when opts.Web is set, the browser pages at every other path.
 func NewHTTPHandler(opts HTTPOptions) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", http.MaxBytesHandler(limitJSONDepth(opts.API), opts.MaxBodyBytes))
@@ -48,5 +51,8 @@ func NewHTTPHandler(opts HTTPOptions) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapiv2.JSON)
 	})
+	if opts.Web != nil {
+		mux.Handle("/", opts.Web)
+	}
 	return mux
 }

@@ -17,6 +17,11 @@ import (
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 )
 
+// WatchAcceptedHeader is the response header a watch sends once accepted.
+// A refused watch ends trailers-only, and grpc-go then still reports
+// (empty) headers, so the header's presence is what tells them apart.
+const WatchAcceptedHeader = "x-handoff-watch"
+
 // sseHeartbeat keeps proxies from closing a quiet event stream.
 const sseHeartbeat = 15 * time.Second
 
@@ -63,10 +68,13 @@ func serveEvents(w http.ResponseWriter, r *http.Request, client handoffv1.Journe
 		writeStatusEvent(w, err)
 		return
 	}
-	// The first message tells whether the watch was accepted, so a refused
-	// one gets a real HTTP status instead of a 200 event stream.
-	first, err := stream.Recv()
-	if err != nil {
+	// The service sends headers once it has accepted the watch, so a refused
+	// one gets a real HTTP status instead of a 200 event stream, and an
+	// accepted one gets its headers at once even when nothing changes.
+	if md, err := stream.Header(); err != nil || len(md.Get(WatchAcceptedHeader)) == 0 {
+		if err == nil {
+			_, err = stream.Recv() // the stream ended without headers: its status
+		}
 		st := status.Convert(err)
 		http.Error(w, st.Message(), httpStatus(st))
 		return
@@ -95,7 +103,7 @@ func serveEvents(w http.ResponseWriter, r *http.Request, client handoffv1.Journe
 	}()
 	heartbeat := time.NewTicker(sseHeartbeat)
 	defer heartbeat.Stop()
-	next := first
+	var next *handoffv1.JourneyChange
 	for {
 		if next != nil {
 			if err := writeChange(w, next); err != nil {

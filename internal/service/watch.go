@@ -1,6 +1,7 @@
 package service
 
 import (
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
@@ -22,6 +23,15 @@ func (s *Service) WatchJourney(req *handoffv1.WatchJourneyRequest, stream handof
 		if _, err := s.recordView(ctx, p, key, ch, detail); err != nil {
 			return err
 		}
+	}
+	if _, err := s.store.GetJourney(ctx, key); err != nil {
+		return journeyError(key, err)
+	}
+	// Headers now say the watch is accepted, before any change arrives: an
+	// event-stream client resuming at the current revision must not wait
+	// for the next change to learn it is connected.
+	if err := stream.SendHeader(metadata.Pairs("x-handoff-watch", "accepted")); err != nil {
+		return err
 	}
 	err = s.hub.Watch(ctx, key, req.GetAfterRevision(), func(c *handoffv1.JourneyChange) error {
 		return stream.Send(redactChange(p, c))

@@ -3,5 +3,6 @@
 // StartRedis runs a real redis-server (no mocks, no Docker) on a free
 // loopback port with its data in the test's temporary directory, so the
 // Redis store is tested against the server it will meet in production,
-// including outages (Stop, Start) and crashes (Kill).
+// including outages (Stop, Start) and crashes (Kill). StartRedisTLS runs one
+// that speaks only TLS, with a throwaway CA from WriteCertificates.
 package testutil

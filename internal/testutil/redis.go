@@ -3,6 +3,7 @@ package testutil
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -38,6 +39,8 @@ type Redis struct {
 	dir  string
 	port int
 	args []string
+	// certs, when set, make the server TLS-only (StartRedisTLS).
+	certs *Certificates
 
 	mu   sync.Mutex
 	proc *process // nil while stopped
@@ -57,11 +60,25 @@ type process struct {
 // so a later --appendonly yes wins. It returns once the server answers PING.
 func StartRedis(t testing.TB, extraArgs ...string) *Redis {
 	t.Helper()
+	return startRedis(t, nil, extraArgs)
+}
+
+// StartRedisTLS starts redis-server as StartRedis does, but it serves only
+// TLS (--port 0 --tls-port N), with certs' server certificate, and asks
+// clients for no certificate. Addr is the TLS port, URL a rediss:// URL; a
+// client must trust certs.Pool (or certs.CAFile).
+func StartRedisTLS(t testing.TB, certs *Certificates, extraArgs ...string) *Redis {
+	t.Helper()
+	return startRedis(t, certs, extraArgs)
+}
+
+func startRedis(t testing.TB, certs *Certificates, extraArgs []string) *Redis {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Fatal(notFoundMessage)
 	}
-	r := &Redis{tb: t, bin: bin, dir: t.TempDir(), args: extraArgs}
+	r := &Redis{tb: t, bin: bin, dir: t.TempDir(), args: extraArgs, certs: certs}
 	// Registered after TempDir, so it runs before the directory is removed.
 	t.Cleanup(r.Stop)
 
@@ -89,8 +106,14 @@ func StartRedis(t testing.TB, extraArgs ...string) *Redis {
 // Addr is the server's address, "127.0.0.1:port".
 func (r *Redis) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(r.port)) }
 
-// URL is the server's address as a redis:// URL.
-func (r *Redis) URL() string { return "redis://" + r.Addr() }
+// URL is the server's address as a redis:// URL, or a rediss:// URL for a
+// server from StartRedisTLS.
+func (r *Redis) URL() string {
+	if r.certs != nil {
+		return "rediss://" + r.Addr()
+	}
+	return "redis://" + r.Addr()
+}
 
 // Stop shuts the server down with SIGTERM and waits for it to exit. Stopping
 // a stopped server does nothing.
@@ -156,13 +179,26 @@ func (r *Redis) halt(sig syscall.Signal) {
 // launch runs redis-server and waits until it answers PING. On failure the
 // process is gone and the error carries the server's output.
 func (r *Redis) launch() (*process, error) {
-	args := append([]string{
-		"--port", strconv.Itoa(r.port),
+	args := []string{"--port", strconv.Itoa(r.port)}
+	var tlsCfg *tls.Config
+	if r.certs != nil {
+		args = []string{
+			"--port", "0",
+			"--tls-port", strconv.Itoa(r.port),
+			"--tls-cert-file", r.certs.CertFile,
+			"--tls-key-file", r.certs.KeyFile,
+			// Required even when clients show no certificate.
+			"--tls-ca-cert-file", r.certs.CAFile,
+			"--tls-auth-clients", "no",
+		}
+		tlsCfg = &tls.Config{RootCAs: r.certs.Pool, MinVersion: tls.VersionTLS12}
+	}
+	args = append(append(args,
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
 		"--dir", r.dir,
-	}, r.args...)
+	), r.args...)
 	p := &process{cmd: exec.Command(r.bin, args...), out: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdout = p.out
 	p.cmd.Stderr = p.out
@@ -176,7 +212,7 @@ func (r *Redis) launch() (*process, error) {
 
 	deadline := time.Now().Add(readyTimeout)
 	for {
-		err := ping(r.Addr())
+		err := ping(r.Addr(), tlsCfg)
 		if err == nil {
 			return p, nil
 		}
@@ -198,10 +234,17 @@ func (r *Redis) launch() (*process, error) {
 	}
 }
 
-// ping sends one inline PING. A server that wants a password (NOAUTH) is up
-// too; one still loading its data (LOADING) is not.
-func ping(addr string) error {
-	conn, err := net.DialTimeout("tcp", addr, time.Second)
+// ping sends one inline PING, over TLS when tlsCfg is set. A server that
+// wants a password (NOAUTH) is up too; one still loading its data (LOADING)
+// is not.
+func ping(addr string, tlsCfg *tls.Config) error {
+	var conn net.Conn
+	var err error
+	if tlsCfg != nil {
+		conn, err = tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr, tlsCfg)
+	} else {
+		conn, err = net.DialTimeout("tcp", addr, time.Second)
+	}
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,9 @@
 package redis
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,4 +117,35 @@ func TestOpenWithAMasterNameFollowsSentinel(t *testing.T) {
 	require.Equal(t, "FailoverClient", o.Addr)
 	require.Equal(t, 1, o.MaxRetries)
 	require.Equal(t, time.Second, o.DialTimeout)
+}
+
+func TestOpenWithTLSRootCAs(t *testing.T) {
+	roots := x509.NewCertPool()
+	for _, tt := range []struct{ name, url string }{
+		{"standalone", "redis://127.0.0.1:6380"},
+		{"sentinel", "redis://10.0.0.1:26379?master_name=mymaster"},
+		{"cluster", "redis://10.0.0.1:7000?addr=10.0.0.2:7000"},
+	} {
+		t.Run(tt.name+"_over_rediss_trusts_the_roots", func(t *testing.T) {
+			s, err := Open("rediss"+strings.TrimPrefix(tt.url, "redis"), WithTLSRootCAs(roots))
+			require.NoError(t, err)
+			t.Cleanup(func() { require.NoError(t, s.Close()) })
+			var tlsCfg *tls.Config
+			switch c := s.client.(type) {
+			case *goredis.Client:
+				tlsCfg = c.Options().TLSConfig
+			case *goredis.ClusterClient:
+				tlsCfg = c.Options().TLSConfig
+			default:
+				t.Fatalf("Open made a %T", c)
+			}
+			require.NotNil(t, tlsCfg)
+			require.Same(t, roots, tlsCfg.RootCAs)
+			require.False(t, tlsCfg.InsecureSkipVerify)
+		})
+		t.Run(tt.name+"_over_plain_redis_is_refused", func(t *testing.T) {
+			_, err := Open(tt.url, WithTLSRootCAs(roots))
+			require.ErrorContains(t, err, "needs a rediss:// URL")
+		})
+	}
 }

@@ -2,6 +2,8 @@ package redis
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -54,6 +56,8 @@ type Store struct {
 
 	logEntries int
 	logTTL     time.Duration
+
+	tlsRoots *x509.CertPool // for Open's rediss:// client
 }
 
 // Option configures a Store.
@@ -87,6 +91,14 @@ func WithChangeLog(entries int, ttl time.Duration) Option {
 // deployments, or tests, can share one Redis.
 func WithKeyPrefix(p string) Option {
 	return func(s *Store) { s.prefix = p }
+}
+
+// WithTLSRootCAs makes Open trust the CAs in roots, instead of the system's,
+// for the certificate of a rediss:// URL's servers (standalone, Sentinel and
+// Cluster alike). Open refuses it with a redis:// URL, where it would protect
+// nothing. A Store from New uses its client's own TLS settings.
+func WithTLSRootCAs(roots *x509.CertPool) Option {
+	return func(s *Store) { s.tlsRoots = roots }
 }
 
 // New returns a Store on a client the caller owns: Close leaves it open.
@@ -134,6 +146,19 @@ func Open(rawURL string, opts ...Option) (*Store, error) {
 		setDefault(q, "read_timeout", read, 2*time.Second)
 		setDefault(q, "write_timeout", write, 2*time.Second)
 	}
+	s := New(nil, opts...)
+	// trust applies WithTLSRootCAs to the parsed URL's TLS settings, which
+	// are nil unless the scheme is rediss.
+	trust := func(c *tls.Config) error {
+		if s.tlsRoots == nil {
+			return nil
+		}
+		if c == nil {
+			return errors.New("a CA to trust for Redis's certificate needs a rediss:// URL; redis:// does not use TLS")
+		}
+		c.RootCAs = s.tlsRoots
+		return nil
+	}
 
 	var client goredis.UniversalClient
 	if q.Has("master_name") {
@@ -144,6 +169,9 @@ func Open(rawURL string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("invalid Redis Sentinel URL: %w", err)
 		}
 		fast(&o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout)
+		if err := trust(o.TLSConfig); err != nil {
+			return nil, err
+		}
 		o.ContextTimeoutEnabled = true
 		client = goredis.NewFailoverClient(o)
 	} else if q.Has("addr") {
@@ -152,6 +180,9 @@ func Open(rawURL string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("invalid Redis Cluster URL: %w", err)
 		}
 		fast(&o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout)
+		if err := trust(o.TLSConfig); err != nil {
+			return nil, err
+		}
 		// Let a caller's deadline (a gRPC deadline) cut a slow call short.
 		o.ContextTimeoutEnabled = true
 		client = goredis.NewClusterClient(o)
@@ -161,11 +192,14 @@ func Open(rawURL string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("invalid Redis URL: %w", err)
 		}
 		fast(&o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout)
+		if err := trust(o.TLSConfig); err != nil {
+			return nil, err
+		}
 		// Let a caller's deadline (a gRPC deadline) cut a slow call short.
 		o.ContextTimeoutEnabled = true
 		client = goredis.NewClient(o)
 	}
-	s := New(client, opts...)
+	s.client = client
 	s.owned = true
 	return s, nil
 }

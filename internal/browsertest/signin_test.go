@@ -1,0 +1,42 @@
+package browsertest_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestSignIn_withoutATokenThePagesAskForOne: the demo and the console ask
+// for a token in a labelled field; the demo then starts the quote.
+func TestSignIn_withoutATokenThePagesAskForOne(t *testing.T) {
+	s := startHandoffd(t)
+	b := startBrowser(t)
+
+	demo := b.page("customer (demo)", phoneWidth, phoneHeight, true)
+	demo.open(s.base + "/demo")
+	demo.visible("#signin-form")
+	require.Equal(t, "signin-token", eval[string](demo, `document.activeElement.id`))
+	demo.fits(true)
+	demo.screenshot("demo-0-sign-in")
+	demo.fill("#signin-token", annaToken)
+	demo.enter("#signin-token")
+	demo.visible("#quote")
+	demo.waitText("#step-title", "Step 1 of 4: Vehicle")
+
+	console := b.page("agent (console)", deskWidth, deskHeight, false)
+	console.open(s.base + "/console")
+	console.visible("#signin-form")
+	require.Equal(t, "signin-token", eval[string](console, `document.activeElement.id`))
+	console.fits(false)
+	console.screenshot("console-0-sign-in")
+
+	// A wrong token is told plainly at the first call.
+	console.fill("#signin-token", "not-a-token")
+	console.enter("#signin-token")
+	console.fill("#customer-id", "c-42")
+	console.enter("#customer-id")
+	console.waitText("#find-error", "That token was not accepted")
+
+	demo.noExceptions()
+	console.noExceptions()
+}

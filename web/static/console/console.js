@@ -1,0 +1,280 @@
+// The agent console: sign in with a token and a channel, open a case from
+// the code the customer reads out or from their customer number, and work
+// it live: answers, timeline, claim, release, transfer, corrections.
+
+import { HandoffClient, JourneySession, HandoffError, same } from '/sdk/handoff.js';
+import { $, describeError } from '/assets/ui.js';
+import { renderHeader, renderSteps, renderAnswers, renderCase, renderTimeline, renderResults, title } from '/console/view.js';
+import { openEditor, editorSees, wireEditor } from '/console/editor.js';
+
+const TOKEN_KEY = 'handoff-console-token';
+const CHANNEL_KEY = 'handoff-console-channel';
+const ME_KEY = 'handoff-console-me';
+
+const state = {
+  client: null,
+  me: sessionStorage.getItem(ME_KEY) || '', // learnt from the first case this agent holds
+  session: null,
+  watch: null,
+  shown: null, // the journey as last drawn
+  touchpoints: new Map(), // name → touchpoint
+  leaseTimer: 0,
+};
+
+// ---- sign in ----
+
+function boot() {
+  wire();
+  wireEditor({ onKeptTheirs: (path, text) => announce(`Kept the customer's value “${text}”.`) });
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) {
+    $('#signin-view').hidden = false;
+    $('#signin-token').focus();
+    return;
+  }
+  signIn(token, sessionStorage.getItem(CHANNEL_KEY) || 'phone');
+  const name = decodeURIComponent(location.hash.slice(1));
+  if (/^customers\/[^/]+\/journeys\/[^/]+$/.test(name)) openByName(name);
+}
+
+function signIn(token, channel) {
+  state.client = new HandoffClient({ token, channel });
+  $('#signin-view').hidden = true;
+  $('#desk').hidden = false;
+  $('#who').hidden = false;
+  $('#channel').value = channel;
+  $('#code').focus();
+}
+
+function signOut() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(ME_KEY);
+  state.watch?.close();
+  history.replaceState(null, '', location.pathname);
+  location.reload();
+}
+
+// ---- finding a case ----
+
+async function redeem(code) {
+  findError(null);
+  try {
+    const j = await state.client.redeem(code);
+    learnMe(j.assignee);
+    $('#code').value = '';
+    await open(j);
+    announce(`Opened ${title(j)} of customer ${j.name.split('/')[1]}. The case is yours.`);
+  } catch (err) {
+    findError(err);
+    $('#code').select();
+  }
+}
+
+async function lookup(customer) {
+  findError(null);
+  try {
+    const journeys = await state.client.listJourneys(customer.trim());
+    renderResults(journeys, openByName);
+  } catch (err) {
+    findError(err);
+  }
+}
+
+async function openByName(name) {
+  findError(null);
+  try {
+    await open(await state.client.getJourney(name));
+  } catch (err) {
+    findError(err);
+  }
+}
+
+function learnMe(id) {
+  if (id && !state.me) {
+    state.me = id;
+    sessionStorage.setItem(ME_KEY, id);
+  }
+}
+
+// ---- the open case ----
+
+async function open(journey) {
+  state.watch?.close();
+  clearTimeout(state.leaseTimer);
+  state.session = new JourneySession(state.client, journey);
+  state.touchpoints = new Map();
+  state.shown = null;
+  history.replaceState(null, '', `#${journey.name}`);
+  $('#empty').hidden = true;
+  $('#journey').hidden = false;
+  draw(journey);
+  $('#journey-title').focus();
+  await loadTimeline();
+  state.watch = state.session.watch({
+    onChange: (j, change) => {
+      if (change.snapshot) loadTimeline();
+      else addTouchpoints(change.touchpoints);
+      draw(j);
+    },
+    onState: (s) => live(s),
+    onError: (err) => journeyError(err),
+  });
+}
+
+function draw(journey) {
+  if (state.session && journey.name !== state.session.name) return;
+  const before = state.shown;
+  renderHeader(journey);
+  renderSteps(journey);
+  // Most changes (views, claims, leases) leave the answers as they are:
+  // drawing them again would only take the keyboard focus away.
+  if (!before || !same(before.data, journey.data) || before.step !== journey.step || before.state !== journey.state) {
+    const focused = document.activeElement?.closest?.('#answers button.edit')?.dataset.path;
+    renderAnswers(journey, before, (path) => openEditor(state.session, path, { onSaved: saved, whoSaved }));
+    if (focused) document.querySelector(`#answers button.edit[data-path="${CSS.escape(focused)}"]`)?.focus();
+  }
+  renderCase(journey, state.me);
+  editorSees(journey);
+  state.shown = journey;
+  if (before && before.step !== journey.step) announce(`The customer is now at step ${journey.step}.`);
+  renewLease(journey);
+}
+
+function saved(journey, path) {
+  draw(state.session.adopt(journey));
+  announce(`Saved ${path}.`);
+}
+
+/** Who saved last, for the conflict message: usually the customer. */
+function whoSaved() {
+  const last = [...state.touchpoints.values()].reverse().find((t) => t.kind === 'TOUCHPOINT_KIND_PROGRESS_SAVED');
+  switch (last?.actor?.role) {
+    case 'ROLE_AGENT':
+    case 'ROLE_ADMIN':
+      return last.actor.id === state.me ? 'You (elsewhere)' : last.actor.id;
+    case 'ROLE_SERVICE': return 'The website';
+    default: return 'The customer';
+  }
+}
+
+async function loadTimeline() {
+  const name = state.session?.name;
+  if (!name) return;
+  try {
+    addTouchpoints(await state.client.listTouchpoints(name));
+  } catch (err) {
+    journeyError(err);
+  }
+}
+
+function addTouchpoints(tps) {
+  for (const tp of tps || []) state.touchpoints.set(tp.name, tp);
+  const position = (tp) => Number(String(tp.name).split('/').pop());
+  renderTimeline([...state.touchpoints.values()].sort((a, b) => position(a) - position(b)), state.me);
+}
+
+/** Keeps the agent's claim while the case is open on this screen. */
+function renewLease(journey) {
+  clearTimeout(state.leaseTimer);
+  if (!journey.assignee || journey.assignee !== state.me || !journey.claimExpireTime) return;
+  const left = new Date(journey.claimExpireTime) - Date.now();
+  state.leaseTimer = setTimeout(() => act(() => state.client.claim(journey.name)), Math.max(5000, left / 2));
+}
+
+async function act(call, done) {
+  $('#case-error').textContent = '';
+  try {
+    const j = await call();
+    learnMe(j.assignee);
+    draw(state.session.adopt(j));
+    done?.(j);
+  } catch (err) {
+    $('#case-error').textContent = describeError(err);
+  }
+}
+
+function toggle(button, formId) {
+  const f = $(formId);
+  f.hidden = !f.hidden;
+  button.setAttribute('aria-expanded', String(!f.hidden));
+  if (!f.hidden) f.querySelector('textarea, input')?.focus();
+}
+
+// ---- status ----
+
+function live(s) {
+  const text = { connecting: 'Connecting…', live: '● Live', reconnecting: 'Reconnecting…', closed: '' }[s] ?? '';
+  $('#live').textContent = text;
+  $('#live').className = `live is-${s}`;
+}
+
+function announce(text) { $('#journey-status').textContent = text; }
+
+function findError(err) {
+  $('#find-error').textContent = err ? describeFind(err) : '';
+}
+
+function describeFind(err) {
+  if (err instanceof HandoffError && err.code === 'NOT_FOUND' && /code/.test(err.message)) {
+    return 'That code is not valid or has expired. Ask the customer to read it again, or to ask for a new one.';
+  }
+  return describeError(err);
+}
+
+function journeyError(err) {
+  $('#journey-error').textContent = err ? describeError(err) : '';
+}
+
+// ---- wiring ----
+
+function wire() {
+  $('#signin-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const token = $('#signin-token').value.trim();
+    const channel = document.querySelector('input[name="signin-channel"]:checked')?.value || 'phone';
+    sessionStorage.setItem(TOKEN_KEY, token);
+    sessionStorage.setItem(CHANNEL_KEY, channel);
+    $('#signin-token').value = '';
+    signIn(token, channel);
+  });
+  $('#channel').addEventListener('change', (e) => {
+    state.client.channel = e.target.value;
+    sessionStorage.setItem(CHANNEL_KEY, e.target.value);
+  });
+  $('#sign-out').addEventListener('click', signOut);
+  $('#redeem-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const code = $('#code').value.trim();
+    if (code) redeem(code);
+  });
+  $('#lookup-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const c = $('#customer-id').value.trim();
+    if (c) lookup(c);
+  });
+  $('#claim').addEventListener('click', () => act(() => state.client.claim(state.session.name)));
+  $('#show-release').addEventListener('click', (e) => toggle(e.currentTarget, '#release-form'));
+  $('#show-transfer').addEventListener('click', (e) => toggle(e.currentTarget, '#transfer-form'));
+  $('#release-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    act(() => state.client.release(state.session.name, { note: $('#release-note').value.trim() }), () => {
+      $('#release-note').value = '';
+      toggle($('#show-release'), '#release-form');
+      announce('Case released.');
+    });
+  });
+  $('#transfer-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    act(() => state.client.transfer(state.session.name, {
+      toAgent: $('#transfer-agent').value.trim() || undefined,
+      toChannel: $('#transfer-channel').value,
+      note: $('#transfer-note').value.trim(),
+    }), () => {
+      $('#transfer-note').value = '';
+      toggle($('#show-transfer'), '#transfer-form');
+      announce('Case transferred.');
+    });
+  });
+}
+
+boot();
