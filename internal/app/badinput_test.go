@@ -52,6 +52,8 @@ func TestBadInputIsRefusedWithFieldViolationsAndWritesNothing(t *testing.T) {
 		{"an_answer_key_with_a_dot", "PATCH", "/v1/" + name, map[string]any{"data": map[string]any{"a.b": 5}}, "journey.data"},
 		{"answers_nested_40_levels_deep", "PATCH", "/v1/" + name + "?updateMask=data", `{"data":` + strings.Repeat(`{"a":`, 40) + "1" + strings.Repeat("}", 41), "journey.data"},
 		{"a_body_nested_5000_levels_deep", "PATCH", "/v1/" + name, `{"data":` + strings.Repeat(`{"a":`, 5000) + "1" + strings.Repeat("}", 5001), "body"},
+		{"a_10_MB_body", "PATCH", "/v1/" + name, `{"step":"` + strings.Repeat("x", 10<<20) + `"}`, "body"},
+		{"invalid_utf8_in_json", "PATCH", "/v1/" + name + "?updateMask=step", "{\"step\": \"driv\xffer\"}", "body"},
 		{"a_body_over_the_1_MiB_limit", "PATCH", "/v1/" + name, `{"step":"` + strings.Repeat("x", 2<<20) + `"}`, "body"},
 		{"a_wrong_type_field_in_json", "PATCH", "/v1/" + name, `{"step": 5}`, "step"},
 		{"an_unknown_json_field", "PATCH", "/v1/" + name + "?updateMask=step", `{"step": "driver", "colour": "red"}`, "colour"},
@@ -126,4 +128,17 @@ func TestNumbersThatJSONCannotCarryAreRefused(t *testing.T) {
 	}
 	status, body := h.rest(t, "GET", "/v1/"+j.GetName(), websiteToken, nil)
 	require.Equal(t, http.StatusOK, status, "%v", body)
+}
+
+func TestHostileRequestsLeaveTheServerUp(t *testing.T) {
+	h := start(t, memoryStore)
+	j := newJourney(t, h, "c-42")
+	t.Run("a_100_KiB_header_is_refused", func(t *testing.T) {
+		status, _ := h.rest(t, "GET", "/v1/"+j.GetName(), websiteToken, nil, "X-Padding", strings.Repeat("x", 100<<10))
+		require.Equal(t, http.StatusRequestHeaderFieldsTooLarge, status)
+	})
+	t.Run("the_server_still_answers", func(t *testing.T) {
+		status, body := h.rest(t, "GET", "/v1/"+j.GetName(), websiteToken, nil)
+		require.Equal(t, http.StatusOK, status, "%v", body)
+	})
 }
