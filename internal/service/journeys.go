@@ -4,13 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"math"
 	"strconv"
 	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -198,60 +196,6 @@ func (s *Service) caller(ctx context.Context) (auth.Principal, error) {
 		return auth.Principal{}, status.Error(codes.Unauthenticated, "no principal: send Authorization: Bearer <token>")
 	}
 	return p, nil
-}
-
-// checkData refuses answers that could not be saved and read back as they
-// were sent: too large, nested too deep, or with keys a save path cannot
-// name (empty, or containing the path separator ".").
-func (s *Service) checkData(data *structpb.Struct, field string) error {
-	if size := proto.Size(data); size > s.opts.MaxDataBytes {
-		return invalidArgument(field, "answers take "+byteSize(size)+", more than the limit of "+byteSize(s.opts.MaxDataBytes))
-	}
-	if err := checkAnswers(data, field, 1); err != nil {
-		return err
-	}
-	return nil
-}
-
-// MaxDataDepth is how deeply answers may nest objects and lists.
-const MaxDataDepth = 32
-
-func checkAnswers(data *structpb.Struct, field string, depth int) error {
-	if depth > MaxDataDepth {
-		return invalidArgument(field, "answers nest deeper than "+strconv.Itoa(MaxDataDepth)+" levels")
-	}
-	for k, v := range data.GetFields() {
-		if k == "" || strings.Contains(k, ".") {
-			return invalidArgument(field, "answer key "+strconv.Quote(k)+" cannot be saved: keys must be non-empty and without '.'")
-		}
-		if err := checkValue(v, field, depth); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func checkValue(v *structpb.Value, field string, depth int) error {
-	switch v.GetKind().(type) {
-	case *structpb.Value_NumberValue:
-		// JSON has no NaN or Infinity: such an answer could never be read
-		// back over REST.
-		if n := v.GetNumberValue(); math.IsNaN(n) || math.IsInf(n, 0) {
-			return invalidArgument(field, "answers must be finite numbers, not NaN or Infinity")
-		}
-	case *structpb.Value_StructValue:
-		return checkAnswers(v.GetStructValue(), field, depth+1)
-	case *structpb.Value_ListValue:
-		if depth+1 > MaxDataDepth {
-			return invalidArgument(field, "answers nest deeper than "+strconv.Itoa(MaxDataDepth)+" levels")
-		}
-		for _, item := range v.GetListValue().GetValues() {
-			if err := checkValue(item, field, depth+1); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // touch records the last touch on the journey itself.

@@ -27,6 +27,13 @@ type Options struct {
 	MaxDataBytes int
 	// Now is the clock (default time.Now); tests move it.
 	Now func() time.Time
+	// MaxDataDepth, MaxDataKeys and MaxStringBytes bound the shape of a
+	// journey's answers: how deeply they nest (default 32), how many keys
+	// they hold in all (default 1,000) and how long one string may be
+	// (default 16 KiB).
+	MaxDataDepth   int
+	MaxDataKeys    int
+	MaxStringBytes int
 	// ClaimLease is how long a claim holds without renewal (default 10
 	// minutes).
 	ClaimLease time.Duration
@@ -43,7 +50,10 @@ type Options struct {
 // Defaults for Options.
 const (
 	DefaultCodeTTL      = 10 * time.Minute
-	DefaultMaxDataBytes = 64 << 10
+	DefaultMaxDataBytes   = 64 << 10
+	DefaultMaxDataDepth   = 32
+	DefaultMaxDataKeys    = 1000
+	DefaultMaxStringBytes = 16 << 10
 	DefaultClaimLease   = 10 * time.Minute
 )
 
@@ -65,6 +75,15 @@ func New(st store.Store, hub *watch.Hub, opts Options) *Service {
 	}
 	if opts.MaxDataBytes <= 0 {
 		opts.MaxDataBytes = DefaultMaxDataBytes
+	}
+	if opts.MaxDataDepth <= 0 {
+		opts.MaxDataDepth = DefaultMaxDataDepth
+	}
+	if opts.MaxDataKeys <= 0 {
+		opts.MaxDataKeys = DefaultMaxDataKeys
+	}
+	if opts.MaxStringBytes <= 0 {
+		opts.MaxStringBytes = DefaultMaxStringBytes
 	}
 	if opts.ClaimLease <= 0 {
 		opts.ClaimLease = DefaultClaimLease
