@@ -49,12 +49,12 @@ type Options struct {
 
 // Defaults for Options.
 const (
-	DefaultCodeTTL      = 10 * time.Minute
+	DefaultCodeTTL        = 10 * time.Minute
 	DefaultMaxDataBytes   = 64 << 10
 	DefaultMaxDataDepth   = 32
 	DefaultMaxDataKeys    = 1000
 	DefaultMaxStringBytes = 16 << 10
-	DefaultClaimLease   = 10 * time.Minute
+	DefaultClaimLease     = 10 * time.Minute
 )
 
 // Service implements handoffv1.JourneyServiceServer on top of a store.Store.
