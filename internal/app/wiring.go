@@ -14,6 +14,7 @@ import (
 
 	"github.com/journeyhandoff/handoff/internal/auth"
 	"github.com/journeyhandoff/handoff/internal/config"
+	"github.com/journeyhandoff/handoff/internal/sealing"
 	"github.com/journeyhandoff/handoff/internal/store"
 	"github.com/journeyhandoff/handoff/internal/store/memory"
 	redisstore "github.com/journeyhandoff/handoff/internal/store/redis"
@@ -34,6 +35,15 @@ func openStore(cfg config.Config, log *slog.Logger) (store.Store, error) {
 			return nil, fmt.Errorf("--redis-ca-file: %w", err)
 		}
 		opts = append(opts, redisstore.WithTLSRootCAs(roots))
+	}
+	ring, err := encryptionKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if ring != nil {
+		opts = append(opts, redisstore.WithSealer(ring))
+		// The key id, never the key.
+		log.Info("answers and notes are sealed at rest", "current_key", ring.CurrentID())
 	}
 	st, err := redisstore.Open(cfg.RedisURL, opts...)
 	if err != nil {
@@ -138,6 +148,25 @@ func devAuthenticator(log *slog.Logger, banner io.Writer) auth.Authenticator {
 // e.g. HANDOFF_DEV_AGENT_TOKEN; the README's walk-through uses these.
 func devTokenEnv(role string) string {
 	return "HANDOFF_DEV_" + strings.ToUpper(role) + "_TOKEN"
+}
+
+// encryptionKeys is the configured keyring, or nil when none is.
+func encryptionKeys(cfg config.Config) (*sealing.Keyring, error) {
+	switch {
+	case cfg.EncryptionKeysFile != "":
+		ring, err := sealing.Load(cfg.EncryptionKeysFile)
+		if err != nil {
+			return nil, fmt.Errorf("--encryption-keys-file: %w", err)
+		}
+		return ring, nil
+	case cfg.EncryptionKeys != "":
+		ring, err := sealing.Parse(cfg.EncryptionKeys)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", config.EncryptionKeysEnv, err)
+		}
+		return ring, nil
+	}
+	return nil, nil
 }
 
 // redactedURL keeps a Redis password out of the logs.

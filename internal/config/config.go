@@ -33,11 +33,16 @@ type Config struct {
 	// RedisCAFile is a PEM bundle of the CAs trusted for a rediss:// URL,
 	// instead of the system's.
 	RedisCAFile string
-	TokensFile  string
-	JWT         JWT
-	JourneyTTL  time.Duration
-	CodeTTL     time.Duration
-	ClaimLease  time.Duration
+	// EncryptionKeysFile, or EncryptionKeys (its text, from the environment
+	// only: HANDOFF_ENCRYPTION_KEYS), is a keyring (see internal/sealing)
+	// that seals answers and notes at rest in Redis.
+	EncryptionKeysFile string
+	EncryptionKeys     string
+	TokensFile         string
+	JWT                JWT
+	JourneyTTL         time.Duration
+	CodeTTL            time.Duration
+	ClaimLease         time.Duration
 	// RedeemFailures and AddressRedeemFailures are how many failed code
 	// redeems one principal, and one client address, may make within
 	// RedeemFailureWindow before redeems are refused.
@@ -45,6 +50,9 @@ type Config struct {
 	AddressRedeemFailures int
 	RedeemFailureWindow   time.Duration
 	MaxDataBytes          int
+	MaxDataDepth          int
+	MaxDataKeys           int
+	MaxStringBytes        int
 	MaxBodyBytes          int64
 	MaxMessageBytes       int
 	ShutdownTimeout       time.Duration
@@ -84,6 +92,9 @@ func Default() Config {
 		AddressRedeemFailures: service.DefaultAddressRedeemFailures,
 		RedeemFailureWindow:   service.DefaultRedeemFailureWindow,
 		MaxDataBytes:          service.DefaultMaxDataBytes,
+		MaxDataDepth:          service.DefaultMaxDataDepth,
+		MaxDataKeys:           service.DefaultMaxDataKeys,
+		MaxStringBytes:        service.DefaultMaxStringBytes,
 		MaxBodyBytes:          1 << 20,
 		MaxMessageBytes:       1 << 20,
 		ShutdownTimeout:       15 * time.Second,
@@ -106,6 +117,10 @@ func EnvName(flagName string) string {
 	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
+// EncryptionKeysEnv holds the text of an encryption keyring, for
+// deployments that pass secrets as environment variables; it has no flag.
+const EncryptionKeysEnv = EnvPrefix + "ENCRYPTION_KEYS"
+
 // Load reads the environment (through lookupEnv), then the flags in args,
 // and validates the result. Usage and errors go to output.
 func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer) (Config, error) {
@@ -119,6 +134,7 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "Redis URL (redis://, rediss://, or redis://host:port?addr=host2:port2 for Cluster); empty keeps journeys in memory, lost on restart")
 	fs.StringVar(&c.RedisKeyPrefix, "redis-key-prefix", c.RedisKeyPrefix, "prefix of every Redis key")
 	fs.StringVar(&c.RedisCAFile, "redis-ca-file", c.RedisCAFile, "PEM bundle of the CAs trusted for a rediss:// --redis-url, instead of the system's")
+	fs.StringVar(&c.EncryptionKeysFile, "encryption-keys-file", c.EncryptionKeysFile, "file of AES-256 keys, one \"<key id> <base64 key>\" per line, the last one sealing: encrypts answers and notes at rest in Redis; or set "+EncryptionKeysEnv+" to that text")
 	fs.StringVar(&c.TokensFile, "tokens-file", c.TokensFile, "YAML file of bearer tokens; with neither this nor a JWT key source, handoffd runs in DEV MODE with printed tokens")
 	fs.StringVar(&c.JWT.JWKSURL, "jwt-jwks-url", c.JWT.JWKSURL, "accept JWT bearer tokens signed (RS256, ES256) by a key of the JWKS at this https URL")
 	fs.StringVar(&c.JWT.HS256SecretFile, "jwt-hs256-secret-file", c.JWT.HS256SecretFile, "accept JWT bearer tokens signed (HS256) with the secret in this file")
@@ -134,6 +150,9 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.IntVar(&c.RedeemFailures, "redeem-failures", c.RedeemFailures, "failed code redeems one principal may make per --redeem-failure-window")
 	fs.IntVar(&c.AddressRedeemFailures, "address-redeem-failures", c.AddressRedeemFailures, "failed code redeems one client address may make per --redeem-failure-window")
 	fs.DurationVar(&c.RedeemFailureWindow, "redeem-failure-window", c.RedeemFailureWindow, "the sliding window in which failed redeems are counted")
+	fs.IntVar(&c.MaxDataDepth, "max-data-depth", c.MaxDataDepth, "how deeply a journey's answers may nest")
+	fs.IntVar(&c.MaxDataKeys, "max-data-keys", c.MaxDataKeys, "how many keys a journey's answers may hold in all")
+	fs.IntVar(&c.MaxStringBytes, "max-string-bytes", c.MaxStringBytes, "longest single answer")
 	fs.IntVar(&c.MaxDataBytes, "max-data-bytes", c.MaxDataBytes, "largest size of a journey's answers")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest HTTP request body")
 	fs.IntVar(&c.MaxMessageBytes, "max-message-bytes", c.MaxMessageBytes, "largest gRPC request message")
@@ -150,6 +169,11 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	})
 	if err := errors.Join(envErrs...); err != nil {
 		return Config{}, err
+	}
+	// Key material only through the environment, never a flag: a command
+	// line is visible to every user of the machine.
+	if v, ok := lookupEnv(EncryptionKeysEnv); ok {
+		c.EncryptionKeys = v
 	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -194,6 +218,14 @@ func (c Config) Validate() error {
 	if c.RedisCAFile != "" && redisScheme != "rediss" {
 		bad("redis-ca-file", "is set but --redis-url is not a rediss:// URL; use rediss://, or unset this")
 	}
+	if c.EncryptionKeysFile != "" && c.EncryptionKeys != "" {
+		bad("encryption-keys-file", "cannot be combined with %s; choose one", EncryptionKeysEnv)
+	}
+	// Only Redis keeps anything at rest; keys without it most likely mean a
+	// lost --redis-url, and answers kept in memory believing they are sealed.
+	if (c.EncryptionKeysFile != "" || c.EncryptionKeys != "") && c.RedisURL == "" {
+		bad("encryption-keys-file", "encryption keys are set but --redis-url is not; only Redis keeps answers at rest")
+	}
 	c.JWT.validate(bad)
 	for name, d := range map[string]time.Duration{"journey-ttl": c.JourneyTTL, "code-ttl": c.CodeTTL, "claim-lease": c.ClaimLease, "redeem-failure-window": c.RedeemFailureWindow, "shutdown-timeout": c.ShutdownTimeout} {
 		if d <= 0 {
@@ -205,6 +237,11 @@ func (c Config) Validate() error {
 	}
 	if c.AddressRedeemFailures < c.RedeemFailures {
 		bad("address-redeem-failures", "must be at least --redeem-failures (%d): many agents may share one address", c.RedeemFailures)
+	}
+	for name, n := range map[string]int{"max-data-depth": c.MaxDataDepth, "max-data-keys": c.MaxDataKeys, "max-string-bytes": c.MaxStringBytes} {
+		if n <= 0 {
+			bad(name, "must be positive")
+		}
 	}
 	if c.MaxDataBytes <= 0 {
 		bad("max-data-bytes", "must be positive")

@@ -149,5 +149,32 @@ func TestEveryFlagIsInTheREADMEConfigurationTable(t *testing.T) {
 		require.Contains(t, string(readme), row, "README's configuration table lacks --%s", name)
 		flags++
 	}
-	require.Equal(t, 27, flags, "flags found in the usage text")
+	require.Equal(t, 31, flags, "flags found in the usage text")
+}
+
+func TestEncryptionKeys(t *testing.T) {
+	redis := map[string]string{"HANDOFF_REDIS_URL": "redis://localhost:6379"}
+	with := func(extra map[string]string) map[string]string {
+		m := map[string]string{}
+		for k, v := range redis {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	c, err := Load(nil, env(with(map[string]string{"HANDOFF_ENCRYPTION_KEYS_FILE": "/keys"})), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "/keys", c.EncryptionKeysFile)
+
+	c, err = Load(nil, env(with(map[string]string{"HANDOFF_ENCRYPTION_KEYS": "k1 c2VjcmV0"})), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "k1 c2VjcmV0", c.EncryptionKeys)
+
+	_, err = Load([]string{"--encryption-keys-file", "/keys"}, env(with(map[string]string{"HANDOFF_ENCRYPTION_KEYS": "k1 c2VjcmV0"})), io.Discard)
+	require.ErrorContains(t, err, "--encryption-keys-file (HANDOFF_ENCRYPTION_KEYS_FILE): cannot be combined with HANDOFF_ENCRYPTION_KEYS")
+
+	_, err = Load([]string{"--encryption-keys-file", "/keys"}, env(nil), io.Discard)
+	require.ErrorContains(t, err, "--redis-url is not")
 }

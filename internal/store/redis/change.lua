@@ -5,7 +5,9 @@
 -- The caller encodes its revision and journey (the "head"); the touchpoints
 -- are appended here, because their names are their positions in the
 -- timeline, which only the script knows. Protobuf allows that: a message is
--- the concatenation of its fields, in any order.
+-- the concatenation of its fields, in any order. A store that seals values
+-- passes a sealed head and sealed touchpoints instead; the change is then
+-- the envelope seal.go describes, built by the same code.
 
 -- varint is n in protobuf's base-128 varint encoding.
 local function varint(n)
@@ -32,7 +34,10 @@ local function append_timeline(timeline, head, name_prefix, first)
   for i = first, #ARGV do
     redis.call('RPUSH', timeline, ARGV[i])
     position = position + 1
-    local named = ARGV[i] .. bytes_field('\10', name_prefix .. position)
+    -- The name goes first: a plain touchpoint does not mind (fields may come
+    -- in any order), and a sealed one (see seal.go) can then be told from
+    -- its name without knowing its length.
+    local named = bytes_field('\10', name_prefix .. position) .. ARGV[i]
     change[#change + 1] = bytes_field('\26', named)
   end
   return table.concat(change)

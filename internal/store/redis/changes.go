@@ -7,7 +7,6 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
-	"google.golang.org/protobuf/proto"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/store"
@@ -49,8 +48,8 @@ func (s *Store) ChangesSince(ctx context.Context, key store.JourneyKey, after in
 	changes := make([]*handoffv1.JourneyChange, 0, len(res)-1)
 	for _, raw := range res[1:] {
 		b, _ := raw.(string)
-		c := &handoffv1.JourneyChange{}
-		if err := proto.Unmarshal([]byte(b), c); err != nil {
+		c, err := s.decodeChange([]byte(b))
+		if err != nil {
 			return nil, false, fmt.Errorf("changes since: decode change: %w", err)
 		}
 		changes = append(changes, c)
@@ -98,9 +97,11 @@ func (s *Store) Subscribe(ctx context.Context, handle store.ChangeHandler, resyn
 				resync()
 			}
 		case *goredis.Message:
-			c := &handoffv1.JourneyChange{}
-			if err := proto.Unmarshal([]byte(m.Payload), c); err != nil {
-				continue // not a change: someone else publishing on our channel
+			c, err := s.decodeChange([]byte(m.Payload))
+			if err != nil {
+				// Not a change (someone else publishing on our channel), or
+				// one sealed with a key this process does not hold.
+				continue
 			}
 			handle(c)
 		}

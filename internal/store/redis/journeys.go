@@ -74,7 +74,7 @@ func (s *Store) GetJourney(ctx context.Context, key store.JourneyKey) (*handoffv
 	if err != nil {
 		return nil, wrapErr(ctx, "get journey", err)
 	}
-	j, err := decodeJourney(vals[0], vals[1], vals[2])
+	j, err := s.decodeJourney(vals[0], vals[1], vals[2])
 	if err != nil {
 		return nil, fmt.Errorf("get journey: %w", err)
 	}
@@ -135,11 +135,11 @@ func nextEtag(etag string, contentChanged bool) string {
 // the journey as returned), how touchpoints are named, the log's bounds,
 // the channel, and then the touchpoints to append.
 func (s *Store) changeArgs(key store.JourneyKey, out *handoffv1.Journey, tps ...*handoffv1.Touchpoint) ([]any, error) {
-	head, err := proto.Marshal(&handoffv1.JourneyChange{Revision: out.GetRevision(), Journey: out})
+	head, err := s.changeHead(&handoffv1.JourneyChange{Revision: out.GetRevision(), Journey: out})
 	if err != nil {
-		return nil, fmt.Errorf("encode change: %w", err)
+		return nil, err
 	}
-	encoded, err := marshalTouchpoints(tps...)
+	encoded, err := s.marshalTouchpoints(tps...)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,11 @@ func (s *Store) ListTouchpoints(ctx context.Context, key store.JourneyKey, offse
 	tps := make([]*handoffv1.Touchpoint, 0, len(raw))
 	for i, b := range raw {
 		tp := &handoffv1.Touchpoint{}
-		if err := proto.Unmarshal([]byte(b), tp); err != nil {
+		plain, err := s.open([]byte(b))
+		if err != nil {
+			return nil, false, fmt.Errorf("list touchpoints: touchpoint %d: %w", offset+i+1, err)
+		}
+		if err := proto.Unmarshal(plain, tp); err != nil {
 			return nil, false, fmt.Errorf("list touchpoints: decode touchpoint %d: %w", offset+i+1, err)
 		}
 		// Names are positions, so they are not stored but derived.
@@ -203,19 +207,23 @@ func (s *Store) prepare(j *handoffv1.Journey) (*handoffv1.Journey, []byte, error
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode journey: %w", err)
 	}
-	return out, body, nil
+	return out, s.seal(body), nil
 }
 
 // decodeJourney turns an HMGET of rev, seq and body into a journey; a
 // missing hash (all nil) is ErrNotFound.
-func decodeJourney(rev, seq, body any) (*handoffv1.Journey, error) {
+func (s *Store) decodeJourney(rev, seq, body any) (*handoffv1.Journey, error) {
 	r, okRev := rev.(string)
 	b, okBody := body.(string)
 	if !okRev || !okBody {
 		return nil, store.ErrNotFound
 	}
+	plain, err := s.open([]byte(b))
+	if err != nil {
+		return nil, fmt.Errorf("decode journey: %w", err)
+	}
 	j := &handoffv1.Journey{}
-	if err := proto.Unmarshal([]byte(b), j); err != nil {
+	if err := proto.Unmarshal(plain, j); err != nil {
 		return nil, fmt.Errorf("decode journey: %w", err)
 	}
 	j.Etag = r
@@ -231,9 +239,10 @@ func decodeJourney(rev, seq, body any) (*handoffv1.Journey, error) {
 	return j, nil
 }
 
-// marshalTouchpoints encodes touchpoints for the timeline, without their
-// names (derived from the position on read). Nil entries are skipped.
-func marshalTouchpoints(tps ...*handoffv1.Touchpoint) ([]any, error) {
+// marshalTouchpoints encodes (and seals, when the store seals) touchpoints
+// for the timeline, without their names (derived from the position on
+// read). Nil entries are skipped.
+func (s *Store) marshalTouchpoints(tps ...*handoffv1.Touchpoint) ([]any, error) {
 	out := make([]any, 0, len(tps))
 	for _, tp := range tps {
 		if tp == nil {
@@ -245,7 +254,7 @@ func marshalTouchpoints(tps ...*handoffv1.Touchpoint) ([]any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encode touchpoint: %w", err)
 		}
-		out = append(out, b)
+		out = append(out, s.seal(b))
 	}
 	return out, nil
 }

@@ -58,6 +58,8 @@ type Store struct {
 	logTTL     time.Duration
 
 	tlsRoots *x509.CertPool // for Open's rediss:// client
+
+	sealer Sealer // nil: values are stored in clear
 }
 
 // Option configures a Store.

@@ -1,0 +1,152 @@
+package redis
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/sealing"
+)
+
+// Sealer encrypts values at rest; *sealing.Keyring is one. Open must return
+// a value Seal did not make (one written before sealing was turned on) as
+// it is.
+type Sealer interface {
+	Seal(plaintext []byte) []byte
+	Open(value []byte) ([]byte, error)
+}
+
+// WithSealer seals (encrypts) everything that holds personal data before it
+// reaches Redis: the journey body, each timeline touchpoint, and each change
+// in the change log and on the changes channel. What the scripts check (the
+// hash's rev and seq) and the keys stay clear. Values written before
+// sealing was turned on are still read.
+func WithSealer(sealer Sealer) Option {
+	return func(s *Store) { s.sealer = sealer }
+}
+
+// sealedChangeMagic starts a change written by a sealing store. A plain
+// JourneyChange never starts with it ('h' would be field 13, which
+// JourneyChange does not have). After it come protobuf fields:
+//
+//	2: the sealed JourneyChange head (revision and journey)
+//	3: per touchpoint, its name (field 1, spliced in by change.lua) followed
+//	   by the sealed touchpoint, as it is in the timeline
+const sealedChangeMagic = "hsc1:"
+
+// seal seals b when the store seals.
+func (s *Store) seal(b []byte) []byte {
+	if s.sealer == nil {
+		return b
+	}
+	return s.sealer.Seal(b)
+}
+
+// open opens a value seal made. A store without a sealer refuses sealed
+// values clearly instead of failing to decode them.
+func (s *Store) open(b []byte) ([]byte, error) {
+	if s.sealer == nil {
+		if sealing.IsSealed(b) {
+			if id, ok := sealing.KeyID(b); ok {
+				return nil, fmt.Errorf("value sealed with key %q, but no encryption keys are configured", id)
+			}
+			return nil, errors.New("value is sealed, but no encryption keys are configured")
+		}
+		return b, nil
+	}
+	return s.sealer.Open(b)
+}
+
+// changeHead is the head of a change for the scripts (see change.lua).
+func (s *Store) changeHead(c *handoffv1.JourneyChange) ([]byte, error) {
+	head, err := proto.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("encode change: %w", err)
+	}
+	if s.sealer == nil {
+		return head, nil
+	}
+	out := []byte(sealedChangeMagic)
+	return protowire.AppendBytes(protowire.AppendTag(out, 2, protowire.BytesType), s.sealer.Seal(head)), nil
+}
+
+// decodeChange decodes a change from the log or the channel, sealed or not.
+func (s *Store) decodeChange(b []byte) (*handoffv1.JourneyChange, error) {
+	c := &handoffv1.JourneyChange{}
+	if !bytes.HasPrefix(b, []byte(sealedChangeMagic)) {
+		if err := proto.Unmarshal(b, c); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	if s.sealer == nil {
+		return nil, errors.New("change is sealed, but no encryption keys are configured")
+	}
+	rest := b[len(sealedChangeMagic):]
+	var tps []*handoffv1.Touchpoint
+	sawHead := false
+	for len(rest) > 0 {
+		num, typ, n := protowire.ConsumeTag(rest)
+		if n < 0 || typ != protowire.BytesType {
+			return nil, errors.New("malformed sealed change")
+		}
+		rest = rest[n:]
+		v, n := protowire.ConsumeBytes(rest)
+		if n < 0 {
+			return nil, errors.New("malformed sealed change")
+		}
+		rest = rest[n:]
+		switch num {
+		case 2:
+			head, err := s.sealer.Open(v)
+			if err != nil {
+				return nil, err
+			}
+			if err := proto.Unmarshal(head, c); err != nil {
+				return nil, err
+			}
+			sawHead = true
+		case 3:
+			tp, err := s.decodeNamedTouchpoint(v)
+			if err != nil {
+				return nil, err
+			}
+			tps = append(tps, tp)
+		default:
+			return nil, fmt.Errorf("malformed sealed change: field %d", num)
+		}
+	}
+	if !sawHead {
+		return nil, errors.New("malformed sealed change: no head")
+	}
+	c.Touchpoints = append(c.Touchpoints, tps...)
+	return c, nil
+}
+
+// decodeNamedTouchpoint decodes a touchpoint of a sealed change: its name
+// (field 1), then the sealed touchpoint.
+func (s *Store) decodeNamedTouchpoint(v []byte) (*handoffv1.Touchpoint, error) {
+	num, typ, n := protowire.ConsumeTag(v)
+	if n < 0 || num != 1 || typ != protowire.BytesType {
+		return nil, errors.New("malformed sealed change: touchpoint without a name")
+	}
+	v = v[n:]
+	name, n := protowire.ConsumeBytes(v)
+	if n < 0 {
+		return nil, errors.New("malformed sealed change: touchpoint name")
+	}
+	plain, err := s.open(v[n:])
+	if err != nil {
+		return nil, err
+	}
+	tp := &handoffv1.Touchpoint{}
+	if err := proto.Unmarshal(plain, tp); err != nil {
+		return nil, err
+	}
+	tp.Name = string(name)
+	return tp, nil
+}
