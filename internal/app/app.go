@@ -103,7 +103,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 			Web: web.Handler(),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
 		// Failed TLS handshakes and the like, in our JSON logs rather than
 		// as bare lines on stderr.
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),

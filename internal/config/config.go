@@ -51,6 +51,7 @@ type Config struct {
 	RedeemFailureWindow   time.Duration
 	MaxDataBytes          int
 	MaxDataDepth          int
+	MaxHeaderBytes        int
 	MaxDataKeys           int
 	MaxStringBytes        int
 	MaxBodyBytes          int64
@@ -93,6 +94,7 @@ func Default() Config {
 		RedeemFailureWindow:   service.DefaultRedeemFailureWindow,
 		MaxDataBytes:          service.DefaultMaxDataBytes,
 		MaxDataDepth:          service.DefaultMaxDataDepth,
+		MaxHeaderBytes:        64 << 10,
 		MaxDataKeys:           service.DefaultMaxDataKeys,
 		MaxStringBytes:        service.DefaultMaxStringBytes,
 		MaxBodyBytes:          1 << 20,
@@ -150,6 +152,7 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.IntVar(&c.RedeemFailures, "redeem-failures", c.RedeemFailures, "failed code redeems one principal may make per --redeem-failure-window")
 	fs.IntVar(&c.AddressRedeemFailures, "address-redeem-failures", c.AddressRedeemFailures, "failed code redeems one client address may make per --redeem-failure-window")
 	fs.DurationVar(&c.RedeemFailureWindow, "redeem-failure-window", c.RedeemFailureWindow, "the sliding window in which failed redeems are counted")
+	fs.IntVar(&c.MaxHeaderBytes, "max-header-bytes", c.MaxHeaderBytes, "largest HTTP request header section")
 	fs.IntVar(&c.MaxDataDepth, "max-data-depth", c.MaxDataDepth, "how deeply a journey's answers may nest")
 	fs.IntVar(&c.MaxDataKeys, "max-data-keys", c.MaxDataKeys, "how many keys a journey's answers may hold in all")
 	fs.IntVar(&c.MaxStringBytes, "max-string-bytes", c.MaxStringBytes, "longest single answer")
@@ -238,7 +241,7 @@ func (c Config) Validate() error {
 	if c.AddressRedeemFailures < c.RedeemFailures {
 		bad("address-redeem-failures", "must be at least --redeem-failures (%d): many agents may share one address", c.RedeemFailures)
 	}
-	for name, n := range map[string]int{"max-data-depth": c.MaxDataDepth, "max-data-keys": c.MaxDataKeys, "max-string-bytes": c.MaxStringBytes} {
+	for name, n := range map[string]int{"max-data-depth": c.MaxDataDepth, "max-header-bytes": c.MaxHeaderBytes, "max-data-keys": c.MaxDataKeys, "max-string-bytes": c.MaxStringBytes} {
 		if n <= 0 {
 			bad(name, "must be positive")
 		}
