@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -52,7 +51,7 @@ type harness struct {
 	conn  *grpc.ClientConn
 	api   handoffv1.JourneyServiceClient
 	base  string // http://host:port
-	logs  *syncBuffer
+	logs  *testutil.SyncBuffer
 	redis *testutil.Redis
 }
 
@@ -69,7 +68,7 @@ const (
 // start runs handoffd with the given store; change adjusts the config.
 func start(t testing.TB, kind storeKind, change ...func(*config.Config)) *harness {
 	t.Helper()
-	h := &harness{logs: &syncBuffer{}}
+	h := &harness{logs: &testutil.SyncBuffer{}}
 	cfg := config.Default()
 	cfg.GRPCAddr = "127.0.0.1:0"
 	cfg.HTTPAddr = "127.0.0.1:0"
@@ -158,24 +157,6 @@ func (h *harness) rest(t *testing.T, method, path, token string, body any, heade
 		out["_text"] = string(raw)
 	}
 	return resp.StatusCode, out
-}
-
-// syncBuffer collects logs written from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 var httpClient = http.DefaultClient

@@ -1,7 +1,6 @@
 package browsertest_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 
 	"github.com/journeyhandoff/handoff/internal/app"
 	"github.com/journeyhandoff/handoff/internal/config"
+	"github.com/journeyhandoff/handoff/internal/testutil"
 )
 
 // The people of the story, as a tokens file gives them.
@@ -36,7 +35,7 @@ const tokensYAML = `tokens:
 // handoffd is one server on free loopback ports with the memory store.
 type handoffd struct {
 	base string
-	logs *syncBuffer
+	logs *testutil.SyncBuffer
 }
 
 func startHandoffd(t *testing.T) *handoffd {
@@ -48,7 +47,7 @@ func startHandoffd(t *testing.T) *handoffd {
 	require.NoError(t, os.WriteFile(cfg.TokensFile, []byte(tokensYAML), 0o600))
 	cfg.ShutdownTimeout = 5 * time.Second
 	require.NoError(t, cfg.Validate())
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -95,21 +94,4 @@ func answer(j map[string]any, path string) any {
 		v = m[k]
 	}
 	return v
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -49,7 +49,7 @@ type Redis struct {
 // process is one run of redis-server.
 type process struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *SyncBuffer
 	done chan struct{} // closed when the process has exited
 	err  error         // cmd.Wait's result, valid after done
 }
@@ -199,7 +199,7 @@ func (r *Redis) launch() (*process, error) {
 		"--appendonly", "no",
 		"--dir", r.dir,
 	), r.args...)
-	p := &process{cmd: exec.Command(r.bin, args...), out: &syncBuffer{}, done: make(chan struct{})}
+	p := &process{cmd: exec.Command(r.bin, args...), out: &SyncBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdout = p.out
 	p.cmd.Stderr = p.out
 	if err := p.cmd.Start(); err != nil {
@@ -275,20 +275,22 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// syncBuffer collects the server's output; exec copies into it from its own
-// goroutine while a failing test may read it.
-type syncBuffer struct {
+// SyncBuffer collects output written from other goroutines (a server's
+// output, a logger's lines) while a test reads it.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+// String is everything written so far.
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
