@@ -21,11 +21,7 @@ var errCodeNotValid = status.Error(codes.NotFound, "that code is not valid or ha
 
 // HandoffJourney gives the customer a code to read aloud to an agent.
 func (s *Service) HandoffJourney(ctx context.Context, req *handoffv1.HandoffJourneyRequest) (*handoffv1.HandoffJourneyResponse, error) {
-	key, p, err := s.journeyFor(ctx, req.GetName())
-	if err != nil {
-		return nil, err
-	}
-	ch, detail, err := channelOf(ctx, p, req.GetChannel(), req.GetChannelDetail())
+	key, p, ch, detail, err := s.touchOn(ctx, req.GetName(), req.GetChannel(), req.GetChannelDetail())
 	if err != nil {
 		return nil, err
 	}
@@ -129,11 +125,7 @@ func (s *Service) RedeemHandoff(ctx context.Context, req *handoffv1.RedeemHandof
 // ClaimJourney lets an agent take the case, or renew the claim it holds.
 // An admin may take over another agent's claim with take_over.
 func (s *Service) ClaimJourney(ctx context.Context, req *handoffv1.ClaimJourneyRequest) (*handoffv1.Journey, error) {
-	key, p, err := s.journeyFor(ctx, req.GetName())
-	if err != nil {
-		return nil, err
-	}
-	ch, detail, err := channelOf(ctx, p, req.GetChannel(), req.GetChannelDetail())
+	key, p, ch, detail, err := s.touchOn(ctx, req.GetName(), req.GetChannel(), req.GetChannelDetail())
 	if err != nil {
 		return nil, err
 	}
@@ -165,11 +157,7 @@ func (s *Service) ClaimJourney(ctx context.Context, req *handoffv1.ClaimJourneyR
 
 // ReleaseJourney hands the case back; an admin may release anyone's.
 func (s *Service) ReleaseJourney(ctx context.Context, req *handoffv1.ReleaseJourneyRequest) (*handoffv1.Journey, error) {
-	key, p, err := s.journeyFor(ctx, req.GetName())
-	if err != nil {
-		return nil, err
-	}
-	ch, detail, err := channelOf(ctx, p, req.GetChannel(), req.GetChannelDetail())
+	key, p, ch, detail, err := s.touchOn(ctx, req.GetName(), req.GetChannel(), req.GetChannelDetail())
 	if err != nil {
 		return nil, err
 	}
@@ -189,11 +177,7 @@ func (s *Service) ReleaseJourney(ctx context.Context, req *handoffv1.ReleaseJour
 // TransferJourney passes the case from its holder to another agent, or to
 // the open queue, with a note. The journey's content is untouched.
 func (s *Service) TransferJourney(ctx context.Context, req *handoffv1.TransferJourneyRequest) (*handoffv1.Journey, error) {
-	key, p, err := s.journeyFor(ctx, req.GetName())
-	if err != nil {
-		return nil, err
-	}
-	ch, detail, err := channelOf(ctx, p, req.GetChannel(), req.GetChannelDetail())
+	key, p, ch, detail, err := s.touchOn(ctx, req.GetName(), req.GetChannel(), req.GetChannelDetail())
 	if err != nil {
 		return nil, err
 	}

@@ -150,11 +150,7 @@ func (s *Service) AbandonJourney(ctx context.Context, req *handoffv1.AbandonJour
 
 func (s *Service) finish(ctx context.Context, name, etag string, field handoffv1.Channel, fieldDetail, note string,
 	to handoffv1.JourneyState, kind handoffv1.TouchpointKind) (*handoffv1.Journey, error) {
-	key, p, err := s.journeyFor(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	ch, detail, err := channelOf(ctx, p, field, fieldDetail)
+	key, p, ch, detail, err := s.touchOn(ctx, name, field, fieldDetail)
 	if err != nil {
 		return nil, err
 	}
@@ -188,6 +184,20 @@ func (s *Service) journeyFor(ctx context.Context, name string) (store.JourneyKey
 		return store.JourneyKey{}, auth.Principal{}, journeyNotFound(key)
 	}
 	return key, p, nil
+}
+
+// touchOn is journeyFor plus the channel the caller's touch is recorded on,
+// the start of every change a caller makes to an existing journey.
+func (s *Service) touchOn(ctx context.Context, name string, field handoffv1.Channel, fieldDetail string) (store.JourneyKey, auth.Principal, handoffv1.Channel, string, error) {
+	key, p, err := s.journeyFor(ctx, name)
+	if err != nil {
+		return store.JourneyKey{}, auth.Principal{}, 0, "", err
+	}
+	ch, detail, err := channelOf(ctx, p, field, fieldDetail)
+	if err != nil {
+		return store.JourneyKey{}, auth.Principal{}, 0, "", err
+	}
+	return key, p, ch, detail, nil
 }
 
 func (s *Service) caller(ctx context.Context) (auth.Principal, error) {
