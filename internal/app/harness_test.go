@@ -169,3 +169,27 @@ func newRequest(ctx context.Context, url, token string) (*http.Request, error) {
 	req.Header.Set("Authorization", "Bearer "+token)
 	return req, nil
 }
+
+// startStoppable runs handoffd on Redis r until the test calls stop, which
+// is what SIGTERM does in main; done then receives Run's result, expected
+// within grace.
+func startStoppable(t *testing.T, r *testutil.Redis) (a *app.App, api handoffv1.JourneyServiceClient, stop context.CancelFunc, done <-chan error, grace time.Duration) {
+	t.Helper()
+	cfg := config.Default()
+	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.RedisURL = r.URL()
+	cfg.ShutdownTimeout = 10 * time.Second
+	cfg.TokensFile = filepath.Join(t.TempDir(), "tokens.yaml")
+	require.NoError(t, os.WriteFile(cfg.TokensFile, []byte(tokensYAML), 0o600))
+
+	ctx, stop := context.WithCancel(context.Background())
+	a, err := app.New(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), io.Discard)
+	require.NoError(t, err)
+	ran := make(chan error, 1)
+	go func() { ran <- a.Run(ctx) }()
+
+	conn, err := grpc.NewClient(a.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	return a, handoffv1.NewJourneyServiceClient(conn), stop, ran, cfg.ShutdownTimeout
+}

@@ -1,25 +1,17 @@
 package app_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
-	"github.com/journeyhandoff/handoff/internal/app"
-	"github.com/journeyhandoff/handoff/internal/config"
 	"github.com/journeyhandoff/handoff/internal/testutil"
 )
 
@@ -60,24 +52,8 @@ func TestOperatorEndpoints(t *testing.T) {
 
 func TestShutdownLetsInFlightCallsFinish(t *testing.T) {
 	r := testutil.StartRedis(t)
-	cfg := config.Default()
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.RedisURL = r.URL()
-	cfg.ShutdownTimeout = 10 * time.Second
-	cfg.TokensFile = filepath.Join(t.TempDir(), "tokens.yaml")
-	require.NoError(t, os.WriteFile(cfg.TokensFile, []byte(tokensYAML), 0o600))
-
-	ctx, stop := context.WithCancel(context.Background())
+	_, api, stop, done, grace := startStoppable(t, r)
 	defer stop()
-	a, err := app.New(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), io.Discard)
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-
-	conn, err := grpc.NewClient(a.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
-	defer conn.Close()
-	api := handoffv1.NewJourneyServiceClient(conn)
 	created, err := api.CreateJourney(as(t, websiteToken), &handoffv1.CreateJourneyRequest{
 		Parent: "customers/c-42", Journey: &handoffv1.Journey{JourneyType: "car-insurance-quote"},
 	})
@@ -99,7 +75,7 @@ func TestShutdownLetsInFlightCallsFinish(t *testing.T) {
 	select {
 	case err := <-done:
 		require.NoError(t, err)
-	case <-time.After(cfg.ShutdownTimeout):
+	case <-time.After(grace):
 		t.Fatal("handoffd did not stop within its shutdown timeout")
 	}
 	_, err = api.GetJourney(as(t, aliceToken), &handoffv1.GetJourneyRequest{Name: created.GetName()})

@@ -2,22 +2,14 @@ package app_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
-	"github.com/journeyhandoff/handoff/internal/app"
-	"github.com/journeyhandoff/handoff/internal/config"
 	"github.com/journeyhandoff/handoff/internal/testutil"
 	"github.com/journeyhandoff/handoff/internal/watch"
 )
@@ -52,23 +44,8 @@ func TestWatchesLeaveNoGoroutinesBehind(t *testing.T) {
 func TestShutdownEndsOpenWatchesWithAReconnectStatus(t *testing.T) {
 	const watchers = 1000
 	r := testutil.StartRedis(t)
-	cfg := config.Default()
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.RedisURL = r.URL()
-	cfg.ShutdownTimeout = 10 * time.Second
-	cfg.TokensFile = filepath.Join(t.TempDir(), "tokens.yaml")
-	require.NoError(t, os.WriteFile(cfg.TokensFile, []byte(tokensYAML), 0o600))
-	ctx, stop := context.WithCancel(context.Background())
+	a, api, stop, done, grace := startStoppable(t, r)
 	defer stop()
-	a, err := app.New(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), io.Discard)
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-
-	conn, err := grpc.NewClient(a.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
-	defer conn.Close()
-	api := handoffv1.NewJourneyServiceClient(conn)
 	j, err := api.CreateJourney(as(t, websiteToken), &handoffv1.CreateJourneyRequest{
 		Parent: "customers/c-42", Journey: &handoffv1.Journey{JourneyType: "car-insurance-quote"},
 	})
@@ -113,5 +90,5 @@ func TestShutdownEndsOpenWatchesWithAReconnectStatus(t *testing.T) {
 	}
 	require.NoError(t, <-inFlight)
 	require.NoError(t, <-done)
-	require.Less(t, time.Since(began), cfg.ShutdownTimeout)
+	require.Less(t, time.Since(began), grace)
 }
