@@ -40,6 +40,10 @@ func TestBadInputIsRefusedWithFieldViolationsAndWritesNothing(t *testing.T) {
 	name := j.GetName()
 	before := timeline(t, h, name)
 	big := strings.Repeat("x", 70<<10)
+	manyKeys := map[string]any{}
+	for i := range 1001 { // one over the default limit, well under 64 KiB
+		manyKeys[fmt.Sprintf("k%d", i)] = i
+	}
 
 	tests := []struct {
 		name, method, path string
@@ -49,6 +53,7 @@ func TestBadInputIsRefusedWithFieldViolationsAndWritesNothing(t *testing.T) {
 		{"an_unknown_mask_path", "PATCH", "/v1/" + name + "?updateMask=colour", map[string]any{"step": "driver"}, "update_mask"},
 		{"a_mask_path_with_an_empty_key", "PATCH", "/v1/" + name + "?updateMask=data..plate", map[string]any{"step": "driver"}, "update_mask"},
 		{"answers_over_the_64_KiB_limit", "PATCH", "/v1/" + name, map[string]any{"data": map[string]any{"notes": big}}, "journey.data"},
+		{"answers_with_1001_keys", "PATCH", "/v1/" + name + "?updateMask=data", map[string]any{"data": manyKeys}, "journey.data"},
 		{"an_answer_key_with_a_dot", "PATCH", "/v1/" + name, map[string]any{"data": map[string]any{"a.b": 5}}, "journey.data"},
 		{"answers_nested_40_levels_deep", "PATCH", "/v1/" + name + "?updateMask=data", `{"data":` + strings.Repeat(`{"a":`, 40) + "1" + strings.Repeat("}", 41), "journey.data"},
 		{"a_body_nested_5000_levels_deep", "PATCH", "/v1/" + name, `{"data":` + strings.Repeat(`{"a":`, 5000) + "1" + strings.Repeat("}", 5001), "body"},
@@ -113,6 +118,35 @@ func TestTheDataLimitIsConfigurable(t *testing.T) {
 	require.Contains(t, fieldViolations(t, body), "journey.data")
 	status, body = h.rest(t, "PATCH", "/v1/"+j.GetName(), websiteToken, map[string]any{"data": map[string]any{"notes": strings.Repeat("x", 800)}})
 	require.Equal(t, http.StatusOK, status, "%v", body)
+}
+
+func TestAPageLargerThanTheMaximumGetsTheMaximum(t *testing.T) {
+	h := start(t, memoryStore, func(c *config.Config) { c.MaxPageSize = 3 })
+	for range 5 {
+		newJourney(t, h, "c-42")
+	}
+	var listed []string
+	var token string
+	for {
+		resp, err := h.api.ListJourneys(as(t, websiteToken), &handoffv1.ListJourneysRequest{Parent: "customers/c-42", PageSize: 100, PageToken: token})
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(resp.GetJourneys()), 3, "a page holds at most --max-page-size journeys")
+		for _, j := range resp.GetJourneys() {
+			listed = append(listed, j.GetName())
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	require.Len(t, listed, 5, "the pages together list every journey once")
+	for range 4 { // each agent read adds a VIEWED entry to the timeline
+		_, err := h.api.GetJourney(as(t, aliceToken), &handoffv1.GetJourneyRequest{Name: listed[0]})
+		require.NoError(t, err)
+	}
+	tps, err := h.api.ListTouchpoints(as(t, adminToken), &handoffv1.ListTouchpointsRequest{Parent: listed[0], PageSize: 100})
+	require.NoError(t, err)
+	require.Len(t, tps.GetTouchpoints(), 3, "the timeline is paged by the same maximum")
+	require.NotEmpty(t, tps.GetNextPageToken())
 }
 
 func TestNumbersThatJSONCannotCarryAreRefused(t *testing.T) {

@@ -54,6 +54,7 @@ type Config struct {
 	MaxHeaderBytes        int
 	MaxDataKeys           int
 	MaxStringBytes        int
+	MaxPageSize           int
 	MaxBodyBytes          int64
 	MaxMessageBytes       int
 	ShutdownTimeout       time.Duration
@@ -97,6 +98,7 @@ func Default() Config {
 		MaxHeaderBytes:        64 << 10,
 		MaxDataKeys:           service.DefaultMaxDataKeys,
 		MaxStringBytes:        service.DefaultMaxStringBytes,
+		MaxPageSize:           service.DefaultMaxPageSize,
 		MaxBodyBytes:          1 << 20,
 		MaxMessageBytes:       1 << 20,
 		ShutdownTimeout:       15 * time.Second,
@@ -156,6 +158,7 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.IntVar(&c.MaxDataDepth, "max-data-depth", c.MaxDataDepth, "how deeply a journey's answers may nest")
 	fs.IntVar(&c.MaxDataKeys, "max-data-keys", c.MaxDataKeys, "how many keys a journey's answers may hold in all")
 	fs.IntVar(&c.MaxStringBytes, "max-string-bytes", c.MaxStringBytes, "longest single answer")
+	fs.IntVar(&c.MaxPageSize, "max-page-size", c.MaxPageSize, "most journeys or timeline entries one page lists; a larger page_size gets this many")
 	fs.IntVar(&c.MaxDataBytes, "max-data-bytes", c.MaxDataBytes, "largest size of a journey's answers")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest HTTP request body")
 	fs.IntVar(&c.MaxMessageBytes, "max-message-bytes", c.MaxMessageBytes, "largest gRPC request message")
@@ -241,7 +244,7 @@ func (c Config) Validate() error {
 	if c.AddressRedeemFailures < c.RedeemFailures {
 		bad("address-redeem-failures", "must be at least --redeem-failures (%d): many agents may share one address", c.RedeemFailures)
 	}
-	for name, n := range map[string]int{"max-data-depth": c.MaxDataDepth, "max-header-bytes": c.MaxHeaderBytes, "max-data-keys": c.MaxDataKeys, "max-string-bytes": c.MaxStringBytes} {
+	for name, n := range map[string]int{"max-data-depth": c.MaxDataDepth, "max-header-bytes": c.MaxHeaderBytes, "max-data-keys": c.MaxDataKeys, "max-string-bytes": c.MaxStringBytes, "max-page-size": c.MaxPageSize} {
 		if n <= 0 {
 			bad(name, "must be positive")
 		}

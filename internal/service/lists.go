@@ -15,13 +15,11 @@ import (
 	"github.com/journeyhandoff/handoff/internal/store"
 )
 
-// Page sizes (AIP-158): a missing size gets the default, a larger one the
-// maximum.
+// Page sizes (AIP-158): a missing size gets the default, a larger one
+// Options.MaxPageSize.
 const (
 	defaultJourneyPage    = 50
-	maxJourneyPage        = 500
 	defaultTouchpointPage = 100
-	maxTouchpointPage     = 1000
 )
 
 // ListJourneys lists a customer's journeys, newest first.
@@ -41,7 +39,7 @@ func (s *Service) ListJourneys(ctx context.Context, req *handoffv1.ListJourneysR
 	if req.GetPageToken() != "" && (tok.Parent != req.GetParent() || tok.State != req.GetState()) {
 		return nil, invalidArgument("page_token", "page_token belongs to a listing with another parent or state: repeat the same query")
 	}
-	q := store.ListJourneysQuery{State: req.GetState(), Limit: pageSize(req.GetPageSize(), defaultJourneyPage, maxJourneyPage)}
+	q := store.ListJourneysQuery{State: req.GetState(), Limit: pageSize(req.GetPageSize(), defaultJourneyPage, s.opts.MaxPageSize)}
 	if req.GetPageToken() != "" {
 		q.After = &store.JourneyCursor{CreateTime: time.UnixMicro(tok.CreateMicros).UTC(), Journey: tok.Journey}
 	}
@@ -85,7 +83,7 @@ func (s *Service) ListTouchpoints(ctx context.Context, req *handoffv1.ListTouchp
 	if req.GetPageToken() != "" && (tok.Parent != req.GetParent() || tok.Offset < 0) {
 		return nil, invalidArgument("page_token", "page_token belongs to another journey's timeline: repeat the same query")
 	}
-	tps, more, err := s.store.ListTouchpoints(ctx, key, tok.Offset, pageSize(req.GetPageSize(), defaultTouchpointPage, maxTouchpointPage))
+	tps, more, err := s.store.ListTouchpoints(ctx, key, tok.Offset, pageSize(req.GetPageSize(), defaultTouchpointPage, s.opts.MaxPageSize))
 	if err != nil {
 		return nil, journeyError(key, err)
 	}
@@ -134,7 +132,7 @@ func decodePageToken(token string, into any) error {
 func pageSize(requested int32, def, max int) int {
 	switch {
 	case requested <= 0:
-		return def
+		return min(def, max)
 	case int(requested) > max:
 		return max
 	}

@@ -34,6 +34,9 @@ type Options struct {
 	MaxDataDepth   int
 	MaxDataKeys    int
 	MaxStringBytes int
+	// MaxPageSize is the most journeys or touchpoints one page lists
+	// (default 1,000); a larger page_size gets this many.
+	MaxPageSize int
 	// ClaimLease is how long a claim holds without renewal (default 10
 	// minutes).
 	ClaimLease time.Duration
@@ -54,6 +57,7 @@ const (
 	DefaultMaxDataDepth   = 32
 	DefaultMaxDataKeys    = 1000
 	DefaultMaxStringBytes = 16 << 10
+	DefaultMaxPageSize    = 1000
 	DefaultClaimLease     = 10 * time.Minute
 )
 
@@ -84,6 +88,9 @@ func New(st store.Store, hub *watch.Hub, opts Options) *Service {
 	}
 	if opts.MaxStringBytes <= 0 {
 		opts.MaxStringBytes = DefaultMaxStringBytes
+	}
+	if opts.MaxPageSize <= 0 {
+		opts.MaxPageSize = DefaultMaxPageSize
 	}
 	if opts.ClaimLease <= 0 {
 		opts.ClaimLease = DefaultClaimLease
