@@ -39,6 +39,9 @@ type App struct {
 	grpcLis        net.Listener
 	httpLis        net.Listener
 	stopBackground context.CancelFunc
+	// stopKeyRefresh ends the JWKS refresh, last, since calls still being
+	// served during shutdown may need a key.
+	stopKeyRefresh context.CancelFunc
 	hubDone        chan struct{}
 }
 
@@ -60,7 +63,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	if a.store, err = openStore(cfg, log); err != nil {
 		return nil, err
 	}
-	authn, err := authenticator(cfg, log, banner)
+	// The keys outlive New's ctx (main's signal context): calls in flight at
+	// SIGTERM still check tokens; closeAll ends the refresh.
+	keyCtx, stopKeyRefresh := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopKeyRefresh = stopKeyRefresh
+	authn, err := authenticator(keyCtx, cfg, log, banner)
 	if err != nil {
 		return nil, err
 	}
@@ -193,6 +200,9 @@ func (a *App) shutdown() error {
 }
 
 func (a *App) closeAll() {
+	if a.stopKeyRefresh != nil {
+		a.stopKeyRefresh()
+	}
 	if a.gateway != nil {
 		_ = a.gateway.Close()
 	}

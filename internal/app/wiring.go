@@ -69,7 +69,9 @@ func certPool(path string) (*x509.CertPool, error) {
 // authenticator picks how bearer tokens are checked: a tokens file, JWTs
 // from the identity provider, or both (a token either accepts is good).
 // With neither, DEV MODE makes up tokens and prints them to banner.
-func authenticator(cfg config.Config, log *slog.Logger, banner io.Writer) (auth.Authenticator, error) {
+//
+// A JWKS is refreshed until ctx ends.
+func authenticator(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Writer) (auth.Authenticator, error) {
 	var chain auth.Chain
 	if cfg.TokensFile != "" {
 		tokens, err := auth.LoadTokensFile(cfg.TokensFile)
@@ -80,7 +82,7 @@ func authenticator(cfg config.Config, log *slog.Logger, banner io.Writer) (auth.
 		chain = append(chain, tokens)
 	}
 	if cfg.JWT.Enabled() {
-		jwtAuth, err := jwtAuthenticator(cfg.JWT, log)
+		jwtAuth, err := jwtAuthenticator(ctx, cfg.JWT, log)
 		if err != nil {
 			return nil, err
 		}
@@ -95,12 +97,9 @@ func authenticator(cfg config.Config, log *slog.Logger, banner io.Writer) (auth.
 	return chain, nil
 }
 
-// jwtAuthenticator builds the JWT authenticator cfg asks for. The JWKS is
-// refreshed for as long as the process lives.
-//
-// TODO: once app.New passes its context here and closes authenticators on
-// shutdown, tie the refresh to that instead of context.Background.
-func jwtAuthenticator(cfg config.JWT, log *slog.Logger) (*auth.JWT, error) {
+// jwtAuthenticator builds the JWT authenticator cfg asks for. A JWKS is
+// refreshed until ctx ends.
+func jwtAuthenticator(ctx context.Context, cfg config.JWT, log *slog.Logger) (*auth.JWT, error) {
 	jc := auth.JWTConfig{
 		Issuer: cfg.Issuer, Audience: cfg.Audience,
 		RoleClaim: cfg.RoleClaim, IDClaim: cfg.IDClaim, NameClaim: cfg.NameClaim,
@@ -118,7 +117,7 @@ func jwtAuthenticator(cfg config.JWT, log *slog.Logger) (*auth.JWT, error) {
 		log.Info("bearer JWTs are checked with an HS256 shared secret", "issuer", cfg.Issuer, "audience", cfg.Audience)
 		return a, nil
 	}
-	a, err := auth.NewJWKSAuthenticator(context.Background(), cfg.JWKSURL, jc, auth.WithJWKSLogger(log))
+	a, err := auth.NewJWKSAuthenticator(ctx, cfg.JWKSURL, jc, auth.WithJWKSLogger(log))
 	if err != nil {
 		return nil, fmt.Errorf("--jwt-jwks-url: %w", err)
 	}
