@@ -6,8 +6,10 @@
 //
 //	"hs1:" + key id + ":" + 12-byte random nonce + ciphertext and GCM tag
 //
-// with the header ("hs1:<key id>:") as additional authenticated data, so a
-// value cannot be passed off as sealed by another key. A value without the
+// with the header ("hs1:<key id>:") and what the value belongs to (for the
+// store, the journey's name) as additional authenticated data. So a value
+// cannot be passed off as sealed by another key, nor copied to another
+// journey by someone who can write to the store: it no longer opens there. A value without the
 // "hs1:" prefix was written before sealing was turned on: Open returns it as
 // it is, so turning sealing on needs no migration.
 package sealing
@@ -41,7 +43,8 @@ const maxKeyIDLen = 32
 var ErrUnknownKey = errors.New("sealed with a key that is not in the keyring")
 
 // ErrCorrupt is returned by Open for a sealed value that does not decrypt:
-// tampered with, truncated, or sealed with another key of the same id.
+// tampered with, truncated, sealed for another owner, or sealed with
+// another key of the same id.
 var ErrCorrupt = errors.New("sealed value does not decrypt (tampered with, or another key under that id)")
 
 // Keyring holds AES-256-GCM keys by id; the current one seals. It is safe
@@ -146,8 +149,9 @@ func Load(path string) (*Keyring, error) {
 // CurrentID is the id of the key that seals.
 func (r *Keyring) CurrentID() string { return r.current }
 
-// Seal encrypts plaintext with the current key and a fresh random nonce.
-func (r *Keyring) Seal(plaintext []byte) []byte {
+// Seal encrypts plaintext with the current key and a fresh random nonce,
+// bound to owner: Open must be given the same owner.
+func (r *Keyring) Seal(plaintext, owner []byte) []byte {
 	aead := r.aeads[r.current]
 	header := Prefix + r.current + ":"
 	out := make([]byte, 0, len(header)+nonceSize+len(plaintext)+aead.Overhead())
@@ -156,12 +160,13 @@ func (r *Keyring) Seal(plaintext []byte) []byte {
 	nonce := out[len(header):]
 	// crypto/rand.Read never fails (it crashes the program instead).
 	_, _ = rand.Read(nonce)
-	return aead.Seal(out, nonce, plaintext, out[:len(header)])
+	return aead.Seal(out, nonce, plaintext, additionalData(out[:len(header)], owner))
 }
 
-// Open decrypts a value Seal made with any key of the ring. A value that
-// is not sealed (no "hs1:" prefix) is returned as it is.
-func (r *Keyring) Open(value []byte) ([]byte, error) {
+// Open decrypts a value Seal made with any key of the ring for the same
+// owner. A value that is not sealed (no "hs1:" prefix) is returned as it
+// is.
+func (r *Keyring) Open(value, owner []byte) ([]byte, error) {
 	id, ok := KeyID(value)
 	if !ok {
 		if bytes.HasPrefix(value, []byte(Prefix)) {
@@ -178,11 +183,18 @@ func (r *Keyring) Open(value []byte) ([]byte, error) {
 	if len(rest) < nonceSize+aead.Overhead() {
 		return nil, fmt.Errorf("%w: key id %q: too short", ErrCorrupt, id)
 	}
-	plain, err := aead.Open(nil, rest[:nonceSize], rest[nonceSize:], value[:headerLen])
+	plain, err := aead.Open(nil, rest[:nonceSize], rest[nonceSize:], additionalData(value[:headerLen], owner))
 	if err != nil {
 		return nil, fmt.Errorf("%w: key id %q", ErrCorrupt, id)
 	}
 	return plain, nil
+}
+
+// additionalData is what GCM authenticates beside the ciphertext: the
+// header, then the owner. The header ends with ':', which a key id cannot
+// hold, so no (header, owner) pair reads as another.
+func additionalData(header, owner []byte) []byte {
+	return append(header[:len(header):len(header)], owner...)
 }
 
 // KeyID is the id of the key value was sealed with; ok is false when value

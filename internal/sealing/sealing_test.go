@@ -26,19 +26,25 @@ func line(k sealing.Key) string {
 	return k.ID + " " + base64.StdEncoding.EncodeToString(k.Secret) + "\n"
 }
 
+// journeyA and journeyB are owners, as the store binds values to journeys.
+var (
+	journeyA = []byte("customers/c-1/journeys/a")
+	journeyB = []byte("customers/c-2/journeys/b")
+)
+
 func TestSealOpen(t *testing.T) {
 	r, err := sealing.New(key(t, "k1"))
 	require.NoError(t, err)
 	plain := []byte("licence plate AB-123-CD")
-	sealed := r.Seal(plain)
+	sealed := r.Seal(plain, journeyA)
 	require.True(t, bytes.HasPrefix(sealed, []byte("hs1:k1:")))
 	require.NotContains(t, string(sealed), "AB-123-CD")
-	require.NotEqual(t, sealed, r.Seal(plain), "a fresh nonce per value")
-	got, err := r.Open(sealed)
+	require.NotEqual(t, sealed, r.Seal(plain, journeyA), "a fresh nonce per value")
+	got, err := r.Open(sealed, journeyA)
 	require.NoError(t, err)
 	require.Equal(t, plain, got)
 
-	empty, err := r.Open(r.Seal(nil))
+	empty, err := r.Open(r.Seal(nil, journeyA), journeyA)
 	require.NoError(t, err)
 	require.Empty(t, empty)
 }
@@ -47,7 +53,7 @@ func TestOpenReturnsUnsealedValuesAsTheyAre(t *testing.T) {
 	r, err := sealing.New(key(t, "k1"))
 	require.NoError(t, err)
 	for _, v := range []string{"", "\x08\x01\x12\x03abc", "plain"} {
-		got, err := r.Open([]byte(v))
+		got, err := r.Open([]byte(v), journeyA)
 		require.NoError(t, err)
 		require.Equal(t, v, string(got))
 	}
@@ -56,45 +62,69 @@ func TestOpenReturnsUnsealedValuesAsTheyAre(t *testing.T) {
 func TestTamperedCiphertextFails(t *testing.T) {
 	r, err := sealing.New(key(t, "k1"))
 	require.NoError(t, err)
-	sealed := r.Seal([]byte("secret answer"))
+	sealed := r.Seal([]byte("secret answer"), journeyA)
 	for i := len("hs1:k1:"); i < len(sealed); i++ {
 		bad := bytes.Clone(sealed)
 		bad[i] ^= 0x01
-		_, err := r.Open(bad)
+		_, err := r.Open(bad, journeyA)
 		require.ErrorIs(t, err, sealing.ErrCorrupt, "byte %d flipped", i)
 	}
-	_, err = r.Open(sealed[:len(sealed)-1])
+	_, err = r.Open(sealed[:len(sealed)-1], journeyA)
 	require.ErrorIs(t, err, sealing.ErrCorrupt)
-	_, err = r.Open([]byte("hs1:k1:short"))
+	_, err = r.Open([]byte("hs1:k1:short"), journeyA)
 	require.ErrorIs(t, err, sealing.ErrCorrupt)
-	_, err = r.Open([]byte("hs1:no header end"))
+	_, err = r.Open([]byte("hs1:no header end"), journeyA)
 	require.ErrorIs(t, err, sealing.ErrCorrupt)
+}
+
+func TestAValueDoesNotOpenForAnotherOwner(t *testing.T) {
+	r, err := sealing.New(key(t, "k1"))
+	require.NoError(t, err)
+	sealed := r.Seal([]byte("secret answer"), journeyA)
+	tests := []struct {
+		name  string
+		owner []byte
+	}{
+		{"another_journey", journeyB},
+		{"no_owner", nil},
+		{"a_prefix_of_the_owner", journeyA[:len(journeyA)-1]},
+		{"the_owner_with_more_after_it", append(append([]byte{}, journeyA...), 'x')},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"_cannot_open_it", func(t *testing.T) {
+			_, err := r.Open(sealed, tt.owner)
+			require.ErrorIs(t, err, sealing.ErrCorrupt)
+		})
+	}
+	got, err := r.Open(sealed, journeyA)
+	require.NoError(t, err)
+	require.Equal(t, "secret answer", string(got))
 }
 
 func TestWrongKeyIDFails(t *testing.T) {
 	a, b := key(t, "a"), key(t, "b")
 	ring, err := sealing.New(a, b)
 	require.NoError(t, err)
-	sealed := ring.Seal([]byte("secret answer"))
+	sealed := ring.Seal([]byte("secret answer"), journeyA)
 	require.True(t, bytes.HasPrefix(sealed, []byte("hs1:b:")), "the last key seals")
 
 	// Relabelled as sealed by the other key of the ring: the header is
 	// authenticated, and the key is wrong.
 	relabelled := append([]byte("hs1:a:"), sealed[len("hs1:b:"):]...)
-	_, err = ring.Open(relabelled)
+	_, err = ring.Open(relabelled, journeyA)
 	require.ErrorIs(t, err, sealing.ErrCorrupt)
 
 	// A key id the ring does not hold.
 	onlyA, err := sealing.New(a)
 	require.NoError(t, err)
-	_, err = onlyA.Open(sealed)
+	_, err = onlyA.Open(sealed, journeyA)
 	require.ErrorIs(t, err, sealing.ErrUnknownKey)
 	require.Contains(t, err.Error(), `"b"`)
 
 	// Another key under the same id.
 	otherB, err := sealing.New(key(t, "b"))
 	require.NoError(t, err)
-	_, err = otherB.Open(sealed)
+	_, err = otherB.Open(sealed, journeyA)
 	require.ErrorIs(t, err, sealing.ErrCorrupt)
 }
 
@@ -102,13 +132,13 @@ func TestRotation(t *testing.T) {
 	a, b := key(t, "a"), key(t, "b")
 	ringA, err := sealing.New(a)
 	require.NoError(t, err)
-	old := ringA.Seal([]byte("old"))
+	old := ringA.Seal([]byte("old"), journeyA)
 	ringAB, err := sealing.New(a, b)
 	require.NoError(t, err)
-	got, err := ringAB.Open(old)
+	got, err := ringAB.Open(old, journeyA)
 	require.NoError(t, err)
 	require.Equal(t, "old", string(got))
-	id, ok := sealing.KeyID(ringAB.Seal([]byte("new")))
+	id, ok := sealing.KeyID(ringAB.Seal([]byte("new"), journeyA))
 	require.True(t, ok)
 	require.Equal(t, "b", id)
 }

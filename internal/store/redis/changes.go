@@ -52,6 +52,11 @@ func (s *Store) ChangesSince(ctx context.Context, key store.JourneyKey, after in
 		if err != nil {
 			return nil, false, fmt.Errorf("changes since: decode change: %w", err)
 		}
+		// A change copied in from another journey's log (sealed ones open
+		// only for the journey they name) must not be shown as this one's.
+		if c.GetJourney().GetName() != key.Name() {
+			return nil, false, fmt.Errorf("changes since: the log of %s holds a change of %s", key.Name(), c.GetJourney().GetName())
+		}
 		changes = append(changes, c)
 	}
 	// The log is short of `after + 1` when it was trimmed or expired.

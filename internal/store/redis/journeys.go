@@ -21,7 +21,7 @@ func (s *Store) CreateJourney(ctx context.Context, j *handoffv1.Journey, first *
 	if err != nil {
 		return nil, false, fmt.Errorf("create journey: %w", err)
 	}
-	out, body, err := s.prepare(j)
+	out, body, err := s.prepare(key, j)
 	if err != nil {
 		return nil, false, fmt.Errorf("create journey: %w", err)
 	}
@@ -74,7 +74,7 @@ func (s *Store) GetJourney(ctx context.Context, key store.JourneyKey) (*handoffv
 	if err != nil {
 		return nil, wrapErr(ctx, "get journey", err)
 	}
-	j, err := s.decodeJourney(vals[0], vals[1], vals[2])
+	j, err := s.decodeJourney(key, vals[0], vals[1], vals[2])
 	if err != nil {
 		return nil, fmt.Errorf("get journey: %w", err)
 	}
@@ -87,7 +87,7 @@ func (s *Store) UpdateJourney(ctx context.Context, u store.Update) (*handoffv1.J
 	if err != nil {
 		return nil, fmt.Errorf("update journey: %w", err)
 	}
-	out, body, err := s.prepare(u.Journey)
+	out, body, err := s.prepare(key, u.Journey)
 	if err != nil {
 		return nil, fmt.Errorf("update journey: %w", err)
 	}
@@ -135,11 +135,11 @@ func nextEtag(etag string, contentChanged bool) string {
 // the journey as returned), how touchpoints are named, the log's bounds,
 // the channel, and then the touchpoints to append.
 func (s *Store) changeArgs(key store.JourneyKey, out *handoffv1.Journey, tps ...*handoffv1.Touchpoint) ([]any, error) {
-	head, err := s.changeHead(&handoffv1.JourneyChange{Revision: out.GetRevision(), Journey: out})
+	head, err := s.changeHead(key, &handoffv1.JourneyChange{Revision: out.GetRevision(), Journey: out})
 	if err != nil {
 		return nil, err
 	}
-	encoded, err := s.marshalTouchpoints(tps...)
+	encoded, err := s.marshalTouchpoints(key, tps...)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func (s *Store) ListTouchpoints(ctx context.Context, key store.JourneyKey, offse
 	tps := make([]*handoffv1.Touchpoint, 0, len(raw))
 	for i, b := range raw {
 		tp := &handoffv1.Touchpoint{}
-		plain, err := s.open([]byte(b))
+		plain, err := s.open([]byte(b), key)
 		if err != nil {
 			return nil, false, fmt.Errorf("list touchpoints: touchpoint %d: %w", offset+i+1, err)
 		}
@@ -191,11 +191,12 @@ func (s *Store) ListTouchpoints(ctx context.Context, key store.JourneyKey, offse
 	return tps, more, nil
 }
 
-// prepare copies j with its expire_time set, and the body to store: without
+// prepare copies j (the journey at key) with its expire_time set, and the
+// body to store: without
 // the etag and revision, which live in the hash's rev and seq fields so a
 // write can check them without decoding the body (and the body can never
 // hold stale ones). The caller sets both on the copy.
-func (s *Store) prepare(j *handoffv1.Journey) (*handoffv1.Journey, []byte, error) {
+func (s *Store) prepare(key store.JourneyKey, j *handoffv1.Journey) (*handoffv1.Journey, []byte, error) {
 	out := proto.CloneOf(j)
 	out.Etag, out.Revision = "", 0
 	base := time.Now()
@@ -207,18 +208,18 @@ func (s *Store) prepare(j *handoffv1.Journey) (*handoffv1.Journey, []byte, error
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode journey: %w", err)
 	}
-	return out, s.seal(body), nil
+	return out, s.seal(body, key), nil
 }
 
-// decodeJourney turns an HMGET of rev, seq and body into a journey; a
-// missing hash (all nil) is ErrNotFound.
-func (s *Store) decodeJourney(rev, seq, body any) (*handoffv1.Journey, error) {
+// decodeJourney turns an HMGET of rev, seq and body of the journey at key
+// into a journey; a missing hash (all nil) is ErrNotFound.
+func (s *Store) decodeJourney(key store.JourneyKey, rev, seq, body any) (*handoffv1.Journey, error) {
 	r, okRev := rev.(string)
 	b, okBody := body.(string)
 	if !okRev || !okBody {
 		return nil, store.ErrNotFound
 	}
-	plain, err := s.open([]byte(b))
+	plain, err := s.open([]byte(b), key)
 	if err != nil {
 		return nil, fmt.Errorf("decode journey: %w", err)
 	}
@@ -242,7 +243,7 @@ func (s *Store) decodeJourney(rev, seq, body any) (*handoffv1.Journey, error) {
 // marshalTouchpoints encodes (and seals, when the store seals) touchpoints
 // for the timeline, without their names (derived from the position on
 // read). Nil entries are skipped.
-func (s *Store) marshalTouchpoints(tps ...*handoffv1.Touchpoint) ([]any, error) {
+func (s *Store) marshalTouchpoints(key store.JourneyKey, tps ...*handoffv1.Touchpoint) ([]any, error) {
 	out := make([]any, 0, len(tps))
 	for _, tp := range tps {
 		if tp == nil {
@@ -254,7 +255,7 @@ func (s *Store) marshalTouchpoints(tps ...*handoffv1.Touchpoint) ([]any, error) 
 		if err != nil {
 			return nil, fmt.Errorf("encode touchpoint: %w", err)
 		}
-		out = append(out, s.seal(b))
+		out = append(out, s.seal(b, key))
 	}
 	return out, nil
 }

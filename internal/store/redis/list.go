@@ -93,7 +93,7 @@ func (s *Store) readMembers(ctx context.Context, customer string, members []stri
 	var pruneArgs []any
 	for i, cmd := range cmds {
 		vals := cmd.Val()
-		j, err := s.decodeJourney(vals[0], vals[1], vals[2])
+		j, err := s.decodeJourney(keys[i], vals[0], vals[1], vals[2])
 		switch {
 		case err == nil && indexMember(j.GetCreateTime().AsTime(), keys[i].Journey) == members[i]:
 			found = append(found, j)

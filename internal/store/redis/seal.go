@@ -10,14 +10,18 @@ import (
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/sealing"
+	"github.com/journeyhandoff/handoff/internal/store"
 )
 
-// Sealer encrypts values at rest; *sealing.Keyring is one. Open must return
-// a value Seal did not make (one written before sealing was turned on) as
-// it is.
+// Sealer encrypts values at rest; *sealing.Keyring is one. A value is
+// bound to its owner, the name of the journey it belongs to: it opens only
+// for that owner, so a sealed body or touchpoint copied to another journey
+// (by someone with write access to Redis) fails to open there. Open must
+// return a value Seal did not make (one written before sealing was turned
+// on) as it is.
 type Sealer interface {
-	Seal(plaintext []byte) []byte
-	Open(value []byte) ([]byte, error)
+	Seal(plaintext, owner []byte) []byte
+	Open(value, owner []byte) ([]byte, error)
 }
 
 // WithSealer seals (encrypts) everything that holds personal data before it
@@ -33,22 +37,28 @@ func WithSealer(sealer Sealer) Option {
 // JourneyChange never starts with it ('h' would be field 13, which
 // JourneyChange does not have). After it come protobuf fields:
 //
+//	1: the journey's name, in clear (as in its keys): the owner that the
+//	   sealed parts are bound to
 //	2: the sealed JourneyChange head (revision and journey)
 //	3: per touchpoint, its name (field 1, spliced in by change.lua) followed
 //	   by the sealed touchpoint, as it is in the timeline
 const sealedChangeMagic = "hsc1:"
 
-// seal seals b when the store seals.
-func (s *Store) seal(b []byte) []byte {
+// seal seals b, a value of the journey at key, when the store seals.
+func (s *Store) seal(b []byte, key store.JourneyKey) []byte {
 	if s.sealer == nil {
 		return b
 	}
-	return s.sealer.Seal(b)
+	return s.sealer.Seal(b, []byte(key.Name()))
 }
 
-// open opens a value seal made. A store without a sealer refuses sealed
-// values clearly instead of failing to decode them.
-func (s *Store) open(b []byte) ([]byte, error) {
+// open opens a value seal made for the journey at key. A store without a
+// sealer refuses sealed values clearly instead of failing to decode them.
+func (s *Store) open(b []byte, key store.JourneyKey) ([]byte, error) {
+	return s.openOwned(b, []byte(key.Name()))
+}
+
+func (s *Store) openOwned(b, owner []byte) ([]byte, error) {
 	if s.sealer == nil {
 		if sealing.IsSealed(b) {
 			if id, ok := sealing.KeyID(b); ok {
@@ -58,11 +68,12 @@ func (s *Store) open(b []byte) ([]byte, error) {
 		}
 		return b, nil
 	}
-	return s.sealer.Open(b)
+	return s.sealer.Open(b, owner)
 }
 
-// changeHead is the head of a change for the scripts (see change.lua).
-func (s *Store) changeHead(c *handoffv1.JourneyChange) ([]byte, error) {
+// changeHead is the head of a change to the journey at key, for the
+// scripts (see change.lua).
+func (s *Store) changeHead(key store.JourneyKey, c *handoffv1.JourneyChange) ([]byte, error) {
 	head, err := proto.Marshal(c)
 	if err != nil {
 		return nil, fmt.Errorf("encode change: %w", err)
@@ -71,7 +82,9 @@ func (s *Store) changeHead(c *handoffv1.JourneyChange) ([]byte, error) {
 		return head, nil
 	}
 	out := []byte(sealedChangeMagic)
-	return protowire.AppendBytes(protowire.AppendTag(out, 2, protowire.BytesType), s.sealer.Seal(head)), nil
+	owner := []byte(key.Name())
+	out = protowire.AppendBytes(protowire.AppendTag(out, 1, protowire.BytesType), owner)
+	return protowire.AppendBytes(protowire.AppendTag(out, 2, protowire.BytesType), s.sealer.Seal(head, owner)), nil
 }
 
 // decodeChange decodes a change from the log or the channel, sealed or not.
@@ -87,6 +100,7 @@ func (s *Store) decodeChange(b []byte) (*handoffv1.JourneyChange, error) {
 		return nil, errors.New("change is sealed, but no encryption keys are configured")
 	}
 	rest := b[len(sealedChangeMagic):]
+	var owner []byte
 	var tps []*handoffv1.Touchpoint
 	sawHead := false
 	for len(rest) > 0 {
@@ -100,9 +114,15 @@ func (s *Store) decodeChange(b []byte) (*handoffv1.JourneyChange, error) {
 			return nil, errors.New("malformed sealed change")
 		}
 		rest = rest[n:]
-		switch num {
-		case 2:
-			head, err := s.sealer.Open(v)
+		// The owner comes first (changeHead writes it so), and every
+		// sealed part must open for it.
+		switch {
+		case num == 1 && owner == nil && !sawHead && len(tps) == 0:
+			owner = v
+		case owner == nil:
+			return nil, errors.New("malformed sealed change: no journey name first")
+		case num == 2:
+			head, err := s.sealer.Open(v, owner)
 			if err != nil {
 				return nil, err
 			}
@@ -110,8 +130,8 @@ func (s *Store) decodeChange(b []byte) (*handoffv1.JourneyChange, error) {
 				return nil, err
 			}
 			sawHead = true
-		case 3:
-			tp, err := s.decodeNamedTouchpoint(v)
+		case num == 3:
+			tp, err := s.decodeNamedTouchpoint(v, owner)
 			if err != nil {
 				return nil, err
 			}
@@ -123,13 +143,17 @@ func (s *Store) decodeChange(b []byte) (*handoffv1.JourneyChange, error) {
 	if !sawHead {
 		return nil, errors.New("malformed sealed change: no head")
 	}
+	// Bound to owner, so a head that opened is that journey's own.
+	if c.GetJourney().GetName() != string(owner) {
+		return nil, errors.New("malformed sealed change: head of another journey")
+	}
 	c.Touchpoints = append(c.Touchpoints, tps...)
 	return c, nil
 }
 
-// decodeNamedTouchpoint decodes a touchpoint of a sealed change: its name
-// (field 1), then the sealed touchpoint.
-func (s *Store) decodeNamedTouchpoint(v []byte) (*handoffv1.Touchpoint, error) {
+// decodeNamedTouchpoint decodes a touchpoint of a sealed change to the
+// journey named owner: its name (field 1), then the sealed touchpoint.
+func (s *Store) decodeNamedTouchpoint(v, owner []byte) (*handoffv1.Touchpoint, error) {
 	num, typ, n := protowire.ConsumeTag(v)
 	if n < 0 || num != 1 || typ != protowire.BytesType {
 		return nil, errors.New("malformed sealed change: touchpoint without a name")
@@ -139,7 +163,7 @@ func (s *Store) decodeNamedTouchpoint(v []byte) (*handoffv1.Touchpoint, error) {
 	if n < 0 {
 		return nil, errors.New("malformed sealed change: touchpoint name")
 	}
-	plain, err := s.open(v[n:])
+	plain, err := s.openOwned(v[n:], owner)
 	if err != nil {
 		return nil, err
 	}

@@ -191,6 +191,54 @@ func TestSealedValuesHoldNoAnswerInClearText(t *testing.T) {
 	require.Equal(t, secrets[0], list[0].GetData().GetFields()["vehicle"].GetStructValue().GetFields()["plate"].GetStringValue())
 }
 
+func TestASealedValueCopiedToAnotherJourneyDoesNotOpenThere(t *testing.T) {
+	ring := keyring(t, sealingKey(t, "k1"))
+	s, prefix := sealedStore(t, "", ring, storetest.Options{TTL: time.Hour})
+	ctx := t.Context()
+	victim := store.JourneyKey{Customer: "c1", Journey: "j1"}
+	other := store.JourneyKey{Customer: "c2", Journey: "j2"}
+	writeStory(t, s, victim)
+	writeStory(t, s, other)
+	copyValue := func(t *testing.T, from, to, field string) {
+		t.Helper()
+		if field != "" {
+			v, err := client.HGet(ctx, from, field).Result()
+			require.NoError(t, err)
+			require.NoError(t, client.HSet(ctx, to, field, v).Err())
+			return
+		}
+		v, err := client.LIndex(ctx, from, -1).Result()
+		require.NoError(t, err)
+		require.NoError(t, client.LSet(ctx, to, -1, v).Err())
+	}
+
+	t.Run("a_body_copied_into_another_customers_journey_is_refused", func(t *testing.T) {
+		copyValue(t, prefix+"{c1}:j:j1", prefix+"{c2}:j:j2", "body")
+		_, err := s.GetJourney(ctx, other)
+		require.ErrorIs(t, err, sealing.ErrCorrupt)
+		// A listing may refuse or skip the journey; it must not show it.
+		list, _, _ := s.ListJourneys(ctx, "c2", store.ListJourneysQuery{Limit: 10})
+		for _, j := range list {
+			require.NotEqual(t, secrets[2], j.GetData().GetFields()["address"].GetStringValue(), "c2 sees c1's answers")
+		}
+	})
+	t.Run("a_touchpoint_copied_into_another_timeline_is_refused", func(t *testing.T) {
+		copyValue(t, prefix+"{c1}:t:j1", prefix+"{c2}:t:j2", "")
+		_, _, err := s.ListTouchpoints(ctx, other, 0, 10)
+		require.ErrorIs(t, err, sealing.ErrCorrupt)
+	})
+	t.Run("a_change_copied_into_another_log_is_refused", func(t *testing.T) {
+		copyValue(t, prefix+"{c1}:log:j1", prefix+"{c2}:log:j2", "")
+		_, _, err := s.ChangesSince(ctx, other, 0)
+		require.Error(t, err)
+	})
+	t.Run("the_victims_journey_still_opens", func(t *testing.T) {
+		got, err := s.GetJourney(ctx, victim)
+		require.NoError(t, err)
+		require.Equal(t, secrets[2], got.GetData().GetFields()["address"].GetStringValue())
+	})
+}
+
 func TestSealingKeyRotation(t *testing.T) {
 	a, b := sealingKey(t, "a"), sealingKey(t, "b")
 	ctx := t.Context()
