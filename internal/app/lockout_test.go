@@ -1,12 +1,15 @@
 package app_test
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/config"
@@ -53,5 +56,40 @@ func TestGuessingCodesLocksThePrincipalOut(t *testing.T) {
 				require.Equal(t, "bob", got.GetAssignee())
 			})
 		})
+	}
+}
+
+func TestGuessingInParallelCannotPassTheLimit(t *testing.T) {
+	for _, kind := range []storeKind{memoryStore, redisStore} {
+		t.Run(string(kind), func(t *testing.T) {
+			h := start(t, kind)
+			mallory := as(t, bobToken)
+			const guesses = 40
+			var mu sync.Mutex
+			got := map[codes.Code]int{}
+			var wg sync.WaitGroup
+			for i := range guesses {
+				wg.Go(func() {
+					_, err := h.api.RedeemHandoff(mallory, &handoffv1.RedeemHandoffRequest{Code: fmt.Sprintf("ZZZZ-Z%03d", i)})
+					mu.Lock()
+					defer mu.Unlock()
+					got[status.Code(err)]++
+				})
+			}
+			wg.Wait()
+			require.Equal(t, map[codes.Code]int{codes.NotFound: 10, codes.ResourceExhausted: guesses - 10}, got,
+				"exactly the 10 allowed guesses were tried")
+		})
+	}
+}
+
+func TestASuccessfulRedeemDoesNotCountAsAFailure(t *testing.T) {
+	h := start(t, memoryStore)
+	j := newJourney(t, h, "c-42")
+	for range 12 {
+		offer, err := h.api.HandoffJourney(as(t, websiteToken), &handoffv1.HandoffJourneyRequest{Name: j.GetName()})
+		require.NoError(t, err)
+		_, err = h.api.RedeemHandoff(as(t, aliceToken), &handoffv1.RedeemHandoffRequest{Code: offer.GetCode()})
+		require.NoError(t, err, "an agent redeeming the codes customers read out is never locked out")
 	}
 }

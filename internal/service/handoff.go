@@ -92,20 +92,20 @@ func (s *Service) RedeemHandoff(ctx context.Context, req *handoffv1.RedeemHandof
 	if err != nil {
 		return nil, err
 	}
-	counters := s.redeemCounters(ctx, p)
-	if err := s.checkRedeemLimits(ctx, counters); err != nil {
+	attempt, err := s.startRedeem(ctx, s.redeemCounters(ctx, p))
+	if err != nil {
 		return nil, err
 	}
 	code, ok := handoffcode.Parse(req.GetCode())
 	if !ok {
-		s.recordRedeemFailure(ctx, counters)
-		return nil, errCodeNotValid
+		return nil, errCodeNotValid // counted as failed
 	}
 	key, err := s.store.RedeemHandoffCode(ctx, code)
 	if errors.Is(err, store.ErrNotFound) {
-		s.recordRedeemFailure(ctx, counters)
-		return nil, errCodeNotValid
+		return nil, errCodeNotValid // counted as failed
 	}
+	// Anything else, success or not, was no wrong guess.
+	s.forget(ctx, attempt)
 	if err != nil {
 		return nil, err
 	}

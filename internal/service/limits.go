@@ -40,25 +40,39 @@ func (s *Service) redeemCounters(ctx context.Context, p auth.Principal) []failur
 	return counters
 }
 
-// checkRedeemLimits refuses a redeem, even of a valid code, while the caller
-// is past a limit: otherwise a guesser would learn which guess was right.
-func (s *Service) checkRedeemLimits(ctx context.Context, counters []failureCounter) error {
-	for _, c := range counters {
-		n, leaves, err := s.store.CountFailures(ctx, c.key, s.opts.RedeemFailureWindow, false)
-		if err != nil {
-			return err
-		}
-		if n >= c.limit {
-			return tooManyFailures(leaves.Sub(s.opts.Now()))
-		}
-	}
-	return nil
+// redeemAttempt is one redeem counted against each of its counters.
+type redeemAttempt struct {
+	counters []failureCounter
+	ids      []string
 }
 
-func (s *Service) recordRedeemFailure(ctx context.Context, counters []failureCounter) {
+// startRedeem counts a redeem as failed before it is tried, and refuses it,
+// even with a valid code, while the caller is past a limit: otherwise a
+// guesser would learn which guess was right. Counting first (one atomic
+// step per counter) keeps a caller guessing in parallel within the limit.
+// A redeem that did not fail by guessing is taken back with succeeded.
+func (s *Service) startRedeem(ctx context.Context, counters []failureCounter) (*redeemAttempt, error) {
+	a := &redeemAttempt{}
 	for _, c := range counters {
-		if _, _, err := s.store.CountFailures(ctx, c.key, s.opts.RedeemFailureWindow, true); err != nil {
-			s.opts.Logger.WarnContext(ctx, "recording a failed redeem", "error", err)
+		id, ok, retryAt, err := s.store.RecordAttempt(ctx, c.key, s.opts.RedeemFailureWindow, c.limit)
+		if err == nil && !ok {
+			err = tooManyFailures(retryAt.Sub(s.opts.Now()))
+		}
+		if err != nil {
+			s.forget(ctx, a) // a refusal is not a guess
+			return nil, err
+		}
+		a.counters, a.ids = append(a.counters, c), append(a.ids, id)
+	}
+	return a, nil
+}
+
+// forget takes back the counted attempt: the code was not a wrong guess.
+func (s *Service) forget(ctx context.Context, a *redeemAttempt) {
+	for i, c := range a.counters {
+		if err := s.store.ForgetAttempt(ctx, c.key, a.ids[i]); err != nil {
+			// It stays counted as a failure until the window passes.
+			s.opts.Logger.WarnContext(ctx, "taking back a redeem attempt", "error", err)
 		}
 	}
 }

@@ -161,12 +161,18 @@ type Store interface {
 	// erases nothing and is not an error.
 	EraseCustomer(ctx context.Context, customer string) (journeys int, _ error)
 
-	// CountFailures counts the failures recorded for key (e.g. the failed
-	// code redeems of one principal) in the window ending now, and returns
-	// when the oldest of them leaves the window. With record set it first
-	// records one more failure, atomically with the count. The window
-	// slides: every failure is forgotten window after it happened.
-	CountFailures(ctx context.Context, key string, window time.Duration, record bool) (count int, oldestLeaves time.Time, _ error)
+	// RecordAttempt counts one more attempt for key (e.g. a code redeem by
+	// one principal) in the sliding window ending now, unless limit are
+	// counted there already: then it records nothing, and returns ok false
+	// and when the oldest counted attempt leaves the window. Check and
+	// record are one step, so concurrent attempts never pass the limit
+	// together. An attempt counts as a failure until ForgetAttempt takes it
+	// back by the id returned; each is forgotten window after it was made.
+	RecordAttempt(ctx context.Context, key string, window time.Duration, limit int) (id string, ok bool, retryAt time.Time, _ error)
+
+	// ForgetAttempt takes back an attempt RecordAttempt counted (one that
+	// succeeded). Forgetting one already forgotten does nothing.
+	ForgetAttempt(ctx context.Context, key, id string) error
 
 	// Ping reports whether the store answers; readiness follows it.
 	Ping(ctx context.Context) error

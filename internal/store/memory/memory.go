@@ -47,8 +47,9 @@ type Store struct {
 	mu        sync.Mutex
 	customers map[string]*customer
 	codes     map[string]codeEntry
-	// failures holds, per key, the times of recent failures, oldest first.
-	failures map[string][]time.Time
+	// attempts holds, per key, the recent attempts, oldest first.
+	attempts   map[string][]attempt
+	attemptSeq uint64
 	// subscribers are called under mu, which is what orders their changes.
 
 	subscribers map[*subscriber]struct{}
@@ -128,7 +129,7 @@ func New(opts ...Option) *Store {
 		logTTL:      defaultLogTTL,
 		customers:   make(map[string]*customer),
 		codes:       make(map[string]codeEntry),
-		failures:    make(map[string][]time.Time),
+		attempts:    make(map[string][]attempt),
 		subscribers: make(map[*subscriber]struct{}),
 		stop:        make(chan struct{}),
 		done:        make(chan struct{}),

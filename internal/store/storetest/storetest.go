@@ -45,7 +45,7 @@ func Run(t *testing.T, newStore Factory) {
 	t.Run("list_touchpoints", func(t *testing.T) { testListTouchpoints(t, newStore) })
 	t.Run("expiry", func(t *testing.T) { testExpiry(t, newStore) })
 	t.Run("handoff_codes", func(t *testing.T) { testHandoffCodes(t, newStore) })
-	t.Run("failures", func(t *testing.T) { testFailures(t, newStore) })
+	t.Run("attempts", func(t *testing.T) { testAttempts(t, newStore) })
 	t.Run("erase", func(t *testing.T) { testErase(t, newStore) })
 	t.Run("ping", func(t *testing.T) {
 		require.NoError(t, newStore(t, Options{}).Ping(t.Context()))
