@@ -73,6 +73,7 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 
 	srv := grpc.NewServer(
 		grpc.MaxRecvMsgSize(opts.MaxRecvMsgBytes),
+		grpc.ForceServerCodecV2(newRequestCodec()),
 		grpc.ChainUnaryInterceptor(
 			requestIDUnary,
 			logging.UnaryServerInterceptor(logger, logOpts...),

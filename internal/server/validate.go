@@ -20,7 +20,7 @@ import (
 func validationUnary(v protovalidate.Validator) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		if msg, ok := req.(proto.Message); ok {
-			if err := validationStatus(v.Validate(msg)); err != nil {
+			if err := validate(v, msg); err != nil {
 				return nil, err
 			}
 		}
@@ -45,9 +45,25 @@ func (s *validatingStream) RecvMsg(m any) error {
 		return err
 	}
 	if msg, ok := m.(proto.Message); ok {
-		return validationStatus(s.v.Validate(msg))
+		return validate(s.v, msg)
 	}
 	return nil
+}
+
+// validate refuses a request that did not decode (see requestCodec) or
+// breaks the rules in the .proto.
+func validate(v protovalidate.Validator, msg proto.Message) error {
+	if reason, failed := decodeFailure(msg); failed {
+		st := status.New(codes.InvalidArgument, "the request message does not decode: "+reason)
+		br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
+			Field: "request", Description: "is not a valid " + string(msg.ProtoReflect().Descriptor().FullName()) + ": " + reason,
+		}}}
+		if withDetails, err := st.WithDetails(br); err == nil {
+			st = withDetails
+		}
+		return st.Err()
+	}
+	return validationStatus(v.Validate(msg))
 }
 
 // friendlier says what a name must look like instead of quoting a regex.

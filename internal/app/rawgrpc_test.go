@@ -1,0 +1,78 @@
+package app_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+)
+
+// rawCodec sends a request's bytes as they are: the Go client would refuse
+// to encode what a broken or hostile client sends.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	return mem.BufferSlice{mem.SliceBuffer(v.([]byte))}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	return proto.Unmarshal(data.Materialize(), v.(proto.Message))
+}
+
+func (rawCodec) Name() string { return "proto" }
+
+func TestGRPCRequestsThatDoNotDecodeAreInvalidArgument(t *testing.T) {
+	h := start(t, memoryStore)
+	j := newJourney(t, h, "c-42")
+	name := []byte(j.GetName())
+	field := func(num protowire.Number, v []byte) []byte {
+		return protowire.AppendBytes(protowire.AppendTag(nil, num, protowire.BytesType), v)
+	}
+	invalidStep := field(1, append(field(1, name), field(4, []byte("driv\xffer"))...)) // journey{name, step}
+
+	tests := []struct {
+		name, method string
+		request      []byte
+	}{
+		{"a_name_with_invalid_utf8", "GetJourney", field(1, append(name, 0xff))},
+		{"a_step_with_invalid_utf8", "UpdateJourney", invalidStep},
+		{"a_truncated_message", "GetJourney", field(1, name)[:10]},
+		{"a_wrong_wire_type", "GetJourney", protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.BytesType), 1<<40)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"_is_refused_as_invalid_argument", func(t *testing.T) {
+			var reply handoffv1.Journey
+			err := h.conn.Invoke(as(t, websiteToken), fmt.Sprintf("/handoff.v1.JourneyService/%s", tt.method), tt.request, &reply, grpc.ForceCodecV2(rawCodec{}))
+			st := requireCode(t, err, codes.InvalidArgument)
+			var fields []string
+			for _, d := range st.Details() {
+				if br, ok := d.(*errdetails.BadRequest); ok {
+					for _, v := range br.GetFieldViolations() {
+						fields = append(fields, v.GetField())
+					}
+				}
+			}
+			require.Equal(t, []string{"request"}, fields)
+		})
+	}
+	t.Run("a_well_formed_request_sent_the_same_way_works", func(t *testing.T) {
+		var reply handoffv1.Journey
+		err := h.conn.Invoke(as(t, websiteToken), "/handoff.v1.JourneyService/GetJourney", field(1, name), &reply, grpc.ForceCodecV2(rawCodec{}))
+		require.NoError(t, err)
+		require.Equal(t, j.GetName(), reply.GetName())
+	})
+	t.Run("nothing_was_written", func(t *testing.T) {
+		after, err := h.api.GetJourney(as(t, websiteToken), &handoffv1.GetJourneyRequest{Name: j.GetName()})
+		require.NoError(t, err)
+		require.Equal(t, j.GetStep(), after.GetStep())
+		require.Equal(t, j.GetRevision(), after.GetRevision())
+	})
+}
