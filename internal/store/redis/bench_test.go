@@ -1,0 +1,216 @@
+package redis_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"maps"
+	"strconv"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/sealing"
+	"github.com/journeyhandoff/handoff/internal/store"
+	"github.com/journeyhandoff/handoff/internal/store/redis"
+)
+
+// Benchmarks of the store's hot paths against the package's real
+// redis-server (started by TestMain), each in clear text and sealed: one
+// round trip to Redis (a Lua script, or HMGET for a read) plus the encoding,
+// and sealing, around it. The names match those of the memory store's
+// benchmarks, so benchstat can set them side by side. Run them with
+//
+//	go test -run '^$' -bench . -count 10 ./internal/store/redis
+
+// benchCustomer owns every journey the benchmarks write.
+const benchCustomer = "c-42"
+
+// benchQuoteSteps are a car-insurance quote's answers, five per step,
+// grouped by step as the demo website saves them: about 1 KiB of JSON.
+var benchQuoteSteps = map[string]map[string]any{
+	"vehicle": {"plate": "AB-123-CD", "make": "Volvo", "model": "V60 Cross Country B5 AWD Plus Bright, 2.0 litre mild hybrid estate", "year": 2019, "usage": "social, domestic and pleasure use, plus commuting to a single fixed place of work"},
+	"driver":  {"firstName": "Anna-Sofia", "lastName": "Lindqvist-Marchetti", "birthDate": "1988-04-17", "occupation": "Senior software engineer at a logistics and freight forwarding company", "email": "anna-sofia.lindqvist-marchetti@mail.example.com"},
+	"address": {"street": "Rue du Faubourg Saint-Antoine, bâtiment C, 3e étage", "houseNumber": "142B", "postcode": "75012", "city": "Paris", "parking": "locked private garage at the back of the building, shared with two neighbours"},
+	"cover":   {"level": "comprehensive", "excess": 250, "startDate": "2026-12-01", "glassCover": true, "extras": "breakdown cover across Europe with a replacement car for up to 14 days, legal expenses and a courtesy car during repairs"},
+}
+
+// benchQuote is an active journey with the quote's 20 answers, as the
+// service hands it to the store.
+func benchQuote(b *testing.B, id string) *handoffv1.Journey {
+	b.Helper()
+	answers := map[string]any{}
+	for step, a := range benchQuoteSteps {
+		answers[step] = maps.Clone(a)
+	}
+	data, err := structpb.NewStruct(answers)
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := timestamppb.Now()
+	return &handoffv1.Journey{
+		Name:        store.JourneyKey{Customer: benchCustomer, Journey: id}.Name(),
+		JourneyType: "car-insurance-quote",
+		State:       handoffv1.JourneyState_JOURNEY_STATE_ACTIVE,
+		Step:        "cover",
+		Data:        data,
+		Channel:     handoffv1.Channel_CHANNEL_WEB,
+		CreateTime:  now,
+		UpdateTime:  now,
+	}
+}
+
+// benchSave is the touchpoint a website's save appends.
+func benchSave(j *handoffv1.Journey) *handoffv1.Touchpoint {
+	return &handoffv1.Touchpoint{
+		Time:    j.GetUpdateTime(),
+		Channel: handoffv1.Channel_CHANNEL_WEB,
+		Actor:   &handoffv1.Actor{Id: "shop-website", Role: handoffv1.Role_ROLE_SERVICE},
+		Kind:    handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED,
+		Step:    j.GetStep(),
+	}
+}
+
+// benchStore is a store on the shared server under a fresh prefix, sealing
+// when sealed is set; what the benchmark wrote is erased afterwards.
+func benchStore(b *testing.B, sealed bool) (*redis.Store, string) {
+	b.Helper()
+	prefix := fmt.Sprintf("bench%d:", prefixes.Add(1))
+	opts := []redis.Option{redis.WithKeyPrefix(prefix)}
+	if sealed {
+		secret := make([]byte, sealing.KeySize)
+		_, _ = rand.Read(secret)
+		ring, err := sealing.New(sealing.Key{ID: "bench", Secret: secret})
+		if err != nil {
+			b.Fatal(err)
+		}
+		opts = append(opts, redis.WithSealer(ring))
+	}
+	s := redis.New(client, opts...)
+	b.Cleanup(func() {
+		// b.Context() is already cancelled here.
+		if _, err := s.EraseCustomer(context.Background(), benchCustomer); err != nil {
+			b.Error(err)
+		}
+		_ = s.Close()
+	})
+	return s, prefix
+}
+
+// checkStored fails the benchmark unless the journey's body in Redis is
+// sealed exactly when the store seals, so the sealed variant measures
+// sealing.
+func checkStored(b *testing.B, prefix, journey string, sealed bool) {
+	b.Helper()
+	body, err := client.HGet(context.Background(), prefix+"{"+benchCustomer+"}:j:"+journey, "body").Bytes()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if sealing.IsSealed(body) != sealed {
+		b.Fatalf("the stored body is sealed: %t, want %t", sealing.IsSealed(body), sealed)
+	}
+}
+
+// forEachSealing runs bench as a sub-benchmark per store configuration.
+func forEachSealing(b *testing.B, bench func(b *testing.B, sealed bool)) {
+	for _, sealed := range []bool{false, true} {
+		b.Run("store=redis/sealed="+strconv.FormatBool(sealed)+"/answers=20", func(b *testing.B) {
+			bench(b, sealed)
+		})
+	}
+}
+
+// BenchmarkCreateJourney creates journeys of 20 answers, each with its
+// first touchpoint, as CreateJourney does.
+func BenchmarkCreateJourney(b *testing.B) {
+	forEachSealing(b, func(b *testing.B, sealed bool) {
+		s, prefix := benchStore(b, sealed)
+		ctx := b.Context()
+		j := benchQuote(b, "quote-0")
+		first := benchSave(j)
+		if _, created, err := s.CreateJourney(ctx, j, first, ""); err != nil || !created {
+			b.Fatalf("created %t: %v", created, err)
+		}
+		checkStored(b, prefix, "quote-0", sealed)
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			n++
+			if n%1024 == 0 {
+				// Keep Redis small over long runs; not part of a create.
+				b.StopTimer()
+				if _, err := s.EraseCustomer(ctx, benchCustomer); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			j.Name = store.JourneyKey{Customer: benchCustomer, Journey: "quote-" + strconv.Itoa(n)}.Name()
+			if _, _, err := s.CreateJourney(ctx, j, first, ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkGetJourney reads a journey of 20 answers.
+func BenchmarkGetJourney(b *testing.B) {
+	forEachSealing(b, func(b *testing.B, sealed bool) {
+		s, prefix := benchStore(b, sealed)
+		ctx := b.Context()
+		want, _, err := s.CreateJourney(ctx, benchQuote(b, "anna-quote"), benchSave(benchQuote(b, "anna-quote")), "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		checkStored(b, prefix, "anna-quote", sealed)
+		key := store.JourneyKey{Customer: benchCustomer, Journey: "anna-quote"}
+		got, err := s.GetJourney(ctx, key)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !proto.Equal(want, got) {
+			b.Fatalf("read back %v, want %v", got, want)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.GetJourney(ctx, key); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkUpdateJourney saves a journey of 20 answers again and again,
+// each save at the revision the last one returned, with its touchpoint:
+// the compare-and-set script, the timeline, the change log and the publish.
+func BenchmarkUpdateJourney(b *testing.B) {
+	forEachSealing(b, func(b *testing.B, sealed bool) {
+		s, prefix := benchStore(b, sealed)
+		ctx := b.Context()
+		j, _, err := s.CreateJourney(ctx, benchQuote(b, "anna-quote"), benchSave(benchQuote(b, "anna-quote")), "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		checkStored(b, prefix, "anna-quote", sealed)
+		start := j.GetRevision()
+		tp := benchSave(j)
+		b.ReportAllocs()
+		n := int64(0)
+		for b.Loop() {
+			n++
+			// The service changes an answer and the update time each save.
+			j.Data.Fields["vehicle"].GetStructValue().Fields["year"] = structpb.NewNumberValue(float64(2000 + n%25))
+			j.UpdateTime = timestamppb.New(time.Now())
+			if j, err = s.UpdateJourney(ctx, store.Update{Journey: j, ContentChanged: true, Touchpoints: []*handoffv1.Touchpoint{tp}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		// Every save landed, none was lost to a conflict.
+		if j.GetRevision() != start+n {
+			b.Fatalf("revision %d after %d saves from revision %d", j.GetRevision(), n, start)
+		}
+	})
+}
