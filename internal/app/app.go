@@ -38,6 +38,8 @@ type App struct {
 	tls            *server.TLS // nil: both listeners are plaintext
 	grpcLis        net.Listener
 	httpLis        net.Listener
+	debug          *http.Server // nil without --debug-addr
+	debugLis       net.Listener
 	stopBackground context.CancelFunc
 	// stopKeyRefresh ends the JWKS refresh, last, since calls still being
 	// served during shutdown may need a key.
@@ -118,7 +120,23 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	if a.tls != nil {
 		a.http.TLSConfig = a.tls.HTTPConfig()
 	}
+	if cfg.DebugAddr != "" {
+		if a.debugLis, err = net.Listen("tcp", cfg.DebugAddr); err != nil {
+			return nil, fmt.Errorf("--debug-addr %s: %w", cfg.DebugAddr, err)
+		}
+		// No write timeout: a CPU profile or trace streams for its seconds.
+		a.debug = &http.Server{Handler: server.NewDebugHandler(), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	}
 	return a, nil
+}
+
+// DebugAddr is the bound --debug-addr address, or "" without one.
+func (a *App) DebugAddr() string {
+	if a.debugLis == nil {
+		return ""
+	}
+	return a.debugLis.Addr().String()
 }
 
 // OpenWatches is the number of watch streams being served.
@@ -158,6 +176,10 @@ func (a *App) Run(ctx context.Context) error {
 			errc <- err
 		}
 	}()
+	if a.debug != nil {
+		go func() { _ = a.debug.Serve(a.debugLis) }()
+		a.log.Info("serving pprof profiles", "debug_addr", a.DebugAddr())
+	}
 	a.log.Info("handoffd serving", "grpc_addr", a.GRPCAddr(), "http_addr", a.HTTPAddr(), "tls", a.tls != nil)
 
 	var serveErr error
@@ -206,7 +228,11 @@ func (a *App) closeAll() {
 	if a.gateway != nil {
 		_ = a.gateway.Close()
 	}
-	for _, l := range []net.Listener{a.grpcLis, a.httpLis} {
+	if a.debug != nil {
+		// Profiles are not calls to finish: a running one is cut off.
+		_ = a.debug.Close()
+	}
+	for _, l := range []net.Listener{a.grpcLis, a.httpLis, a.debugLis} {
 		if l != nil {
 			_ = l.Close()
 		}

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/config"
 	"github.com/journeyhandoff/handoff/internal/testutil"
 )
 
@@ -48,6 +50,27 @@ func TestOperatorEndpoints(t *testing.T) {
 	t.Run("logs_hold_no_answers", func(t *testing.T) {
 		require.NotContains(t, h.logs.String(), "AB-123-C")
 	})
+}
+
+func TestProfilesAreServedOnlyOnTheDebugAddress(t *testing.T) {
+	h := start(t, memoryStore, func(c *config.Config) { c.DebugAddr = "127.0.0.1:0" })
+	get := func(t *testing.T, url string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(b)
+	}
+	status, body := get(t, "http://"+h.app.DebugAddr()+"/debug/pprof/goroutine?debug=1")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "goroutine profile:")
+	status, _ = get(t, h.base+"/debug/pprof/goroutine?debug=1")
+	require.Equal(t, http.StatusNotFound, status, "the API port serves no profiles")
+
+	plain := start(t, memoryStore)
+	require.Empty(t, plain.app.DebugAddr(), "no debug listener unless asked for")
 }
 
 func TestShutdownLetsInFlightCallsFinish(t *testing.T) {

@@ -24,6 +24,8 @@ import (
 type Config struct {
 	GRPCAddr string
 	HTTPAddr string
+	// DebugAddr serves Go's pprof profiles when set; loopback only.
+	DebugAddr string
 	// TLSCertFile and TLSKeyFile, set together, make both listeners serve
 	// TLS with that certificate.
 	TLSCertFile    string
@@ -133,6 +135,7 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.SetOutput(output)
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", c.GRPCAddr, "gRPC listen address")
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen address: REST API, /healthz, /readyz, /metrics, /openapi.json")
+	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "loopback address serving Go's pprof profiles at /debug/pprof/; empty: off")
 	fs.StringVar(&c.TLSCertFile, "tls-cert-file", c.TLSCertFile, "PEM certificate (chain) both listeners serve TLS 1.2+ with; needs --tls-key-file; empty serves plaintext")
 	fs.StringVar(&c.TLSKeyFile, "tls-key-file", c.TLSKeyFile, "PEM private key of --tls-cert-file")
 	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "Redis URL (redis://, rediss://, or redis://host:port?addr=host2:port2 for Cluster); empty keeps journeys in memory, lost on restart")
@@ -203,6 +206,15 @@ func (c Config) Validate() error {
 	}
 	if c.GRPCAddr == c.HTTPAddr && !strings.HasSuffix(c.GRPCAddr, ":0") {
 		bad("http-addr", "must differ from --grpc-addr")
+	}
+	if c.DebugAddr != "" {
+		// Profiles show the command line and the code's inner workings:
+		// reach them through SSH or a port-forward, never the network.
+		if host, _, err := net.SplitHostPort(c.DebugAddr); err != nil {
+			bad("debug-addr", "%q is not host:port", c.DebugAddr)
+		} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			bad("debug-addr", "%q is not a loopback address (localhost, 127.0.0.1 or ::1)", c.DebugAddr)
+		}
 	}
 	switch {
 	case c.TLSCertFile != "" && c.TLSKeyFile == "":

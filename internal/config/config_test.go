@@ -56,6 +56,15 @@ func TestLoad(t *testing.T) {
 		{name: "a_redis_url_without_a_scheme_names_the_flag", args: []string{"--redis-url", "localhost:6379"}, wantErr: "--redis-url"},
 		{name: "an_address_without_a_port_names_the_flag", args: []string{"--grpc-addr", "localhost"}, wantErr: "--grpc-addr"},
 		{name: "the_same_address_twice_is_refused", args: []string{"--grpc-addr", "localhost:7000", "--http-addr", "localhost:7000"}, wantErr: "--http-addr"},
+		{
+			name: "a_loopback_debug_address_turns_profiles_on",
+			args: []string{"--debug-addr", "127.0.0.1:6060"},
+			check: func(t *testing.T, c Config) {
+				require.Equal(t, "127.0.0.1:6060", c.DebugAddr)
+			},
+		},
+		{name: "a_debug_address_on_every_interface_is_refused", args: []string{"--debug-addr", ":6060"}, wantErr: "--debug-addr (HANDOFF_DEBUG_ADDR): \":6060\" is not a loopback address"},
+		{name: "a_debug_address_on_a_public_ip_is_refused", args: []string{"--debug-addr", "10.0.0.5:6060"}, wantErr: "--debug-addr"},
 		{name: "a_zero_code_ttl_is_refused", args: []string{"--code-ttl", "0s"}, wantErr: "--code-ttl"},
 		{name: "a_body_limit_below_the_data_limit_is_refused", args: []string{"--max-body-bytes", "1000"}, wantErr: "--max-body-bytes"},
 		{
@@ -149,7 +158,7 @@ func TestEveryFlagIsInTheREADMEConfigurationTable(t *testing.T) {
 		require.Contains(t, string(readme), row, "README's configuration table lacks --%s", name)
 		flags++
 	}
-	require.Equal(t, 33, flags, "flags found in the usage text")
+	require.Equal(t, 34, flags, "flags found in the usage text")
 }
 
 func TestEncryptionKeys(t *testing.T) {
