@@ -43,6 +43,24 @@ local function append_timeline(timeline, head, name_prefix, first)
   return table.concat(change)
 end
 
+-- remember_write adds a write's id to the journey's recent ones (the last
+-- 8, space-separated), kept so that a retried script can tell that it ran.
+local function remember_write(wids, wid)
+  local ids = {}
+  for id in string.gmatch(wids or '', '%S+') do
+    ids[#ids + 1] = id
+  end
+  ids[#ids + 1] = wid
+  return table.concat(ids, ' ', math.max(1, #ids - 7))
+end
+
+-- wrote_before reports whether wid is among the recent write ids: the
+-- client retried a script whose reply it lost (the connection dropped
+-- after Redis ran it), and the write it asks for is already done.
+local function wrote_before(wids, wid)
+  return wids and string.find(' ' .. wids .. ' ', ' ' .. wid .. ' ', 1, true) ~= nil
+end
+
 -- log_change keeps change among the journey's last `entries` changes for
 -- ttl_ms after this one, and tells every subscriber.
 local function log_change(log, change, entries, ttl_ms, channel)

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"strings"
@@ -40,10 +41,20 @@ func (s *Store) CreateHandoffCode(ctx context.Context, code string, key store.Jo
 	return nil
 }
 
-// RedeemHandoffCode implements store.Store. GETDEL reads and removes in one
-// command, so of concurrent redeemers exactly one gets the journey.
+var (
+	//go:embed redeem.lua
+	redeemLua    string
+	redeemScript = goredis.NewScript(redeemLua)
+)
+
+// redeemTombstone is how long a used code is kept, marked used, for a
+// retried redeem to find (see redeem.lua); far beyond go-redis's retries.
+const redeemTombstone = time.Minute
+
+// RedeemHandoffCode implements store.Store. One script reads the code and
+// marks it used, so of concurrent redeemers exactly one gets the journey.
 func (s *Store) RedeemHandoffCode(ctx context.Context, code string) (store.JourneyKey, error) {
-	v, err := s.client.GetDel(ctx, s.codeKey(code)).Result()
+	v, err := redeemScript.Run(ctx, s.client, []string{s.codeKey(code)}, writeID(), redeemTombstone.Milliseconds()).Text()
 	switch {
 	case errors.Is(err, goredis.Nil):
 		return store.JourneyKey{}, fmt.Errorf("redeem handoff code: %w", store.ErrNotFound)

@@ -8,7 +8,7 @@
 -- ARGV[6] journey id of a request id key the caller found stale (or ""),
 -- ARGV[7] the change's head (see change.lua), ARGV[8] touchpoint name prefix,
 -- ARGV[9] change log entries, ARGV[10] change log TTL (ms), ARGV[11] channel,
--- ARGV[12..] touchpoints, oldest first.
+-- ARGV[12] this write's id, ARGV[13..] touchpoints, oldest first.
 --
 -- Returns {"created"}, {"exists"}, or {"replayed", <journey id>} when the
 -- request id already made a journey.
@@ -24,6 +24,9 @@ if KEYS[5] then
 end
 
 if redis.call('EXISTS', KEYS[1]) == 1 then
+  if wrote_before(redis.call('HGET', KEYS[1], 'wids'), ARGV[12]) then
+    return {'created'}
+  end
   return {'exists'}
 end
 
@@ -32,10 +35,10 @@ end
 redis.call('DEL', KEYS[2], KEYS[4])
 
 local expire_at = ARGV[3]
-redis.call('HSET', KEYS[1], 'rev', 1, 'seq', 1, 'body', ARGV[1])
+redis.call('HSET', KEYS[1], 'rev', 1, 'seq', 1, 'body', ARGV[1], 'wids', ARGV[12])
 redis.call('PEXPIREAT', KEYS[1], expire_at)
 
-local change = append_timeline(KEYS[2], ARGV[7], ARGV[8], 12)
+local change = append_timeline(KEYS[2], ARGV[7], ARGV[8], 13)
 -- Does nothing when there were no touchpoints and so is no timeline.
 redis.call('PEXPIREAT', KEYS[2], expire_at)
 

@@ -2,6 +2,8 @@ package redis
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -21,25 +23,10 @@ func (s *Store) CreateJourney(ctx context.Context, j *handoffv1.Journey, first *
 	if err != nil {
 		return nil, false, fmt.Errorf("create journey: %w", err)
 	}
-	out, body, err := s.prepare(key, j)
+	out, keys, args, err := s.createCall(key, j, first, requestID)
 	if err != nil {
 		return nil, false, fmt.Errorf("create journey: %w", err)
 	}
-	out.Etag, out.Revision = "1", 1
-	change, err := s.changeArgs(key, out, first)
-	if err != nil {
-		return nil, false, fmt.Errorf("create journey: %w", err)
-	}
-	keys := []string{s.journeyKey(key), s.timelineKey(key), s.indexKey(key.Customer), s.logKey(key)}
-	if requestID != "" {
-		keys = append(keys, s.requestKey(key.Customer, requestID))
-	}
-	expireAt := out.GetExpireTime().AsTime()
-	// The request id never outlives the journey it made: a retry after the
-	// journey expired creates a new one instead of pointing at nothing.
-	requestExpireAt := min(time.Now().Add(requestIDTTL).UnixMilli(), expireAt.UnixMilli())
-	args := []any{body, indexMember(out.GetCreateTime().AsTime(), key.Journey), expireAt.UnixMilli(), key.Journey, requestExpireAt, ""}
-	args = append(args, change...)
 
 	// Two rounds at most: the second only when the request id pointed at a
 	// journey that is gone (see create.lua).
@@ -81,28 +68,36 @@ func (s *Store) GetJourney(ctx context.Context, key store.JourneyKey) (*handoffv
 	return j, nil
 }
 
-// UpdateJourney implements store.Store.
-func (s *Store) UpdateJourney(ctx context.Context, u store.Update) (*handoffv1.Journey, error) {
-	key, err := store.ParseJourneyName(u.Journey.GetName())
+// createCall is the journey a create returns, and the keys and arguments
+// of its script (see create.lua).
+func (s *Store) createCall(key store.JourneyKey, j *handoffv1.Journey, first *handoffv1.Touchpoint, requestID string) (*handoffv1.Journey, []string, []any, error) {
+	out, body, err := s.prepare(key, j)
 	if err != nil {
-		return nil, fmt.Errorf("update journey: %w", err)
+		return nil, nil, nil, err
 	}
-	out, body, err := s.prepare(key, u.Journey)
+	out.Etag, out.Revision = "1", 1
+	change, err := s.changeArgs(key, out, first)
 	if err != nil {
-		return nil, fmt.Errorf("update journey: %w", err)
-	}
-	// Known before the write, since the write happens only at the revision
-	// and etag read: the returned journey and the logged change carry them.
-	readEtag, readRevision := u.Journey.GetEtag(), u.Journey.GetRevision()
-	out.Etag, out.Revision = nextEtag(readEtag, u.ContentChanged), readRevision+1
-	change, err := s.changeArgs(key, out, u.Touchpoints...)
-	if err != nil {
-		return nil, fmt.Errorf("update journey: %w", err)
+		return nil, nil, nil, err
 	}
 	keys := []string{s.journeyKey(key), s.timelineKey(key), s.indexKey(key.Customer), s.logKey(key)}
-	args := []any{readEtag, readRevision, out.GetEtag(), out.GetRevision(), body, out.GetExpireTime().AsTime().UnixMilli()}
-	args = append(args, change...)
+	if requestID != "" {
+		keys = append(keys, s.requestKey(key.Customer, requestID))
+	}
+	expireAt := out.GetExpireTime().AsTime()
+	// The request id never outlives the journey it made: a retry after the
+	// journey expired creates a new one instead of pointing at nothing.
+	requestExpireAt := min(time.Now().Add(requestIDTTL).UnixMilli(), expireAt.UnixMilli())
+	args := []any{body, indexMember(out.GetCreateTime().AsTime(), key.Journey), expireAt.UnixMilli(), key.Journey, requestExpireAt, ""}
+	return out, keys, append(args, change...), nil
+}
 
+// UpdateJourney implements store.Store.
+func (s *Store) UpdateJourney(ctx context.Context, u store.Update) (*handoffv1.Journey, error) {
+	out, keys, args, err := s.updateCall(u)
+	if err != nil {
+		return nil, fmt.Errorf("update journey: %w", err)
+	}
 	res, err := updateScript.Run(ctx, s.client, keys, args...).Text()
 	if err != nil {
 		return nil, wrapErr(ctx, "update journey", err)
@@ -119,6 +114,30 @@ func (s *Store) UpdateJourney(ctx context.Context, u store.Update) (*handoffv1.J
 	}
 }
 
+// updateCall is the journey an update returns, and the keys and arguments
+// of its script (see update.lua).
+func (s *Store) updateCall(u store.Update) (*handoffv1.Journey, []string, []any, error) {
+	key, err := store.ParseJourneyName(u.Journey.GetName())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	out, body, err := s.prepare(key, u.Journey)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// Known before the write, since the write happens only at the revision
+	// and etag read: the returned journey and the logged change carry them.
+	readEtag, readRevision := u.Journey.GetEtag(), u.Journey.GetRevision()
+	out.Etag, out.Revision = nextEtag(readEtag, u.ContentChanged), readRevision+1
+	change, err := s.changeArgs(key, out, u.Touchpoints...)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	keys := []string{s.journeyKey(key), s.timelineKey(key), s.indexKey(key.Customer), s.logKey(key)}
+	args := []any{readEtag, readRevision, out.GetEtag(), out.GetRevision(), body, out.GetExpireTime().AsTime().UnixMilli()}
+	return out, keys, append(args, change...), nil
+}
+
 // nextEtag is the etag after a change to a journey read at etag. An etag
 // that is not a number was never given out by the store: the script finds
 // it does not match, so what it would become does not matter.
@@ -133,7 +152,13 @@ func nextEtag(etag string, contentChanged bool) string {
 // changeArgs are the script arguments that log and publish a change (see
 // change.lua): the encoded head of the JourneyChange (its revision and out,
 // the journey as returned), how touchpoints are named, the log's bounds,
-// the channel, and then the touchpoints to append.
+// the channel, a fresh id for the write, and then the touchpoints to
+// append.
+//
+// The write id makes the scripts safe to retry: go-redis resends a
+// command whose reply was lost with its connection, and the script, which
+// did run, then finds its id among the journey's recent writes instead of
+// failing as a conflict (and the service applying the save again).
 func (s *Store) changeArgs(key store.JourneyKey, out *handoffv1.Journey, tps ...*handoffv1.Touchpoint) ([]any, error) {
 	head, err := s.changeHead(key, &handoffv1.JourneyChange{Revision: out.GetRevision(), Journey: out})
 	if err != nil {
@@ -149,8 +174,16 @@ func (s *Store) changeArgs(key store.JourneyKey, out *handoffv1.Journey, tps ...
 		s.logEntries,
 		max(s.logTTL.Milliseconds(), 1),
 		s.changesChannel(),
+		writeID(),
 	}
 	return append(args, encoded...), nil
+}
+
+// writeID is a random id for one write: 12 bytes, base64 (16 characters).
+func writeID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // never fails
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // ListTouchpoints implements store.Store.

@@ -1,0 +1,51 @@
+package redis
+
+import (
+	"context"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/store"
+)
+
+// The scripts run twice with the same arguments, as go-redis resends a
+// command whose reply was lost with its connection.
+
+func (s *Store) CreateRunTwice(ctx context.Context, key store.JourneyKey, j *handoffv1.Journey, first *handoffv1.Touchpoint) (results [2]string, _ error) {
+	_, keys, args, err := s.createCall(key, j, first, "")
+	if err != nil {
+		return results, err
+	}
+	for i := range results {
+		res, err := createScript.Run(ctx, s.client, keys, args...).StringSlice()
+		if err != nil {
+			return results, err
+		}
+		results[i] = res[0]
+	}
+	return results, nil
+}
+
+func (s *Store) UpdateRunTwice(ctx context.Context, u store.Update) (results [2]string, _ error) {
+	_, keys, args, err := s.updateCall(u)
+	if err != nil {
+		return results, err
+	}
+	for i := range results {
+		if results[i], err = updateScript.Run(ctx, s.client, keys, args...).Text(); err != nil {
+			return results, err
+		}
+	}
+	return results, nil
+}
+
+func (s *Store) RedeemRunTwice(ctx context.Context, code string) (results [2]string, _ error) {
+	id := writeID()
+	for i := range results {
+		res, err := redeemScript.Run(ctx, s.client, []string{s.codeKey(code)}, id, redeemTombstone.Milliseconds()).Text()
+		if err != nil {
+			return results, err
+		}
+		results[i] = res
+	}
+	return results, nil
+}
