@@ -14,11 +14,11 @@ import (
 func TestOpen(t *testing.T) {
 	type want struct {
 		maxRetries, dialerRetries int
-		dial, read, write         time.Duration
+		dial, read, write, pool   time.Duration
 		addrs                     []string // set for a Cluster
 		tls                       bool
 	}
-	fast := want{maxRetries: 1, dialerRetries: 2, dial: time.Second, read: 2 * time.Second, write: 2 * time.Second}
+	fast := want{maxRetries: 1, dialerRetries: 2, dial: time.Second, read: 2 * time.Second, write: 2 * time.Second, pool: time.Second}
 	tests := []struct {
 		name string
 		url  string
@@ -31,19 +31,19 @@ func TestOpen(t *testing.T) {
 		},
 		{
 			name: "settings_in_the_url_win_over_the_defaults",
-			url:  "redis://127.0.0.1:6379?max_retries=5&dial_timeout=3s&read_timeout=4s&write_timeout=5s",
-			want: want{maxRetries: 5, dialerRetries: 2, dial: 3 * time.Second, read: 4 * time.Second, write: 5 * time.Second},
+			url:  "redis://127.0.0.1:6379?max_retries=5&dial_timeout=3s&read_timeout=4s&write_timeout=5s&pool_timeout=6s",
+			want: want{maxRetries: 5, dialerRetries: 2, dial: 3 * time.Second, read: 4 * time.Second, write: 5 * time.Second, pool: 6 * time.Second},
 		},
 		{
 			name: "rediss_turns_on_tls",
 			url:  "rediss://redis.example:6380",
-			want: want{maxRetries: 1, dialerRetries: 2, dial: time.Second, read: 2 * time.Second, write: 2 * time.Second, tls: true},
+			want: want{maxRetries: 1, dialerRetries: 2, dial: time.Second, read: 2 * time.Second, write: 2 * time.Second, pool: time.Second, tls: true},
 		},
 		{
 			name: "addr_parameters_make_a_cluster_client",
 			url:  "redis://10.0.0.1:7000?addr=10.0.0.2:7000&addr=10.0.0.3:7000&dialer_retries=4",
 			want: want{
-				maxRetries: 1, dialerRetries: 4, dial: time.Second, read: 2 * time.Second, write: 2 * time.Second,
+				maxRetries: 1, dialerRetries: 4, dial: time.Second, read: 2 * time.Second, write: 2 * time.Second, pool: time.Second,
 				addrs: []string{"10.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000"},
 			},
 		},
@@ -57,11 +57,11 @@ func TestOpen(t *testing.T) {
 			switch c := s.client.(type) {
 			case *goredis.Client:
 				o := c.Options()
-				got = want{o.MaxRetries, o.DialerRetries, o.DialTimeout, o.ReadTimeout, o.WriteTimeout, nil, o.TLSConfig != nil}
+				got = want{o.MaxRetries, o.DialerRetries, o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout, nil, o.TLSConfig != nil}
 				require.True(t, o.ContextTimeoutEnabled)
 			case *goredis.ClusterClient:
 				o := c.Options()
-				got = want{o.MaxRetries, o.DialerRetries, o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.Addrs, o.TLSConfig != nil}
+				got = want{o.MaxRetries, o.DialerRetries, o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout, o.Addrs, o.TLSConfig != nil}
 				require.True(t, o.ContextTimeoutEnabled)
 			default:
 				t.Fatalf("Open made a %T", c)

@@ -126,8 +126,10 @@ func New(client goredis.UniversalClient, opts ...Option) *Store {
 //
 // Unless the URL sets them, the client fails fast when Redis is down
 // (max_retries=1, dialer_retries=2, dial_timeout=1s, read_timeout=2s,
-// write_timeout=2s) instead of go-redis's defaults, which hold a request
-// for seconds: a call to a stopped Redis fails in about 0.2 s.
+// write_timeout=2s, pool_timeout=1s) instead of go-redis's defaults, which
+// hold a request for seconds: a call to a stopped Redis fails in about
+// 0.2 s, and one to a hung Redis within about 5 s (two tries, each waiting
+// for a connection or a reply).
 func Open(rawURL string, opts ...Option) (*Store, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -141,8 +143,9 @@ func Open(rawURL string, opts ...Option) (*Store, error) {
 	q := u.Query()
 	// fast sets the fail-fast defaults. dialer_retries is a Cluster URL
 	// parameter only; a standalone URL cannot set it.
-	fast := func(maxRetries, dialerRetries *int, dial, read, write *time.Duration) {
+	fast := func(maxRetries, dialerRetries *int, dial, read, write, pool *time.Duration) {
 		setDefault(q, "max_retries", maxRetries, 1)
+		setDefault(q, "pool_timeout", pool, time.Second)
 		setDefault(q, "dialer_retries", dialerRetries, 2)
 		setDefault(q, "dial_timeout", dial, time.Second)
 		setDefault(q, "read_timeout", read, 2*time.Second)
@@ -170,7 +173,7 @@ func Open(rawURL string, opts ...Option) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("invalid Redis Sentinel URL: %w", err)
 		}
-		fast(&o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout)
+		fast(&o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout)
 		if err := trust(o.TLSConfig); err != nil {
 			return nil, err
 		}
@@ -181,7 +184,7 @@ func Open(rawURL string, opts ...Option) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("invalid Redis Cluster URL: %w", err)
 		}
-		fast(&o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout)
+		fast(&o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout)
 		if err := trust(o.TLSConfig); err != nil {
 			return nil, err
 		}
@@ -193,7 +196,7 @@ func Open(rawURL string, opts ...Option) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("invalid Redis URL: %w", err)
 		}
-		fast(&o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout)
+		fast(&o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout)
 		if err := trust(o.TLSConfig); err != nil {
 			return nil, err
 		}
