@@ -112,6 +112,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 			Web: web.Handler(),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       server.IdleTimeout,
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
 		// Failed TLS handshakes and the like, in our JSON logs rather than
 		// as bare lines on stderr.

@@ -59,7 +59,7 @@ func TestBadInputIsRefusedWithFieldViolationsAndWritesNothing(t *testing.T) {
 		{"a_body_nested_5000_levels_deep", "PATCH", "/v1/" + name, `{"data":` + strings.Repeat(`{"a":`, 5000) + "1" + strings.Repeat("}", 5001), "body"},
 		{"a_10_MB_body", "PATCH", "/v1/" + name, `{"step":"` + strings.Repeat("x", 10<<20) + `"}`, "body"},
 		{"invalid_utf8_in_json", "PATCH", "/v1/" + name + "?updateMask=step", "{\"step\": \"driv\xffer\"}", "body"},
-		{"a_body_over_the_1_MiB_limit", "PATCH", "/v1/" + name, `{"step":"` + strings.Repeat("x", 2<<20) + `"}`, "body"},
+		{"a_body_over_the_256_KiB_limit", "PATCH", "/v1/" + name, `{"step":"` + strings.Repeat("x", 300<<10) + `"}`, "body"},
 		{"a_wrong_type_field_in_json", "PATCH", "/v1/" + name, `{"step": 5}`, "step"},
 		{"an_unknown_json_field", "PATCH", "/v1/" + name + "?updateMask=step", `{"step": "driver", "colour": "red"}`, "colour"},
 		{"malformed_json", "PATCH", "/v1/" + name + "?updateMask=step", `{"step": `, "body"},

@@ -32,14 +32,6 @@ import (
 	"github.com/journeyhandoff/handoff/internal/testutil"
 )
 
-// ovStuckHandshakeEnv, when set, adds a connection to the gRPC port that
-// never sends a byte to TestStoppingUnderLoadLosesNoAcknowledgedSaveAndAppliesNoneTwice.
-// handoffd must still stop within its shutdown timeout. Off in CI because
-// today it does not: grpc-go's GracefulStop and Stop both wait for a
-// connection's HTTP/2 handshake, up to its 120 s connection timeout.
-//
-//	HANDOFF_TEST_STUCK_HANDSHAKE=1 go test -race -count=1 -run TestStoppingUnderLoad ./internal/app/
-const ovStuckHandshakeEnv = "HANDOFF_TEST_STUCK_HANDSHAKE"
 
 // ovSave is one save a writer made while handoffd was being stopped.
 type ovSave struct {
@@ -105,13 +97,12 @@ func TestStoppingUnderLoadLosesNoAcknowledgedSaveAndAppliesNoneTwice(t *testing.
 	require.Eventually(t, func() bool { return acked.Load() >= writers*10 }, 30*time.Second, 10*time.Millisecond,
 		"the writers did not get going")
 
-	if os.Getenv(ovStuckHandshakeEnv) != "" {
-		// A client that connected and never said a word: a port scanner,
-		// a TCP health probe, a half-dead peer.
-		stuck, err := net.Dial("tcp", a.GRPCAddr())
-		require.NoError(t, err)
-		defer stuck.Close()
-	}
+	// A client that connected and never said a word (a port scanner, a TCP
+	// health probe, a half-dead peer) must not hold the stop: grpc-go's
+	// GracefulStop and Stop wait for a connection's handshake.
+	stuck, err := net.Dial("tcp", a.GRPCAddr())
+	require.NoError(t, err)
+	defer stuck.Close()
 	// Freeze Redis so that every writer has a save inside the server when
 	// the stop comes, then let them finish.
 	r.Pause()
@@ -505,9 +496,9 @@ func ovOpen(t *testing.T, h *harness, mix ovMix) *ovHeld {
 	return held
 }
 
-// ovFloodKinds are the oversized requests: REST bodies and gRPC messages
-// over the limits (1 MiB by default), and 1 MB ones just under them whose
-// answers are over the data limits.
+// ovFloodKinds are the oversized requests: 1 MB REST bodies and gRPC
+// messages, over the limits (256 KiB by default), and 200 KB ones under
+// them whose answers are over the data limit.
 func ovFloodKinds(t *testing.T, h *harness, name string) []ovFloodKind {
 	rest := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	t.Cleanup(rest.CloseIdleConnections)
@@ -546,10 +537,10 @@ func ovFloodKinds(t *testing.T, h *harness, name string) []ovFloodKind {
 	}
 	tooLarge, badRequest := strconv.Itoa(http.StatusRequestEntityTooLarge), strconv.Itoa(http.StatusBadRequest)
 	return []ovFloodKind{
-		{"a REST body over the 1 MiB limit", restBody(1<<20 + 1024), []string{tooLarge, badRequest}},
-		{"a 1 MB REST body", restBody(1_000_000), []string{badRequest}},
-		{"a gRPC message over the 1 MiB limit", grpcMessage(1<<20 + 1024), []string{codes.ResourceExhausted.String()}},
-		{"a 1 MB gRPC message", grpcMessage(1_000_000), []string{codes.InvalidArgument.String()}},
+		{"a 1 MB REST body, over the 256 KiB limit", restBody(1_000_000), []string{tooLarge, badRequest}},
+		{"a 200 KB REST body", restBody(200_000), []string{badRequest}},
+		{"a 1 MB gRPC message, over the 256 KiB limit", grpcMessage(1_000_000), []string{codes.ResourceExhausted.String()}},
+		{"a 200 KB gRPC message", grpcMessage(200_000), []string{codes.InvalidArgument.String()}},
 	}
 }
 

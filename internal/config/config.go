@@ -101,10 +101,12 @@ func Default() Config {
 		MaxDataKeys:           service.DefaultMaxDataKeys,
 		MaxStringBytes:        service.DefaultMaxStringBytes,
 		MaxPageSize:           service.DefaultMaxPageSize,
-		MaxBodyBytes:          1 << 20,
-		MaxMessageBytes:       1 << 20,
-		ShutdownTimeout:       15 * time.Second,
-		LogLevel:              slog.LevelInfo,
+		// Four times the answers' limit: room for the rest of a request,
+		// and a quarter of the memory per call of 1 MiB.
+		MaxBodyBytes:    256 << 10,
+		MaxMessageBytes: 256 << 10,
+		ShutdownTimeout: 15 * time.Second,
+		LogLevel:        slog.LevelInfo,
 		JWT: JWT{
 			RoleClaim: auth.DefaultRoleClaim,
 			IDClaim:   auth.DefaultIDClaim,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"time"
 
 	"buf.build/go/protovalidate"
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
@@ -15,11 +16,21 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/auth"
+)
+
+// Connection timeouts of both listeners.
+const (
+	// HandshakeTimeout bounds a new connection's TLS and HTTP/2 handshake.
+	HandshakeTimeout = 5 * time.Second
+	// IdleTimeout closes a connection with no call (gRPC) or request (HTTP
+	// keep-alive) for this long. An open watch is a call: never idle.
+	IdleTimeout = 5 * time.Minute
 )
 
 // GRPCOptions configure NewGRPCServer.
@@ -73,6 +84,12 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 
 	srv := grpc.NewServer(
 		grpc.MaxRecvMsgSize(opts.MaxRecvMsgBytes),
+		// A connection that never finishes its handshake (a port scanner, a
+		// TCP probe) would otherwise hold even a forced Stop for grpc-go's
+		// default 120 s, far past the shutdown timeout.
+		grpc.ConnectionTimeout(HandshakeTimeout),
+		// Idle connections are closed; clients reconnect on their next call.
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: IdleTimeout}),
 		grpc.ForceServerCodecV2(newRequestCodec()),
 		grpc.ChainUnaryInterceptor(
 			requestIDUnary,
