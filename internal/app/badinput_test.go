@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -29,6 +30,20 @@ func fieldViolations(t *testing.T, body map[string]any) []string {
 		}
 		for _, v := range d["fieldViolations"].([]any) {
 			fields = append(fields, v.(map[string]any)["field"].(string))
+		}
+	}
+	return fields
+}
+
+// statusFieldViolations digs google.rpc.BadRequest field names out of a
+// gRPC status.
+func statusFieldViolations(st *status.Status) []string {
+	var fields []string
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.GetFieldViolations() {
+				fields = append(fields, v.GetField())
+			}
 		}
 	}
 	return fields
@@ -88,15 +103,7 @@ func TestBadInputIsRefusedWithFieldViolationsAndWritesNothing(t *testing.T) {
 	t.Run("a_missing_customer_over_grpc_is_invalid_argument_on_parent", func(t *testing.T) {
 		_, err := h.api.CreateJourney(as(t, websiteToken), &handoffv1.CreateJourneyRequest{Journey: &handoffv1.Journey{JourneyType: "x"}})
 		st := requireCode(t, err, codes.InvalidArgument)
-		var fields []string
-		for _, d := range st.Details() {
-			if br, ok := d.(*errdetails.BadRequest); ok {
-				for _, v := range br.GetFieldViolations() {
-					fields = append(fields, v.GetField())
-				}
-			}
-		}
-		require.Contains(t, fields, "parent")
+		require.Contains(t, statusFieldViolations(st), "parent")
 	})
 
 	t.Run("nothing_was_written", func(t *testing.T) {

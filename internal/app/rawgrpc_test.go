@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/mem"
@@ -52,15 +51,7 @@ func TestGRPCRequestsThatDoNotDecodeAreInvalidArgument(t *testing.T) {
 			var reply handoffv1.Journey
 			err := h.conn.Invoke(as(t, websiteToken), fmt.Sprintf("/handoff.v1.JourneyService/%s", tt.method), tt.request, &reply, grpc.ForceCodecV2(rawCodec{}))
 			st := requireCode(t, err, codes.InvalidArgument)
-			var fields []string
-			for _, d := range st.Details() {
-				if br, ok := d.(*errdetails.BadRequest); ok {
-					for _, v := range br.GetFieldViolations() {
-						fields = append(fields, v.GetField())
-					}
-				}
-			}
-			require.Equal(t, []string{"request"}, fields)
+			require.Equal(t, []string{"request"}, statusFieldViolations(st))
 		})
 	}
 	t.Run("a_well_formed_request_sent_the_same_way_works", func(t *testing.T) {
