@@ -45,3 +45,8 @@ third_party:
 
 $(BUF):
 	GOBIN=$(BIN) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+
+.PHONY: bench
+bench: ## measure handoffd against its floor (about 10 min) and rewrite the figures in docs/benchmarks.md; BENCH_FLAGS= passes more flags to cmd/handoff-load
+	@mkdir -p test-output
+	go run ./cmd/handoff-load -out docs/benchmarks.md -cpuprofile test-output/handoffd-save.cpu.pprof $(BENCH_FLAGS)

@@ -32,7 +32,6 @@ import (
 	"github.com/journeyhandoff/handoff/internal/testutil"
 )
 
-
 // ovSave is one save a writer made while handoffd was being stopped.
 type ovSave struct {
 	journey      int // index into the journeys

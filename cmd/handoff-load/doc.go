@@ -1,0 +1,34 @@
+// Command handoff-load measures handoffd beside the floor the machine
+// allows, in one run, and writes the report docs/benchmarks.md holds.
+//
+// It starts its own redis-server (no persistence) on a free loopback port,
+// builds and starts handoffd against it, and re-executes itself as a bare
+// grpc-go server. Then, for each journey count of -scale, it empties Redis,
+// preloads that many journeys (20 answers, about 1 KiB of JSON each),
+// measures Redis's memory per journey, and runs the gRPC mix. At -journeys
+// it runs the full suite:
+//
+//   - the floor: an empty unary gRPC call to the bare server, and the Redis
+//     work of one save (the store's update script, called directly);
+//   - save, get, handoff + redeem, and the 70/20/10 mix, over gRPC and over
+//     REST through the gateway;
+//   - each as a closed loop (a fixed number of callers back to back) and,
+//     for saves and the mix, as an open loop at a fixed rate, whose
+//     latencies run from each request's intended start so a stall shows in
+//     the tail (no coordinated omission);
+//   - many writers saving into one journey, checked for lost updates;
+//   - with -soak, a steady run sampling handoffd's heap and goroutines;
+//   - with -cpuprofile, a CPU profile of handoffd's code under the saves.
+//
+// Every figure is printed beside the floor measured in the same run, as a
+// ratio, since small shared machines are noisy. Latencies are HDR
+// histograms; CPU and memory of each process come from /proc.
+//
+// Usage:
+//
+//	go run ./cmd/handoff-load [flags]
+//	make bench    # the defaults docs/benchmarks.md was made with
+//
+// With -out, the report goes into a Markdown file between
+// <!-- handoff-load:NAME --> markers, keeping the rest of the file.
+package main

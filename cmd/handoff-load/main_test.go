@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/journeyhandoff/handoff/internal/loadgen"
+)
+
+// TestMain lets the test binary play the helper processes the driver
+// re-executes itself as (the empty gRPC server, the profiled handoffd).
+func TestMain(m *testing.M) {
+	if role := os.Getenv(roleEnv); role != "" {
+		os.Exit(runRole(role, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// TestTheDriverRunsEndToEndOnTinyNumbers is make bench in miniature (about
+// 15 s): every phase runs without an error against a real redis-server and
+// a freshly built handoffd, no update of the one-journey phase is lost, the
+// memory and growth figures are there for each scale, the soak and the
+// profile produce their sections, and the report lands in an existing
+// document without touching its hand-written text.
+func TestTheDriverRunsEndToEndOnTinyNumbers(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "benchmarks.md")
+	const method, analysis = "How the figures are made, by hand.", "Why the targets are missed, by hand."
+	require.NoError(t, os.WriteFile(out, []byte("# Benchmarks\n\n"+method+"\n\n"+
+		loadgen.Section("results", "stale figures")+"\n"+analysis+"\n"), 0o644))
+	opts, err := parseFlags([]string{
+		"-duration", "300ms", "-warmup", "100ms", "-journeys", "300", "-scale", "200",
+		"-callers", "4", "-max-in-flight", "8", "-rate", "200", "-conns", "2", "-hot-writers", "4", "-rounds", "2",
+		"-memory-sample", "20", "-soak", "1s", "-soak-every", "200ms",
+		"-cpuprofile", filepath.Join(dir, "cpu.pprof"), "-out", out,
+	}, io.Discard)
+	require.NoError(t, err)
+
+	var stdout, progress bytes.Buffer
+	rep, err := run(t.Context(), opts, &stdout, &progress)
+	require.NoError(t, err, "progress:\n%s", progress.String())
+
+	require.Len(t, rep.phases, 6+2*7, "floors, then seven phases over each protocol")
+	for _, p := range rep.phases {
+		require.Positive(t, p.res.OK, "%s %s %s", p.group, p.what, p.load)
+		require.Zero(t, p.res.Errors, "%s %s %s: %v", p.group, p.what, p.load, p.res.FirstError)
+		require.Positive(t, p.res.Latency.P50, "%s %s %s", p.group, p.what, p.load)
+	}
+	require.NotNil(t, rep.hot)
+	require.Positive(t, rep.hot.acked)
+	require.Empty(t, rep.hot.lost)
+	require.Len(t, rep.scale, 2)
+	for i, want := range []int{200, 300} {
+		m := rep.scale[i].mem
+		require.Equal(t, want, m.journeys)
+		require.Positive(t, m.hash)
+		require.Positive(t, m.timeline)
+		require.InDelta(t, 1024, m.rawJSON, 200)
+		require.Greater(t, m.usedPerJ, m.hash, "used_memory covers the hash and more")
+		require.Positive(t, rep.scale[i].mix.res.OK)
+	}
+	require.NotNil(t, rep.soak)
+	require.GreaterOrEqual(t, len(rep.soak.heap), 4)
+	require.NotNil(t, rep.profile)
+	require.Empty(t, rep.profile.toolNote)
+	require.Contains(t, rep.profile.flat, "flat%")
+
+	doc, err := os.ReadFile(out)
+	require.NoError(t, err)
+	for _, s := range []string{method, analysis, "#### Targets", "<!-- handoff-load:soak -->", "<!-- handoff-load:profile -->"} {
+		require.Contains(t, string(doc), s)
+	}
+	require.NotContains(t, string(doc), "stale figures")
+	targets := 0
+	for line := range strings.Lines(string(doc)) {
+		if strings.Contains(line, "**pass**") || strings.Contains(line, "**miss**") || strings.Contains(line, "inconclusive") {
+			targets++
+		}
+	}
+	require.Equal(t, 11, targets, "every target row has a verdict")
+	require.Contains(t, stdout.String(), "#### Every phase")
+}
+
+func TestBadFlagsAreRefused(t *testing.T) {
+	for _, args := range [][]string{
+		{"-mix", "save=70,browse=30"},
+		{"-scale", "10,x"},
+		{"-duration", "0s"},
+		{"-callers", "0"},
+		{"-soak", "10s", "-soak-every", "5s"},
+		{"-soak-only"},
+		{"-journeys", "1000", "-callers", "64", "-max-in-flight", "256"},
+		{"-rounds", "0"},
+		{"extra"},
+	} {
+		_, err := parseFlags(args, io.Discard)
+		require.Error(t, err, "%q", args)
+	}
+	o, err := parseFlags([]string{"-journeys", "500", "-callers", "4", "-max-in-flight", "8", "-scale", "1000, 100,500"}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, []int{100, 500, 1000}, o.scale, "sorted, with the preload size once")
+}
+
+// TestSoakOnlyRewritesOnlyTheSoakSection: the 10-minute soak runs apart
+// from make bench, so its run must leave the other generated sections as
+// they are.
+func TestSoakOnlyRewritesOnlyTheSoakSection(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "benchmarks.md")
+	require.NoError(t, os.WriteFile(out, []byte("# Benchmarks\n\n"+
+		loadgen.Section("results", "results of make bench")+"\n"+loadgen.Section("soak", "stale soak")), 0o644))
+	opts, err := parseFlags([]string{
+		"-journeys", "50", "-warmup", "100ms", "-rate", "100", "-callers", "4", "-max-in-flight", "4",
+		"-soak", "1s", "-soak-every", "200ms", "-soak-only", "-out", out,
+	}, io.Discard)
+	require.NoError(t, err)
+	var progress bytes.Buffer
+	rep, err := run(t.Context(), opts, io.Discard, &progress)
+	require.NoError(t, err, "progress:\n%s", progress.String())
+	require.Empty(t, rep.phases)
+	require.NotNil(t, rep.soak)
+	require.Zero(t, rep.soak.res.Errors, "%v", rep.soak.res.FirstError)
+	doc, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.Contains(t, string(doc), "results of make bench")
+	require.NotContains(t, string(doc), "stale soak")
+	require.Contains(t, string(doc), "| after | heap in use | goroutines | RSS |")
+}

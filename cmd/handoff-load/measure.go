@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/journeyhandoff/handoff/internal/loadgen"
+)
+
+// measureAll loads each scale in turn into an emptied Redis, measures its
+// memory, and runs the gRPC mix on it; at the preload size it runs the
+// whole suite, the one-journey phase, and the soak and profile if asked.
+// With -soak-only it loads the preload size and runs the soak alone.
+func (d *driver) measureAll(ctx context.Context) (*report, error) {
+	rep := &report{opts: d.opts, env: d.environment(ctx)}
+	scale := d.opts.scale
+	if d.opts.soakOnly {
+		scale = []int{d.opts.journeys}
+	}
+	for _, n := range scale {
+		fmt.Fprintf(d.log, "%s journeys\n", thousands(int64(n)))
+		mem, err := d.load(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if d.opts.soakOnly {
+			soak, err := d.soakRun(ctx, n)
+			if err != nil {
+				return nil, err
+			}
+			rep.soak = &soak
+			break
+		}
+		row := scaleRow{mem: mem}
+		if n != d.opts.journeys {
+			row.mix = d.runPhase(ctx, groupGRPC, whatMix, load{callers: d.opts.callers}, d.mixOp(d.grpc, n))
+			rep.scale = append(rep.scale, row)
+			continue
+		}
+		if rep.phases, err = d.suite(ctx, n); err != nil {
+			return nil, err
+		}
+		row.mix = *rep.find(groupGRPC, whatMix, load{callers: d.opts.callers})
+		rep.scale = append(rep.scale, row)
+		fmt.Fprintf(d.log, "  one journey, %d writers\n", d.opts.hotWriters)
+		hot, err := d.hotJourney(ctx, d.opts.hotWriters)
+		if err != nil {
+			return nil, err
+		}
+		rep.hot = &hot
+		if d.opts.soak > 0 {
+			soak, err := d.soakRun(ctx, n)
+			if err != nil {
+				return nil, err
+			}
+			rep.soak = &soak
+		}
+		if d.opts.cpuprofile != "" {
+			prof, err := d.profile(ctx, n)
+			if err != nil {
+				return nil, err
+			}
+			rep.profile = &prof
+		}
+	}
+	rep.env.loadAfter = loadAverage()
+	return rep, ctx.Err()
+}
+
+// load empties Redis, preloads n journeys and measures what they take,
+// before anything else writes.
+func (d *driver) load(ctx context.Context, n int) (memory, error) {
+	if err := d.rc.Do(ctx, "FLUSHALL", "SYNC").Err(); err != nil {
+		return memory{}, err
+	}
+	base, err := usedMemory(ctx, d.rc)
+	if err != nil {
+		return memory{}, err
+	}
+	rate, err := preload(ctx, d.st, 0, n, d.log)
+	if err != nil {
+		return memory{}, err
+	}
+	mem, err := measureMemory(ctx, d.rc, d.prefix, base, n, d.opts.memorySample)
+	if err != nil {
+		return memory{}, err
+	}
+	mem.loadRate = rate
+	if s, err := loadgen.SampleProc(d.redis.pid()); err == nil {
+		mem.redisRSS = s.RSS
+	}
+	return mem, nil
+}

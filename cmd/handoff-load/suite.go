@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/journeyhandoff/handoff/internal/loadgen"
+)
+
+// load is how a phase drives its requests: a closed loop of callers, or an
+// open loop at a rate.
+type load struct {
+	callers int
+	rate    float64
+}
+
+func (l load) open() bool { return l.rate > 0 }
+
+func (l load) String() string {
+	switch {
+	case l.open():
+		return thousands(int64(l.rate)) + "/s"
+	case l.callers == 1:
+		return "1 caller"
+	default:
+		return strconv.Itoa(l.callers) + " callers"
+	}
+}
+
+// workers is how many goroutines may run the phase's requests.
+func (l load) workers(maxInFlight int) int {
+	if l.open() {
+		return maxInFlight
+	}
+	return l.callers
+}
+
+// Groups and workloads, as the report names them.
+const (
+	groupFloor = "floor"
+	groupGRPC  = "gRPC"
+	groupREST  = "REST"
+
+	whatEmpty   = "empty unary call"
+	whatScript  = "save script"
+	whatSave    = "save"
+	whatGet     = "get"
+	whatHandoff = "handoff + redeem"
+	whatMix     = "mix"
+)
+
+// phase is one workload at one load, measured over one or more rounds, and
+// what the processes spent meanwhile.
+type phase struct {
+	group, what string
+	load        load
+	res         loadgen.Result
+	rounds      []loadgen.Result
+	cpu         []time.Duration // per process of driver.procs, summed over the rounds' windows
+	wall        time.Duration
+	hdRSS       int64 // handoffd's resident set at the end of the last round
+}
+
+// cores is process i's CPU over the measured windows, in cores (1.0 is one
+// core busy the whole time); NaN when it could not be read.
+func (p *phase) cores(i int) float64 {
+	if p.wall <= 0 || p.cpu[i] < 0 {
+		return nan
+	}
+	return float64(p.cpu[i]) / float64(p.wall)
+}
+
+type procRef struct {
+	name string
+	pid  int
+}
+
+// procs are the processes whose CPU each phase reports.
+func (d *driver) procs() []procRef {
+	return []procRef{
+		{"handoffd", d.hd.pid()},
+		{"redis-server", d.redis.pid()},
+		{"empty server", d.empty.pid()},
+		{"driver", os.Getpid()},
+	}
+}
+
+func sampleAll(procs []procRef) []loadgen.ProcSample {
+	out := make([]loadgen.ProcSample, len(procs))
+	for i, p := range procs {
+		out[i], _ = loadgen.SampleProc(p.pid) // a zero sample reads as unknown
+	}
+	return out
+}
+
+// round runs op under l for one round of the phase, sampling the processes
+// when the round's warm-up ends and when it does, and adds it to p.
+func (d *driver) round(ctx context.Context, p *phase, op loadgen.Op, warmup, duration time.Duration) {
+	procs := d.procs()
+	if p.cpu == nil {
+		p.cpu = make([]time.Duration, len(procs))
+	}
+	var mu sync.Mutex
+	var before []loadgen.ProcSample
+	t := time.AfterFunc(warmup, func() {
+		s := sampleAll(procs)
+		mu.Lock()
+		before = s
+		mu.Unlock()
+	})
+	var res loadgen.Result
+	if p.load.open() {
+		res = loadgen.Open{Rate: p.load.rate, Warmup: warmup, Duration: duration, MaxInFlight: d.opts.maxInFlight}.Run(ctx, timed(op))
+	} else {
+		res = loadgen.Closed{Callers: p.load.callers, Warmup: warmup, Duration: duration}.Run(ctx, timed(op))
+	}
+	t.Stop()
+	after := sampleAll(procs)
+	mu.Lock()
+	defer mu.Unlock()
+	p.rounds = append(p.rounds, res)
+	p.res = loadgen.Combine(p.rounds...)
+	p.hdRSS = after[0].RSS
+	if before == nil {
+		return
+	}
+	p.wall += after[3].At.Sub(before[3].At)
+	for i := range procs {
+		if before[i].At.IsZero() || after[i].At.IsZero() {
+			p.cpu[i] = -1
+		} else if p.cpu[i] >= 0 {
+			p.cpu[i] += after[i].CPU - before[i].CPU
+		}
+	}
+}
+
+// runPhase measures one workload on its own, in a single round.
+func (d *driver) runPhase(ctx context.Context, group, what string, l load, op loadgen.Op) phase {
+	fmt.Fprintf(d.log, "  %-5s %-16s %s\n", group, what, l)
+	p := phase{group: group, what: what, load: l}
+	d.round(ctx, &p, op, d.opts.warmup, d.opts.duration)
+	d.noteErrors(&p)
+	return p
+}
+
+func (d *driver) noteErrors(p *phase) {
+	if p.res.Errors > 0 {
+		fmt.Fprintf(d.log, "        %s %s, %s: %d errors, the first: %v\n", p.group, p.what, p.load, p.res.Errors, p.res.FirstError)
+	}
+}
+
+// spec is a phase to run: its workload and the op that makes its requests.
+type spec struct {
+	group, what string
+	op          loadgen.Op
+}
+
+// interleave measures the workloads of one load level in rounds: each
+// round runs every workload for duration ÷ rounds, one after the other, so
+// a burst of other work on the machine falls on the floor and on handoffd
+// alike instead of on whichever phase was running.
+func (d *driver) interleave(ctx context.Context, l load, specs []spec) []phase {
+	rounds := d.opts.rounds
+	warmup, duration := d.opts.warmup/time.Duration(rounds), d.opts.duration/time.Duration(rounds)
+	phases := make([]phase, len(specs))
+	for i, s := range specs {
+		phases[i] = phase{group: s.group, what: s.what, load: l}
+	}
+	for r := range rounds {
+		fmt.Fprintf(d.log, "  %s, round %d of %d:", l, r+1, rounds)
+		for i, s := range specs {
+			fmt.Fprintf(d.log, " %s %s;", s.group, s.what)
+			d.round(ctx, &phases[i], s.op, warmup, duration)
+		}
+		fmt.Fprintln(d.log)
+	}
+	for i := range phases {
+		d.noteErrors(&phases[i])
+	}
+	return phases
+}
+
+// floorBlock is how many journeys, from the first, only the save-script
+// floor writes, so that its per-worker state never meets a write of
+// handoffd's.
+func floorBlock(n int) int { return min(n/4, 4096) }
+
+// workloadJourneys are the journeys handoffd's workloads spread over.
+func (d *driver) workloadJourneys(n int) journeys {
+	first := floorBlock(n)
+	return journeys{first: first, n: n - first, salt: d.phaseSalt()}
+}
+
+// mixOp is the mix over a's workloads, in the mix's order.
+func (d *driver) mixOp(a api, n int) loadgen.Op {
+	js := d.workloadJourneys(n)
+	var ops []loadgen.Op
+	for _, s := range d.opts.mix.Shares() {
+		switch s.Name {
+		case "save":
+			ops = append(ops, saveOp(a, js))
+		case "get":
+			ops = append(ops, getOp(a, js))
+		case "handoff":
+			ops = append(ops, handoffOp(a, js))
+		}
+	}
+	return mixOp(d.opts.mix, ops)
+}
+
+// suite runs, at each load level, the floors and every workload over gRPC
+// and over REST, interleaved, on n preloaded journeys.
+func (d *driver) suite(ctx context.Context, n int) ([]phase, error) {
+	c, r := d.opts.callers, d.opts.rate
+	type level struct {
+		l     load
+		whats []string // handoffd's workloads at this level
+	}
+	levels := []level{
+		{load{callers: 1}, []string{whatSave}},
+		{load{callers: c}, []string{whatSave, whatGet, whatHandoff, whatMix}},
+		{load{rate: r}, []string{whatSave, whatMix}},
+	}
+	var out []phase
+	for _, lv := range levels {
+		workers := lv.l.workers(d.opts.maxInFlight)
+		perWorker := max(1, min(64, floorBlock(n)/workers))
+		floor, err := newScriptFloor(ctx, d.st, workers, perWorker, floorBlock(n))
+		if err != nil {
+			return nil, err
+		}
+		specs := []spec{
+			{groupFloor, whatEmpty, emptyCallOp(d.emptyConns)},
+			{groupFloor, whatScript, floor.op()},
+		}
+		for _, g := range []struct {
+			name string
+			api  api
+		}{{groupGRPC, d.grpc}, {groupREST, d.rest}} {
+			for _, what := range lv.whats {
+				var op loadgen.Op
+				switch what {
+				case whatSave:
+					op = saveOp(g.api, d.workloadJourneys(n))
+				case whatGet:
+					op = getOp(g.api, d.workloadJourneys(n))
+				case whatHandoff:
+					op = handoffOp(g.api, d.workloadJourneys(n))
+				case whatMix:
+					op = d.mixOp(g.api, n)
+				}
+				specs = append(specs, spec{g.name, what, op})
+			}
+		}
+		out = append(out, d.interleave(ctx, lv.l, specs)...)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
