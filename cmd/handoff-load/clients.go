@@ -61,10 +61,10 @@ type grpcAPI struct {
 	agents  []metadata.MD
 }
 
-func newGRPCAPI(conns []*grpc.ClientConn) *grpcAPI {
+func newGRPCAPI(conns []*grpc.ClientConn, agents int) *grpcAPI {
 	g := &grpcAPI{service: metadata.Pairs("authorization", "Bearer "+serviceToken)}
 	for a := range agents {
-		g.agents = append(g.agents, metadata.Pairs("authorization", "Bearer "+agentToken(a)))
+		g.agents = append(g.agents, metadata.Pairs("authorization", "Bearer "+agentToken(a, agents)))
 	}
 	for _, c := range conns {
 		g.clients = append(g.clients, handoffv1.NewJourneyServiceClient(c))
@@ -108,7 +108,7 @@ func (g *grpcAPI) handoffRedeem(ctx context.Context, worker int, i int) error {
 	if err != nil {
 		return fmt.Errorf("handoff: %w", err)
 	}
-	if _, err := c.RedeemHandoff(metadata.NewOutgoingContext(ctx, g.agents[i%agents]), &handoffv1.RedeemHandoffRequest{Code: h.GetCode()}); err != nil {
+	if _, err := c.RedeemHandoff(metadata.NewOutgoingContext(ctx, g.agents[i%len(g.agents)]), &handoffv1.RedeemHandoffRequest{Code: h.GetCode()}); err != nil {
 		return fmt.Errorf("redeem: %w", err)
 	}
 	return nil
@@ -117,13 +117,15 @@ func (g *grpcAPI) handoffRedeem(ctx context.Context, worker int, i int) error {
 // restAPI calls the REST gateway over HTTP/1.1 with keep-alive, as a
 // website backend would.
 type restAPI struct {
-	base string
-	hc   *http.Client
+	base   string
+	hc     *http.Client
+	agents int
 }
 
-func newRESTAPI(httpAddr string, maxConns int) *restAPI {
+func newRESTAPI(httpAddr string, maxConns, agents int) *restAPI {
 	return &restAPI{
-		base: "http://" + httpAddr + "/v1/",
+		base:   "http://" + httpAddr + "/v1/",
+		agents: agents,
 		hc: &http.Client{Transport: &http.Transport{
 			MaxIdleConns:        maxConns,
 			MaxIdleConnsPerHost: maxConns,
@@ -183,7 +185,7 @@ func (r *restAPI) handoffRedeem(ctx context.Context, _ int, i int) error {
 	if err := r.do(ctx, http.MethodPost, journeyName(i)+":handoff", serviceToken, []byte("{}"), &h); err != nil {
 		return err
 	}
-	return r.do(ctx, http.MethodPost, "handoffs/"+h.Code+":redeem", agentToken(i), []byte("{}"), nil)
+	return r.do(ctx, http.MethodPost, "handoffs/"+h.Code+":redeem", agentToken(i, r.agents), []byte("{}"), nil)
 }
 
 // journeys is where a workload's requests go: journey first+k for k in

@@ -16,24 +16,23 @@ import (
 // The principals of the driver's tokens file: the website saving and
 // handing off, and the agents redeeming. Journey i is redeemed by agent
 // i mod agents, always the same one, so no redeem meets a journey another
-// agent holds, and each agent redeems about one code at a time, as a person
-// at a desk does.
+// agent holds; with as many agents as callers, each redeems about one code
+// at a time, as a person at a desk does.
 const (
 	serviceToken     = "bench-website-secret"
 	servicePrincipal = "bench-website"
-	agents           = 64
 )
 
-func agentToken(journey int) string {
+func agentToken(journey, agents int) string {
 	return fmt.Sprintf("bench-agent-%02d-secret", journey%agents)
 }
 
-func tokensYAML() string {
+func tokensYAML(agents int) string {
 	var b strings.Builder
 	b.WriteString("tokens:\n")
 	fmt.Fprintf(&b, "  - {token: %q, principal: %q, role: service}\n", serviceToken, servicePrincipal)
 	for a := range agents {
-		fmt.Fprintf(&b, "  - {token: %q, principal: \"bench-agent-%02d\", role: agent}\n", agentToken(a), a)
+		fmt.Fprintf(&b, "  - {token: %q, principal: \"bench-agent-%02d\", role: agent}\n", agentToken(a, agents), a)
 	}
 	return b.String()
 }

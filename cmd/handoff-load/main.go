@@ -54,6 +54,7 @@ type options struct {
 	conns            int
 	hotWriters       int
 	rounds           int
+	agents           int
 	mix              *loadgen.Mix
 	soak             time.Duration
 	soakEvery        time.Duration
@@ -78,6 +79,7 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 	fs.IntVar(&o.maxInFlight, "max-in-flight", 256, "most requests outstanding in an open-loop phase")
 	fs.IntVar(&o.conns, "conns", 4, "gRPC client connections callers are spread over (floor and handoffd alike)")
 	fs.IntVar(&o.hotWriters, "hot-writers", 16, "concurrent writers of the one-journey phase")
+	fs.IntVar(&o.agents, "agents", 64, "agent principals redeeming codes (journey i's is agent i mod agents)")
 	fs.IntVar(&o.rounds, "rounds", 5, "rounds each load level's phases are interleaved in (each round runs every phase for -duration ÷ rounds)")
 	mix := fs.String("mix", "save=70,get=20,handoff=10", "the mixed workload: save, get and handoff (+ redeem) weights")
 	fs.DurationVar(&o.soak, "soak", 0, "length of the steady run checking that handoffd's heap and goroutines stay flat (0: none; the target asks for 10m)")
@@ -109,8 +111,8 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 	switch {
 	case o.duration <= 0 || o.warmup < 0:
 		return o, errors.New("-duration must be positive and -warmup not negative")
-	case o.journeys <= 0 || o.callers <= 0 || o.rate <= 0 || o.maxInFlight <= 0 || o.conns <= 0 || o.hotWriters <= 0 || o.rounds <= 0:
-		return o, errors.New("-journeys, -callers, -rate, -max-in-flight, -conns, -hot-writers and -rounds must be positive")
+	case o.journeys <= 0 || o.callers <= 0 || o.rate <= 0 || o.maxInFlight <= 0 || o.conns <= 0 || o.hotWriters <= 0 || o.rounds <= 0 || o.agents <= 0:
+		return o, errors.New("-journeys, -callers, -rate, -max-in-flight, -conns, -hot-writers, -rounds and -agents must be positive")
 	case floorBlock(o.journeys) < max(o.callers, o.maxInFlight):
 		return o, fmt.Errorf("-journeys %d is too few: the save-script floor sets aside a quarter of them (at most 4,096), one or more per caller (-callers, -max-in-flight)", o.journeys)
 	case o.soakOnly && o.soak <= 0:
@@ -201,7 +203,7 @@ func (d *driver) start(ctx context.Context) error {
 		return err
 	}
 	tokens := filepath.Join(d.dir, "tokens.yaml")
-	if err := os.WriteFile(tokens, []byte(tokensYAML()), 0o600); err != nil {
+	if err := os.WriteFile(tokens, []byte(tokensYAML(d.opts.agents)), 0o600); err != nil {
 		return err
 	}
 	bin := d.opts.handoffdBin
@@ -226,8 +228,8 @@ func (d *driver) start(ctx context.Context) error {
 	if d.emptyConns, err = dial(d.empty.addr, d.opts.conns); err != nil {
 		return err
 	}
-	d.grpc = newGRPCAPI(d.hdConns)
-	d.rest = newRESTAPI(d.hd.httpAddr, max(d.opts.callers, d.opts.maxInFlight)+8)
+	d.grpc = newGRPCAPI(d.hdConns, d.opts.agents)
+	d.rest = newRESTAPI(d.hd.httpAddr, max(d.opts.callers, d.opts.maxInFlight)+8, d.opts.agents)
 	return nil
 }
 

@@ -104,6 +104,14 @@ func bytesIEC(v float64) string {
 	return thousands(int64(math.Round(v))) + " B"
 }
 
+// percent shows small misses with a decimal, so a miss never reads "0%".
+func percent(v float64) string {
+	if v < 10 {
+		return fmt.Sprintf("%.1f%%", v)
+	}
+	return fmt.Sprintf("%.0f%%", v)
+}
+
 // verdict compares a measured value with its goal: at least (atLeast) or at
 // most, and says by how much a miss misses.
 func verdict(measured, goal float64, atLeast bool) string {
@@ -113,9 +121,9 @@ func verdict(measured, goal float64, atLeast bool) string {
 	case atLeast && measured >= goal, !atLeast && measured <= goal:
 		return "**pass**"
 	case atLeast:
-		return fmt.Sprintf("**miss**: %.0f%% short", 100*(goal-measured)/goal)
+		return "**miss**: " + percent(100*(goal-measured)/goal) + " short"
 	}
-	return fmt.Sprintf("**miss**: %.0f%% over", 100*(measured-goal)/goal)
+	return "**miss**: " + percent(100*(measured-goal)/goal) + " over"
 }
 
 // results is the main section: the run, the targets, every phase, the
@@ -125,8 +133,8 @@ func (r *report) results() string {
 	e := r.env
 	fmt.Fprintf(&b, "Measured %s on %d CPUs (%s), %s, Redis %s; load average %s before the run and %s after (other work on the machine is in these figures).\n\n",
 		e.date.Format("2006-01-02 15:04 MST"), e.nproc, e.cpu, e.goVersion, e.redisVersion, e.loadBefore, e.loadAfter)
-	fmt.Fprintf(&b, "`go run ./cmd/handoff-load %s`: %s measured per phase after %s of warm-up, in %d rounds interleaved with the other phases of the same load; %s journeys preloaded; closed loops of %d callers over %d gRPC connections; open loops at %s.\n\n",
-		strings.Join(e.args, " "), r.opts.duration, r.opts.warmup, r.opts.rounds, thousands(int64(r.opts.journeys)), r.opts.callers, r.opts.conns, load{rate: r.opts.rate})
+	fmt.Fprintf(&b, "`go run ./cmd/handoff-load %s`: %s measured per phase after %s of warm-up, in %d rounds interleaved with the other phases of the same load; %s journeys preloaded; closed loops of %d callers over %d gRPC connections; open loops at %s; codes redeemed by %d agents.\n\n",
+		strings.Join(e.args, " "), r.opts.duration, r.opts.warmup, r.opts.rounds, thousands(int64(r.opts.journeys)), r.opts.callers, r.opts.conns, load{rate: r.opts.rate}, r.opts.agents)
 
 	b.WriteString("#### Targets\n\n")
 	b.WriteString(r.targets())
@@ -161,6 +169,13 @@ func (r *report) targets() string {
 	v := tp(save) / tp(empty)
 	row(fmt.Sprintf("save over gRPC, %d callers ÷ empty unary call, %d callers (throughput)", c, c),
 		fmt.Sprintf("%s (%s ÷ %s)", ratio(v), perSec(tp(save)), perSec(tp(empty))), "≥ 0.40 (aim 0.60)", verdict(v, 0.40, true))
+
+	// Not a target, but what bounds it: the save's Redis work alone.
+	script := get(groupFloor, whatScript, load{callers: c})
+	row(fmt.Sprintf("the save script alone, %d callers ÷ empty unary call (not a target: a save does all of this work and more)", c),
+		fmt.Sprintf("%s (%s ÷ %s)", ratio(tp(script)/tp(empty)), perSec(tp(script)), perSec(tp(empty))), "–", "–")
+	row(fmt.Sprintf("save over gRPC ÷ the save script, %d callers (not a target)", c),
+		fmt.Sprintf("%s (%s ÷ %s)", ratio(tp(save)/tp(script)), perSec(tp(save)), perSec(tp(script))), "–", "–")
 
 	// 2. Latency added over the save script, open loop.
 	saveOpen, scriptOpen := get(groupGRPC, whatSave, load{rate: rate}), get(groupFloor, whatScript, load{rate: rate})
@@ -234,7 +249,7 @@ func (r *report) targets() string {
 		row(fmt.Sprintf("handoffd heap and goroutines over a steady %s run (gRPC mix at %s)", r.opts.soak, load{rate: rate}),
 			fmt.Sprintf("heap %+.1f MiB, goroutines %+.0f (last quarter's median − first's)", s.heapGrowth/(1<<20), s.goroutinesGrowth), "flat", res)
 	} else {
-		row("handoffd heap and goroutines over a steady 10-minute run", "not run in this invocation: see Soak", "flat", "–")
+		row("handoffd heap and goroutines over a steady 10-minute run", "run apart (-soak 10m -soak-only): see Soak", "flat", "–")
 	}
 	return b.String()
 }
@@ -344,7 +359,7 @@ func (r *report) soakSection() string {
 func (r *report) profileSection() string {
 	p := r.profile
 	var b strings.Builder
-	fmt.Fprintf(&b, "CPU profile of handoffd's code under the gRPC save load, %d callers, %s (fetched from handoffd's --debug-addr during the phase): %s saves/s while profiled, p50 %s, p99 %s. Profile: `%s`.\n\n",
+	fmt.Fprintf(&b, "CPU profile of handoffd (from its `--debug-addr`) over the measured window of one more gRPC save phase, %d callers, %s: %s saves/s while profiled, p50 %s, p99 %s. Profile: `%s`.\n\n",
 		r.opts.callers, r.env.date.Format("2006-01-02"), thousands(int64(p.res.Throughput)), ms(p.res.Latency.P50), ms(p.res.Latency.P99), p.path)
 	if p.toolNote != "" {
 		b.WriteString("No reading: " + p.toolNote + "\n")
