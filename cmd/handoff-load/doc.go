@@ -15,10 +15,12 @@
 //   - each as a closed loop (a fixed number of callers back to back) and,
 //     for saves and the mix, as an open loop at a fixed rate, whose
 //     latencies run from each request's intended start so a stall shows in
-//     the tail (no coordinated omission);
+//     the tail (no coordinated omission); the phases of one load run in
+//     interleaved rounds, so noise falls on floor and service alike;
 //   - many writers saving into one journey, checked for lost updates;
 //   - with -soak, a steady run sampling handoffd's heap and goroutines;
-//   - with -cpuprofile, a CPU profile of handoffd's code under the saves.
+//   - with -cpuprofile, a CPU profile of handoffd under the saves, taken
+//     from its --debug-addr.
 //
 // Every figure is printed beside the floor measured in the same run, as a
 // ratio, since small shared machines are noisy. Latencies are HDR
@@ -28,6 +30,7 @@
 //
 //	go run ./cmd/handoff-load [flags]
 //	make bench    # the defaults docs/benchmarks.md was made with
+//	go run ./cmd/handoff-load -soak 10m -soak-only -out docs/benchmarks.md
 //
 // With -out, the report goes into a Markdown file between
 // <!-- handoff-load:NAME --> markers, keeping the rest of the file.

@@ -14,7 +14,7 @@ import (
 )
 
 // TestMain lets the test binary play the helper processes the driver
-// re-executes itself as (the empty gRPC server, the profiled handoffd).
+// re-executes itself as (the empty gRPC server).
 func TestMain(m *testing.M) {
 	if role := os.Getenv(roleEnv); role != "" {
 		os.Exit(runRole(role, os.Stdout, os.Stderr))
