@@ -1,7 +1,6 @@
 package memory_test
 
 import (
-	"maps"
 	"strconv"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/store"
 	"github.com/journeyhandoff/handoff/internal/store/memory"
+	"github.com/journeyhandoff/handoff/internal/store/storetest"
 )
 
 // Benchmarks of the memory store's hot paths, named as the Redis store's
@@ -21,54 +21,6 @@ import (
 // memory store never seals. Run them with
 //
 //	go test -run '^$' -bench . -count 10 ./internal/store/memory
-
-// benchCustomer owns every journey the benchmarks write.
-const benchCustomer = "c-42"
-
-// benchQuoteSteps are a car-insurance quote's answers, five per step,
-// grouped by step as the demo website saves them: about 1 KiB of JSON.
-var benchQuoteSteps = map[string]map[string]any{
-	"vehicle": {"plate": "AB-123-CD", "make": "Volvo", "model": "V60 Cross Country B5 AWD Plus Bright, 2.0 litre mild hybrid estate", "year": 2019, "usage": "social, domestic and pleasure use, plus commuting to a single fixed place of work"},
-	"driver":  {"firstName": "Anna-Sofia", "lastName": "Lindqvist-Marchetti", "birthDate": "1988-04-17", "occupation": "Senior software engineer at a logistics and freight forwarding company", "email": "anna-sofia.lindqvist-marchetti@mail.example.com"},
-	"address": {"street": "Rue du Faubourg Saint-Antoine, bâtiment C, 3e étage", "houseNumber": "142B", "postcode": "75012", "city": "Paris", "parking": "locked private garage at the back of the building, shared with two neighbours"},
-	"cover":   {"level": "comprehensive", "excess": 250, "startDate": "2026-12-01", "glassCover": true, "extras": "breakdown cover across Europe with a replacement car for up to 14 days, legal expenses and a courtesy car during repairs"},
-}
-
-// benchQuote is an active journey with the quote's 20 answers, as the
-// service hands it to the store.
-func benchQuote(b *testing.B, id string) *handoffv1.Journey {
-	b.Helper()
-	answers := map[string]any{}
-	for step, a := range benchQuoteSteps {
-		answers[step] = maps.Clone(a)
-	}
-	data, err := structpb.NewStruct(answers)
-	if err != nil {
-		b.Fatal(err)
-	}
-	now := timestamppb.Now()
-	return &handoffv1.Journey{
-		Name:        store.JourneyKey{Customer: benchCustomer, Journey: id}.Name(),
-		JourneyType: "car-insurance-quote",
-		State:       handoffv1.JourneyState_JOURNEY_STATE_ACTIVE,
-		Step:        "cover",
-		Data:        data,
-		Channel:     handoffv1.Channel_CHANNEL_WEB,
-		CreateTime:  now,
-		UpdateTime:  now,
-	}
-}
-
-// benchSave is the touchpoint a website's save appends.
-func benchSave(j *handoffv1.Journey) *handoffv1.Touchpoint {
-	return &handoffv1.Touchpoint{
-		Time:    j.GetUpdateTime(),
-		Channel: handoffv1.Channel_CHANNEL_WEB,
-		Actor:   &handoffv1.Actor{Id: "shop-website", Role: handoffv1.Role_ROLE_SERVICE},
-		Kind:    handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED,
-		Step:    j.GetStep(),
-	}
-}
 
 func benchStore(b *testing.B) *memory.Store {
 	b.Helper()
@@ -85,8 +37,8 @@ func BenchmarkCreateJourney(b *testing.B) {
 	b.Run(benchName, func(b *testing.B) {
 		s := benchStore(b)
 		ctx := b.Context()
-		j := benchQuote(b, "quote-0")
-		first := benchSave(j)
+		j := storetest.Quote(b, "quote-0")
+		first := storetest.SaveTouchpoint(j)
 		if _, created, err := s.CreateJourney(ctx, j, first, ""); err != nil || !created {
 			b.Fatalf("created %t: %v", created, err)
 		}
@@ -97,12 +49,12 @@ func BenchmarkCreateJourney(b *testing.B) {
 			if n%1024 == 0 {
 				// Keep memory small over long runs; not part of a create.
 				b.StopTimer()
-				if _, err := s.EraseCustomer(ctx, benchCustomer); err != nil {
+				if _, err := s.EraseCustomer(ctx, storetest.QuoteCustomer); err != nil {
 					b.Fatal(err)
 				}
 				b.StartTimer()
 			}
-			j.Name = store.JourneyKey{Customer: benchCustomer, Journey: "quote-" + strconv.Itoa(n)}.Name()
+			j.Name = store.JourneyKey{Customer: storetest.QuoteCustomer, Journey: "quote-" + strconv.Itoa(n)}.Name()
 			if _, _, err := s.CreateJourney(ctx, j, first, ""); err != nil {
 				b.Fatal(err)
 			}
@@ -115,11 +67,11 @@ func BenchmarkGetJourney(b *testing.B) {
 	b.Run(benchName, func(b *testing.B) {
 		s := benchStore(b)
 		ctx := b.Context()
-		want, _, err := s.CreateJourney(ctx, benchQuote(b, "anna-quote"), benchSave(benchQuote(b, "anna-quote")), "")
+		want, _, err := s.CreateJourney(ctx, storetest.Quote(b, "anna-quote"), storetest.SaveTouchpoint(storetest.Quote(b, "anna-quote")), "")
 		if err != nil {
 			b.Fatal(err)
 		}
-		key := store.JourneyKey{Customer: benchCustomer, Journey: "anna-quote"}
+		key := store.JourneyKey{Customer: storetest.QuoteCustomer, Journey: "anna-quote"}
 		got, err := s.GetJourney(ctx, key)
 		if err != nil {
 			b.Fatal(err)
@@ -142,12 +94,12 @@ func BenchmarkUpdateJourney(b *testing.B) {
 	b.Run(benchName, func(b *testing.B) {
 		s := benchStore(b)
 		ctx := b.Context()
-		j, _, err := s.CreateJourney(ctx, benchQuote(b, "anna-quote"), benchSave(benchQuote(b, "anna-quote")), "")
+		j, _, err := s.CreateJourney(ctx, storetest.Quote(b, "anna-quote"), storetest.SaveTouchpoint(storetest.Quote(b, "anna-quote")), "")
 		if err != nil {
 			b.Fatal(err)
 		}
 		start := j.GetRevision()
-		tp := benchSave(j)
+		tp := storetest.SaveTouchpoint(j)
 		b.ReportAllocs()
 		n := int64(0)
 		for b.Loop() {
