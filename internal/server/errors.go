@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -53,4 +54,14 @@ func errorMappingStream(log *slog.Logger) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		return toStatus(ss.Context(), log, handler(srv, ss))
 	}
+}
+
+// badRequest is INVALID_ARGUMENT with message and the violations as a
+// google.rpc.BadRequest, which REST and gRPC clients read field by field.
+func badRequest(message string, violations ...*errdetails.BadRequest_FieldViolation) *status.Status {
+	st := status.New(codes.InvalidArgument, message)
+	if withDetails, err := st.WithDetails(&errdetails.BadRequest{FieldViolations: violations}); err == nil {
+		return withDetails
+	}
+	return st
 }

@@ -84,13 +84,9 @@ var fieldInDecodeError = regexp.MustCompile(`(?:field "?([A-Za-z_][A-Za-z0-9_.]*
 func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	var maxBytes *http.MaxBytesError
 	if errors.As(err, &maxBytes) || strings.Contains(err.Error(), "http: request body too large") {
-		st := status.New(codes.InvalidArgument, "the request body is larger than the server's limit (--max-body-bytes)")
-		if d, derr := st.WithDetails(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
+		err = badRequest("the request body is larger than the server's limit (--max-body-bytes)", &errdetails.BadRequest_FieldViolation{
 			Field: "body", Description: "larger than the server's limit (--max-body-bytes)",
-		}}}); derr == nil {
-			st = d
-		}
-		err = st.Err()
+		}).Err()
 	}
 	st, ok := status.FromError(err)
 	if ok && st.Code() == codes.InvalidArgument && len(st.Details()) == 0 {
@@ -99,13 +95,7 @@ func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 			field = m[1]
 		}
 		desc := strings.TrimPrefix(st.Message(), "proto: ")
-		st = status.New(codes.InvalidArgument, field+": "+desc)
-		if withDetails, derr := st.WithDetails(&errdetails.BadRequest{
-			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: desc}},
-		}); derr == nil {
-			st = withDetails
-		}
-		err = st.Err()
+		err = badRequest(field+": "+desc, &errdetails.BadRequest_FieldViolation{Field: field, Description: desc}).Err()
 	}
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 }

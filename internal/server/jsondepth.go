@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 )
@@ -72,11 +71,7 @@ func jsonDepth(b []byte) int {
 }
 
 func invalidBody(desc string) *status.Status {
-	st := status.New(codes.InvalidArgument, "body: "+desc)
-	if d, err := st.WithDetails(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "body", Description: desc}}}); err == nil {
-		st = d
-	}
-	return st
+	return badRequest("body: "+desc, &errdetails.BadRequest_FieldViolation{Field: "body", Description: desc})
 }
 
 // writeStatus answers as the gateway's error handler does: the status as

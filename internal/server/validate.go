@@ -54,14 +54,9 @@ func (s *validatingStream) RecvMsg(m any) error {
 // breaks the rules in the .proto.
 func validate(v protovalidate.Validator, msg proto.Message) error {
 	if reason, failed := decodeFailure(msg); failed {
-		st := status.New(codes.InvalidArgument, "the request message does not decode: "+reason)
-		br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
+		return badRequest("the request message does not decode: "+reason, &errdetails.BadRequest_FieldViolation{
 			Field: "request", Description: "is not a valid " + string(msg.ProtoReflect().Descriptor().FullName()) + ": " + reason,
-		}}}
-		if withDetails, err := st.WithDetails(br); err == nil {
-			st = withDetails
-		}
-		return st.Err()
+		}).Err()
 	}
 	return validationStatus(v.Validate(msg))
 }
@@ -85,7 +80,7 @@ func validationStatus(err error) error {
 	if !errors.As(err, &verr) {
 		return status.Error(codes.Internal, "request validation failed to run")
 	}
-	br := &errdetails.BadRequest{}
+	var violations []*errdetails.BadRequest_FieldViolation
 	var summary []string
 	for _, viol := range verr.Violations {
 		field := protovalidate.FieldPathString(viol.Proto.GetField())
@@ -93,12 +88,8 @@ func validationStatus(err error) error {
 		if f, ok := friendlier[field]; ok && strings.HasSuffix(viol.Proto.GetRuleId(), "pattern") {
 			desc = f
 		}
-		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: field, Description: desc})
+		violations = append(violations, &errdetails.BadRequest_FieldViolation{Field: field, Description: desc})
 		summary = append(summary, field+": "+desc)
 	}
-	st := status.New(codes.InvalidArgument, strings.Join(summary, "; "))
-	if withDetails, err := st.WithDetails(br); err == nil {
-		st = withDetails
-	}
-	return st.Err()
+	return badRequest(strings.Join(summary, "; "), violations...).Err()
 }
