@@ -95,6 +95,12 @@ type Update struct {
 // journey. It must not block: it runs on the store's delivery path.
 type ChangeHandler func(*handoffv1.JourneyChange)
 
+// ChangeFilter says whether changes to the journey at key are wanted. A
+// store asks it before decoding a change, so the changes nobody in this
+// process watches (most of them) cost no decoding. Like a ChangeHandler it
+// must not block.
+type ChangeFilter func(key JourneyKey) bool
+
 // Store keeps journeys, their append-only timelines, a short log of their
 // recent changes, and handoff codes.
 //
@@ -137,11 +143,12 @@ type Store interface {
 	ChangesSince(ctx context.Context, key JourneyKey, after int64) (_ []*handoffv1.JourneyChange, complete bool, _ error)
 
 	// Subscribe calls handle with every change committed from now on, by
-	// this process or (for a shared store) any other, until ctx ends; then it
-	// returns ctx's error. resync is called whenever delivery may have
+	// this process or (for a shared store) any other, to a journey that
+	// wants accepts (every journey when wants is nil), until ctx ends; then
+	// it returns ctx's error. resync is called whenever delivery may have
 	// skipped changes (a dropped subscription that came back), so the caller
 	// can catch up through ChangesSince. Meant to be called once per process.
-	Subscribe(ctx context.Context, handle ChangeHandler, resync func()) error
+	Subscribe(ctx context.Context, wants ChangeFilter, handle ChangeHandler, resync func()) error
 
 	// CreateHandoffCode stores a single-use code for the journey, valid
 	// until expireTime. An existing code gives ErrAlreadyExists.

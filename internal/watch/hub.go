@@ -60,7 +60,14 @@ func NewHub(st store.Store, buffer int) *Hub {
 
 // Run holds the process's one subscription until ctx ends.
 func (h *Hub) Run(ctx context.Context) error {
-	return h.store.Subscribe(ctx, h.deliver, h.resync)
+	return h.store.Subscribe(ctx, h.watched, h.deliver, h.resync)
+}
+
+// watched reports whether anyone here watches the journey at key.
+func (h *Hub) watched(key store.JourneyKey) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.watchers[key]) > 0
 }
 
 // Shutdown ends every watch, now and to come, with a status telling the

@@ -15,6 +15,7 @@ import (
 // subscriber is one Subscribe call; a pointer, so that it can be a map key
 // (funcs cannot).
 type subscriber struct {
+	wants  store.ChangeFilter
 	handle store.ChangeHandler
 }
 
@@ -46,10 +47,11 @@ func (s *Store) ChangesSince(_ context.Context, key store.JourneyKey, after int6
 	return out, len(out) > 0 && out[0].GetRevision() == after+1, nil
 }
 
-// Subscribe calls handle with every change from now on until ctx ends.
-// Nothing can be skipped in one process, so resync is never called.
-func (s *Store) Subscribe(ctx context.Context, handle store.ChangeHandler, _ func()) error {
-	sub := &subscriber{handle: handle}
+// Subscribe calls handle with every change from now on to a journey wants
+// accepts, until ctx ends. Nothing can be skipped in one process, so resync
+// is never called.
+func (s *Store) Subscribe(ctx context.Context, wants store.ChangeFilter, handle store.ChangeHandler, _ func()) error {
+	sub := &subscriber{wants: wants, handle: handle}
 	s.mu.Lock()
 	s.subscribers[sub] = struct{}{}
 	s.mu.Unlock()
@@ -62,11 +64,11 @@ func (s *Store) Subscribe(ctx context.Context, handle store.ChangeHandler, _ fun
 	return ctx.Err()
 }
 
-// logChange appends c to the entry's log, keeping the last s.logEntries, and
-// hands a copy to every subscriber. It runs under s.mu, as part of the write:
+// logChange appends c to the log of the journey at key (entry e), keeping
+// the last s.logEntries, and hands a copy to every subscriber that wants it. It runs under s.mu, as part of the write:
 // that is what delivers each journey's changes in revision order, and why a
 // handler must neither block nor call the store.
-func (s *Store) logChange(e *journeyEntry, c *handoffv1.JourneyChange, now time.Time) {
+func (s *Store) logChange(key store.JourneyKey, e *journeyEntry, c *handoffv1.JourneyChange, now time.Time) {
 	if !now.Before(e.logExpires) {
 		// An expired log is gone, as its Redis key would be; what follows
 		// starts a new one.
@@ -78,6 +80,8 @@ func (s *Store) logChange(e *journeyEntry, c *handoffv1.JourneyChange, now time.
 	}
 	e.logExpires = now.Add(s.logTTL)
 	for sub := range s.subscribers {
-		sub.handle(proto.CloneOf(c))
+		if sub.wants == nil || sub.wants(key) {
+			sub.handle(proto.CloneOf(c))
+		}
 	}
 }

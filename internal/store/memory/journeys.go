@@ -173,7 +173,7 @@ func (s *Store) commit(key store.JourneyKey, e *journeyEntry, j *handoffv1.Journ
 	if contentChanged {
 		e.etag++
 	}
-	s.logChange(e, &handoffv1.JourneyChange{
+	s.logChange(key, e, &handoffv1.JourneyChange{
 		Revision:    e.revision,
 		Journey:     e.out(),
 		Touchpoints: e.appendTimeline(key, tps),

@@ -68,7 +68,7 @@ func (s *Store) ChangesSince(ctx context.Context, key store.JourneyKey, after in
 // published them, so each journey's changes arrive in revision order; what
 // is published while the subscription is down is lost, which is why every
 // (re)subscription calls resync.
-func (s *Store) Subscribe(ctx context.Context, handle store.ChangeHandler, resync func()) error {
+func (s *Store) Subscribe(ctx context.Context, wants store.ChangeFilter, handle store.ChangeHandler, resync func()) error {
 	ps := s.client.Subscribe(ctx, s.changesChannel())
 	defer ps.Close()
 	// Receive does not watch ctx; closing the PubSub ends a Receive that
@@ -102,7 +102,16 @@ func (s *Store) Subscribe(ctx context.Context, handle store.ChangeHandler, resyn
 				resync()
 			}
 		case *goredis.Message:
-			c, err := s.decodeChange([]byte(m.Payload))
+			payload := []byte(m.Payload)
+			if wants != nil {
+				// Every instance receives every change; most concern
+				// journeys nobody here watches, so read only the name.
+				key, ok := changedJourney(payload)
+				if !ok || !wants(key) {
+					continue
+				}
+			}
+			c, err := s.decodeChange(payload)
 			if err != nil {
 				// Not a change (someone else publishing on our channel), or
 				// one sealed with a key this process does not hold.

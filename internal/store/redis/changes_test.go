@@ -35,7 +35,7 @@ func runSubscribe(t *testing.T, s store.Store, rec *storetest.Recorder, rs *resy
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- s.Subscribe(ctx, rec.Handle, rs.call) }()
+	go func() { done <- s.Subscribe(ctx, nil, rec.Handle, rs.call) }()
 	t.Cleanup(func() {
 		cancel()
 		require.ErrorIs(t, <-done, context.Canceled)

@@ -151,6 +151,43 @@ func (s *Store) decodeChange(b []byte) (*handoffv1.JourneyChange, error) {
 	return c, nil
 }
 
+// changedJourney reads which journey an encoded change (sealed or not) is
+// to, without decoding or opening the rest of it. A malformed change gives
+// false; decodeChange would refuse it too.
+func changedJourney(b []byte) (store.JourneyKey, bool) {
+	var name []byte
+	if rest, sealed := bytes.CutPrefix(b, []byte(sealedChangeMagic)); sealed {
+		// The owner, in clear, is the envelope's first field.
+		name, _ = bytesField(rest, 1)
+	} else if journey, ok := bytesField(b, 2); ok { // JourneyChange.journey
+		name, _ = bytesField(journey, 1) // Journey.name
+	}
+	key, err := store.ParseJourneyName(string(name))
+	return key, err == nil
+}
+
+// bytesField returns the first length-delimited field numbered num in the
+// encoded message b, skipping the fields before it.
+func bytesField(b []byte, num protowire.Number) ([]byte, bool) {
+	for len(b) > 0 {
+		n, typ, tagLen := protowire.ConsumeTag(b)
+		if tagLen < 0 {
+			return nil, false
+		}
+		b = b[tagLen:]
+		if n == num && typ == protowire.BytesType {
+			v, vLen := protowire.ConsumeBytes(b)
+			return v, vLen >= 0
+		}
+		vLen := protowire.ConsumeFieldValue(n, typ, b)
+		if vLen < 0 {
+			return nil, false
+		}
+		b = b[vLen:]
+	}
+	return nil, false
+}
+
 // decodeNamedTouchpoint decodes a touchpoint of a sealed change to the
 // journey named owner: its name (field 1), then the sealed touchpoint.
 func (s *Store) decodeNamedTouchpoint(v, owner []byte) (*handoffv1.Touchpoint, error) {

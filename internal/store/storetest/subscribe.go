@@ -70,13 +70,20 @@ func (r *Recorder) WaitFor(t *testing.T, k store.JourneyKey, revision int64) {
 // but never delivered either. done yields what Subscribe returned.
 func subscribe(t *testing.T, s store.Store) (r *Recorder, cancel context.CancelFunc, done <-chan error) {
 	t.Helper()
+	return subscribeTo(t, s, nil)
+}
+
+// subscribeTo is subscribe with a filter (which must want the probe
+// journey, customer "probe").
+func subscribeTo(t *testing.T, s store.Store, wants store.ChangeFilter) (r *Recorder, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	r = NewRecorder()
 	errc := make(chan error, 1)
 	exited := make(chan struct{})
 	go func() {
 		defer close(exited)
-		errc <- s.Subscribe(ctx, r.Handle, func() {})
+		errc <- s.Subscribe(ctx, wants, r.Handle, func() {})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -165,6 +172,24 @@ func testSubscribe(t *testing.T, newStore Factory) {
 		requireProtosEqual(t, want, r.Of(k))
 	})
 
+	t.Run("subscribe_delivers_only_the_journeys_its_filter_wants", func(t *testing.T) {
+		s := newStore(t, Options{})
+		unwanted, wanted := key("c-1", "unwanted"), key("c-1", "wanted")
+		var asked sync.Map
+		r, _, _ := subscribeTo(t, s, func(k store.JourneyKey) bool {
+			asked.Store(k, true)
+			return k != unwanted
+		})
+		// Written before the wanted journey's last change, so delivered
+		// before it, had the filter let it through.
+		history(t, s, unwanted, 3)
+		history(t, s, wanted, 3)
+		r.WaitFor(t, wanted, 3)
+		require.Empty(t, r.Of(unwanted), "changes to an unwanted journey were delivered")
+		_, ok := asked.Load(unwanted)
+		require.True(t, ok, "the filter was never asked about the unwanted journey")
+	})
+
 	t.Run("subscribe_returns_when_its_context_ends_and_delivers_no_more", func(t *testing.T) {
 		s := newStore(t, Options{})
 		r, cancel, done := subscribe(t, s)
@@ -189,7 +214,7 @@ func testSubscribe(t *testing.T, newStore Factory) {
 		s := newStore(t, Options{})
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
-		err := s.Subscribe(ctx, NewRecorder().Handle, func() {})
+		err := s.Subscribe(ctx, nil, NewRecorder().Handle, func() {})
 		require.ErrorIs(t, err, context.Canceled)
 	})
 }
