@@ -108,7 +108,9 @@ type ChangeFilter func(key JourneyKey) bool
 // of its fields and sets them on every write: etag (an opaque content
 // version), revision (counts every change), expire_time (update_time plus
 // the store's TTL); name must be set by the caller and never changes.
-// Returned values are the caller's to modify.
+// Returned values are the caller's to modify. A write never changes the
+// journey passed in, but the journey it returns may share message fields
+// (answers, times) with it: the caller owns the two as one.
 type Store interface {
 	// CreateJourney stores a new journey (revision 1) and its first
 	// touchpoint. When requestID is not empty and a journey was already

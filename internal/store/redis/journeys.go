@@ -11,6 +11,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
@@ -71,12 +72,12 @@ func (s *Store) GetJourney(ctx context.Context, key store.JourneyKey) (*handoffv
 // createCall is the journey a create returns, and the keys and arguments
 // of its script (see create.lua).
 func (s *Store) createCall(key store.JourneyKey, j *handoffv1.Journey, first *handoffv1.Touchpoint, requestID string) (*handoffv1.Journey, []string, []any, error) {
-	out, body, err := s.prepare(key, j)
+	out, plain, body, err := s.prepare(key, j)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	out.Etag, out.Revision = "1", 1
-	change, err := s.changeArgs(key, out, first)
+	change, err := s.changeArgs(key, plain, out.Etag, out.Revision, first)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -121,7 +122,7 @@ func (s *Store) updateCall(u store.Update) (*handoffv1.Journey, []string, []any,
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	out, body, err := s.prepare(key, u.Journey)
+	out, plain, body, err := s.prepare(key, u.Journey)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -129,7 +130,7 @@ func (s *Store) updateCall(u store.Update) (*handoffv1.Journey, []string, []any,
 	// and etag read: the returned journey and the logged change carry them.
 	readEtag, readRevision := u.Journey.GetEtag(), u.Journey.GetRevision()
 	out.Etag, out.Revision = nextEtag(readEtag, u.ContentChanged), readRevision+1
-	change, err := s.changeArgs(key, out, u.Touchpoints...)
+	change, err := s.changeArgs(key, plain, out.Etag, out.Revision, u.Touchpoints...)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -150,8 +151,9 @@ func nextEtag(etag string, contentChanged bool) string {
 }
 
 // changeArgs are the script arguments that log and publish a change (see
-// change.lua): the encoded head of the JourneyChange (its revision and out,
-// the journey as returned), how touchpoints are named, the log's bounds,
+// change.lua): the encoded head of the JourneyChange (its revision and the
+// journey as returned: body, its encoding as stored, with etag and
+// revision), how touchpoints are named, the log's bounds,
 // the channel, a fresh id for the write, and then the touchpoints to
 // append.
 //
@@ -159,8 +161,8 @@ func nextEtag(etag string, contentChanged bool) string {
 // command whose reply was lost with its connection, and the script, which
 // did run, then finds its id among the journey's recent writes instead of
 // failing as a conflict (and the service applying the save again).
-func (s *Store) changeArgs(key store.JourneyKey, out *handoffv1.Journey, tps ...*handoffv1.Touchpoint) ([]any, error) {
-	head, err := s.changeHead(key, &handoffv1.JourneyChange{Revision: out.GetRevision(), Journey: out})
+func (s *Store) changeArgs(key store.JourneyKey, body []byte, etag string, revision int64, tps ...*handoffv1.Touchpoint) ([]any, error) {
+	head, err := s.changeHead(key, body, etag, revision)
 	if err != nil {
 		return nil, err
 	}
@@ -224,13 +226,15 @@ func (s *Store) ListTouchpoints(ctx context.Context, key store.JourneyKey, offse
 	return tps, more, nil
 }
 
-// prepare copies j (the journey at key) with its expire_time set, and the
-// body to store: without
-// the etag and revision, which live in the hash's rev and seq fields so a
-// write can check them without decoding the body (and the body can never
-// hold stale ones). The caller sets both on the copy.
-func (s *Store) prepare(key store.JourneyKey, j *handoffv1.Journey) (*handoffv1.Journey, []byte, error) {
-	out := proto.CloneOf(j)
+// prepare returns a copy of j (the journey at key) with its expire_time
+// set, and the body to store, clear and as stored (sealed when the store
+// seals): the copy without the etag and revision, which live in the hash's
+// rev and seq fields so a write can check them without decoding the body
+// (and the body can never hold stale ones). The caller sets both on the
+// copy. The copy is shallow: a deep one of the answers cost 6% of a save's
+// CPU, and the returned journey may share them (see store.Store).
+func (s *Store) prepare(key store.JourneyKey, j *handoffv1.Journey) (out *handoffv1.Journey, plain, stored []byte, _ error) {
+	out = shallowCopy(j)
 	out.Etag, out.Revision = "", 0
 	base := time.Now()
 	if out.GetUpdateTime() != nil {
@@ -239,9 +243,21 @@ func (s *Store) prepare(key store.JourneyKey, j *handoffv1.Journey) (*handoffv1.
 	out.ExpireTime = timestamppb.New(base.Add(s.ttl))
 	body, err := proto.Marshal(out)
 	if err != nil {
-		return nil, nil, fmt.Errorf("encode journey: %w", err)
+		return nil, nil, nil, fmt.Errorf("encode journey: %w", err)
 	}
-	return out, s.seal(body, key), nil
+	return out, body, s.seal(body, key), nil
+}
+
+// shallowCopy is a new journey with j's fields; message fields (answers,
+// times) are shared, not copied.
+func shallowCopy(j *handoffv1.Journey) *handoffv1.Journey {
+	out := &handoffv1.Journey{}
+	dst := out.ProtoReflect()
+	j.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		dst.Set(fd, v)
+		return true
+	})
+	return out
 }
 
 // decodeJourney turns an HMGET of rev, seq and body of the journey at key
@@ -282,9 +298,11 @@ func (s *Store) marshalTouchpoints(key store.JourneyKey, tps ...*handoffv1.Touch
 		if tp == nil {
 			continue
 		}
-		c := proto.CloneOf(tp)
-		c.Name = ""
-		b, err := proto.Marshal(c)
+		if tp.GetName() != "" {
+			tp = proto.CloneOf(tp)
+			tp.Name = ""
+		}
+		b, err := proto.Marshal(tp)
 		if err != nil {
 			return nil, fmt.Errorf("encode touchpoint: %w", err)
 		}

@@ -72,12 +72,22 @@ func (s *Store) openOwned(b, owner []byte) ([]byte, error) {
 }
 
 // changeHead is the head of a change to the journey at key, for the
-// scripts (see change.lua).
-func (s *Store) changeHead(key store.JourneyKey, c *handoffv1.JourneyChange) ([]byte, error) {
-	head, err := proto.Marshal(c)
+// scripts (see change.lua): JourneyChange{revision, journey}, where the
+// journey is body (its encoding as stored) with etag and revision. Built
+// from body instead of encoding the journey again, since protobuf fields
+// may come in any order and a message field's bytes are its encoding.
+func (s *Store) changeHead(key store.JourneyKey, body []byte, etag string, revision int64) ([]byte, error) {
+	versions, err := proto.Marshal(&handoffv1.Journey{Etag: etag, Revision: revision})
 	if err != nil {
 		return nil, fmt.Errorf("encode change: %w", err)
 	}
+	head, err := proto.Marshal(&handoffv1.JourneyChange{Revision: revision})
+	if err != nil {
+		return nil, fmt.Errorf("encode change: %w", err)
+	}
+	head = protowire.AppendTag(head, changeJourneyField, protowire.BytesType)
+	head = protowire.AppendVarint(head, uint64(len(body)+len(versions)))
+	head = append(append(head, body...), versions...)
 	if s.sealer == nil {
 		return head, nil
 	}
@@ -86,6 +96,9 @@ func (s *Store) changeHead(key store.JourneyKey, c *handoffv1.JourneyChange) ([]
 	out = protowire.AppendBytes(protowire.AppendTag(out, 1, protowire.BytesType), owner)
 	return protowire.AppendBytes(protowire.AppendTag(out, 2, protowire.BytesType), s.sealer.Seal(head, owner)), nil
 }
+
+// changeJourneyField is JourneyChange.journey's field number.
+var changeJourneyField = (&handoffv1.JourneyChange{}).ProtoReflect().Descriptor().Fields().ByName("journey").Number()
 
 // decodeChange decodes a change from the log or the channel, sealed or not.
 func (s *Store) decodeChange(b []byte) (*handoffv1.JourneyChange, error) {

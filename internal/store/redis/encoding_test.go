@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
@@ -42,7 +43,9 @@ func TestChangedJourney(t *testing.T) {
 	_, _ = rand.Read(secret)
 	ring, err := sealing.New(sealing.Key{ID: "k1", Secret: secret})
 	require.NoError(t, err)
-	sealed, err := (&Store{sealer: ring}).changeHead(key, &handoffv1.JourneyChange{Revision: 7, Journey: journey})
+	body, err := proto.Marshal(journey)
+	require.NoError(t, err)
+	sealed, err := (&Store{sealer: ring}).changeHead(key, body, "3", 7)
 	require.NoError(t, err)
 
 	cases := []struct {
@@ -68,4 +71,30 @@ func TestChangedJourney(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestShallowCopyCopiesEveryField(t *testing.T) {
+	j := &handoffv1.Journey{}
+	// Every field set, so a field the copy forgot would show.
+	fields := j.ProtoReflect().Descriptor().Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		switch {
+		case fd.Kind() == protoreflect.MessageKind:
+			j.ProtoReflect().Set(fd, protoreflect.ValueOfMessage(j.ProtoReflect().NewField(fd).Message()))
+		case fd.Kind() == protoreflect.EnumKind:
+			j.ProtoReflect().Set(fd, protoreflect.ValueOfEnum(1))
+		case fd.Kind() == protoreflect.StringKind:
+			j.ProtoReflect().Set(fd, protoreflect.ValueOfString(string(fd.Name())))
+		case fd.Kind() == protoreflect.Int64Kind:
+			j.ProtoReflect().Set(fd, protoreflect.ValueOfInt64(int64(fd.Number())))
+		default:
+			t.Fatalf("field %s: add its kind %s to this test", fd.Name(), fd.Kind())
+		}
+	}
+	out := shallowCopy(j)
+	require.True(t, proto.Equal(j, out), "the copy differs from the journey")
+	out.Step, out.Etag = "changed", "changed"
+	require.Equal(t, "step", j.GetStep(), "changing the copy changed the journey")
+	require.Equal(t, "etag", j.GetEtag(), "changing the copy changed the journey")
 }
