@@ -1,7 +1,8 @@
 // Package service implements handoff.v1.JourneyService: the journey rules
 // (which state changes are allowed, how a save applies its mask, handoff
-// codes, claims, and which customer a caller may see). It keeps no state of
-// its own; everything lives in the store.
+// codes, claims, and which customer a caller may see). It keeps no journey
+// state of its own; everything lives in the store. Changes to one journey
+// queue in the process (see writeQueue) rather than race in the store.
 package service
 
 import (
@@ -64,9 +65,10 @@ const (
 // Service implements handoffv1.JourneyServiceServer on top of a store.Store.
 type Service struct {
 	handoffv1.UnimplementedJourneyServiceServer
-	store store.Store
-	hub   *watch.Hub
-	opts  Options
+	store  store.Store
+	hub    *watch.Hub
+	opts   Options
+	writes writeQueue
 }
 
 var _ handoffv1.JourneyServiceServer = (*Service)(nil)
@@ -133,12 +135,18 @@ type effect struct {
 	unchanged      bool
 }
 
-// mutate is the one read-check-write loop every change goes through. With
+// mutate is the one read-check-write loop every change goes through, one
+// at a time per journey in this process (see writeQueue). With
 // ifEtag set, a journey whose content moved on fails with ABORTED; without,
 // the change is reapplied to the newer journey, so concurrent saves of
 // different answers never lose one another. A claim that lapsed is released
 // first, in the same write.
 func (s *Service) mutate(ctx context.Context, key store.JourneyKey, ifEtag string, change mutation) (*handoffv1.Journey, error) {
+	done, err := s.writes.wait(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	for attempt := 1; ; attempt++ {
 		cur, err := s.store.GetJourney(ctx, key)
 		if err != nil {

@@ -1,0 +1,74 @@
+package service
+
+import (
+	"context"
+	"sync"
+
+	"google.golang.org/grpc/status"
+
+	"github.com/journeyhandoff/handoff/internal/store"
+)
+
+// writeQueue lets one change at a time per journey go to the store from
+// this process. Changes to one journey then wait their turn here instead
+// of racing in the store, where all but one of them would lose, read the
+// journey again and redo their write: a hot journey (16 writers) costs one
+// read and one write per save instead of several. Other processes still
+// race with this one; the store's revision check keeps that safe.
+//
+// Hand-written: golang.org/x/sync has a semaphore and singleflight, but no
+// lock per key that honours a context.
+type writeQueue struct {
+	mu    sync.Mutex
+	turns map[store.JourneyKey]*turn
+}
+
+// turn is one journey's queue: a token passed from change to change, and
+// how many changes hold or wait for it (so it is dropped when none do).
+type turn struct {
+	token chan struct{}
+	refs  int
+}
+
+// wait blocks until it is this change's turn on the journey at key, or
+// ctx ends. done ends the turn and must be called exactly once.
+func (q *writeQueue) wait(ctx context.Context, key store.JourneyKey) (done func(), _ error) {
+	q.mu.Lock()
+	if q.turns == nil {
+		q.turns = map[store.JourneyKey]*turn{}
+	}
+	t := q.turns[key]
+	if t == nil {
+		t = &turn{token: make(chan struct{}, 1)}
+		q.turns[key] = t
+	}
+	t.refs++
+	q.mu.Unlock()
+
+	select {
+	case t.token <- struct{}{}:
+		return func() {
+			<-t.token
+			q.leave(key, t)
+		}, nil
+	case <-ctx.Done():
+		q.leave(key, t)
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
+}
+
+func (q *writeQueue) leave(key store.JourneyKey, t *turn) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	t.refs--
+	if t.refs == 0 {
+		delete(q.turns, key)
+	}
+}
+
+// len is how many journeys have a change holding or waiting for its turn.
+func (q *writeQueue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.turns)
+}
