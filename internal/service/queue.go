@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc/status"
 
@@ -30,8 +31,16 @@ type turn struct {
 	refs  int
 }
 
-// wait blocks until it is this change's turn on the journey at key, or
-// ctx ends. done ends the turn and must be called exactly once.
+// maxTurnWait bounds how long a change waits for its turn. Past it the
+// change goes ahead and races in the store as if there were no queue,
+// which is safe (the store checks revisions): with Redis hung, every
+// change queued on a journey would otherwise wait out the Redis timeouts
+// of all the changes before it.
+const maxTurnWait = 100 * time.Millisecond
+
+// wait blocks until it is this change's turn on the journey at key, for at
+// most maxTurnWait, or until ctx ends. done ends the turn (if it came) and
+// must be called exactly once.
 func (q *writeQueue) wait(ctx context.Context, key store.JourneyKey) (done func(), _ error) {
 	q.mu.Lock()
 	if q.turns == nil {
@@ -45,12 +54,22 @@ func (q *writeQueue) wait(ctx context.Context, key store.JourneyKey) (done func(
 	t.refs++
 	q.mu.Unlock()
 
+	myTurn := func() {
+		<-t.token
+		q.leave(key, t)
+	}
 	select {
 	case t.token <- struct{}{}:
-		return func() {
-			<-t.token
-			q.leave(key, t)
-		}, nil
+		return myTurn, nil
+	default:
+	}
+	timer := time.NewTimer(maxTurnWait)
+	defer timer.Stop()
+	select {
+	case t.token <- struct{}{}:
+		return myTurn, nil
+	case <-timer.C:
+		return func() { q.leave(key, t) }, nil
 	case <-ctx.Done():
 		q.leave(key, t)
 		return nil, status.FromContextError(ctx.Err()).Err()

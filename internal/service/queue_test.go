@@ -67,6 +67,27 @@ func TestWriteQueue(t *testing.T) {
 	}
 }
 
+func TestWriteQueueLetsAChangeGoAheadWhenItsTurnIsLate(t *testing.T) {
+	var q writeQueue
+	key := store.JourneyKey{Customer: "c-1", Journey: "j-1"}
+	done, err := q.wait(t.Context(), key)
+	require.NoError(t, err)
+
+	began := time.Now()
+	late, err := q.wait(t.Context(), key)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, time.Since(began), maxTurnWait, "went ahead before its turn was late")
+
+	// Going ahead did not take the turn: the holder still has it, and
+	// the queue is dropped once both are done.
+	late()
+	done()
+	require.Zero(t, q.len(), "a queue outlived its changes")
+	again, err := q.wait(t.Context(), key)
+	require.NoError(t, err)
+	again()
+}
+
 func TestWriteQueueWaiterGivesUpAtItsDeadline(t *testing.T) {
 	var q writeQueue
 	key := store.JourneyKey{Customer: "c-1", Journey: "j-1"}
