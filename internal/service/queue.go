@@ -11,11 +11,12 @@ import (
 )
 
 // writeQueue lets one change at a time per journey go to the store from
-// this process. Changes to one journey then wait their turn here instead
-// of racing in the store, where all but one of them would lose, read the
-// journey again and redo their write: a hot journey (16 writers) costs one
-// read and one write per save instead of several. Other processes still
-// race with this one; the store's revision check keeps that safe.
+// this process (one that waits too long goes anyway: see maxTurnWait).
+// Changes to one journey then wait their turn here instead of racing in
+// the store, where all but one of them would lose, read the journey again
+// and redo their write: a hot journey (16 writers) costs one read and one
+// write per save instead of several. Other processes still race with this
+// one; the store's revision check keeps that safe.
 //
 // Hand-written: golang.org/x/sync has a semaphore and singleflight, but no
 // lock per key that honours a context.

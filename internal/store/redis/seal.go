@@ -97,8 +97,12 @@ func (s *Store) changeHead(key store.JourneyKey, body []byte, etag string, revis
 	return protowire.AppendBytes(protowire.AppendTag(out, 2, protowire.BytesType), s.sealer.Seal(head, owner)), nil
 }
 
-// changeJourneyField is JourneyChange.journey's field number.
-var changeJourneyField = (&handoffv1.JourneyChange{}).ProtoReflect().Descriptor().Fields().ByName("journey").Number()
+// Field numbers of JourneyChange.journey and Journey.name, for the code
+// that reads and writes changes without decoding them.
+var (
+	changeJourneyField = (&handoffv1.JourneyChange{}).ProtoReflect().Descriptor().Fields().ByName("journey").Number()
+	journeyNameField   = (&handoffv1.Journey{}).ProtoReflect().Descriptor().Fields().ByName("name").Number()
+)
 
 // decodeChange decodes a change from the log or the channel, sealed or not.
 func (s *Store) decodeChange(b []byte) (*handoffv1.JourneyChange, error) {
@@ -172,8 +176,8 @@ func changedJourney(b []byte) (store.JourneyKey, bool) {
 	if rest, sealed := bytes.CutPrefix(b, []byte(sealedChangeMagic)); sealed {
 		// The owner, in clear, is the envelope's first field.
 		name, _ = bytesField(rest, 1)
-	} else if journey, ok := bytesField(b, 2); ok { // JourneyChange.journey
-		name, _ = bytesField(journey, 1) // Journey.name
+	} else if journey, ok := bytesField(b, changeJourneyField); ok {
+		name, _ = bytesField(journey, journeyNameField)
 	}
 	key, err := store.ParseJourneyName(string(name))
 	return key, err == nil
