@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -18,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/store/storetest"
 )
 
 // Benchmarks of what every save costs before it reaches the service: the
@@ -33,38 +33,11 @@ const benchJourneyName = "customers/c-42/journeys/anna-quote"
 // one ten times larger to show how the cost grows.
 var benchAnswerCounts = []int{20, 200}
 
-// quoteSteps are a car-insurance quote's answers, five per step, grouped by
-// step as the demo website saves them: about 1 KiB of JSON in all.
-var quoteSteps = []struct {
-	name    string
-	answers map[string]any
-}{
-	{"vehicle", map[string]any{"plate": "AB-123-CD", "make": "Volvo", "model": "V60 Cross Country B5 AWD Plus Bright, 2.0 litre mild hybrid estate", "year": 2019, "usage": "social, domestic and pleasure use, plus commuting to a single fixed place of work"}},
-	{"driver", map[string]any{"firstName": "Anna-Sofia", "lastName": "Lindqvist-Marchetti", "birthDate": "1988-04-17", "occupation": "Senior software engineer at a logistics and freight forwarding company", "email": "anna-sofia.lindqvist-marchetti@mail.example.com"}},
-	{"address", map[string]any{"street": "Rue du Faubourg Saint-Antoine, bâtiment C, 3e étage", "houseNumber": "142B", "postcode": "75012", "city": "Paris", "parking": "locked private garage at the back of the building, shared with two neighbours"}},
-	{"cover", map[string]any{"level": "comprehensive", "excess": 250, "startDate": "2026-12-01", "glassCover": true, "extras": "breakdown cover across Europe with a replacement car for up to 14 days, legal expenses and a courtesy car during repairs"}},
-}
-
-// quoteAnswers returns n answers (a multiple of 5): the quote's steps, then
-// the same steps again under numbered names (a second driver, ...).
-func quoteAnswers(n int) map[string]any {
-	out := map[string]any{}
-	for i := range n / 5 {
-		step := quoteSteps[i%len(quoteSteps)]
-		name := step.name
-		if i >= len(quoteSteps) {
-			name += "-" + strconv.Itoa(i/len(quoteSteps)+1)
-		}
-		out[name] = maps.Clone(step.answers)
-	}
-	return out
-}
-
 // saveBody is the PATCH body of a save of n answers on the cover step, with
 // the etag read last, as a website sends it.
 func saveBody(tb testing.TB, n int) []byte {
 	tb.Helper()
-	b, err := json.Marshal(map[string]any{"step": "cover", "etag": "7", "data": quoteAnswers(n)})
+	b, err := json.Marshal(map[string]any{"step": "cover", "etag": "7", "data": storetest.QuoteAnswers(n)})
 	if err != nil {
 		tb.Fatal(err)
 	}

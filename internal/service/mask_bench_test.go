@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/store/storetest"
 )
 
 // Benchmarks of the rules every save runs besides the store: turning the
@@ -17,32 +18,11 @@ import (
 //
 //	go test -run '^$' -bench . -count 10 ./internal/service
 
-// quoteSteps are a car-insurance quote's answers, five per step, grouped by
-// step as the demo website saves them: about 1 KiB of JSON in all.
-var quoteSteps = []struct {
-	name    string
-	answers map[string]any
-}{
-	{"vehicle", map[string]any{"plate": "AB-123-CD", "make": "Volvo", "model": "V60 Cross Country B5 AWD Plus Bright, 2.0 litre mild hybrid estate", "year": 2019, "usage": "social, domestic and pleasure use, plus commuting to a single fixed place of work"}},
-	{"driver", map[string]any{"firstName": "Anna-Sofia", "lastName": "Lindqvist-Marchetti", "birthDate": "1988-04-17", "occupation": "Senior software engineer at a logistics and freight forwarding company", "email": "anna-sofia.lindqvist-marchetti@mail.example.com"}},
-	{"address", map[string]any{"street": "Rue du Faubourg Saint-Antoine, bâtiment C, 3e étage", "houseNumber": "142B", "postcode": "75012", "city": "Paris", "parking": "locked private garage at the back of the building, shared with two neighbours"}},
-	{"cover", map[string]any{"level": "comprehensive", "excess": 250, "startDate": "2026-12-01", "glassCover": true, "extras": "breakdown cover across Europe with a replacement car for up to 14 days, legal expenses and a courtesy car during repairs"}},
-}
-
-// quoteAnswers returns n answers (a multiple of 5): the quote's steps, then
-// the same steps again under numbered names (a second driver, ...).
+// quoteAnswers returns n answers (a multiple of 5) of the shared quote
+// (storetest.QuoteAnswers) as a Struct.
 func quoteAnswers(tb testing.TB, n int) *structpb.Struct {
 	tb.Helper()
-	m := map[string]any{}
-	for i := range n / 5 {
-		step := quoteSteps[i%len(quoteSteps)]
-		name := step.name
-		if i >= len(quoteSteps) {
-			name += "-" + strconv.Itoa(i/len(quoteSteps)+1)
-		}
-		m[name] = maps.Clone(step.answers)
-	}
-	s, err := structpb.NewStruct(m)
+	s, err := structpb.NewStruct(storetest.QuoteAnswers(n))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -70,12 +50,12 @@ func BenchmarkApplySave(b *testing.B) {
 		{
 			save: "one-answer", mask: "none",
 			req:  map[string]any{"vehicle": map[string]any{"plate": "XY-987-ZW"}},
-			want: withAnswer(quoteSteps[0].answers, "plate", "XY-987-ZW"),
+			want: withAnswer(storetest.QuoteSteps[0].Answers, "plate", "XY-987-ZW"),
 		},
 		{
 			save: "one-answer", mask: "paths", paths: []string{"data.vehicle.plate"},
 			req:  map[string]any{"vehicle": map[string]any{"plate": "XY-987-ZW"}},
-			want: withAnswer(quoteSteps[0].answers, "plate", "XY-987-ZW"),
+			want: withAnswer(storetest.QuoteSteps[0].Answers, "plate", "XY-987-ZW"),
 		},
 		{
 			save: "step", mask: "none",
