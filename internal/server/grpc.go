@@ -24,9 +24,10 @@ import (
 	"github.com/journeyhandoff/handoff/internal/auth"
 )
 
-// Connection timeouts of both listeners.
+// Connection timeouts.
 const (
-	// HandshakeTimeout bounds a new connection's TLS and HTTP/2 handshake.
+	// HandshakeTimeout bounds a new gRPC connection's TLS and HTTP/2
+	// handshake (the HTTP listener bounds its own with ReadHeaderTimeout).
 	HandshakeTimeout = 5 * time.Second
 	// IdleTimeout closes a connection with no call (gRPC) or request (HTTP
 	// keep-alive) for this long. An open watch is a call: never idle.
