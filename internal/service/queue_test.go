@@ -78,8 +78,8 @@ func TestWriteQueueLetsAChangeGoAheadWhenItsTurnIsLate(t *testing.T) {
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, time.Since(began), maxTurnWait, "went ahead before its turn was late")
 
-	// Going ahead did not take the turn: the holder still has it, and
-	// the queue is dropped once both are done.
+	// The late change ends without having had the turn; the queue is
+	// dropped once both are done.
 	late()
 	done()
 	require.Zero(t, q.len(), "a queue outlived its changes")
