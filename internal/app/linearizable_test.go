@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/testutil"
 )
 
 // The linearizability check: concurrent clients call the service on the real
@@ -375,7 +376,7 @@ func TestConcurrentSavesClaimsAndReadsAreLinearizable(t *testing.T) {
 		// plainly: a save retried into a second write shows up here.
 		for jn, name := range names {
 			landed := map[string]int{}
-			for _, tp := range ovTimeline(t, h, name) {
+			for _, tp := range websiteTimeline(t, h, name) {
 				if tp.GetKind() == handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED {
 					landed[tp.GetStep()]++
 				}
@@ -582,17 +583,7 @@ func lzRequireResult(t *testing.T, history []porcupine.Operation, want porcupine
 // lzOutputDir is test-output/ at the repository root (git-ignored).
 func lzOutputDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "no go.mod above the test")
-		dir = parent
-	}
-	out := filepath.Join(dir, "test-output")
+	out := filepath.Join(testutil.RepoRoot(t), "test-output")
 	require.NoError(t, os.MkdirAll(out, 0o755))
 	return out
 }

@@ -29,6 +29,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/loadgen"
 	"github.com/journeyhandoff/handoff/internal/testutil"
 )
 
@@ -201,7 +202,7 @@ func TestStoppingUnderLoadLosesNoAcknowledgedSaveAndAppliesNoneTwice(t *testing.
 			}
 			var landed []string
 			count := map[string]int{}
-			for i, tp := range ovTimeline(t, h, name) {
+			for i, tp := range websiteTimeline(t, h, name) {
 				switch {
 				case i == 0:
 					require.Equal(t, handoffv1.TouchpointKind_TOUCHPOINT_KIND_STARTED, tp.GetKind(), "%s", name)
@@ -249,25 +250,7 @@ func TestStoppingUnderLoadLosesNoAcknowledgedSaveAndAppliesNoneTwice(t *testing.
 func ovWantCode(want codes.Code) func(t *testing.T, err error) {
 	return func(t *testing.T, err error) {
 		t.Helper()
-		st, ok := status.FromError(err)
-		require.True(t, ok, "not a status: %v", err)
-		require.Equal(t, want, st.Code(), "message: %s", st.Message())
-	}
-}
-
-// ovTimeline reads a journey's whole timeline, page by page, as the website
-// (whose reads leave no touchpoint).
-func ovTimeline(t *testing.T, h *harness, name string) []*handoffv1.Touchpoint {
-	t.Helper()
-	var all []*handoffv1.Touchpoint
-	token := ""
-	for {
-		resp, err := h.api.ListTouchpoints(as(t, websiteToken), &handoffv1.ListTouchpointsRequest{Parent: name, PageSize: 1000, PageToken: token})
-		require.NoError(t, err)
-		all = append(all, resp.GetTouchpoints()...)
-		if token = resp.GetNextPageToken(); token == "" {
-			return all
-		}
+		requireCode(t, err, want)
 	}
 }
 
@@ -369,19 +352,13 @@ func TestAFloodOfConnectionsAndOversizedRequestsLeavesAWellBehavedCallerServed(t
 	})
 }
 
-// ovEnsureFileLimit raises the soft limit on open files to the hard one if
-// need be, and skips the test when even that is too low.
+// ovEnsureFileLimit skips the test when the limit on open files is too
+// low. Go's syscall package already raised the soft limit to (one below)
+// the hard one when the process started.
 func ovEnsureFileLimit(t *testing.T, need uint64) {
 	t.Helper()
 	var lim syscall.Rlimit
 	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim))
-	if lim.Cur < need && lim.Max > lim.Cur {
-		raised := lim
-		raised.Cur = lim.Max
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &raised); err == nil {
-			lim = raised
-		}
-	}
 	if lim.Cur < need {
 		t.Skipf("the flood needs about %d open files (both ends of each connection are in this process) but the limit is %d (hard limit %d): raise it (ulimit -n) or run with -short, which opens a tenth as many", need, lim.Cur, lim.Max)
 	}
@@ -686,19 +663,13 @@ func ovWatchHeap(t *testing.T) func() uint64 {
 	return stop
 }
 
-// ovRSS is VmRSS from /proc/self/status, 0 where there is none.
+// ovRSS is this process's resident set size, 0 where there is none.
 func ovRSS() uint64 {
-	raw, err := os.ReadFile("/proc/self/status")
+	p, err := loadgen.SampleProc(os.Getpid())
 	if err != nil {
 		return 0
 	}
-	for line := range strings.Lines(string(raw)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
+	return uint64(p.RSS)
 }
 
 func ovMiB(b uint64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }

@@ -236,16 +236,7 @@ func readConsistently(t *testing.T, h *harness, name string) (*handoffv1.Journey
 	for range 20 {
 		before, err := h.api.GetJourney(ctx, &handoffv1.GetJourneyRequest{Name: name})
 		require.NoError(t, err)
-		var tps []*handoffv1.Touchpoint
-		token := ""
-		for {
-			page, err := h.api.ListTouchpoints(ctx, &handoffv1.ListTouchpointsRequest{Parent: name, PageSize: 1000, PageToken: token})
-			require.NoError(t, err)
-			tps = append(tps, page.GetTouchpoints()...)
-			if token = page.GetNextPageToken(); token == "" {
-				break
-			}
-		}
+		tps := websiteTimeline(t, h, name)
 		after, err := h.api.GetJourney(ctx, &handoffv1.GetJourneyRequest{Name: name})
 		require.NoError(t, err)
 		if before.GetRevision() == after.GetRevision() {

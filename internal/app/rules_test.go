@@ -39,6 +39,22 @@ func requireCode(t *testing.T, err error, want codes.Code) *status.Status {
 	return st
 }
 
+// websiteTimeline reads a journey's whole timeline, page by page, as the
+// website (whose reads leave no touchpoint).
+func websiteTimeline(t *testing.T, h *harness, name string) []*handoffv1.Touchpoint {
+	t.Helper()
+	var all []*handoffv1.Touchpoint
+	token := ""
+	for {
+		resp, err := h.api.ListTouchpoints(as(t, websiteToken), &handoffv1.ListTouchpointsRequest{Parent: name, PageSize: 1000, PageToken: token})
+		require.NoError(t, err)
+		all = append(all, resp.GetTouchpoints()...)
+		if token = resp.GetNextPageToken(); token == "" {
+			return all
+		}
+	}
+}
+
 func timeline(t *testing.T, h *harness, name string) []*handoffv1.Touchpoint {
 	t.Helper()
 	resp, err := h.api.ListTouchpoints(as(t, adminToken), &handoffv1.ListTouchpointsRequest{Parent: name, PageSize: 1000})

@@ -13,6 +13,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/require"
+
+	"github.com/journeyhandoff/handoff/internal/testutil"
 )
 
 // chromiumPath is where Debian's chromium package puts the browser.
@@ -281,7 +283,7 @@ func (p *page) screenshot(name string) {
 	time.Sleep(150 * time.Millisecond)
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	require.NoError(p.t, err, "%s page: screenshot", p.name)
-	dir := filepath.Join(repoRoot(p.t), "test-output", "screenshots")
+	dir := filepath.Join(testutil.RepoRoot(p.t), "test-output", "screenshots")
 	require.NoError(p.t, os.MkdirAll(dir, 0o755))
 	require.NoError(p.t, os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644))
 }
@@ -312,18 +314,4 @@ func (p *page) fits(scrollDown bool) {
 		require.LessOrEqual(p.t, l.ScrollHeight, l.Height, "%s page is taller than its %d px screen: %v", p.name, l.Height, l.Below)
 	}
 	require.Empty(p.t, l.Unlabelled, "%s page has controls without a label", p.name)
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "no go.mod above the test")
-		dir = parent
-	}
 }
