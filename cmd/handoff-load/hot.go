@@ -49,7 +49,7 @@ func (d *driver) hotJourney(ctx context.Context, writers int) (hotResult, error)
 		return res, fmt.Errorf("create the hot journey: %w", err)
 	}
 	name := created.GetName()
-	tlKey := d.prefix + "{c-hot}:t:" + mustKey(name).Journey
+	tlKey := d.st.KeysOf(mustKey(name)).Timeline
 	before, err := d.rc.LLen(ctx, tlKey).Result()
 	if err != nil {
 		return res, err

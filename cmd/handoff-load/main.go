@@ -142,17 +142,16 @@ func parseScale(s string, journeys int) ([]int, error) {
 
 // driver holds the processes and clients of one run.
 type driver struct {
-	opts   options
-	dir    string
-	log    io.Writer // progress, on stderr
-	prefix string    // handoffd's Redis key prefix (its default)
+	opts options
+	dir  string
+	log  io.Writer // progress, on stderr
 
 	redis *redisServer
 	hd    *handoffd
 	empty *emptyServer
 
 	rc         *goredis.Client   // INFO, MEMORY USAGE, FLUSHALL
-	st         *redisstore.Store // preload and the save-script floor
+	st         *redisstore.Store // preload, the save-script floor, key names (handoffd's default prefix)
 	hdConns    []*grpc.ClientConn
 	emptyConns []*grpc.ClientConn
 	grpc       *grpcAPI
@@ -174,7 +173,7 @@ func run(ctx context.Context, opts options, stdout, progress io.Writer) (_ *repo
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	d := &driver{opts: opts, dir: dir, log: progress, prefix: "handoff:"}
+	d := &driver{opts: opts, dir: dir, log: progress}
 	defer func() { err = errors.Join(err, d.close()) }()
 	if err := d.start(ctx); err != nil {
 		return nil, err

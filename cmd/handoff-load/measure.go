@@ -81,7 +81,7 @@ func (d *driver) load(ctx context.Context, n int) (memory, error) {
 	if err != nil {
 		return memory{}, err
 	}
-	mem, err := measureMemory(ctx, d.rc, d.prefix, base, n, d.opts.memorySample)
+	mem, err := measureMemory(ctx, d.rc, d.st, base, n, d.opts.memorySample)
 	if err != nil {
 		return memory{}, err
 	}

@@ -108,7 +108,7 @@ func usedMemory(ctx context.Context, rc *goredis.Client) (int64, error) {
 // measureMemory samples up to sample of the n journeys, evenly spread, with
 // MEMORY USAGE (SAMPLES 0: every element counted), and reads used_memory
 // against base, taken before the preload.
-func measureMemory(ctx context.Context, rc *goredis.Client, prefix string, base int64, n, sample int) (memory, error) {
+func measureMemory(ctx context.Context, rc *goredis.Client, st *redisstore.Store, base int64, n, sample int) (memory, error) {
 	m := memory{journeys: n}
 	used, err := usedMemory(ctx, rc)
 	if err != nil {
@@ -119,10 +119,9 @@ func measureMemory(ctx context.Context, rc *goredis.Client, prefix string, base 
 	sample = min(sample, n)
 	for s := range sample {
 		i := s * n / sample
-		k := mustKey(journeyName(i))
-		tag := prefix + "{" + k.Customer + "}:"
+		keys := st.KeysOf(mustKey(journeyName(i)))
 		sizes := make([]int64, 4)
-		for x, key := range []string{tag + "j:" + k.Journey, tag + "idx", tag + "t:" + k.Journey, tag + "log:" + k.Journey} {
+		for x, key := range []string{keys.Journey, keys.Index, keys.Timeline, keys.Log} {
 			if sizes[x], err = rc.MemoryUsage(ctx, key, 0).Result(); err != nil {
 				return m, fmt.Errorf("MEMORY USAGE %s: %w", key, err)
 			}

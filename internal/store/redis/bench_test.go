@@ -29,7 +29,7 @@ import (
 
 // benchStore is a store on the shared server under a fresh prefix, sealing
 // when sealed is set; what the benchmark wrote is erased afterwards.
-func benchStore(b *testing.B, sealed bool) (*redis.Store, string) {
+func benchStore(b *testing.B, sealed bool) *redis.Store {
 	b.Helper()
 	prefix := fmt.Sprintf("bench%d:", prefixes.Add(1))
 	opts := []redis.Option{redis.WithKeyPrefix(prefix)}
@@ -50,15 +50,15 @@ func benchStore(b *testing.B, sealed bool) (*redis.Store, string) {
 		}
 		_ = s.Close()
 	})
-	return s, prefix
+	return s
 }
 
 // checkStored fails the benchmark unless the journey's body in Redis is
 // sealed exactly when the store seals, so the sealed variant measures
 // sealing.
-func checkStored(b *testing.B, prefix, journey string, sealed bool) {
+func checkStored(b *testing.B, s *redis.Store, journey string, sealed bool) {
 	b.Helper()
-	body, err := client.HGet(context.Background(), prefix+"{"+storetest.QuoteCustomer+"}:j:"+journey, "body").Bytes()
+	body, err := client.HGet(context.Background(), s.KeysOf(store.JourneyKey{Customer: storetest.QuoteCustomer, Journey: journey}).Journey, "body").Bytes()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -80,14 +80,14 @@ func forEachSealing(b *testing.B, bench func(b *testing.B, sealed bool)) {
 // first touchpoint, as CreateJourney does.
 func BenchmarkCreateJourney(b *testing.B) {
 	forEachSealing(b, func(b *testing.B, sealed bool) {
-		s, prefix := benchStore(b, sealed)
+		s := benchStore(b, sealed)
 		ctx := b.Context()
 		j := storetest.Quote(b, "quote-0")
 		first := storetest.SaveTouchpoint(j)
 		if _, created, err := s.CreateJourney(ctx, j, first, ""); err != nil || !created {
 			b.Fatalf("created %t: %v", created, err)
 		}
-		checkStored(b, prefix, "quote-0", sealed)
+		checkStored(b, s, "quote-0", sealed)
 		b.ReportAllocs()
 		n := 0
 		for b.Loop() {
@@ -111,13 +111,13 @@ func BenchmarkCreateJourney(b *testing.B) {
 // BenchmarkGetJourney reads a journey of 20 answers.
 func BenchmarkGetJourney(b *testing.B) {
 	forEachSealing(b, func(b *testing.B, sealed bool) {
-		s, prefix := benchStore(b, sealed)
+		s := benchStore(b, sealed)
 		ctx := b.Context()
 		want, _, err := s.CreateJourney(ctx, storetest.Quote(b, "anna-quote"), storetest.SaveTouchpoint(storetest.Quote(b, "anna-quote")), "")
 		if err != nil {
 			b.Fatal(err)
 		}
-		checkStored(b, prefix, "anna-quote", sealed)
+		checkStored(b, s, "anna-quote", sealed)
 		key := store.JourneyKey{Customer: storetest.QuoteCustomer, Journey: "anna-quote"}
 		got, err := s.GetJourney(ctx, key)
 		if err != nil {
@@ -140,13 +140,13 @@ func BenchmarkGetJourney(b *testing.B) {
 // the compare-and-set script, the timeline, the change log and the publish.
 func BenchmarkUpdateJourney(b *testing.B) {
 	forEachSealing(b, func(b *testing.B, sealed bool) {
-		s, prefix := benchStore(b, sealed)
+		s := benchStore(b, sealed)
 		ctx := b.Context()
 		j, _, err := s.CreateJourney(ctx, storetest.Quote(b, "anna-quote"), storetest.SaveTouchpoint(storetest.Quote(b, "anna-quote")), "")
 		if err != nil {
 			b.Fatal(err)
 		}
-		checkStored(b, prefix, "anna-quote", sealed)
+		checkStored(b, s, "anna-quote", sealed)
 		start := j.GetRevision()
 		tp := storetest.SaveTouchpoint(j)
 		b.ReportAllocs()

@@ -92,6 +92,16 @@ func TestStoreKeys(t *testing.T) {
 		require.ElementsMatch(t, want, keys)
 	})
 
+	t.Run("keys_of_names_the_journey's_keys_in_the_layout", func(t *testing.T) {
+		got := s.KeysOf(key)
+		require.Equal(t, redis.JourneyKeys{
+			Journey:  prefix + "{c1}:j:j1",
+			Timeline: prefix + "{c1}:t:j1",
+			Log:      prefix + "{c1}:log:j1",
+			Index:    prefix + "{c1}:idx",
+		}, got)
+	})
+
 	t.Run("every_key_expires", func(t *testing.T) {
 		for _, k := range all {
 			pttl, err := client.PTTL(ctx, prefix+k).Result()

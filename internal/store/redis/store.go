@@ -234,6 +234,21 @@ func (s *Store) Close() error {
 
 // Keys. The customer's hash tag puts all of its keys in one Cluster slot.
 
+// JourneyKeys are the Redis keys that hold one journey.
+type JourneyKeys struct {
+	Journey  string // the hash: rev, seq, body, recent write ids
+	Timeline string // the list of touchpoints
+	Log      string // the list of recent changes
+	Index    string // the customer's sorted set of journeys
+}
+
+// KeysOf names the keys of the journey at k, for tools that measure or
+// inspect what the store wrote (the load driver's memory figures), so they
+// never spell the layout out again.
+func (s *Store) KeysOf(k store.JourneyKey) JourneyKeys {
+	return JourneyKeys{Journey: s.journeyKey(k), Timeline: s.timelineKey(k), Log: s.logKey(k), Index: s.indexKey(k.Customer)}
+}
+
 func (s *Store) journeyKey(k store.JourneyKey) string {
 	return s.prefix + "{" + k.Customer + "}:j:" + k.Journey
 }
