@@ -45,10 +45,7 @@ func spawn(dir, name string, cmd *exec.Cmd) (*child, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if cmd.Stdout == nil {
-		cmd.Stdout = f
-	}
-	cmd.Stderr = f
+	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
@@ -62,6 +59,25 @@ func spawn(dir, name string, cmd *exec.Cmd) (*child, error) {
 }
 
 func (c *child) pid() int { return c.cmd.Process.Pid }
+
+// await polls ready until it holds, and fails when the child exits first
+// or startTimeout passes (what says what it was waiting for). The caller
+// stops the child on failure.
+func (c *child) await(ctx context.Context, what string, ready func() bool) error {
+	deadline := time.Now().Add(startTimeout)
+	for {
+		if ready() {
+			return nil
+		}
+		if done, err := c.exited(); done {
+			return fmt.Errorf("%s exited (%v):\n%s", c.name, err, c.tail())
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("%s did not %s within %s:\n%s", c.name, what, startTimeout, c.tail())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
 
 // exited reports whether the child has ended, and how.
 func (c *child) exited() (bool, error) {
@@ -153,19 +169,7 @@ func (r *redisServer) url() string { return "redis://" + r.addr }
 func (r *redisServer) waitReady(ctx context.Context) error {
 	c := goredis.NewClient(&goredis.Options{Addr: r.addr, MaxRetries: -1})
 	defer c.Close()
-	deadline := time.Now().Add(startTimeout)
-	for {
-		if err := c.Ping(ctx).Err(); err == nil {
-			return nil
-		}
-		if done, err := r.exited(); done {
-			return fmt.Errorf("redis-server exited (%v):\n%s", err, r.tail())
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("redis-server on %s did not answer PING within %s:\n%s", r.addr, startTimeout, r.tail())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return r.await(ctx, "answer PING on "+r.addr, func() bool { return c.Ping(ctx).Err() == nil })
 }
 
 // buildHandoffd compiles cmd/handoffd into dir, so the figures are those of
@@ -212,21 +216,18 @@ func startHandoffd(ctx context.Context, dir, name string, cmd *exec.Cmd) (*hando
 	if err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(startTimeout)
-	for {
-		if hd, ok := servingAddrs(c.log); ok {
-			hd.child = c
-			return hd, nil
-		}
-		if done, err := c.exited(); done {
-			return nil, fmt.Errorf("%s exited (%v):\n%s", name, err, c.tail())
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			_ = c.stop(5 * time.Second)
-			return nil, fmt.Errorf("%s did not log \"handoffd serving\" within %s:\n%s", name, startTimeout, c.tail())
-		}
-		time.Sleep(20 * time.Millisecond)
+	var hd *handoffd
+	err = c.await(ctx, `log "handoffd serving"`, func() bool {
+		var ok bool
+		hd, ok = servingAddrs(c.log)
+		return ok
+	})
+	if err != nil {
+		_ = c.stop(5 * time.Second)
+		return nil, err
 	}
+	hd.child = c
+	return hd, nil
 }
 
 // servingAddrs reads handoffd's JSON log up to its "handoffd serving"
@@ -306,19 +307,18 @@ func startEmptyServer(ctx context.Context, dir string) (*emptyServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(startTimeout)
-	for {
+	var addr string
+	err = c.await(ctx, `log "listening <address>"`, func() bool {
+		// The whole first line: the address may still be being written.
 		b, _ := os.ReadFile(c.log)
-		if addr, ok := strings.CutPrefix(strings.SplitN(string(b), "\n", 2)[0], "listening "); ok && strings.Contains(string(b), "\n") {
-			return &emptyServer{child: c, addr: addr}, nil
-		}
-		if done, err := c.exited(); done {
-			return nil, fmt.Errorf("empty gRPC server exited (%v):\n%s", err, c.tail())
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			_ = c.stop(5 * time.Second)
-			return nil, fmt.Errorf("empty gRPC server did not start within %s:\n%s", startTimeout, c.tail())
-		}
-		time.Sleep(20 * time.Millisecond)
+		first, _, complete := strings.Cut(string(b), "\n")
+		var ok bool
+		addr, ok = strings.CutPrefix(first, "listening ")
+		return ok && complete
+	})
+	if err != nil {
+		_ = c.stop(5 * time.Second)
+		return nil, err
 	}
+	return &emptyServer{child: c, addr: addr}, nil
 }
