@@ -275,7 +275,7 @@ func (r *report) phaseTable() string {
 		l := p.res.Latency
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %s |\n",
 			p.group, p.what, p.load, perSec(p.res.Throughput), ratio(tpRatio), ms(l.P50), ratio(p50Ratio), ms(l.P90), ms(l.P99), ms(l.P999), ms(l.Max),
-			p.res.Errors, cores(p.cores(0)), cores(p.cores(1)), cores(p.cores(2)), cores(p.cores(3)), bytesIEC(float64(p.hdRSS)))
+			p.res.Errors, cores(p.cores(procHandoffd)), cores(p.cores(procRedis)), cores(p.cores(procEmptyServer)), cores(p.cores(procDriver)), bytesIEC(float64(p.hdRSS)))
 	}
 	b.WriteString("\nCPU is in cores (1.00 = one core busy all the time) over the measured window; a handoff + redeem is two calls and counts as one.\n")
 	if errs := r.firstErrors(); errs != "" {
@@ -322,7 +322,7 @@ func (r *report) scaleTable() string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			thousands(int64(m.journeys)), perSec(m.loadRate), bytesIEC(m.usedPerJ), bytesIEC(m.hash), bytesIEC(m.index), bytesIEC(m.timeline), bytesIEC(m.changeLog),
 			bytesIEC(m.rawJSON), ratio(m.withoutTimeline()/m.rawJSON), perSec(p.res.Throughput), ms(p.res.Latency.P50), ms(p.res.Latency.P99),
-			cores(p.cores(0)), cores(p.cores(1)), bytesIEC(float64(p.hdRSS)), bytesIEC(float64(m.redisRSS)))
+			cores(p.cores(procHandoffd)), cores(p.cores(procRedis)), bytesIEC(float64(p.hdRSS)), bytesIEC(float64(m.redisRSS)))
 	}
 	fmt.Fprintf(&b, "\nPer-key figures are MEMORY USAGE means over %d journeys spread over each size; used_memory per journey is INFO's used_memory after the preload less before it, ÷ journeys, and includes Redis's own keyspace overhead.\n", r.opts.memorySample)
 	return b.String()

@@ -79,13 +79,21 @@ type procRef struct {
 	pid  int
 }
 
+// The processes whose CPU each phase reports, by their index in procs.
+const (
+	procHandoffd = iota
+	procRedis
+	procEmptyServer
+	procDriver
+)
+
 // procs are the processes whose CPU each phase reports.
 func (d *driver) procs() []procRef {
 	return []procRef{
-		{"handoffd", d.hd.pid()},
-		{"redis-server", d.redis.pid()},
-		{"empty server", d.empty.pid()},
-		{"driver", os.Getpid()},
+		procHandoffd:    {"handoffd", d.hd.pid()},
+		procRedis:       {"redis-server", d.redis.pid()},
+		procEmptyServer: {"empty server", d.empty.pid()},
+		procDriver:      {"driver", os.Getpid()},
 	}
 }
 
@@ -124,11 +132,11 @@ func (d *driver) round(ctx context.Context, p *phase, op loadgen.Op, warmup, dur
 	defer mu.Unlock()
 	p.rounds = append(p.rounds, res)
 	p.res = loadgen.Combine(p.rounds...)
-	p.hdRSS = after[0].RSS
+	p.hdRSS = after[procHandoffd].RSS
 	if before == nil {
 		return
 	}
-	p.wall += after[3].At.Sub(before[3].At)
+	p.wall += after[procDriver].At.Sub(before[procDriver].At)
 	for i := range procs {
 		if before[i].At.IsZero() || after[i].At.IsZero() {
 			p.cpu[i] = -1
