@@ -82,23 +82,6 @@ func summarize(h *hdrhistogram.Histogram) Summary {
 	}
 }
 
-// CountAtLeast is how many recorded durations are at least d (to the
-// histogram's precision).
-func (l *Latencies) CountAtLeast(d time.Duration) int64 {
-	var n int64
-	for i := range l.shards {
-		s := &l.shards[i]
-		s.mu.Lock()
-		for _, b := range s.h.Distribution() {
-			if b.To >= int64(d) {
-				n += b.Count
-			}
-		}
-		s.mu.Unlock()
-	}
-	return n
-}
-
 // Merge adds every duration recorded in o to l.
 func (l *Latencies) Merge(o *Latencies) {
 	for i := range o.shards {

@@ -47,3 +47,20 @@ func TestALatencyBeyondTheHistogramsRangeStillCounts(t *testing.T) {
 func TestAnEmptyHistogramSummarizesToZero(t *testing.T) {
 	require.Equal(t, Summary{}, NewLatencies(3).Summary())
 }
+
+// CountAtLeast is how many recorded durations are at least d (to the
+// histogram's precision): what the tests check tails with.
+func (l *Latencies) CountAtLeast(d time.Duration) int64 {
+	var n int64
+	for i := range l.shards {
+		s := &l.shards[i]
+		s.mu.Lock()
+		for _, b := range s.h.Distribution() {
+			if b.To >= int64(d) {
+				n += b.Count
+			}
+		}
+		s.mu.Unlock()
+	}
+	return n
+}

@@ -15,9 +15,9 @@ const clockTicks = 100
 
 // ProcSample is a process's CPU time and memory at one moment.
 type ProcSample struct {
-	At       time.Time
-	CPU      time.Duration // user + system, since the process started
-	RSS, HWM int64         // resident set size now and at its peak, bytes
+	At  time.Time
+	CPU time.Duration // user + system, since the process started
+	RSS int64         // resident set size, bytes
 }
 
 // SampleProc reads /proc/<pid>/stat and /proc/<pid>/status.
@@ -35,21 +35,11 @@ func SampleProc(pid int) (ProcSample, error) {
 	if err != nil {
 		return ProcSample{}, fmt.Errorf("/proc/%d/stat: %w", pid, err)
 	}
-	rss, hwm, err := ParseStatusMemory(string(status))
+	rss, err := ParseStatusRSS(string(status))
 	if err != nil {
 		return ProcSample{}, fmt.Errorf("/proc/%d/status: %w", pid, err)
 	}
-	return ProcSample{At: at, CPU: cpu, RSS: rss, HWM: hwm}, nil
-}
-
-// CoresBetween is the CPU a process used between two samples, in cores
-// (1.0 is one core busy the whole time).
-func CoresBetween(a, b ProcSample) float64 {
-	wall := b.At.Sub(a.At)
-	if wall <= 0 {
-		return 0
-	}
-	return float64(b.CPU-a.CPU) / float64(wall)
+	return ProcSample{At: at, CPU: cpu, RSS: rss}, nil
 }
 
 // ParseStatCPU reads utime + stime from the text of /proc/<pid>/stat. The
@@ -77,32 +67,23 @@ func ParseStatCPU(stat string) (time.Duration, error) {
 	return time.Duration(ticks) * time.Second / clockTicks, nil
 }
 
-// ParseStatusMemory reads VmRSS and VmHWM (in kB) from the text of
-// /proc/<pid>/status, as bytes.
-func ParseStatusMemory(status string) (rss, hwm int64, err error) {
-	found := 0
+// ParseStatusRSS reads VmRSS (in kB) from the text of /proc/<pid>/status,
+// as bytes.
+func ParseStatusRSS(status string) (int64, error) {
 	for line := range strings.Lines(status) {
-		name, rest, ok := strings.Cut(line, ":")
-		if !ok || (name != "VmRSS" && name != "VmHWM") {
+		rest, ok := strings.CutPrefix(line, "VmRSS:")
+		if !ok {
 			continue
 		}
 		f := strings.Fields(rest)
 		if len(f) != 2 || f[1] != "kB" {
-			return 0, 0, fmt.Errorf("%s: unexpected %q", name, strings.TrimSpace(rest))
+			return 0, fmt.Errorf("VmRSS: unexpected %q", strings.TrimSpace(rest))
 		}
 		kb, err := strconv.ParseInt(f[0], 10, 64)
 		if err != nil {
-			return 0, 0, fmt.Errorf("%s: %w", name, err)
+			return 0, fmt.Errorf("VmRSS: %w", err)
 		}
-		if name == "VmRSS" {
-			rss = kb * 1024
-		} else {
-			hwm = kb * 1024
-		}
-		found++
+		return kb * 1024, nil
 	}
-	if found != 2 {
-		return 0, 0, fmt.Errorf("VmRSS or VmHWM missing")
-	}
-	return rss, hwm, nil
+	return 0, fmt.Errorf("VmRSS missing")
 }
