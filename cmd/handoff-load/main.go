@@ -101,7 +101,7 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 		return o, err
 	}
 	for _, s := range o.mix.Shares() {
-		if !slices.Contains([]string{"save", "get", "handoff"}, s.Name) {
+		if _, ok := workloadNamed(s.Name); !ok {
 			return o, fmt.Errorf("-mix: %q is not save, get or handoff", s.Name)
 		}
 	}

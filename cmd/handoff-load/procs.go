@@ -16,6 +16,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/journeyhandoff/handoff/internal/config"
 )
 
 // startTimeout bounds how long a child may take to start listening; a
@@ -267,7 +269,7 @@ func servingAddrs(logPath string) (*handoffd, bool) {
 func withoutHandoffEnv(env []string) []string {
 	out := env[:0:0]
 	for _, kv := range env {
-		if !strings.HasPrefix(kv, "HANDOFF_") || strings.HasPrefix(kv, "HANDOFF_LOAD_") {
+		if !strings.HasPrefix(kv, config.EnvPrefix) || strings.HasPrefix(kv, "HANDOFF_LOAD_") {
 			out = append(out, kv)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -52,6 +53,28 @@ const (
 	whatHandoff = "handoff + redeem"
 	whatMix     = "mix"
 )
+
+// workload is one of handoffd's single workloads: the name -mix weighs it
+// by, the name the report gives it, and the op that runs it.
+type workload struct {
+	mixName, what string
+	op            func(api, journeys) loadgen.Op
+}
+
+var workloads = []workload{
+	{"save", whatSave, saveOp},
+	{"get", whatGet, getOp},
+	{"handoff", whatHandoff, handoffOp},
+}
+
+// workloadNamed is the workload -mix calls name (ok false for none).
+func workloadNamed(name string) (workload, bool) {
+	i := slices.IndexFunc(workloads, func(w workload) bool { return w.mixName == name })
+	if i < 0 {
+		return workload{}, false
+	}
+	return workloads[i], true
+}
 
 // phase is one workload at one load, measured over one or more rounds, and
 // what the processes spent meanwhile.
@@ -208,14 +231,8 @@ func (d *driver) mixOp(a api, n int) loadgen.Op {
 	js := d.workloadJourneys(n)
 	var ops []loadgen.Op
 	for _, s := range d.opts.mix.Shares() {
-		switch s.Name {
-		case "save":
-			ops = append(ops, saveOp(a, js))
-		case "get":
-			ops = append(ops, getOp(a, js))
-		case "handoff":
-			ops = append(ops, handoffOp(a, js))
-		}
+		w, _ := workloadNamed(s.Name) // parseFlags refused any other
+		ops = append(ops, w.op(a, js))
 	}
 	return mixOp(d.opts.mix, ops)
 }
@@ -251,14 +268,9 @@ func (d *driver) suite(ctx context.Context, n int) ([]phase, error) {
 		}{{groupGRPC, d.grpc}, {groupREST, d.rest}} {
 			for _, what := range lv.whats {
 				var op loadgen.Op
-				switch what {
-				case whatSave:
-					op = saveOp(g.api, d.workloadJourneys(n))
-				case whatGet:
-					op = getOp(g.api, d.workloadJourneys(n))
-				case whatHandoff:
-					op = handoffOp(g.api, d.workloadJourneys(n))
-				case whatMix:
+				if i := slices.IndexFunc(workloads, func(w workload) bool { return w.what == what }); i >= 0 {
+					op = workloads[i].op(g.api, d.workloadJourneys(n))
+				} else { // whatMix
 					op = d.mixOp(g.api, n)
 				}
 				specs = append(specs, spec{g.name, what, op})
