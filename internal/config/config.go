@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -51,16 +52,27 @@ type Config struct {
 	RedeemFailures        int
 	AddressRedeemFailures int
 	RedeemFailureWindow   time.Duration
-	MaxDataBytes          int
-	MaxDataDepth          int
-	MaxHeaderBytes        int
-	MaxDataKeys           int
-	MaxStringBytes        int
-	MaxPageSize           int
-	MaxBodyBytes          int64
-	MaxMessageBytes       int
-	ShutdownTimeout       time.Duration
-	LogLevel              slog.Level
+	// MaxCodesPerJourney is how many handoff codes of one journey work at
+	// once; a new one replaces the oldest. HandoffsPerJourney is how many
+	// codes one journey may be given per CodeTTL.
+	MaxCodesPerJourney int
+	HandoffsPerJourney int
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed when
+	// deciding a caller's address; nobody's by default.
+	TrustedProxies Prefixes
+	// BodyReadTimeout bounds how long a client may take to send an HTTP
+	// request body.
+	BodyReadTimeout time.Duration
+	MaxDataBytes    int
+	MaxDataDepth    int
+	MaxHeaderBytes  int
+	MaxDataKeys     int
+	MaxStringBytes  int
+	MaxPageSize     int
+	MaxBodyBytes    int64
+	MaxMessageBytes int
+	ShutdownTimeout time.Duration
+	LogLevel        slog.Level
 }
 
 // JWT says where bearer JWTs come from. Setting JWKSURL or HS256SecretFile
@@ -95,6 +107,9 @@ func Default() Config {
 		RedeemFailures:        service.DefaultRedeemFailures,
 		AddressRedeemFailures: service.DefaultAddressRedeemFailures,
 		RedeemFailureWindow:   service.DefaultRedeemFailureWindow,
+		MaxCodesPerJourney:    service.DefaultMaxCodesPerJourney,
+		HandoffsPerJourney:    service.DefaultHandoffsPerJourney,
+		BodyReadTimeout:       15 * time.Second,
 		MaxDataBytes:          service.DefaultMaxDataBytes,
 		MaxDataDepth:          service.DefaultMaxDataDepth,
 		MaxHeaderBytes:        64 << 10,
@@ -159,6 +174,10 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.IntVar(&c.RedeemFailures, "redeem-failures", c.RedeemFailures, "failed code redeems one principal may make per --redeem-failure-window")
 	fs.IntVar(&c.AddressRedeemFailures, "address-redeem-failures", c.AddressRedeemFailures, "failed code redeems one client address may make per --redeem-failure-window")
 	fs.DurationVar(&c.RedeemFailureWindow, "redeem-failure-window", c.RedeemFailureWindow, "the sliding window in which failed redeems are counted")
+	fs.IntVar(&c.MaxCodesPerJourney, "max-codes-per-journey", c.MaxCodesPerJourney, "handoff codes of one journey that work at once; a new one replaces the oldest")
+	fs.IntVar(&c.HandoffsPerJourney, "handoffs-per-journey", c.HandoffsPerJourney, "handoff codes one journey may be given per --code-ttl")
+	fs.Var(&c.TrustedProxies, "trusted-proxies", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed; empty: nobody's")
+	fs.DurationVar(&c.BodyReadTimeout, "body-read-timeout", c.BodyReadTimeout, "how long a client may take to send an HTTP request body")
 	fs.IntVar(&c.MaxHeaderBytes, "max-header-bytes", c.MaxHeaderBytes, "largest HTTP request header section")
 	fs.IntVar(&c.MaxDataDepth, "max-data-depth", c.MaxDataDepth, "how deeply a journey's answers may nest")
 	fs.IntVar(&c.MaxDataKeys, "max-data-keys", c.MaxDataKeys, "how many keys a journey's answers may hold in all")
@@ -247,7 +266,7 @@ func (c Config) Validate() error {
 		bad("encryption-keys-file", "encryption keys are set but --redis-url is not; only Redis keeps answers at rest")
 	}
 	c.JWT.validate(bad)
-	for name, d := range map[string]time.Duration{"journey-ttl": c.JourneyTTL, "code-ttl": c.CodeTTL, "claim-lease": c.ClaimLease, "redeem-failure-window": c.RedeemFailureWindow, "shutdown-timeout": c.ShutdownTimeout} {
+	for name, d := range map[string]time.Duration{"journey-ttl": c.JourneyTTL, "code-ttl": c.CodeTTL, "claim-lease": c.ClaimLease, "redeem-failure-window": c.RedeemFailureWindow, "shutdown-timeout": c.ShutdownTimeout, "body-read-timeout": c.BodyReadTimeout} {
 		if d <= 0 {
 			bad(name, "must be positive, e.g. 10m")
 		}
@@ -257,6 +276,12 @@ func (c Config) Validate() error {
 	}
 	if c.AddressRedeemFailures < c.RedeemFailures {
 		bad("address-redeem-failures", "must be at least --redeem-failures (%d): many agents may share one address", c.RedeemFailures)
+	}
+	if c.MaxCodesPerJourney <= 0 {
+		bad("max-codes-per-journey", "must be positive")
+	}
+	if c.HandoffsPerJourney < c.MaxCodesPerJourney {
+		bad("handoffs-per-journey", "must be at least --max-codes-per-journey (%d)", c.MaxCodesPerJourney)
 	}
 	for name, n := range map[string]int{"max-data-depth": c.MaxDataDepth, "max-header-bytes": c.MaxHeaderBytes, "max-data-keys": c.MaxDataKeys, "max-string-bytes": c.MaxStringBytes, "max-page-size": c.MaxPageSize} {
 		if n <= 0 {
@@ -316,4 +341,54 @@ func loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// Prefixes is a flag of comma-separated IP addresses or CIDR prefixes, e.g.
+// `10.0.0.0/8,192.0.2.7`; an address is a prefix of its full length.
+type Prefixes []netip.Prefix
+
+// String implements flag.Value.
+func (p *Prefixes) String() string {
+	if p == nil {
+		return ""
+	}
+	parts := make([]string, len(*p))
+	for i, pre := range *p {
+		parts[i] = pre.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+// Set implements flag.Value; it replaces the list.
+func (p *Prefixes) Set(v string) error {
+	var out Prefixes
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if pre, err := netip.ParsePrefix(part); err == nil {
+			out = append(out, pre.Masked())
+			continue
+		}
+		addr, err := netip.ParseAddr(part)
+		if err != nil {
+			return fmt.Errorf("%q is neither an IP address nor a CIDR prefix like 10.0.0.0/8", part)
+		}
+		addr = addr.Unmap()
+		out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
+	}
+	*p = out
+	return nil
+}
+
+// Contains reports whether addr is one of the prefixes.
+func (p Prefixes) Contains(addr netip.Addr) bool {
+	addr = addr.Unmap()
+	for _, pre := range p {
+		if pre.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }

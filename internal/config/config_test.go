@@ -3,6 +3,7 @@ package config
 import (
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -65,6 +66,18 @@ func TestLoad(t *testing.T) {
 		},
 		{name: "a_debug_address_on_every_interface_is_refused", args: []string{"--debug-addr", ":6060"}, wantErr: "--debug-addr (HANDOFF_DEBUG_ADDR): \":6060\" is not a loopback address"},
 		{name: "a_debug_address_on_a_public_ip_is_refused", args: []string{"--debug-addr", "10.0.0.5:6060"}, wantErr: "--debug-addr"},
+		{
+			name: "trusted_proxies_take_addresses_and_cidrs",
+			env:  map[string]string{"HANDOFF_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7,2001:db8::/32"},
+			check: func(t *testing.T, c Config) {
+				require.Equal(t, "10.0.0.0/8,192.0.2.7/32,2001:db8::/32", c.TrustedProxies.String())
+				require.True(t, c.TrustedProxies.Contains(netip.MustParseAddr("10.1.2.3")))
+				require.True(t, c.TrustedProxies.Contains(netip.MustParseAddr("::ffff:192.0.2.7")), "an IPv4-mapped address is its IPv4 address")
+				require.False(t, c.TrustedProxies.Contains(netip.MustParseAddr("192.0.2.8")))
+			},
+		},
+		{name: "a_trusted_proxy_that_is_no_address_names_the_flag", args: []string{"--trusted-proxies", "proxy.internal"}, wantErr: "-trusted-proxies"},
+		{name: "fewer_handoffs_than_live_codes_is_refused", args: []string{"--max-codes-per-journey", "5", "--handoffs-per-journey", "4"}, wantErr: "--handoffs-per-journey"},
 		{name: "a_zero_code_ttl_is_refused", args: []string{"--code-ttl", "0s"}, wantErr: "--code-ttl"},
 		{name: "a_body_limit_below_the_data_limit_is_refused", args: []string{"--max-body-bytes", "1000"}, wantErr: "--max-body-bytes"},
 		{
@@ -158,7 +171,7 @@ func TestEveryFlagIsInTheREADMEConfigurationTable(t *testing.T) {
 		require.Contains(t, string(readme), row, "README's configuration table lacks --%s", name)
 		flags++
 	}
-	require.Equal(t, 34, flags, "flags found in the usage text")
+	require.Equal(t, 38, flags, "flags found in the usage text")
 }
 
 func TestEncryptionKeys(t *testing.T) {

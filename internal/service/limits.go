@@ -27,6 +27,14 @@ const (
 	DefaultRedeemFailureWindow   = 10 * time.Minute
 )
 
+// Defaults for handoff codes per journey: a customer who asks again gets a
+// code that works (the oldest stops working), and a script that asks
+// hundreds of times neither fills the code space nor the timeline.
+const (
+	DefaultMaxCodesPerJourney = 3
+	DefaultHandoffsPerJourney = 10
+)
+
 type failureCounter struct {
 	key   string
 	limit int
