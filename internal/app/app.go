@@ -81,7 +81,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 		CodeTTL: cfg.CodeTTL, ClaimLease: cfg.ClaimLease, MaxDataBytes: cfg.MaxDataBytes, Logger: log,
 		RedeemFailures: cfg.RedeemFailures, AddressRedeemFailures: cfg.AddressRedeemFailures,
 		RedeemFailureWindow: cfg.RedeemFailureWindow,
-		MaxDataDepth:        cfg.MaxDataDepth, MaxDataKeys: cfg.MaxDataKeys, MaxStringBytes: cfg.MaxStringBytes, MaxPageSize: cfg.MaxPageSize,
+		MaxCodesPerJourney:  cfg.MaxCodesPerJourney, HandoffsPerJourney: cfg.HandoffsPerJourney,
+		MaxDataDepth: cfg.MaxDataDepth, MaxDataKeys: cfg.MaxDataKeys, MaxStringBytes: cfg.MaxStringBytes, MaxPageSize: cfg.MaxPageSize,
 	})
 	if a.grpc, err = server.NewGRPCServer(a.svc, server.GRPCOptions{
 		Logger: log, Authenticator: authn, Registerer: reg, MaxRecvMsgBytes: cfg.MaxMessageBytes,

@@ -84,7 +84,9 @@ func TestGuessingInParallelCannotPassTheLimit(t *testing.T) {
 }
 
 func TestASuccessfulRedeemDoesNotCountAsAFailure(t *testing.T) {
-	h := start(t, memoryStore)
+	// More codes for one journey than the default allows per code lifetime:
+	// the redeem limit, not the handoff one, is under test.
+	h := start(t, memoryStore, func(c *config.Config) { c.HandoffsPerJourney = 12 })
 	j := newJourney(t, h, "c-42")
 	for range 12 {
 		offer, err := h.api.HandoffJourney(as(t, websiteToken), &handoffv1.HandoffJourneyRequest{Name: j.GetName()})

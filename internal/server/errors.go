@@ -3,12 +3,15 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/journeyhandoff/handoff/internal/store"
 )
@@ -24,6 +27,7 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
+	var tooMany *store.TooManyError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return status.Error(codes.NotFound, err.Error())
@@ -31,6 +35,13 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 		return status.Error(codes.AlreadyExists, err.Error())
 	case errors.Is(err, store.ErrConflict):
 		return status.Error(codes.Aborted, err.Error()+": read it again, then reapply your change")
+	case errors.As(err, &tooMany):
+		retryIn := max(time.Until(tooMany.RetryAt), time.Second).Round(time.Second)
+		st := status.New(codes.ResourceExhausted, fmt.Sprintf("too many %s; try again in %s", tooMany.What, retryIn))
+		if d, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(retryIn)}); err == nil {
+			st = d
+		}
+		return st.Err()
 	case errors.Is(err, store.ErrUnavailable):
 		log.WarnContext(ctx, "store unavailable", "error", err)
 		return status.Error(codes.Unavailable, "the journey store is not answering; try again in a moment")

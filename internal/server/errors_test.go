@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
@@ -26,6 +27,7 @@ func TestToStatus(t *testing.T) {
 		{"an_existing_journey_is_already_exists", fmt.Errorf("journey x: %w", store.ErrAlreadyExists), codes.AlreadyExists},
 		{"a_stale_etag_is_aborted", fmt.Errorf("journey x: %w", store.ErrConflict), codes.Aborted},
 		{"a_store_that_does_not_answer_is_unavailable", fmt.Errorf("redis get: %w: %w", store.ErrUnavailable, secret), codes.Unavailable},
+		{"a_reached_limit_is_resource_exhausted", fmt.Errorf("journey x: %w", &store.TooManyError{What: "handoff codes", RetryAt: time.Now().Add(time.Minute)}), codes.ResourceExhausted},
 		{"a_deadline_is_deadline_exceeded", fmt.Errorf("redis get: %w", context.DeadlineExceeded), codes.DeadlineExceeded},
 		{"a_status_passes_unchanged", status.Error(codes.FailedPrecondition, "held by alice"), codes.FailedPrecondition},
 		{"anything_else_is_internal", secret, codes.Internal},

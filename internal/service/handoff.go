@@ -65,15 +65,16 @@ func (s *Service) HandoffJourney(ctx context.Context, req *handoffv1.HandoffJour
 }
 
 func (s *Service) newCode(ctx context.Context, key store.JourneyKey, expire time.Time) (string, error) {
+	limits := store.CodeLimits{Live: s.opts.MaxCodesPerJourney, Made: s.opts.HandoffsPerJourney}
 	// With 2^40 codes a collision is rare; a few draws make it vanish.
 	for range 5 {
 		code := handoffcode.New()
-		err := s.store.CreateHandoffCode(ctx, code, key, expire)
+		err := s.store.CreateHandoffCode(ctx, code, key, expire, limits)
 		if errors.Is(err, store.ErrAlreadyExists) {
 			continue
 		}
 		if err != nil {
-			return "", err
+			return "", journeyError(key, err)
 		}
 		return code, nil
 	}
@@ -109,7 +110,7 @@ func (s *Service) RedeemHandoff(ctx context.Context, req *handoffv1.RedeemHandof
 	if err != nil {
 		return nil, err
 	}
-	return s.mutate(ctx, key, "", func(cur *handoffv1.Journey) (effect, error) {
+	j, err := s.mutate(ctx, key, "", func(cur *handoffv1.Journey) (effect, error) {
 		if err := mustBeActive(cur, "resumed"); err != nil {
 			return effect{}, err
 		}
@@ -120,6 +121,12 @@ func (s *Service) RedeemHandoff(ctx context.Context, req *handoffv1.RedeemHandof
 		s.touch(cur, ch, detail)
 		return recorded(touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_RESUMED, cur, "")), nil
 	})
+	if status.Code(err) == codes.NotFound {
+		// The journey went (erased, expired) after its code was used: the
+		// caller learns no more than from any other code that does not work.
+		return nil, errCodeNotValid
+	}
+	return j, err
 }
 
 // ClaimJourney lets an agent take the case, or renew the claim it holds.

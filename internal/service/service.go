@@ -47,6 +47,11 @@ type Options struct {
 	RedeemFailures        int
 	AddressRedeemFailures int
 	RedeemFailureWindow   time.Duration
+	// MaxCodesPerJourney is how many of a journey's handoff codes work at
+	// once (default 3): a new one withdraws the oldest. HandoffsPerJourney
+	// is how many codes a journey may be given per CodeTTL (default 10).
+	MaxCodesPerJourney int
+	HandoffsPerJourney int
 	// Logger receives rule-level events; never answers or notes.
 	Logger *slog.Logger
 }
@@ -105,6 +110,12 @@ func New(st store.Store, hub *watch.Hub, opts Options) *Service {
 	}
 	if opts.RedeemFailureWindow <= 0 {
 		opts.RedeemFailureWindow = DefaultRedeemFailureWindow
+	}
+	if opts.MaxCodesPerJourney <= 0 {
+		opts.MaxCodesPerJourney = DefaultMaxCodesPerJourney
+	}
+	if opts.HandoffsPerJourney <= 0 {
+		opts.HandoffsPerJourney = DefaultHandoffsPerJourney
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

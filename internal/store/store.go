@@ -27,7 +27,40 @@ var (
 	// ErrUnavailable: the backing store did not answer (down, unreachable,
 	// timed out). The call may be retried.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrTooMany: a limit was reached. The error is a *TooManyError, which
+	// says when the limit lifts.
+	ErrTooMany = errors.New("too many")
 )
+
+// TooManyError is ErrTooMany with what was refused and when to try again.
+type TooManyError struct {
+	What    string
+	RetryAt time.Time
+}
+
+func (e *TooManyError) Error() string {
+	return e.What + ": too many until " + e.RetryAt.UTC().Format(time.RFC3339)
+}
+
+// Unwrap makes errors.Is(err, ErrTooMany) hold.
+func (e *TooManyError) Unwrap() error { return ErrTooMany }
+
+// TooManyCodes is the error of CreateHandoffCode past CodeLimits.Made. It
+// reaches the customer asking for a code, so it names no journey.
+func TooManyCodes(retryAt time.Time) error {
+	return &TooManyError{What: "handoff codes for this journey", RetryAt: retryAt}
+}
+
+// CodeLimits bound the handoff codes of one journey.
+type CodeLimits struct {
+	// Live is how many of its codes work at once: making one more withdraws
+	// the oldest working one.
+	Live int
+	// Made is how many codes may be made while earlier ones have not
+	// expired, i.e. per code lifetime; one more gives a *TooManyError
+	// saying when the oldest expires.
+	Made int
+}
 
 // DefaultTTL is how long a journey and its timeline live after their last
 // write when no other TTL is configured.
@@ -153,12 +186,19 @@ type Store interface {
 	Subscribe(ctx context.Context, wants ChangeFilter, handle ChangeHandler, resync func()) error
 
 	// CreateHandoffCode stores a single-use code for the journey, valid
-	// until expireTime. An existing code gives ErrAlreadyExists.
-	CreateHandoffCode(ctx context.Context, code string, key JourneyKey, expireTime time.Time) error
+	// until expireTime, and lists it with the journey: a code opens only
+	// the journey that listed it, and only while that journey exists (so
+	// not one erased since, nor one created again under its name). Within
+	// limits: past limits.Live the oldest working code is withdrawn; past
+	// limits.Made a *TooManyError is returned. An existing code gives
+	// ErrAlreadyExists, a missing journey ErrNotFound; on any error the code
+	// does not work.
+	CreateHandoffCode(ctx context.Context, code string, key JourneyKey, expireTime time.Time, limits CodeLimits) error
 
 	// RedeemHandoffCode consumes the code and returns its journey: of any
-	// number of concurrent calls exactly one succeeds. Unknown, used and
-	// expired codes all give ErrNotFound.
+	// number of concurrent calls exactly one succeeds. Unknown, used,
+	// expired and withdrawn codes, and codes whose journey is gone, all give
+	// ErrNotFound.
 	RedeemHandoffCode(ctx context.Context, code string) (JourneyKey, error)
 
 	// DeleteHandoffCode removes a code that could not be handed out.

@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -82,6 +81,10 @@ type journeyEntry struct {
 	// ending at revision; it is void from logExpires on.
 	log        []*handoffv1.JourneyChange
 	logExpires time.Time
+	// codes lists the handoff codes made for this journey within the code
+	// lifetime, oldest first: a code opens the journey only while listed
+	// here as working (see codes.go).
+	codes []listedCode
 }
 
 type requestEntry struct {
@@ -195,39 +198,6 @@ func (s *Store) sweep(now time.Time) {
 			delete(s.codes, code)
 		}
 	}
-}
-
-// CreateHandoffCode stores code for key until expireTime.
-func (s *Store) CreateHandoffCode(_ context.Context, code string, key store.JourneyKey, expireTime time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e, ok := s.codes[code]; ok && time.Now().Before(e.expires) {
-		return fmt.Errorf("handoff code: %w", store.ErrAlreadyExists)
-	}
-	s.codes[code] = codeEntry{key: key, expires: expireTime}
-	return nil
-}
-
-// RedeemHandoffCode removes the code and returns its journey; the lock makes
-// exactly one of any concurrent redeemers find it.
-func (s *Store) RedeemHandoffCode(_ context.Context, code string) (store.JourneyKey, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.codes[code]
-	delete(s.codes, code)
-	if !ok || !time.Now().Before(e.expires) {
-		return store.JourneyKey{}, fmt.Errorf("handoff code: %w", store.ErrNotFound)
-	}
-	return e.key, nil
-}
-
-// DeleteHandoffCode removes the code; a missing code is not an error, since
-// the caller only wants it gone.
-func (s *Store) DeleteHandoffCode(_ context.Context, code string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.codes, code)
-	return nil
 }
 
 // out is what callers get: a copy of the body with the current etag and

@@ -42,7 +42,7 @@ func TestJanitorFreesExpiredEntries(t *testing.T) {
 	}
 	_, _, err := s.CreateJourney(t.Context(), j, &handoffv1.Touchpoint{}, "r-1")
 	require.NoError(t, err)
-	require.NoError(t, s.CreateHandoffCode(t.Context(), "K7QMX2HD", store.JourneyKey{Customer: "c-1", Journey: "j-1"}, at.Add(50*time.Millisecond)))
+	require.NoError(t, s.CreateHandoffCode(t.Context(), "K7QMX2HD", store.JourneyKey{Customer: "c-1", Journey: "j-1"}, at.Add(50*time.Millisecond), store.CodeLimits{Live: 1, Made: 1}))
 	customers, journeys, requests, codes := s.size()
 	require.Equal(t, [4]int{1, 1, 1, 1}, [4]int{customers, journeys, requests, codes})
 

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,22 +14,32 @@ import (
 	"github.com/journeyhandoff/handoff/internal/store"
 )
 
-// CreateHandoffCode implements store.Store. SET NX makes a taken code fail
-// instead of silently pointing it at another journey.
-func (s *Store) CreateHandoffCode(ctx context.Context, code string, key store.JourneyKey, expireTime time.Time) error {
-	// The code's key lives in another Cluster slot than the customer's, so
-	// the customer keeps a set of its codes for erasure. It is written first:
-	// a code that exists is always listed.
-	codes := s.customerCodesKey(key.Customer)
-	if _, err := s.client.TxPipelined(ctx, func(p goredis.Pipeliner) error {
-		p.SAdd(ctx, codes, code)
-		p.ExpireGT(ctx, codes, time.Until(expireTime))
-		p.ExpireNX(ctx, codes, time.Until(expireTime))
-		return nil
-	}); err != nil {
-		return wrapErr(ctx, "create handoff code", err)
-	}
-	err := s.client.SetArgs(ctx, s.codeKey(code), key.Customer+"/"+key.Journey, goredis.SetArgs{
+var (
+	//go:embed issue.lua
+	issueLua    string
+	issueScript = goredis.NewScript(issueLua)
+
+	//go:embed redeem.lua
+	redeemLua    string
+	redeemScript = goredis.NewScript(redeemLua)
+
+	//go:embed redeem_listed.lua
+	redeemListedLua    string
+	redeemListedScript = goredis.NewScript(redeemListedLua)
+)
+
+// listedMark starts the value of a code listed in its journey's `codes`
+// (see issue.lua); a value without it was written before codes were
+// listed, and is checked against the customer's codes set instead.
+const listedMark = "+"
+
+// CreateHandoffCode implements store.Store. The code's key comes first
+// (SET NX, so a taken code fails instead of pointing at another journey),
+// then its listing with the journey (issue.lua), which decides whether it
+// works. The two live in different Cluster slots, so they cannot be one
+// script; a code whose listing fails is deleted again.
+func (s *Store) CreateHandoffCode(ctx context.Context, code string, key store.JourneyKey, expireTime time.Time, limits store.CodeLimits) error {
+	err := s.client.SetArgs(ctx, s.codeKey(code), listedMark+key.Customer+"/"+key.Journey, goredis.SetArgs{
 		Mode:     "NX",
 		ExpireAt: expireTime,
 	}).Err()
@@ -38,34 +49,80 @@ func (s *Store) CreateHandoffCode(ctx context.Context, code string, key store.Jo
 	case err != nil:
 		return wrapErr(ctx, "create handoff code", err)
 	}
+	res, err := issueScript.Run(ctx, s.client,
+		[]string{s.journeyKey(key), s.customerCodesKey(key.Customer)},
+		code, expireTime.UnixMilli(), time.Now().UnixMilli(), limits.Live, limits.Made,
+	).StringSlice()
+	if err != nil || len(res) == 0 || res[0] != "listed" {
+		// Unlisted, the code opens nothing; deleting its key only tidies.
+		s.deleteCodeKeys(ctx, code)
+	}
+	switch {
+	case errors.Is(err, goredis.Nil):
+		return fmt.Errorf("create handoff code: %w", store.ErrNotFound)
+	case err != nil:
+		return wrapErr(ctx, "create handoff code", err)
+	case len(res) == 2 && res[0] == "limited":
+		ms, _ := strconv.ParseInt(res[1], 10, 64)
+		return fmt.Errorf("create handoff code: %w", store.TooManyCodes(time.UnixMilli(ms)))
+	case len(res) == 0 || res[0] != "listed":
+		return fmt.Errorf("create handoff code: unexpected script result %q", res)
+	}
+	s.deleteCodeKeys(ctx, res[1:]...)
 	return nil
 }
 
-var (
-	//go:embed redeem.lua
-	redeemLua    string
-	redeemScript = goredis.NewScript(redeemLua)
-)
+// deleteCodeKeys removes the keys of codes that no longer open anything
+// (withdrawn, or never listed). Failing to is harmless: they expire.
+func (s *Store) deleteCodeKeys(ctx context.Context, codes ...string) {
+	if len(codes) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	for _, code := range codes {
+		_ = s.client.Del(ctx, s.codeKey(code)).Err()
+	}
+}
 
 // redeemTombstone is how long a used code is kept, marked used, for a
 // retried redeem to find (see redeem.lua); far beyond go-redis's retries.
 const redeemTombstone = time.Minute
 
 // RedeemHandoffCode implements store.Store. One script reads the code and
-// marks it used, so of concurrent redeemers exactly one gets the journey.
+// marks it used, so of concurrent redeemers exactly one gets the journey;
+// a second, in the customer's slot, checks that the journey still lists the
+// code as working and marks it redeemed there.
 func (s *Store) RedeemHandoffCode(ctx context.Context, code string) (store.JourneyKey, error) {
-	v, err := redeemScript.Run(ctx, s.client, []string{s.codeKey(code)}, writeID(), redeemTombstone.Milliseconds()).Text()
+	id := writeID()
+	v, err := redeemScript.Run(ctx, s.client, []string{s.codeKey(code)}, id, redeemTombstone.Milliseconds()).Text()
 	switch {
 	case errors.Is(err, goredis.Nil):
 		return store.JourneyKey{}, fmt.Errorf("redeem handoff code: %w", store.ErrNotFound)
 	case err != nil:
 		return store.JourneyKey{}, wrapErr(ctx, "redeem handoff code", err)
 	}
+	v, listed := strings.CutPrefix(v, listedMark)
 	customer, journey, ok := strings.Cut(v, "/")
 	if !ok || customer == "" || journey == "" {
 		return store.JourneyKey{}, fmt.Errorf("redeem handoff code: malformed value %q", v)
 	}
-	return store.JourneyKey{Customer: customer, Journey: journey}, nil
+	key := store.JourneyKey{Customer: customer, Journey: journey}
+	legacy := "0"
+	if !listed {
+		legacy = "1"
+	}
+	opens, err := redeemListedScript.Run(ctx, s.client,
+		[]string{s.journeyKey(key), s.customerCodesKey(customer), s.redeemMarkKey(customer, code)},
+		code, id, time.Now().UnixMilli(), redeemTombstone.Milliseconds(), legacy,
+	).Int()
+	switch {
+	case err != nil:
+		return store.JourneyKey{}, wrapErr(ctx, "redeem handoff code", err)
+	case opens != 1:
+		return store.JourneyKey{}, fmt.Errorf("redeem handoff code: no longer listed with its journey: %w", store.ErrNotFound)
+	}
+	return key, nil
 }
 
 // DeleteHandoffCode implements store.Store. Deleting a missing code is not

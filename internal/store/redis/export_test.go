@@ -2,6 +2,9 @@ package redis
 
 import (
 	"context"
+	"strconv"
+	"strings"
+	"time"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/store"
@@ -46,6 +49,18 @@ func (s *Store) RedeemRunTwice(ctx context.Context, code string) (results [2]str
 			return results, err
 		}
 		results[i] = res
+	}
+	// Then the second step, twice too: listed with its journey?
+	customer, journey, _ := strings.Cut(strings.TrimPrefix(results[0], listedMark), "/")
+	key := store.JourneyKey{Customer: customer, Journey: journey}
+	for i := range results {
+		opens, err := redeemListedScript.Run(ctx, s.client,
+			[]string{s.journeyKey(key), s.customerCodesKey(customer), s.redeemMarkKey(customer, code)},
+			code, id, time.Now().UnixMilli(), redeemTombstone.Milliseconds(), "0").Int()
+		if err != nil {
+			return results, err
+		}
+		results[i] += " opens=" + strconv.Itoa(opens)
 	}
 	return results, nil
 }

@@ -70,7 +70,9 @@ func TestStoreOutage(t *testing.T) {
 		{"list_journeys", func() error { _, _, err := s.ListJourneys(ctx, "c", store.ListJourneysQuery{Limit: 5}); return err }},
 		{"list_touchpoints", func() error { _, _, err := s.ListTouchpoints(ctx, key, 0, 5); return err }},
 		{"changes_since", func() error { _, _, err := s.ChangesSince(ctx, key, 0); return err }},
-		{"create_handoff_code", func() error { return s.CreateHandoffCode(ctx, "CODE", key, time.Now().Add(time.Minute)) }},
+		{"create_handoff_code", func() error {
+			return s.CreateHandoffCode(ctx, "CODE", key, time.Now().Add(time.Minute), store.CodeLimits{Live: 1, Made: 1})
+		}},
 		{"redeem_handoff_code", func() error { _, err := s.RedeemHandoffCode(ctx, "CODE"); return err }},
 		{"delete_handoff_code", func() error { return s.DeleteHandoffCode(ctx, "CODE") }},
 	}

@@ -65,10 +65,10 @@ func TestAWriteScriptRunTwiceWritesOnce(t *testing.T) {
 		require.Len(t, strings.Fields(wids), 8)
 	})
 	t.Run("a_redeem_run_twice_gets_the_journey_both_times_and_uses_the_code", func(t *testing.T) {
-		require.NoError(t, s.CreateHandoffCode(ctx, "RETRY1234", key, time.Now().Add(time.Minute)))
+		require.NoError(t, s.CreateHandoffCode(ctx, "RETRY1234", key, time.Now().Add(time.Minute), store.CodeLimits{Live: 1, Made: 1}))
 		results, err := s.RedeemRunTwice(ctx, "RETRY1234")
 		require.NoError(t, err)
-		require.Equal(t, [2]string{"c1/j1", "c1/j1"}, results)
+		require.Equal(t, [2]string{"+c1/j1 opens=1", "+c1/j1 opens=1"}, results)
 		_, err = s.RedeemHandoffCode(ctx, "RETRY1234")
 		require.ErrorIs(t, err, store.ErrNotFound, "another redeem finds the code used")
 	})

@@ -140,7 +140,7 @@ func TestSealedValuesHoldNoAnswerInClearText(t *testing.T) {
 	require.NoError(t, err)
 
 	j := writeStory(t, s, key)
-	err = s.CreateHandoffCode(ctx, "SEALED1", key, time.Now().Add(time.Minute))
+	err = s.CreateHandoffCode(ctx, "SEALED1", key, time.Now().Add(time.Minute), store.CodeLimits{Live: 1, Made: 1})
 	require.NoError(t, err)
 
 	raw := rawValues(t, prefix)

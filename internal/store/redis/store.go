@@ -273,6 +273,12 @@ func (s *Store) customerCodesKey(customer string) string {
 	return s.prefix + "{" + customer + "}:codes"
 }
 
+// redeemMarkKey remembers which redeem took a code off its journey's list
+// (see redeem_listed.lua).
+func (s *Store) redeemMarkKey(customer, code string) string {
+	return s.prefix + "{" + customer + "}:redeemed:" + code
+}
+
 func (s *Store) codeKey(code string) string {
 	return s.prefix + "code:" + code
 }

@@ -18,8 +18,8 @@ func testErase(t *testing.T, newStore Factory) {
 			_, _, err := s.CreateJourney(t.Context(), j, started(j), "req-"+k.Journey)
 			require.NoError(t, err)
 		}
-		require.NoError(t, s.CreateHandoffCode(t.Context(), "GONE0001", gone, time.Now().Add(time.Minute)))
-		require.NoError(t, s.CreateHandoffCode(t.Context(), "KEPT0001", kept, time.Now().Add(time.Minute)))
+		require.NoError(t, s.CreateHandoffCode(t.Context(), "GONE0001", gone, time.Now().Add(time.Minute), roomy))
+		require.NoError(t, s.CreateHandoffCode(t.Context(), "KEPT0001", kept, time.Now().Add(time.Minute), roomy))
 
 		n, err := s.EraseCustomer(t.Context(), "c-9")
 		require.NoError(t, err)
