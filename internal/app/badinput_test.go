@@ -1,9 +1,11 @@
 package app_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -12,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
@@ -181,5 +184,159 @@ func TestHostileRequestsLeaveTheServerUp(t *testing.T) {
 	t.Run("the_server_still_answers", func(t *testing.T) {
 		status, body := h.rest(t, "GET", "/v1/"+j.GetName(), websiteToken, nil)
 		require.Equal(t, http.StatusOK, status, "%v", body)
+	})
+}
+
+// requireAnswerRefused checks that err refuses the answer at path (quoted,
+// as the refusal names it) on journey.data, without echoing any answer.
+func requireAnswerRefused(t *testing.T, err error, path string, answers ...string) {
+	t.Helper()
+	st := requireCode(t, err, codes.InvalidArgument)
+	var descriptions []string
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.GetFieldViolations() {
+				if v.GetField() == "journey.data" {
+					descriptions = append(descriptions, v.GetDescription())
+				}
+			}
+		}
+	}
+	require.Len(t, descriptions, 1, "%v", st)
+	require.Contains(t, descriptions[0], strconv.Quote(path))
+	for _, a := range answers {
+		require.NotContains(t, descriptions[0], a, "a refusal names the answer, never its value")
+		require.NotContains(t, st.Message(), a, "a refusal names the answer, never its value")
+	}
+}
+
+// A google.protobuf.Value with no kind set is what `value {}` decodes to
+// over gRPC. protojson cannot write one: stored, it made every REST read of
+// its journey, and of the customer's whole list, answer 500.
+func TestAnswersWithoutAValueAreRefusedOverGRPC(t *testing.T) {
+	h := start(t, redisStore)
+	j := newJourney(t, h, "c-42")
+	before := websiteTimeline(t, h, j.GetName())
+	none, red := &structpb.Value{}, structpb.NewStringValue("red")
+	list := func(vs ...*structpb.Value) *structpb.Value {
+		return structpb.NewListValue(&structpb.ListValue{Values: vs})
+	}
+	object := func(k string, v *structpb.Value) *structpb.Value {
+		return structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{k: v}})
+	}
+	answers := []struct {
+		name, key string
+		value     *structpb.Value
+		path      string
+	}{
+		{"an_answer_without_a_value", "colour", none, "colour"},
+		{"an_answer_without_a_value_in_an_object", "vehicle", object("colour", none), "vehicle.colour"},
+		{"a_list_item_without_a_value", "colours", list(red, none), "colours[1]"},
+		{"a_list_item_without_a_value_in_an_object", "vehicle", object("colours", list(red, none)), "vehicle.colours[1]"},
+		{"a_list_item_without_a_value_in_a_list_in_an_object", "vehicle", object("owners", list(list(red), list(red, red, none))), "vehicle.owners[1][2]"},
+	}
+	// Every caller that may save answers, on every way a save names them.
+	saves := []struct {
+		name, token string
+		mask        func(key string) []string
+	}{
+		{"a_website_save", websiteToken, func(string) []string { return nil }},
+		{"an_agent_save_naming_the_answer", aliceToken, func(k string) []string { return []string{"data." + k} }},
+		{"a_customer_save_replacing_every_answer", c42Token, func(string) []string { return []string{"data"} }},
+	}
+	for _, a := range answers {
+		data := &structpb.Struct{Fields: map[string]*structpb.Value{a.key: a.value, "plate": structpb.NewStringValue("AB-123-C")}}
+		t.Run("a_customer_create_with_"+a.name+"_is_invalid_argument", func(t *testing.T) {
+			_, err := h.api.CreateJourney(as(t, c42Token), &handoffv1.CreateJourneyRequest{
+				Parent: "customers/c-42", JourneyId: "refused",
+				Journey: &handoffv1.Journey{JourneyType: "car-insurance-quote", Data: data},
+			})
+			requireAnswerRefused(t, err, a.path, "red", "AB-123-C")
+		})
+		for _, s := range saves {
+			t.Run(s.name+"_with_"+a.name+"_is_invalid_argument", func(t *testing.T) {
+				req := &handoffv1.UpdateJourneyRequest{Journey: &handoffv1.Journey{Name: j.GetName(), Data: data}}
+				if m := s.mask(a.key); m != nil {
+					req.UpdateMask = &fieldmaskpb.FieldMask{Paths: m}
+				}
+				_, err := h.api.UpdateJourney(as(t, s.token), req)
+				requireAnswerRefused(t, err, a.path, "red", "AB-123-C")
+			})
+		}
+	}
+
+	t.Run("nothing_was_written_and_every_read_answers", func(t *testing.T) {
+		after, err := h.api.GetJourney(as(t, websiteToken), &handoffv1.GetJourneyRequest{Name: j.GetName()})
+		require.NoError(t, err)
+		require.True(t, proto.Equal(j, after), "the journey changed")
+		require.Len(t, websiteTimeline(t, h, j.GetName()), len(before))
+		_, err = h.api.GetJourney(as(t, websiteToken), &handoffv1.GetJourneyRequest{Name: "customers/c-42/journeys/refused"})
+		requireCode(t, err, codes.NotFound)
+		status, body := h.rest(t, "GET", "/v1/"+j.GetName(), c42Token, nil)
+		require.Equal(t, http.StatusOK, status, "%v", body)
+		status, body = h.rest(t, "GET", "/v1/customers/c-42/journeys", c42Token, nil)
+		require.Equal(t, http.StatusOK, status, "%v", body)
+		require.Len(t, body["journeys"], 1)
+	})
+}
+
+// JSON cannot spell a Value without a kind: its nearest spellings are
+// ordinary answers (null, an empty object, an empty list), saved and read
+// back as sent.
+func TestJSONsNearestSpellingsOfNoValueAreOrdinaryAnswers(t *testing.T) {
+	h := start(t, redisStore)
+	spellings := []struct{ name, json string }{
+		{"null", "null"},
+		{"an_empty_object", "{}"},
+		{"an_empty_list", "[]"},
+	}
+	places := []struct {
+		name   string
+		answer func(v string) string
+	}{
+		{"as_an_answer", func(v string) string { return `{"colour": ` + v + `}` }},
+		{"in_an_object", func(v string) string { return `{"vehicle": {"colour": ` + v + `}}` }},
+		{"in_a_list", func(v string) string { return `{"colours": ["red", ` + v + `]}` }},
+		{"in_a_list_in_an_object", func(v string) string { return `{"vehicle": {"colours": ["red", ` + v + `]}}` }},
+	}
+	for _, sp := range spellings {
+		for _, pl := range places {
+			data := pl.answer(sp.json)
+			var want map[string]any
+			require.NoError(t, json.Unmarshal([]byte(data), &want))
+			readBack := func(t *testing.T, name string) {
+				t.Helper()
+				status, got := h.rest(t, "GET", "/v1/"+name, c42Token, nil)
+				require.Equal(t, http.StatusOK, status, "%v", got)
+				require.Equal(t, want, got["data"])
+			}
+			t.Run(sp.name+"_"+pl.name+"_is_created_and_read_back", func(t *testing.T) {
+				status, j := h.rest(t, "POST", "/v1/customers/c-42/journeys", websiteToken,
+					`{"journeyType": "car-insurance-quote", "data": `+data+`}`)
+				require.Equal(t, http.StatusOK, status, "%v", j)
+				require.Equal(t, want, j["data"])
+				readBack(t, j["name"].(string))
+			})
+			t.Run(sp.name+"_"+pl.name+"_is_saved_and_read_back", func(t *testing.T) {
+				status, j := h.rest(t, "POST", "/v1/customers/c-42/journeys", websiteToken, `{"journeyType": "car-insurance-quote"}`)
+				require.Equal(t, http.StatusOK, status, "%v", j)
+				status, j = h.rest(t, "PATCH", "/v1/"+j["name"].(string), c42Token, `{"data": `+data+`}`)
+				require.Equal(t, http.StatusOK, status, "%v", j)
+				require.Equal(t, want, j["data"])
+				readBack(t, j["name"].(string))
+			})
+		}
+	}
+	t.Run("over_grpc_the_same_answers_are_accepted_too", func(t *testing.T) {
+		data, err := structpb.NewStruct(map[string]any{"colour": nil, "vehicle": map[string]any{}, "colours": []any{"red", nil, []any{}, map[string]any{}}})
+		require.NoError(t, err)
+		j, err := h.api.CreateJourney(as(t, websiteToken), &handoffv1.CreateJourneyRequest{
+			Parent: "customers/c-42", Journey: &handoffv1.Journey{JourneyType: "car-insurance-quote", Data: data},
+		})
+		require.NoError(t, err)
+		require.True(t, proto.Equal(data, j.GetData()))
+		status, got := h.rest(t, "GET", "/v1/"+j.GetName(), c42Token, nil)
+		require.Equal(t, http.StatusOK, status, "%v", got)
+		require.Equal(t, data.AsMap(), got["data"])
 	})
 }

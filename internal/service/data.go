@@ -1,6 +1,7 @@
 package service
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -12,14 +13,22 @@ import (
 
 // checkData refuses answers that could hurt or could not be saved and read
 // back as they were sent: too large, nested too deep, too many keys, too
-// long a string, a number JSON cannot carry, or a key a save path cannot
-// name (empty, or containing the path separator ".").
+// long a string, a number JSON cannot carry, a key a save path cannot
+// name (empty, or containing the path separator "."), or a value with no
+// kind (what gRPC's `value {}` decodes to; JSON has no spelling for it, so
+// the journey could not be read over REST).
 func (s *Service) checkData(data *structpb.Struct, field string) error {
 	if size := proto.Size(data); size > s.opts.MaxDataBytes {
 		return invalidArgument(field, "answers take "+byteSize(size)+", more than the limit of "+byteSize(s.opts.MaxDataBytes))
 	}
 	w := dataWalk{opts: s.opts, field: field}
-	return w.object(data, 1)
+	err := w.object(data, 1)
+	var none *noValue
+	if errors.As(err, &none) {
+		// The path, never the answers: refusals reach the logs.
+		return invalidArgument(field, "answer "+strconv.Quote(none.path())+" has no value: send a string, number, boolean, null, object or list")
+	}
+	return err
 }
 
 type dataWalk struct {
@@ -41,7 +50,7 @@ func (w *dataWalk) object(data *structpb.Struct, depth int) error {
 			return invalidArgument(w.field, "answer key "+strconv.Quote(k)+" cannot be saved: keys must be non-empty and without '.'")
 		}
 		if err := w.value(v, depth); err != nil {
-			return err
+			return within(err, pathStep{key: k})
 		}
 	}
 	return nil
@@ -49,6 +58,8 @@ func (w *dataWalk) object(data *structpb.Struct, depth int) error {
 
 func (w *dataWalk) value(v *structpb.Value, depth int) error {
 	switch v.GetKind().(type) {
+	case nil: // gRPC's `value {}`, here or as a list item (see checkData)
+		return &noValue{}
 	case *structpb.Value_NumberValue:
 		// JSON has no NaN or Infinity: such an answer could never be read
 		// back over REST.
@@ -67,11 +78,51 @@ func (w *dataWalk) value(v *structpb.Value, depth int) error {
 		if depth+1 > w.opts.MaxDataDepth {
 			return invalidArgument(w.field, "answers nest deeper than "+strconv.Itoa(w.opts.MaxDataDepth)+" levels")
 		}
-		for _, item := range v.GetListValue().GetValues() {
+		for i, item := range v.GetListValue().GetValues() {
 			if err := w.value(item, depth+1); err != nil {
-				return err
+				return within(err, pathStep{index: i, inList: true})
 			}
 		}
 	}
 	return nil
+}
+
+// noValue is how the walk reports a value with no kind. Each level adds its
+// step on the way back up, so a path is built only for a refusal, never for
+// the answers that pass.
+type noValue struct {
+	steps []pathStep // innermost first
+}
+
+// pathStep is an answer's key, or an item's position in a list.
+type pathStep struct {
+	key    string
+	index  int
+	inList bool
+}
+
+func (e *noValue) Error() string { return "answer " + e.path() + " has no value" }
+
+// path names the answer as a person reads it: vehicle.colours[1].
+func (e *noValue) path() string {
+	var b strings.Builder
+	for i := len(e.steps) - 1; i >= 0; i-- {
+		switch st := e.steps[i]; {
+		case st.inList:
+			b.WriteString("[" + strconv.Itoa(st.index) + "]")
+		case b.Len() > 0:
+			b.WriteString("." + st.key)
+		default:
+			b.WriteString(st.key)
+		}
+	}
+	return b.String()
+}
+
+// within adds step to the path of a noValue; other errors pass unchanged.
+func within(err error, step pathStep) error {
+	if none, ok := err.(*noValue); ok {
+		none.steps = append(none.steps, step)
+	}
+	return err
 }

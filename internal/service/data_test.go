@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -45,6 +46,47 @@ func TestCheckData(t *testing.T) {
 				return
 			}
 			require.Equal(t, codes.InvalidArgument, status.Code(err), "%v", err)
+		})
+	}
+}
+
+func TestCheckDataNamesAnAnswerWithoutAValue(t *testing.T) {
+	s := New(nil, nil, Options{MaxDataDepth: 32, MaxDataKeys: 1000, MaxStringBytes: 100, MaxDataBytes: 10000})
+	none, red := &structpb.Value{}, structpb.NewStringValue("red")
+	list := func(vs ...*structpb.Value) *structpb.Value {
+		return structpb.NewListValue(&structpb.ListValue{Values: vs})
+	}
+	object := func(k string, v *structpb.Value) *structpb.Value {
+		return structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{k: v}})
+	}
+	tests := []struct {
+		name  string
+		value *structpb.Value // the answer "vehicle"
+		path  string          // "" when it passes
+	}{
+		{"an_answer_without_a_value_is_refused", none, "vehicle"},
+		{"a_nil_answer_is_refused_alike", nil, "vehicle"},
+		{"an_answer_without_a_value_in_an_object_is_refused", object("colour", none), "vehicle.colour"},
+		{"a_list_item_without_a_value_is_refused", list(red, none), "vehicle[1]"},
+		{"a_list_item_without_a_value_in_an_object_is_refused", object("colours", list(red, red, none)), "vehicle.colours[2]"},
+		{"a_list_item_without_a_value_in_a_list_is_refused", list(list(red), list(none)), "vehicle[1][0]"},
+		{"deep_paths_keep_their_order", object("a", object("b", list(object("c", none)))), "vehicle.a.b[0].c"},
+		{"null_an_empty_object_and_an_empty_list_pass", list(structpb.NewNullValue(), object("x", list()), structpb.NewStructValue(&structpb.Struct{})), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := s.checkData(&structpb.Struct{Fields: map[string]*structpb.Value{"vehicle": tt.value}}, "journey.data")
+			if tt.path == "" {
+				require.NoError(t, err)
+				return
+			}
+			st := status.Convert(err)
+			require.Equal(t, codes.InvalidArgument, st.Code(), "%v", err)
+			require.Len(t, st.Details(), 1)
+			v := st.Details()[0].(*errdetails.BadRequest).GetFieldViolations()[0]
+			require.Equal(t, "journey.data", v.GetField())
+			require.Contains(t, v.GetDescription(), `answer "`+tt.path+`" has no value`)
+			require.NotContains(t, v.GetDescription(), "red", "a refusal names the answer, never its value")
 		})
 	}
 }

@@ -276,6 +276,7 @@ func (s *Store) decodeJourney(key store.JourneyKey, rev, seq, body any) (*handof
 	if err := proto.Unmarshal(plain, j); err != nil {
 		return nil, fmt.Errorf("decode journey: %w", err)
 	}
+	dropKindless(j.GetData())
 	j.Etag = r
 	// A hash written before revisions were kept has no seq: revision 0,
 	// which update.lua accepts as such.

@@ -111,6 +111,7 @@ func (s *Store) decodeChange(b []byte) (*handoffv1.JourneyChange, error) {
 		if err := proto.Unmarshal(b, c); err != nil {
 			return nil, err
 		}
+		dropKindless(c.GetJourney().GetData())
 		return c, nil
 	}
 	if s.sealer == nil {
@@ -165,6 +166,7 @@ func (s *Store) decodeChange(b []byte) (*handoffv1.JourneyChange, error) {
 		return nil, errors.New("malformed sealed change: head of another journey")
 	}
 	c.Touchpoints = append(c.Touchpoints, tps...)
+	dropKindless(c.GetJourney().GetData())
 	return c, nil
 }
 
