@@ -11,7 +11,10 @@
 // one place that says which roles may call which RPC. Methods it does not list
 // are denied, so a new RPC is closed until someone decides who may use it.
 // Staff on every desk (phone, chat, social media, shop) are plain agents:
-// giving them the same role is what gives them the same rights.
+// giving them the same role is what gives them the same rights. Beside it,
+// channels.go's table ([ChannelRuleOf]) says which channels each role may
+// state for its calls (a customer only web or app) and whose channel detail
+// is recorded as written; the service applies it to every touch.
 //
 // What this package does not decide is which journeys a caller may touch.
 // A customer may call GetJourney, but only for their own customer id; that

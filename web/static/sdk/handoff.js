@@ -71,7 +71,10 @@ export class HandoffClient {
   /**
    * @param {object} opts
    * @param {string} opts.token bearer token
-   * @param {string} [opts.channel] the channel calls come from: 'web', 'phone', ...
+   * @param {string} [opts.channel] the channel calls come from: 'web' (default) or 'app' with a
+   *   customer token; any of CHANNELS with an agent or service token (a customer stating 'phone' gets 403)
+   * @param {string} [opts.channelDetail] where on that channel: staff write free text; with a customer or
+   *   service token a source name ('whatsapp', 1 to 32 letters, digits, '.', '_', '-'), recorded as 'customer: whatsapp'
    * @param {string} [opts.baseUrl] where handoffd answers; default this origin
    */
   constructor({ token, channel = 'web', channelDetail = '', baseUrl = '', fetch: fetchFn } = {}) {

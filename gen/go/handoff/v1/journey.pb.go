@@ -311,7 +311,8 @@ type Journey struct {
 	Data *structpb.Struct `protobuf:"bytes,5,opt,name=data,proto3" json:"data,omitempty"`
 	// The channel of the last touch.
 	Channel Channel `protobuf:"varint,6,opt,name=channel,proto3,enum=handoff.v1.Channel" json:"channel,omitempty"`
-	// Free detail of the last channel, e.g. `whatsapp`.
+	// Detail of the last channel: an agent's own words, or the source a
+	// customer or service named, labelled with its role (`customer: whatsapp`).
 	ChannelDetail string `protobuf:"bytes,7,opt,name=channel_detail,json=channelDetail,proto3" json:"channel_detail,omitempty"`
 	// The principal id of the agent holding the case; empty when nobody does.
 	Assignee string `protobuf:"bytes,8,opt,name=assignee,proto3" json:"assignee,omitempty"`

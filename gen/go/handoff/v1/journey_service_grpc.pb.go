@@ -44,6 +44,12 @@ const (
 //
 // The channel of a call comes from the request's `channel` field or, when
 // that is unset, the `x-handoff-channel` header (`phone`, `CHANNEL_PHONE`, ...).
+// The caller's role bounds it: a customer may state only WEB or APP (any
+// other channel is PERMISSION_DENIED); agents, admins and services (an IVR or
+// chatbot backend among them) any channel. `channel_detail` (or the
+// `x-handoff-channel-detail` header) from a customer or a service names a
+// source, 1 to 32 letters, digits, `.`, `_` or `-`, and is recorded with its
+// role: `customer: whatsapp`. Agents and admins write up to 64 characters.
 type JourneyServiceClient interface {
 	// Starts a journey. A retried call with the same request_id returns the
 	// journey the first call created.
@@ -248,6 +254,12 @@ func (c *journeyServiceClient) ListTouchpoints(ctx context.Context, in *ListTouc
 //
 // The channel of a call comes from the request's `channel` field or, when
 // that is unset, the `x-handoff-channel` header (`phone`, `CHANNEL_PHONE`, ...).
+// The caller's role bounds it: a customer may state only WEB or APP (any
+// other channel is PERMISSION_DENIED); agents, admins and services (an IVR or
+// chatbot backend among them) any channel. `channel_detail` (or the
+// `x-handoff-channel-detail` header) from a customer or a service names a
+// source, 1 to 32 letters, digits, `.`, `_` or `-`, and is recorded with its
+// role: `customer: whatsapp`. Agents and admins write up to 64 characters.
 type JourneyServiceServer interface {
 	// Starts a journey. A retried call with the same request_id returns the
 	// journey the first call created.
