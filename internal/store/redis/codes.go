@@ -50,7 +50,7 @@ func (s *Store) CreateHandoffCode(ctx context.Context, code string, key store.Jo
 		return wrapErr(ctx, "create handoff code", err)
 	}
 	res, err := issueScript.Run(ctx, s.client,
-		[]string{s.journeyKey(key), s.customerCodesKey(key.Customer)},
+		[]string{s.journeyKey(key), s.journeyCodesKey(key), s.customerCodesKey(key.Customer)},
 		code, expireTime.UnixMilli(), time.Now().UnixMilli(), limits.Live, limits.Made,
 	).StringSlice()
 	if err != nil || len(res) == 0 || res[0] != "listed" {
@@ -113,7 +113,7 @@ func (s *Store) RedeemHandoffCode(ctx context.Context, code string) (store.Journ
 		legacy = "1"
 	}
 	opens, err := redeemListedScript.Run(ctx, s.client,
-		[]string{s.journeyKey(key), s.customerCodesKey(customer), s.redeemMarkKey(customer, code)},
+		[]string{s.journeyKey(key), s.journeyCodesKey(key), s.customerCodesKey(customer), s.redeemMarkKey(customer, code)},
 		code, id, time.Now().UnixMilli(), redeemTombstone.Milliseconds(), legacy,
 	).Int()
 	switch {

@@ -61,3 +61,30 @@ func TestCodesMadeBeforeCodesWereListed(t *testing.T) {
 		})
 	}
 }
+
+// An erasure racing a handoff can leave the code's key and the journey's
+// code list behind (both written after the erasure's SCAN passed them).
+// They must not open a journey created again under the same name.
+func TestACodeListLeftByAnErasureRaceOpensNothing(t *testing.T) {
+	s, prefix := newStore(t, storetest.Options{TTL: time.Hour})
+	key := store.JourneyKey{Customer: "c1", Journey: "j1"}
+	_, _, err := s.CreateJourney(t.Context(), newJourney(key, time.Now()), touchpoint("start"), "")
+	require.NoError(t, err)
+	require.NoError(t, s.CreateHandoffCode(t.Context(), "RACED001", key, time.Now().Add(time.Minute), store.CodeLimits{Live: 3, Made: 10}))
+	list, err := client.HGetAll(t.Context(), prefix+"{c1}:hc:j1").Result()
+	require.NoError(t, err)
+	codeValue, err := client.Get(t.Context(), prefix+"code:RACED001").Result()
+	require.NoError(t, err)
+
+	_, err = s.EraseCustomer(t.Context(), "c1")
+	require.NoError(t, err)
+	for field, v := range list {
+		require.NoError(t, client.HSet(t.Context(), prefix+"{c1}:hc:j1", field, v).Err())
+	}
+	require.NoError(t, client.Set(t.Context(), prefix+"code:RACED001", codeValue, time.Minute).Err())
+	_, _, err = s.CreateJourney(t.Context(), newJourney(key, time.Now()), touchpoint("start"), "")
+	require.NoError(t, err)
+
+	_, err = s.RedeemHandoffCode(t.Context(), "RACED001")
+	require.ErrorIs(t, err, store.ErrNotFound)
+}

@@ -35,7 +35,10 @@ end
 redis.call('DEL', KEYS[2], KEYS[4])
 
 local expire_at = ARGV[3]
-redis.call('HSET', KEYS[1], 'rev', 1, 'seq', 1, 'body', ARGV[1], 'wids', ARGV[12])
+-- The create's write id doubles as the journey's incarnation (`inc`): what
+-- is tied to this journey (its handoff codes, see issue.lua) does not carry
+-- over to a journey created again under the same name.
+redis.call('HSET', KEYS[1], 'rev', 1, 'seq', 1, 'body', ARGV[1], 'wids', ARGV[12], 'inc', ARGV[12])
 redis.call('PEXPIREAT', KEYS[1], expire_at)
 
 local change = append_timeline(KEYS[2], ARGV[7], ARGV[8], 13)

@@ -55,7 +55,7 @@ func (s *Store) RedeemRunTwice(ctx context.Context, code string) (results [2]str
 	key := store.JourneyKey{Customer: customer, Journey: journey}
 	for i := range results {
 		opens, err := redeemListedScript.Run(ctx, s.client,
-			[]string{s.journeyKey(key), s.customerCodesKey(customer), s.redeemMarkKey(customer, code)},
+			[]string{s.journeyKey(key), s.journeyCodesKey(key), s.customerCodesKey(customer), s.redeemMarkKey(customer, code)},
 			code, id, time.Now().UnixMilli(), redeemTombstone.Milliseconds(), "0").Int()
 		if err != nil {
 			return results, err

@@ -1,14 +1,18 @@
--- Lists a new handoff code with the journey it was made for, in the
--- journey's own hash: a code opens the journey only while it is listed
--- there as working (see redeem_listed.lua), so erasing the journey takes
--- its codes with it, and a journey created again under the same name
--- starts with none. The list also carries the per-journey limits.
+-- Lists a new handoff code with the journey it was made for: a code opens
+-- the journey only while it is listed there as working (see
+-- redeem_listed.lua). The list is a hash of its own, tied to this very
+-- journey by the journey's incarnation (`inc`, a random id its create
+-- wrote): a list that outlives its journey (erased while a handoff was
+-- under way) does not count for a journey created again under the same
+-- name. The list also carries the per-journey limits.
 --
--- The field `codes` holds the codes made within the code lifetime, oldest
--- first, as space-separated `<code>:<expire ms>:<state>`, the state being L
--- (working), W (withdrawn by a newer code) or R (redeemed).
+-- The list's fields: `inc`, then one per code made within the code
+-- lifetime, `<code>` = `<expire ms>:<state>`, the state being L (working),
+-- W (withdrawn by a newer code) or R (redeemed). Small values and few
+-- fields, so Redis keeps it in its compact encoding.
 --
--- KEYS[1] journey hash, KEYS[2] the customer's codes set (erasure's list).
+-- KEYS[1] journey hash, KEYS[2] the journey's code list, KEYS[3] the
+-- customer's codes set (erasure's list).
 -- ARGV[1] the code, ARGV[2] its expire time (ms), ARGV[3] now (ms),
 -- ARGV[4] how many codes may work at once, ARGV[5] how many may be made
 -- while earlier ones have not expired.
@@ -20,48 +24,69 @@
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return false
 end
-local now = tonumber(ARGV[3])
-local kept, working = {}, {}
+local inc = redis.call('HGET', KEYS[1], 'inc') or ''
+if (redis.call('HGET', KEYS[2], 'inc') or '') ~= inc then
+  -- An earlier journey's list: nothing in it is this journey's.
+  redis.call('DEL', KEYS[2])
+end
+
 -- Expire times stay the strings they were written as: Lua's numbers are
 -- doubles, and printing one back could change its form.
-local oldest
-for code, exp, state in string.gmatch(redis.call('HGET', KEYS[1], 'codes') or '', '(%w+):(%d+):(%a)') do
-  if tonumber(exp) > now then
-    kept[#kept + 1] = {code, exp, state}
-    if state == 'L' then
-      working[#working + 1] = kept[#kept]
+local now = tonumber(ARGV[3])
+local kept = {}
+local fields = redis.call('HGETALL', KEYS[2])
+for i = 1, #fields, 2 do
+  local code = fields[i]
+  if code ~= 'inc' then
+    local exp, state = string.match(fields[i + 1], '^(%d+):(%a)$')
+    if exp and tonumber(exp) > now then
+      kept[#kept + 1] = {code, exp, state}
+    else
+      -- Expired: its key is gone by itself; keep both lists short.
+      redis.call('HDEL', KEYS[2], code)
+      redis.call('SREM', KEYS[3], code)
     end
-    if not oldest or tonumber(exp) < tonumber(oldest) then
-      oldest = exp
-    end
-  else
-    -- Expired: its key is gone by itself; keep erasure's list short.
-    redis.call('SREM', KEYS[2], code)
   end
 end
 if #kept >= tonumber(ARGV[5]) then
+  local oldest = kept[1][2]
+  for _, e in ipairs(kept) do
+    if tonumber(e[2]) < tonumber(oldest) then
+      oldest = e[2]
+    end
+  end
   return {'limited', oldest}
 end
 
-local new = {ARGV[1], ARGV[2], 'L'}
-kept[#kept + 1] = new
-working[#working + 1] = new
+-- Oldest first: codes share one lifetime, so expiry is making order.
+table.sort(kept, function(a, b)
+  if a[2] ~= b[2] then
+    return tonumber(a[2]) < tonumber(b[2])
+  end
+  return a[1] < b[1]
+end)
+local working = {}
+for _, e in ipairs(kept) do
+  if e[3] == 'L' then
+    working[#working + 1] = e
+  end
+end
 local reply = {'listed'}
-for i = 1, #working - tonumber(ARGV[4]) do
-  working[i][3] = 'W'
-  reply[#reply + 1] = working[i][1]
-  redis.call('SREM', KEYS[2], working[i][1])
+for i = 1, #working + 1 - tonumber(ARGV[4]) do
+  local e = working[i]
+  redis.call('HSET', KEYS[2], e[1], e[2] .. ':W')
+  redis.call('SREM', KEYS[3], e[1])
+  reply[#reply + 1] = e[1]
 end
 
-local parts = {}
-for i, e in ipairs(kept) do
-  parts[i] = e[1] .. ':' .. e[2] .. ':' .. e[3]
-end
-redis.call('HSET', KEYS[1], 'codes', table.concat(parts, ' '))
-
-redis.call('SADD', KEYS[2], ARGV[1])
-local set_at = redis.call('PEXPIRETIME', KEYS[2])
-if set_at < 0 or set_at < tonumber(ARGV[2]) then
+redis.call('HSET', KEYS[2], 'inc', inc, ARGV[1], ARGV[2] .. ':L')
+local at = redis.call('PEXPIRETIME', KEYS[2])
+if at < 0 or at < tonumber(ARGV[2]) then
   redis.call('PEXPIREAT', KEYS[2], ARGV[2])
+end
+redis.call('SADD', KEYS[3], ARGV[1])
+at = redis.call('PEXPIRETIME', KEYS[3])
+if at < 0 or at < tonumber(ARGV[2]) then
+  redis.call('PEXPIREAT', KEYS[3], ARGV[2])
 end
 return reply

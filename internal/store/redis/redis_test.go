@@ -113,11 +113,12 @@ func TestStoreKeys(t *testing.T) {
 		require.Equal(t, j.GetExpireTime().AsTime().UnixMilli(), at.Milliseconds())
 	})
 
-	t.Run("the_hash_holds_the_etag_the_revision_the_recent_write_ids_and_a_body_without_either", func(t *testing.T) {
+	t.Run("the_hash_holds_the_etag_the_revision_the_recent_write_ids_the_incarnation_and_a_body_without_either", func(t *testing.T) {
 		h, err := client.HGetAll(ctx, prefix+"{c1}:j:j1").Result()
 		require.NoError(t, err)
-		require.Len(t, h, 4)
+		require.Len(t, h, 5)
 		require.Len(t, strings.Fields(h["wids"]), 3, "one id per write so far")
+		require.Equal(t, strings.Fields(h["wids"])[0], h["inc"], "the incarnation is the create's write id")
 		require.Equal(t, "2", h["rev"])
 		require.Equal(t, "3", h["seq"])
 		var body handoffv1.Journey

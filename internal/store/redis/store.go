@@ -273,6 +273,11 @@ func (s *Store) customerCodesKey(customer string) string {
 	return s.prefix + "{" + customer + "}:codes"
 }
 
+// journeyCodesKey lists the journey's handoff codes (see issue.lua).
+func (s *Store) journeyCodesKey(k store.JourneyKey) string {
+	return s.prefix + "{" + k.Customer + "}:hc:" + k.Journey
+}
+
 // redeemMarkKey remembers which redeem took a code off its journey's list
 // (see redeem_listed.lua).
 func (s *Store) redeemMarkKey(customer, code string) string {
