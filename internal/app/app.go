@@ -85,6 +85,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	})
 	if a.grpc, err = server.NewGRPCServer(a.svc, server.GRPCOptions{
 		Logger: log, Authenticator: authn, Registerer: reg, MaxRecvMsgBytes: cfg.MaxMessageBytes,
+		TrustedProxy: cfg.TrustedProxies.Contains,
 	}); err != nil {
 		return nil, err
 	}
@@ -109,7 +110,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	a.http = &http.Server{
 		Handler: server.NewHTTPHandler(server.HTTPOptions{
 			API: server.WithServerSentEvents(api, conn), Ready: a.store.Ping, Gatherer: reg, MaxBodyBytes: cfg.MaxBodyBytes,
-			Web: web.Handler(),
+			Web: web.Handler(), TrustedProxy: cfg.TrustedProxies.Contains,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       server.IdleTimeout,

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +22,9 @@ type HTTPOptions struct {
 	Gatherer prometheus.Gatherer
 	// MaxBodyBytes caps a request body.
 	MaxBodyBytes int64
+	// TrustedProxy reports whether a peer is a proxy whose X-Forwarded-For
+	// is believed (see clientaddr.Resolve); nil: nobody's.
+	TrustedProxy func(netip.Addr) bool
 	// Web, when set, serves every other path: the console, the demo and
 	// the website kit.
 	Web http.Handler
@@ -30,7 +34,7 @@ type HTTPOptions struct {
 // beside it and, when opts.Web is set, the browser pages at every other path.
 func NewHTTPHandler(opts HTTPOptions) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", http.MaxBytesHandler(limitJSONDepth(opts.API), opts.MaxBodyBytes))
+	mux.Handle("/v1/", withClientAddress(http.MaxBytesHandler(limitJSONDepth(opts.API), opts.MaxBodyBytes), opts.TrustedProxy))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
