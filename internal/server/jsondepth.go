@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 
@@ -17,7 +18,8 @@ import (
 // service holds answers to a tighter depth still.
 const maxJSONDepth = 64
 
-// limitJSONDepth refuses request bodies nested deeper than maxJSONDepth.
+// limitJSONDepth refuses request bodies nested deeper than maxJSONDepth, or
+// with anything but whitespace after their JSON value.
 func limitJSONDepth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody {
@@ -35,9 +37,34 @@ func limitJSONDepth(next http.Handler) http.Handler {
 			writeStatus(w, http.StatusBadRequest, invalidBody("the JSON body nests deeper than 64 levels"))
 			return
 		}
+		if trailingData(body) {
+			writeStatus(w, http.StatusBadRequest, invalidBody("data follows the end of the JSON value; send exactly one JSON object"))
+			return
+		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// trailingData reports whether b holds anything but whitespace after its
+// first JSON value. The gateway decodes one value and ignores the rest, so
+// `{…}{…}` would save the first object and answer 200. A body whose first
+// value does not parse is left to the gateway, which says where it broke.
+// Run it after the depth check: the decoder gives up on deep nesting with
+// an error of its own.
+func trailingData(b []byte) bool {
+	// One scan without allocating passes every well-formed body; only a
+	// bad one pays for the decoder (about four times the cost) to tell
+	// trailing data from a body the gateway will refuse anyway.
+	if json.Valid(b) {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var v json.RawMessage
+	if err := dec.Decode(&v); err != nil {
+		return false
+	}
+	return len(bytes.TrimLeft(b[dec.InputOffset():], " \t\r\n")) > 0
 }
 
 type errReader struct{ err error }

@@ -25,3 +25,28 @@ func TestJSONDepth(t *testing.T) {
 		})
 	}
 }
+
+func TestTrailingData(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want bool
+	}{
+		{"one_object_has_none", `{"a":1}`, false},
+		{"whitespace_after_the_object_is_none", "{\"a\":1} \t\r\n", false},
+		{"a_second_object_is_trailing_data", `{"a":1}{"b":2}`, true},
+		{"a_second_object_after_a_newline_is_trailing_data", "{\"a\":1}\n{\"b\":2}", true},
+		{"garbage_after_the_object_is_trailing_data", `{"a":1} garbage`, true},
+		{"a_stray_closing_brace_is_trailing_data", `{"a":1}}`, true},
+		{"a_form_feed_is_not_json_whitespace", "{\"a\":1}\f", true},
+		{"an_object_after_null_is_trailing_data", `null {"a":1}`, true},
+		{"a_malformed_body_is_left_to_the_gateway", `{"a": `, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := trailingData([]byte(tt.body)); got != tt.want {
+				t.Fatalf("trailingData = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
