@@ -110,7 +110,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	a.http = &http.Server{
 		Handler: server.NewHTTPHandler(server.HTTPOptions{
 			API: server.WithServerSentEvents(api, conn), Ready: a.store.Ping, Gatherer: reg, MaxBodyBytes: cfg.MaxBodyBytes,
-			Web: web.Handler(), TrustedProxy: cfg.TrustedProxies.Contains,
+			BodyReadTimeout: cfg.BodyReadTimeout, Authenticator: authn, TrustedProxy: cfg.TrustedProxies.Contains,
+			Web: web.Handler(),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       server.IdleTimeout,

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/journeyhandoff/handoff/gen/openapiv2"
+	"github.com/journeyhandoff/handoff/internal/auth"
 )
 
 // HTTPOptions configure NewHTTPHandler.
@@ -22,6 +23,11 @@ type HTTPOptions struct {
 	Gatherer prometheus.Gatherer
 	// MaxBodyBytes caps a request body.
 	MaxBodyBytes int64
+	// BodyReadTimeout bounds how long a client may take to send a body.
+	BodyReadTimeout time.Duration
+	// Authenticator checks the bearer token of a request with a large body
+	// before the body is read.
+	Authenticator auth.Authenticator
 	// TrustedProxy reports whether a peer is a proxy whose X-Forwarded-For
 	// is believed (see clientaddr.Resolve); nil: nobody's.
 	TrustedProxy func(netip.Addr) bool
@@ -34,7 +40,7 @@ type HTTPOptions struct {
 // beside it and, when opts.Web is set, the browser pages at every other path.
 func NewHTTPHandler(opts HTTPOptions) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", withClientAddress(http.MaxBytesHandler(limitJSONDepth(opts.API), opts.MaxBodyBytes), opts.TrustedProxy))
+	mux.Handle("/v1/", withClientAddress(http.MaxBytesHandler(readBody(opts.API, opts.Authenticator, opts.BodyReadTimeout), opts.MaxBodyBytes), opts.TrustedProxy))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

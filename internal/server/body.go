@@ -3,12 +3,18 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
+	"net"
 	"net/http"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/journeyhandoff/handoff/internal/auth"
 )
 
 // maxJSONDepth bounds how deeply a request body may nest. Deeper bodies are
@@ -18,32 +24,79 @@ import (
 // service holds answers to a tighter depth still.
 const maxJSONDepth = 64
 
-// limitJSONDepth refuses request bodies nested deeper than maxJSONDepth, or
-// with anything but whitespace after their JSON value.
-func limitJSONDepth(next http.Handler) http.Handler {
+// unauthenticatedBodyBytes is the largest body read before its sender's
+// bearer token is checked. Anyone can send a body, and one that arrives
+// slowly holds a connection and, as it comes, memory: a larger one, or one
+// of unknown length (chunked), is read only from a caller whose token is
+// good, and anyone else gets 401 at once. Most saves are smaller, so their
+// token is checked once, by the gRPC server.
+const unauthenticatedBodyBytes = 4 << 10
+
+// readBody reads each /v1/ request body in full before the gateway sees it:
+// a large one only from an authenticated caller (authn checks the token as
+// the gRPC server will), any within timeout (else 408), and each checked
+// for what the gateway's decoder lets through: nesting deeper than
+// maxJSONDepth, and data after the JSON value.
+//
+// The time limit is a read deadline on this request alone, cleared once the
+// body is in. http.Server.ReadTimeout would bound bodies too, but its
+// deadline stays on the connection while the handler runs: the server's
+// background read (its watch for a client that went away) then fails and
+// cancels the request, so every watch stream would end after the timeout.
+func readBody(next http.Handler, authn auth.Authenticator, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody {
 			next.ServeHTTP(w, r)
 			return
 		}
+		if r.ContentLength < 0 || r.ContentLength > unauthenticatedBodyBytes {
+			if _, err := auth.Authenticate(r.Context(), authn, r.Header.Values("Authorization")); err != nil {
+				st := status.Convert(err)
+				refuseUnread(w, r, httpStatus(st), st)
+				return
+			}
+		}
+		rc := http.NewResponseController(w)
+		// Every ResponseWriter net/http gives a handler supports deadlines.
+		_ = rc.SetReadDeadline(time.Now().Add(timeout))
 		body, err := io.ReadAll(r.Body)
-		if err != nil {
+		_ = rc.SetReadDeadline(time.Time{})
+		var netErr net.Error
+		switch {
+		case errors.As(err, &netErr) && netErr.Timeout():
+			refuseUnread(w, r, http.StatusRequestTimeout, status.Newf(codes.DeadlineExceeded,
+				"the request body did not arrive within the server's limit (--body-read-timeout, %s)", timeout))
+			return
+		case err != nil:
 			// Too large, or the client went away: let the gateway say so.
 			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
 			next.ServeHTTP(w, r)
 			return
-		}
-		if jsonDepth(body) > maxJSONDepth {
+		case jsonDepth(body) > maxJSONDepth:
 			writeStatus(w, http.StatusBadRequest, invalidBody("the JSON body nests deeper than 64 levels"))
 			return
-		}
-		if trailingData(body) {
+		case trailingData(body):
 			writeStatus(w, http.StatusBadRequest, invalidBody("data follows the end of the JSON value; send exactly one JSON object"))
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// refuseUnread answers a request whose body was not read in full, and
+// reads no more of it. After the handler, net/http reads up to 256 KiB of
+// what is left, at the client's pace, hoping to use the connection again,
+// even one it is about to close: a read deadline in the past makes that
+// fail at once. Over HTTP/1 the connection is then closed, since the rest
+// of the body is still on it; an HTTP/2 stream ends alone, leaving the
+// other streams of its connection be.
+func refuseUnread(w http.ResponseWriter, r *http.Request, httpCode int, st *status.Status) {
+	_ = http.NewResponseController(w).SetReadDeadline(time.Unix(1, 0))
+	if r.ProtoMajor == 1 {
+		w.Header().Set("Connection", "close")
+	}
+	writeStatus(w, httpCode, st)
 }
 
 // trailingData reports whether b holds anything but whitespace after its
