@@ -56,8 +56,9 @@ type GRPC struct {
 
 // NewGRPCServer builds the gRPC server around the journey service. The
 // interceptors run in this order, outermost first: request id, client
-// address, logging, metrics, recovery, auth, validation, error mapping. Logging and metrics
-// are outside everything else so they see the status the client sees.
+// address, logging, metrics, recovery, auth, validation, error mapping.
+// Logging and metrics are outside everything else so they see the status
+// the client sees.
 func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC, error) {
 	validator, err := protovalidate.New()
 	if err != nil {

@@ -40,7 +40,8 @@ type HTTPOptions struct {
 // beside it and, when opts.Web is set, the browser pages at every other path.
 func NewHTTPHandler(opts HTTPOptions) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", withClientAddress(http.MaxBytesHandler(readBody(opts.API, opts.Authenticator, opts.BodyReadTimeout), opts.MaxBodyBytes), opts.TrustedProxy))
+	api := readBody(opts.API, opts.Authenticator, opts.BodyReadTimeout)
+	mux.Handle("/v1/", withClientAddress(http.MaxBytesHandler(api, opts.MaxBodyBytes), opts.TrustedProxy))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
