@@ -86,6 +86,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	})
 	if a.grpc, err = server.NewGRPCServer(a.svc, server.GRPCOptions{
 		Logger: log, Authenticator: authn, Registerer: reg, MaxRecvMsgBytes: cfg.MaxMessageBytes,
+		TrustedProxy: cfg.TrustedProxies.Contains,
 	}); err != nil {
 		return nil, err
 	}
@@ -110,6 +111,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	a.http = &http.Server{
 		Handler: server.NewHTTPHandler(server.HTTPOptions{
 			API: server.WithServerSentEvents(api, conn), Ready: a.store.Ping, Gatherer: reg, MaxBodyBytes: cfg.MaxBodyBytes,
+			BodyReadTimeout: cfg.BodyReadTimeout, Authenticator: authn, TrustedProxy: cfg.TrustedProxies.Contains,
 			Web: web.Handler(),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,

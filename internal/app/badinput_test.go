@@ -53,7 +53,7 @@ func statusFieldViolations(st *status.Status) []string {
 }
 
 func TestBadInputIsRefusedWithFieldViolationsAndWritesNothing(t *testing.T) {
-	h := start(t, memoryStore)
+	h := start(t, redisStore)
 	j := newJourney(t, h, "c-42")
 	name := j.GetName()
 	before := timeline(t, h, name)
@@ -81,6 +81,9 @@ func TestBadInputIsRefusedWithFieldViolationsAndWritesNothing(t *testing.T) {
 		{"a_wrong_type_field_in_json", "PATCH", "/v1/" + name, `{"step": 5}`, "step"},
 		{"an_unknown_json_field", "PATCH", "/v1/" + name + "?updateMask=step", `{"step": "driver", "colour": "red"}`, "colour"},
 		{"malformed_json", "PATCH", "/v1/" + name + "?updateMask=step", `{"step": `, "body"},
+		{"two_json_objects", "PATCH", "/v1/" + name, `{"data":{"a":1}}{"data":{"b":2}}`, "body"},
+		{"a_json_object_then_garbage", "PATCH", "/v1/" + name + "?updateMask=step", `{"step": "driver"} garbage`, "body"},
+		{"a_json_object_then_a_stray_brace", "PATCH", "/v1/" + name + "?updateMask=step", `{"step": "driver"}}`, "body"},
 		{"a_malformed_page_token", "GET", "/v1/customers/c-42/journeys?pageToken=not-a-token", nil, "page_token"},
 		{"a_negative_page_size", "GET", "/v1/customers/c-42/journeys?pageSize=-1", nil, "page_size"},
 		{"a_non_numeric_page_size", "GET", "/v1/customers/c-42/journeys?pageSize=ten", nil, "page_size"},
@@ -117,6 +120,12 @@ func TestBadInputIsRefusedWithFieldViolationsAndWritesNothing(t *testing.T) {
 		list, err := h.api.ListJourneys(as(t, websiteToken), &handoffv1.ListJourneysRequest{Parent: "customers/c-42"})
 		require.NoError(t, err)
 		require.Len(t, list.GetJourneys(), 1)
+	})
+
+	t.Run("a_json_object_then_whitespace_is_saved", func(t *testing.T) {
+		status, body := h.rest(t, "PATCH", "/v1/"+name, websiteToken, "{\"data\": {\"a\": 1}} \r\n\t\n")
+		require.Equal(t, http.StatusOK, status, "%v", body)
+		require.Equal(t, float64(1), body["data"].(map[string]any)["a"], "%v", body)
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,6 +97,25 @@ func TestTLS(t *testing.T) {
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
 		require.Equal(t, j.GetName(), got["name"])
 		require.Equal(t, "vehicle", got["step"])
+	})
+
+	t.Run("over_http2_a_refused_body_ends_its_stream_alone", func(t *testing.T) {
+		h2 := &http.Client{Transport: &http.Transport{TLSClientConfig: clientTLS(certs), ForceAttemptHTTP2: true}, Timeout: 10 * time.Second}
+		t.Cleanup(h2.CloseIdleConnections)
+		save := func(token string) int {
+			body := `{"data": {"notes": "` + strings.Repeat("x", 10<<10) + `"}}`
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPatch, h.base+"/v1/"+j.GetName(), strings.NewReader(body))
+			require.NoError(t, err)
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := h2.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			_, _ = io.Copy(io.Discard, resp.Body)
+			require.Equal(t, 2, resp.ProtoMajor)
+			return resp.StatusCode
+		}
+		require.Equal(t, http.StatusUnauthorized, save("not-a-token"), "a large body needs a good token")
+		require.Equal(t, http.StatusOK, save(websiteToken), "the connection still serves")
 	})
 
 	t.Run("plain_http_to_the_https_port_fails", func(t *testing.T) {

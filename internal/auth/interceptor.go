@@ -64,17 +64,10 @@ func authorize(ctx context.Context, a Authenticator, fullMethod string) (context
 	if openServices[svc] {
 		return ctx, nil
 	}
-	token, ok := bearerToken(ctx)
-	if !ok {
-		return nil, errBadToken
-	}
-	p, err := a.Authenticate(ctx, token)
-	switch {
-	case errors.Is(err, ErrUnauthenticated):
-		return nil, errBadToken
-	case err != nil:
-		// The token may well be good; say so, and let the client retry.
-		return nil, status.Error(codes.Unavailable, "could not check the bearer token; try again")
+	md, _ := metadata.FromIncomingContext(ctx)
+	p, err := Authenticate(ctx, a, md.Get("authorization"))
+	if err != nil {
+		return nil, err
 	}
 	if !Allowed(p.Role, fullMethod) {
 		return nil, status.Error(codes.PermissionDenied, fmt.Sprintf("role %s may not call %s", roleName(p.Role), method))
@@ -82,13 +75,31 @@ func authorize(ctx context.Context, a Authenticator, fullMethod string) (context
 	return WithPrincipal(ctx, p), nil
 }
 
-// bearerToken reads `authorization: Bearer <token>` from the incoming
-// metadata (grpc-gateway forwards the HTTP header under the same name). The
-// scheme is case-insensitive, as HTTP says. More than one authorization
-// value is refused rather than guessing which one counts.
-func bearerToken(ctx context.Context) (string, bool) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	values := md.Get("authorization")
+// Authenticate checks the bearer token in authorization, the values of the
+// `authorization` metadata (grpc-gateway forwards the HTTP header under the
+// same name) or of the HTTP header itself, with a. It answers as the
+// interceptors do: the principal, or the status error to answer with. The
+// REST server calls it too, before reading a large body.
+func Authenticate(ctx context.Context, a Authenticator, authorization []string) (Principal, error) {
+	token, ok := bearerToken(authorization)
+	if !ok {
+		return Principal{}, errBadToken
+	}
+	p, err := a.Authenticate(ctx, token)
+	switch {
+	case errors.Is(err, ErrUnauthenticated):
+		return Principal{}, errBadToken
+	case err != nil:
+		// The token may well be good; say so, and let the client retry.
+		return Principal{}, status.Error(codes.Unavailable, "could not check the bearer token; try again")
+	}
+	return p, nil
+}
+
+// bearerToken reads `Bearer <token>` from the authorization values. The
+// scheme is case-insensitive, as HTTP says. More than one value is refused
+// rather than guessing which one counts.
+func bearerToken(values []string) (string, bool) {
 	if len(values) != 1 {
 		return "", false
 	}

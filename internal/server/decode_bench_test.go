@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"buf.build/go/protovalidate"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -17,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/auth"
 	"github.com/journeyhandoff/handoff/internal/store/storetest"
 )
 
@@ -218,7 +220,8 @@ func BenchmarkValidateUpdateJourney(b *testing.B) {
 }
 
 // BenchmarkJSONDepth measures the depth guard every REST body passes
-// through: the scan alone, and the middleware, which also buffers the body.
+// through: the scan alone, and the middleware (readBody), which also
+// buffers the body, checks a large body's token and refuses trailing data.
 func BenchmarkJSONDepth(b *testing.B) {
 	for _, n := range benchAnswerCounts {
 		body := saveBody(b, n)
@@ -235,12 +238,17 @@ func BenchmarkJSONDepth(b *testing.B) {
 		})
 		b.Run("part=middleware/answers="+strconv.Itoa(n), func(b *testing.B) {
 			passed := 0
-			h := limitJSONDepth(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			// The 200 answers are over unauthenticatedBodyBytes: their
+			// token is checked first, as the website's is.
+			tokens, entries := auth.DevTokens()
+			h := readBody(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 				passed++
 				// What the gateway does with the body next.
 				_, _ = io.Copy(io.Discard, r.Body)
-			}))
+			}), tokens, time.Minute)
 			r := httptest.NewRequest(http.MethodPatch, "/v1/"+benchJourneyName, nil)
+			r.ContentLength = int64(len(body))
+			r.Header.Set("Authorization", "Bearer "+entries[0].Token)
 			w := httptest.NewRecorder()
 			rd := bytes.NewReader(body)
 			serve := func() {

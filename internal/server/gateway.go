@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -21,7 +22,9 @@ import (
 )
 
 // forwardedHeaders are the HTTP headers the gateway passes to gRPC besides
-// the standard ones (Authorization among them).
+// the standard ones (Authorization among them). No others: a REST caller
+// must not set metadata the gRPC server believes only from the gateway
+// (gatewayMetadata).
 var forwardedHeaders = map[string]bool{
 	"x-request-id":             true,
 	"x-handoff-channel":        true,
@@ -64,6 +67,7 @@ func NewGateway(ctx context.Context, grpcAddr string, maxMsgBytes int, tlsCfg *T
 			}
 			return "", false
 		}),
+		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD { return gatewayMetadata(r.Context()) }),
 		runtime.WithErrorHandler(errorHandler),
 	)
 	if err := handoffv1.RegisterJourneyServiceHandler(ctx, mux, conn); err != nil {

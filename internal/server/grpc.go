@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"runtime/debug"
 	"time"
 
@@ -42,6 +43,9 @@ type GRPCOptions struct {
 	Registerer prometheus.Registerer
 	// MaxRecvMsgBytes caps one request message.
 	MaxRecvMsgBytes int
+	// TrustedProxy reports whether a peer is a proxy whose x-forwarded-for
+	// is believed (see clientaddr.Resolve); nil: nobody's.
+	TrustedProxy func(netip.Addr) bool
 }
 
 // GRPC is the gRPC server with its health service.
@@ -51,9 +55,10 @@ type GRPC struct {
 }
 
 // NewGRPCServer builds the gRPC server around the journey service. The
-// interceptors run in this order, outermost first: request id, logging,
-// metrics, recovery, auth, validation, error mapping. Logging and metrics
-// are outside everything else so they see the status the client sees.
+// interceptors run in this order, outermost first: request id, client
+// address, logging, metrics, recovery, auth, validation, error mapping.
+// Logging and metrics are outside everything else so they see the status
+// the client sees.
 func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC, error) {
 	validator, err := protovalidate.New()
 	if err != nil {
@@ -94,6 +99,7 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 		grpc.ForceServerCodecV2(newRequestCodec()),
 		grpc.ChainUnaryInterceptor(
 			requestIDUnary,
+			clientAddressUnary(opts.TrustedProxy),
 			logging.UnaryServerInterceptor(logger, logOpts...),
 			metrics.UnaryServerInterceptor(),
 			recovery.UnaryServerInterceptor(panicked),
@@ -104,6 +110,7 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 		),
 		grpc.ChainStreamInterceptor(
 			requestIDStream,
+			clientAddressStream(opts.TrustedProxy),
 			logging.StreamServerInterceptor(logger, logOpts...),
 			metrics.StreamServerInterceptor(),
 			recovery.StreamServerInterceptor(panicked),

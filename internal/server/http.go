@@ -3,12 +3,14 @@ package server
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/journeyhandoff/handoff/gen/openapiv2"
+	"github.com/journeyhandoff/handoff/internal/auth"
 )
 
 // HTTPOptions configure NewHTTPHandler.
@@ -21,6 +23,14 @@ type HTTPOptions struct {
 	Gatherer prometheus.Gatherer
 	// MaxBodyBytes caps a request body.
 	MaxBodyBytes int64
+	// BodyReadTimeout bounds how long a client may take to send a body.
+	BodyReadTimeout time.Duration
+	// Authenticator checks the bearer token of a request with a large body
+	// before the body is read.
+	Authenticator auth.Authenticator
+	// TrustedProxy reports whether a peer is a proxy whose X-Forwarded-For
+	// is believed (see clientaddr.Resolve); nil: nobody's.
+	TrustedProxy func(netip.Addr) bool
 	// Web, when set, serves every other path: the console, the demo and
 	// the website kit.
 	Web http.Handler
@@ -30,7 +40,8 @@ type HTTPOptions struct {
 // beside it and, when opts.Web is set, the browser pages at every other path.
 func NewHTTPHandler(opts HTTPOptions) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", http.MaxBytesHandler(limitJSONDepth(opts.API), opts.MaxBodyBytes))
+	api := readBody(opts.API, opts.Authenticator, opts.BodyReadTimeout)
+	mux.Handle("/v1/", withClientAddress(http.MaxBytesHandler(api, opts.MaxBodyBytes), opts.TrustedProxy))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -61,7 +61,7 @@ func serveEvents(w http.ResponseWriter, r *http.Request, client handoffv1.Journe
 	if tok := r.URL.Query().Get("access_token"); tok != "" && md.Get("authorization") == nil {
 		md.Set("authorization", "Bearer "+tok)
 	}
-	ctx, cancel := context.WithCancel(metadata.NewOutgoingContext(r.Context(), md))
+	ctx, cancel := context.WithCancel(metadata.NewOutgoingContext(r.Context(), metadata.Join(md, gatewayMetadata(r.Context()))))
 	defer cancel()
 	stream, err := client.WatchJourney(ctx, &handoffv1.WatchJourneyRequest{Name: name, AfterRevision: after})
 	if err != nil {

@@ -3,18 +3,15 @@ package service
 import (
 	"context"
 	"fmt"
-	"net"
-	"strings"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/journeyhandoff/handoff/internal/auth"
+	"github.com/journeyhandoff/handoff/internal/clientaddr"
 )
 
 // Defaults for guessing limits on handoff codes: a code is a key to a
@@ -42,8 +39,8 @@ type failureCounter struct {
 
 func (s *Service) redeemCounters(ctx context.Context, p auth.Principal) []failureCounter {
 	counters := []failureCounter{{key: "redeem:principal:" + p.ID, limit: s.opts.RedeemFailures}}
-	if addr := clientAddress(ctx); addr != "" {
-		counters = append(counters, failureCounter{key: "redeem:addr:" + addr, limit: s.opts.AddressRedeemFailures})
+	if addr, ok := clientaddr.FromContext(ctx); ok {
+		counters = append(counters, failureCounter{key: "redeem:addr:" + addr.String(), limit: s.opts.AddressRedeemFailures})
 	}
 	return counters
 }
@@ -92,30 +89,4 @@ func tooManyFailures(retryIn time.Duration) error {
 		st = d
 	}
 	return st.Err()
-}
-
-// clientAddress is the address the call came from: the peer, or, when the
-// peer is our own gateway on loopback, the address the gateway saw (the
-// last X-Forwarded-For entry, which the gateway itself appended).
-func clientAddress(ctx context.Context) string {
-	var ip net.IP
-	if p, ok := peer.FromContext(ctx); ok {
-		if host, _, err := net.SplitHostPort(p.Addr.String()); err == nil {
-			ip = net.ParseIP(host)
-		}
-	}
-	if ip == nil || ip.IsLoopback() {
-		if md, ok := metadata.FromIncomingContext(ctx); ok {
-			if xff := md.Get("x-forwarded-for"); len(xff) > 0 {
-				parts := strings.Split(xff[len(xff)-1], ",")
-				if forwarded := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); forwarded != nil {
-					return forwarded.String()
-				}
-			}
-		}
-	}
-	if ip == nil {
-		return ""
-	}
-	return ip.String()
 }
