@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/types/known/structpb"
+
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 )
 
@@ -124,6 +126,105 @@ type Update struct {
 	Touchpoints []*handoffv1.Touchpoint
 }
 
+// Save is one save of a journey's step and answers, which the store
+// applies in one step with no read before it (docs/layout.md): it checks
+// what must hold at the moment of the write, the service having decided
+// everything else.
+type Save struct {
+	Key JourneyKey
+	// IfEtag, when set, is the etag the caller read: the save is refused
+	// with ErrConflict when the step it sets, or an answer it writes or
+	// removes (or one above or below it), changed after that etag.
+	IfEtag string
+	// WholeJourneyEtag makes IfEtag a plain whole-journey check (AIP-154):
+	// any change of content since refuses the save.
+	WholeJourneyEtag bool
+	// SetStep says the save sets Step (possibly to "").
+	SetStep bool
+	Step    string
+	// ReplaceAnswers removes every answer before Answers are applied (a
+	// save of the whole of `data`).
+	ReplaceAnswers bool
+	// Answers are set (a value) or removed (a nil value) at their path,
+	// in order; a path replaces whatever stood at it or under it.
+	Answers []AnswerChange
+	// Channel and ChannelDetail become the journey's last touch, at
+	// UpdateTime.
+	Channel       handoffv1.Channel
+	ChannelDetail string
+	UpdateTime    time.Time
+	// Touchpoint is appended to the timeline; the store sets its step to
+	// the step after the save.
+	Touchpoint *handoffv1.Touchpoint
+	// Agent, when set, is the calling agent: a journey another agent holds
+	// gives a *HeldError.
+	Agent string
+	// Limits bound the journey's answers after the save.
+	Limits AnswerLimits
+	// WantJourney asks for the journey back; without it the store returns
+	// only its name, etag, revision, and update and expire times.
+	WantJourney bool
+}
+
+// AnswerChange sets one answer (Value) or removes it (Value nil).
+type AnswerChange struct {
+	Path  string
+	Value *structpb.Value
+}
+
+// AnswerLimits bound a journey's answers: how many leaves, and how many
+// bytes of paths and JSON.
+type AnswerLimits struct {
+	Answers int
+	Bytes   int
+}
+
+// Errors of SaveJourney, besides ErrNotFound and ErrConflict.
+var (
+	// ErrClaimLapsed: the journey's holder let the claim lapse; the caller
+	// releases it (a read-check-write) and saves again.
+	ErrClaimLapsed = errors.New("the claim on the journey lapsed")
+	// ErrNotActive wraps a *NotActiveError.
+	ErrNotActive = errors.New("the journey is not active")
+	// ErrHeld wraps a *HeldError.
+	ErrHeld = errors.New("the journey is held by another agent")
+	// ErrTooLarge wraps a *TooLargeError.
+	ErrTooLarge = errors.New("the journey's answers would pass a limit")
+)
+
+// NotActiveError says which state a journey that can no longer be saved is in.
+type NotActiveError struct{ State handoffv1.JourneyState }
+
+func (e *NotActiveError) Error() string { return "the journey is " + e.State.String() }
+
+// Unwrap makes errors.Is(err, ErrNotActive) hold.
+func (e *NotActiveError) Unwrap() error { return ErrNotActive }
+
+// HeldError names the agent holding the journey.
+type HeldError struct{ Assignee string }
+
+func (e *HeldError) Error() string { return "the journey is held by " + e.Assignee }
+
+// Unwrap makes errors.Is(err, ErrHeld) hold.
+func (e *HeldError) Unwrap() error { return ErrHeld }
+
+// TooLargeError says what the answers would hold after the save.
+type TooLargeError struct {
+	Answers, Bytes int
+	Limits         AnswerLimits
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("the answers would be %d answers and %d bytes, over the limits of %d and %d", e.Answers, e.Bytes, e.Limits.Answers, e.Limits.Bytes)
+}
+
+// Unwrap makes errors.Is(err, ErrTooLarge) hold.
+func (e *TooLargeError) Unwrap() error { return ErrTooLarge }
+
+// AnswerSize is what one answer counts for against AnswerLimits.Bytes: its
+// path and its JSON.
+func AnswerSize(path string, json []byte) int { return len(path) + len(json) }
+
 // ChangeHandler receives every change a store commits, in revision order per
 // journey. It must not block: it runs on the store's delivery path.
 type ChangeHandler func(*handoffv1.JourneyChange)
@@ -165,6 +266,15 @@ type Store interface {
 	// A different revision or etag gives ErrConflict, a missing journey ErrNotFound; either way
 	// nothing changes.
 	UpdateJourney(ctx context.Context, u Update) (*handoffv1.Journey, error)
+
+	// SaveJourney applies a save (see Save) atomically: answers, step,
+	// the journey's last touch, the touchpoint, the change log and the
+	// announcement to subscribers, and returns the journey after it (or
+	// only its etag and revision, see Save.WantJourney). A missing journey
+	// gives ErrNotFound; a failed etag check ErrConflict; a journey that is
+	// not active, held by another agent, past a limit, or whose claim
+	// lapsed, the errors above; in every such case nothing changes.
+	SaveJourney(ctx context.Context, s Save) (*handoffv1.Journey, error)
 
 	// ListTouchpoints returns up to limit touchpoints, oldest first, starting
 	// at position offset (from 0), and whether more follow. A journey that

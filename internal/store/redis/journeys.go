@@ -330,3 +330,9 @@ func parseMember(m string) (store.JourneyCursor, error) {
 	}
 	return store.JourneyCursor{CreateTime: time.UnixMicro(us).UTC(), Journey: m[17:]}, nil
 }
+
+// SaveJourney implements store.Store.
+// TODO(layout-v2): save.lua; being written.
+func (s *Store) SaveJourney(context.Context, store.Save) (*handoffv1.Journey, error) {
+	return nil, fmt.Errorf("save journey: not yet built on the Redis store")
+}

@@ -292,8 +292,18 @@ type UpdateJourneyRequest struct {
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	Channel       Channel                `protobuf:"varint,3,opt,name=channel,proto3,enum=handoff.v1.Channel" json:"channel,omitempty"`
 	ChannelDetail string                 `protobuf:"bytes,4,opt,name=channel_detail,json=channelDetail,proto3" json:"channel_detail,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The fields of the journey to return (AIP-157), e.g. `etag,revision`
+	// for a website that only needs the etag of its next save; the whole
+	// journey when empty. `name` always comes back.
+	ReadMask *fieldmaskpb.FieldMask `protobuf:"bytes,5,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
+	// With journey.etag: refuse the save when anything a save can change
+	// moved since that etag (AIP-154's plain check). Without this, a save is
+	// refused only when the step it sets or an answer it writes (or one
+	// above or below it) changed since, so two people filling in different
+	// answers do not refuse each other.
+	WholeJourneyEtag bool `protobuf:"varint,6,opt,name=whole_journey_etag,json=wholeJourneyEtag,proto3" json:"whole_journey_etag,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *UpdateJourneyRequest) Reset() {
@@ -352,6 +362,20 @@ func (x *UpdateJourneyRequest) GetChannelDetail() string {
 		return x.ChannelDetail
 	}
 	return ""
+}
+
+func (x *UpdateJourneyRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
+}
+
+func (x *UpdateJourneyRequest) GetWholeJourneyEtag() bool {
+	if x != nil {
+		return x.WholeJourneyEtag
+	}
+	return false
 }
 
 type CompleteJourneyRequest struct {
@@ -1202,14 +1226,16 @@ const file_handoff_v1_journey_service_proto_rawDesc = "" +
 	"\x05state\x18\x04 \x01(\x0e2\x18.handoff.v1.JourneyStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\"o\n" +
 	"\x14ListJourneysResponse\x12/\n" +
 	"\bjourneys\x18\x01 \x03(\v2\x13.handoff.v1.JourneyR\bjourneys\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb2\x03\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x99\x04\n" +
 	"\x14UpdateJourneyRequest\x12\xf3\x01\n" +
 	"\ajourney\x18\x01 \x01(\v2\x13.handoff.v1.JourneyB\xc3\x01\xe0A\x02\xbaH\xbc\x01\xba\x01\xb5\x01\n" +
 	"\x13journey.name.format\x12;name must look like customers/{customer}/journeys/{journey}\x1aathis.name.matches('^customers/[A-Za-z0-9][A-Za-z0-9._-]{0,62}/journeys/[a-z0-9][a-z0-9-]{0,62}$')\xc8\x01\x01R\ajourney\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\x127\n" +
 	"\achannel\x18\x03 \x01(\x0e2\x13.handoff.v1.ChannelB\b\xbaH\x05\x82\x01\x02\x10\x01R\achannel\x12.\n" +
-	"\x0echannel_detail\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\rchannelDetail\"\xa8\x02\n" +
+	"\x0echannel_detail\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\rchannelDetail\x127\n" +
+	"\tread_mask\x18\x05 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\x12,\n" +
+	"\x12whole_journey_etag\x18\x06 \x01(\bR\x10wholeJourneyEtag\"\xa8\x02\n" +
 	"\x16CompleteJourneyRequest\x12j\n" +
 	"\x04name\x18\x01 \x01(\tBV\xe0A\x02\xbaHPrN2L^customers/[A-Za-z0-9][A-Za-z0-9._-]{0,62}/journeys/[a-z0-9][a-z0-9-]{0,62}$R\x04name\x12\x1b\n" +
 	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\x127\n" +
@@ -1333,49 +1359,50 @@ var file_handoff_v1_journey_service_proto_depIdxs = []int32{
 	18, // 4: handoff.v1.UpdateJourneyRequest.journey:type_name -> handoff.v1.Journey
 	21, // 5: handoff.v1.UpdateJourneyRequest.update_mask:type_name -> google.protobuf.FieldMask
 	19, // 6: handoff.v1.UpdateJourneyRequest.channel:type_name -> handoff.v1.Channel
-	19, // 7: handoff.v1.CompleteJourneyRequest.channel:type_name -> handoff.v1.Channel
-	19, // 8: handoff.v1.AbandonJourneyRequest.channel:type_name -> handoff.v1.Channel
-	19, // 9: handoff.v1.HandoffJourneyRequest.channel:type_name -> handoff.v1.Channel
-	22, // 10: handoff.v1.HandoffJourneyResponse.expire_time:type_name -> google.protobuf.Timestamp
-	19, // 11: handoff.v1.RedeemHandoffRequest.channel:type_name -> handoff.v1.Channel
-	19, // 12: handoff.v1.ClaimJourneyRequest.channel:type_name -> handoff.v1.Channel
-	19, // 13: handoff.v1.TransferJourneyRequest.to_channel:type_name -> handoff.v1.Channel
-	19, // 14: handoff.v1.TransferJourneyRequest.channel:type_name -> handoff.v1.Channel
-	19, // 15: handoff.v1.ReleaseJourneyRequest.channel:type_name -> handoff.v1.Channel
-	23, // 16: handoff.v1.ListTouchpointsResponse.touchpoints:type_name -> handoff.v1.Touchpoint
-	0,  // 17: handoff.v1.JourneyService.CreateJourney:input_type -> handoff.v1.CreateJourneyRequest
-	1,  // 18: handoff.v1.JourneyService.GetJourney:input_type -> handoff.v1.GetJourneyRequest
-	2,  // 19: handoff.v1.JourneyService.ListJourneys:input_type -> handoff.v1.ListJourneysRequest
-	4,  // 20: handoff.v1.JourneyService.UpdateJourney:input_type -> handoff.v1.UpdateJourneyRequest
-	5,  // 21: handoff.v1.JourneyService.CompleteJourney:input_type -> handoff.v1.CompleteJourneyRequest
-	6,  // 22: handoff.v1.JourneyService.AbandonJourney:input_type -> handoff.v1.AbandonJourneyRequest
-	7,  // 23: handoff.v1.JourneyService.HandoffJourney:input_type -> handoff.v1.HandoffJourneyRequest
-	9,  // 24: handoff.v1.JourneyService.RedeemHandoff:input_type -> handoff.v1.RedeemHandoffRequest
-	10, // 25: handoff.v1.JourneyService.ClaimJourney:input_type -> handoff.v1.ClaimJourneyRequest
-	13, // 26: handoff.v1.JourneyService.ReleaseJourney:input_type -> handoff.v1.ReleaseJourneyRequest
-	11, // 27: handoff.v1.JourneyService.TransferJourney:input_type -> handoff.v1.TransferJourneyRequest
-	12, // 28: handoff.v1.JourneyService.WatchJourney:input_type -> handoff.v1.WatchJourneyRequest
-	14, // 29: handoff.v1.JourneyService.DeleteCustomer:input_type -> handoff.v1.DeleteCustomerRequest
-	16, // 30: handoff.v1.JourneyService.ListTouchpoints:input_type -> handoff.v1.ListTouchpointsRequest
-	18, // 31: handoff.v1.JourneyService.CreateJourney:output_type -> handoff.v1.Journey
-	18, // 32: handoff.v1.JourneyService.GetJourney:output_type -> handoff.v1.Journey
-	3,  // 33: handoff.v1.JourneyService.ListJourneys:output_type -> handoff.v1.ListJourneysResponse
-	18, // 34: handoff.v1.JourneyService.UpdateJourney:output_type -> handoff.v1.Journey
-	18, // 35: handoff.v1.JourneyService.CompleteJourney:output_type -> handoff.v1.Journey
-	18, // 36: handoff.v1.JourneyService.AbandonJourney:output_type -> handoff.v1.Journey
-	8,  // 37: handoff.v1.JourneyService.HandoffJourney:output_type -> handoff.v1.HandoffJourneyResponse
-	18, // 38: handoff.v1.JourneyService.RedeemHandoff:output_type -> handoff.v1.Journey
-	18, // 39: handoff.v1.JourneyService.ClaimJourney:output_type -> handoff.v1.Journey
-	18, // 40: handoff.v1.JourneyService.ReleaseJourney:output_type -> handoff.v1.Journey
-	18, // 41: handoff.v1.JourneyService.TransferJourney:output_type -> handoff.v1.Journey
-	24, // 42: handoff.v1.JourneyService.WatchJourney:output_type -> handoff.v1.JourneyChange
-	15, // 43: handoff.v1.JourneyService.DeleteCustomer:output_type -> handoff.v1.DeleteCustomerResponse
-	17, // 44: handoff.v1.JourneyService.ListTouchpoints:output_type -> handoff.v1.ListTouchpointsResponse
-	31, // [31:45] is the sub-list for method output_type
-	17, // [17:31] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	21, // 7: handoff.v1.UpdateJourneyRequest.read_mask:type_name -> google.protobuf.FieldMask
+	19, // 8: handoff.v1.CompleteJourneyRequest.channel:type_name -> handoff.v1.Channel
+	19, // 9: handoff.v1.AbandonJourneyRequest.channel:type_name -> handoff.v1.Channel
+	19, // 10: handoff.v1.HandoffJourneyRequest.channel:type_name -> handoff.v1.Channel
+	22, // 11: handoff.v1.HandoffJourneyResponse.expire_time:type_name -> google.protobuf.Timestamp
+	19, // 12: handoff.v1.RedeemHandoffRequest.channel:type_name -> handoff.v1.Channel
+	19, // 13: handoff.v1.ClaimJourneyRequest.channel:type_name -> handoff.v1.Channel
+	19, // 14: handoff.v1.TransferJourneyRequest.to_channel:type_name -> handoff.v1.Channel
+	19, // 15: handoff.v1.TransferJourneyRequest.channel:type_name -> handoff.v1.Channel
+	19, // 16: handoff.v1.ReleaseJourneyRequest.channel:type_name -> handoff.v1.Channel
+	23, // 17: handoff.v1.ListTouchpointsResponse.touchpoints:type_name -> handoff.v1.Touchpoint
+	0,  // 18: handoff.v1.JourneyService.CreateJourney:input_type -> handoff.v1.CreateJourneyRequest
+	1,  // 19: handoff.v1.JourneyService.GetJourney:input_type -> handoff.v1.GetJourneyRequest
+	2,  // 20: handoff.v1.JourneyService.ListJourneys:input_type -> handoff.v1.ListJourneysRequest
+	4,  // 21: handoff.v1.JourneyService.UpdateJourney:input_type -> handoff.v1.UpdateJourneyRequest
+	5,  // 22: handoff.v1.JourneyService.CompleteJourney:input_type -> handoff.v1.CompleteJourneyRequest
+	6,  // 23: handoff.v1.JourneyService.AbandonJourney:input_type -> handoff.v1.AbandonJourneyRequest
+	7,  // 24: handoff.v1.JourneyService.HandoffJourney:input_type -> handoff.v1.HandoffJourneyRequest
+	9,  // 25: handoff.v1.JourneyService.RedeemHandoff:input_type -> handoff.v1.RedeemHandoffRequest
+	10, // 26: handoff.v1.JourneyService.ClaimJourney:input_type -> handoff.v1.ClaimJourneyRequest
+	13, // 27: handoff.v1.JourneyService.ReleaseJourney:input_type -> handoff.v1.ReleaseJourneyRequest
+	11, // 28: handoff.v1.JourneyService.TransferJourney:input_type -> handoff.v1.TransferJourneyRequest
+	12, // 29: handoff.v1.JourneyService.WatchJourney:input_type -> handoff.v1.WatchJourneyRequest
+	14, // 30: handoff.v1.JourneyService.DeleteCustomer:input_type -> handoff.v1.DeleteCustomerRequest
+	16, // 31: handoff.v1.JourneyService.ListTouchpoints:input_type -> handoff.v1.ListTouchpointsRequest
+	18, // 32: handoff.v1.JourneyService.CreateJourney:output_type -> handoff.v1.Journey
+	18, // 33: handoff.v1.JourneyService.GetJourney:output_type -> handoff.v1.Journey
+	3,  // 34: handoff.v1.JourneyService.ListJourneys:output_type -> handoff.v1.ListJourneysResponse
+	18, // 35: handoff.v1.JourneyService.UpdateJourney:output_type -> handoff.v1.Journey
+	18, // 36: handoff.v1.JourneyService.CompleteJourney:output_type -> handoff.v1.Journey
+	18, // 37: handoff.v1.JourneyService.AbandonJourney:output_type -> handoff.v1.Journey
+	8,  // 38: handoff.v1.JourneyService.HandoffJourney:output_type -> handoff.v1.HandoffJourneyResponse
+	18, // 39: handoff.v1.JourneyService.RedeemHandoff:output_type -> handoff.v1.Journey
+	18, // 40: handoff.v1.JourneyService.ClaimJourney:output_type -> handoff.v1.Journey
+	18, // 41: handoff.v1.JourneyService.ReleaseJourney:output_type -> handoff.v1.Journey
+	18, // 42: handoff.v1.JourneyService.TransferJourney:output_type -> handoff.v1.Journey
+	24, // 43: handoff.v1.JourneyService.WatchJourney:output_type -> handoff.v1.JourneyChange
+	15, // 44: handoff.v1.JourneyService.DeleteCustomer:output_type -> handoff.v1.DeleteCustomerResponse
+	17, // 45: handoff.v1.JourneyService.ListTouchpoints:output_type -> handoff.v1.ListTouchpointsResponse
+	32, // [32:46] is the sub-list for method output_type
+	18, // [18:32] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_handoff_v1_journey_service_proto_init() }
