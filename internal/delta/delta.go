@@ -1,6 +1,6 @@
 // Package delta applies a journey change (handoff.v1.JourneyChange) to
 // the journey it changed. A change carries only what changed: the fields
-// its update_mask names, with their values after the change, applied the
+// its changed_paths names, with their values after the change, applied the
 // way a save applies its mask (a path named but absent was cleared or, for
 // an answer, removed). A snapshot carries the whole journey. The hub keeps
 // its journeys with this, and tests check every store's deltas with it;
@@ -23,16 +23,20 @@ import (
 const DataPrefix = "data."
 
 // Apply returns j changed by c; j itself is not modified (it may be
-// shared). A snapshot replaces j. A path that names no field of Journey is
+// shared). A snapshot replaces j; a nil j is an empty journey (what a
+// create's change applies to). A path that names no field of Journey is
 // an error: the change comes from a newer server than this code knows.
 func Apply(j *handoffv1.Journey, c *handoffv1.JourneyChange) (*handoffv1.Journey, error) {
-	if c.GetSnapshot() || j == nil {
+	if c.GetSnapshot() {
 		return proto.CloneOf(c.GetJourney()), nil
 	}
-	out := proto.CloneOf(j)
+	out := &handoffv1.Journey{}
+	if j != nil {
+		out = proto.CloneOf(j)
+	}
 	from := c.GetJourney()
 	fields := out.ProtoReflect().Descriptor().Fields()
-	for _, p := range c.GetUpdateMask().GetPaths() {
+	for _, p := range c.GetChangedPaths() {
 		switch {
 		case p == "data":
 			out.Data = proto.CloneOf(from.GetData())

@@ -14,22 +14,22 @@ func TestDropKindless(t *testing.T) {
 	list := func(vs ...*structpb.Value) *structpb.Value {
 		return structpb.NewListValue(&structpb.ListValue{Values: vs})
 	}
-	object := func(kv ...any) *structpb.Value { return structpb.NewStructValue(answers(kv...)) }
+	object := func(kv ...any) *structpb.Value { return structpb.NewStructValue(structOf(kv...)) }
 	tests := []struct {
 		name       string
 		data, want *structpb.Struct
 	}{
 		{"answers_that_all_have_a_value_stay_as_they_are",
-			answers("plate", red, "none", structpb.NewNullValue(), "empty", object(), "list", list(), "nested", object("a", list(red, object()))),
-			answers("plate", red, "none", structpb.NewNullValue(), "empty", object(), "list", list(), "nested", object("a", list(red, object())))},
-		{"an_answer_without_a_value_is_dropped", answers("plate", red, "colour", none), answers("plate", red)},
-		{"a_nil_answer_is_dropped_alike", answers("plate", red, "colour", nil), answers("plate", red)},
-		{"one_in_an_object_is_dropped_and_the_object_stays", answers("vehicle", object("colour", none)), answers("vehicle", object())},
-		{"list_items_without_a_value_are_dropped_and_the_rest_keep_their_order", answers("colours", list(none, red, none, blue, none)), answers("colours", list(red, blue))},
-		{"a_list_of_only_such_items_becomes_empty", answers("colours", list(none, none)), answers("colours", list())},
-		{"one_in_a_list_in_an_object_is_dropped", answers("vehicle", object("colours", list(red, none))), answers("vehicle", object("colours", list(red)))},
-		{"one_in_a_list_in_a_list_is_dropped", answers("grid", list(list(none, red), none)), answers("grid", list(list(red)))},
-		{"one_in_an_object_in_a_list_is_dropped", answers("owners", list(object("name", red, "age", none))), answers("owners", list(object("name", red)))},
+			structOf("plate", red, "none", structpb.NewNullValue(), "empty", object(), "list", list(), "nested", object("a", list(red, object()))),
+			structOf("plate", red, "none", structpb.NewNullValue(), "empty", object(), "list", list(), "nested", object("a", list(red, object())))},
+		{"an_answer_without_a_value_is_dropped", structOf("plate", red, "colour", none), structOf("plate", red)},
+		{"a_nil_answer_is_dropped_alike", structOf("plate", red, "colour", nil), structOf("plate", red)},
+		{"one_in_an_object_is_dropped_and_the_object_stays", structOf("vehicle", object("colour", none)), structOf("vehicle", object())},
+		{"list_items_without_a_value_are_dropped_and_the_rest_keep_their_order", structOf("colours", list(none, red, none, blue, none)), structOf("colours", list(red, blue))},
+		{"a_list_of_only_such_items_becomes_empty", structOf("colours", list(none, none)), structOf("colours", list())},
+		{"one_in_a_list_in_an_object_is_dropped", structOf("vehicle", object("colours", list(red, none))), structOf("vehicle", object("colours", list(red)))},
+		{"one_in_a_list_in_a_list_is_dropped", structOf("grid", list(list(none, red), none)), structOf("grid", list(list(red)))},
+		{"one_in_an_object_in_a_list_is_dropped", structOf("owners", list(object("name", red, "age", none))), structOf("owners", list(object("name", red)))},
 		{"no_answers_stay_none", &structpb.Struct{}, &structpb.Struct{}},
 	}
 	for _, tt := range tests {
@@ -45,8 +45,8 @@ func TestDropKindless(t *testing.T) {
 	})
 }
 
-// answers is a Struct of alternating keys and values.
-func answers(kv ...any) *structpb.Struct {
+// structOf is a Struct of alternating keys and values.
+func structOf(kv ...any) *structpb.Struct {
 	s := &structpb.Struct{Fields: map[string]*structpb.Value{}}
 	for i := 0; i+1 < len(kv); i += 2 {
 		v, _ := kv[i+1].(*structpb.Value)

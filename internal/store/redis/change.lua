@@ -1,13 +1,7 @@
--- Helpers that create.lua and update.lua share: the Go code prepends this
--- file to each of them, since a Redis script cannot call another.
---
--- A change is published and logged as an encoded handoff.v1.JourneyChange.
--- The caller encodes its revision and journey (the "head"); the touchpoints
--- are appended here, because their names are their positions in the
--- timeline, which only the script knows. Protobuf allows that: a message is
--- the concatenation of its fields, in any order. A store that seals values
--- passes a sealed head and sealed touchpoints instead; the change is then
--- the envelope seal.go describes, built by the same code.
+-- Helpers every journey-writing script shares. The Go code prepends this
+-- file to each of them, after the constants it generates from record.go
+-- (F: the record's fields, R: the change record's tags, WRITE_SLOTS,
+-- STAMP), since a Redis script cannot call another.
 
 -- varint is n in protobuf's base-128 varint encoding.
 local function varint(n)
@@ -20,45 +14,55 @@ local function varint(n)
   return table.concat(out)
 end
 
--- bytes_field is a length-delimited field whose key byte is key.
-local function bytes_field(key, b)
-  return key .. varint(#b) .. b
+-- bytes_field is a length-delimited field whose key is tag.
+local function bytes_field(tag, b)
+  return tag .. varint(#b) .. b
 end
 
--- append_timeline pushes ARGV[first..] onto the timeline (stored without
--- names) and returns the change: head, then each touchpoint with its name
--- (Touchpoint.name, field 1) as JourneyChange.touchpoints (field 3).
-local function append_timeline(timeline, head, name_prefix, first)
-  local change = {head}
+-- write_fields are the fields holding the ids of the journey's last writes.
+local function write_fields()
+  local f = {}
+  for i = 0, WRITE_SLOTS - 1 do
+    f[#f + 1] = F.write_prefix .. i
+  end
+  return f
+end
+
+-- wrote_before reports whether wid is among ids (an HMGET of
+-- write_fields): the client retried a script whose reply it lost (the
+-- connection dropped after Redis ran it), and the write is already done.
+local function wrote_before(ids, wid)
+  for _, id in ipairs(ids) do
+    if id == wid then
+      return true
+    end
+  end
+  return false
+end
+
+-- write_slot is the field that remembers the write making revision r.
+local function write_slot(r)
+  return F.write_prefix .. (r % WRITE_SLOTS)
+end
+
+-- append_touchpoints pushes entries onto the timeline and returns them as
+-- the change record's touchpoint fields, each named by its position.
+local function append_touchpoints(timeline, name_prefix, entries)
+  local out = {}
   local position = redis.call('LLEN', timeline)
-  for i = first, #ARGV do
-    redis.call('RPUSH', timeline, ARGV[i])
+  for _, e in ipairs(entries) do
+    redis.call('RPUSH', timeline, e)
     position = position + 1
-    -- The name goes first: a plain touchpoint does not mind (fields may come
-    -- in any order), and a sealed one (see seal.go) can then be told from
-    -- its name without knowing its length.
-    local named = bytes_field('\10', name_prefix .. position) .. ARGV[i]
-    change[#change + 1] = bytes_field('\26', named)
+    local named = bytes_field(R.touch_name, name_prefix .. position) .. bytes_field(R.touch_entry, e)
+    out[#out + 1] = bytes_field(R.touchpoint, named)
   end
-  return table.concat(change)
+  return table.concat(out)
 end
 
--- remember_write adds a write's id to the journey's recent ones (the last
--- 8, space-separated), kept so that a retried script can tell that it ran.
-local function remember_write(wids, wid)
-  local ids = {}
-  for id in string.gmatch(wids or '', '%S+') do
-    ids[#ids + 1] = id
-  end
-  ids[#ids + 1] = wid
-  return table.concat(ids, ' ', math.max(1, #ids - 7))
-end
-
--- wrote_before reports whether wid is among the recent write ids: the
--- client retried a script whose reply it lost (the connection dropped
--- after Redis ran it), and the write it asks for is already done.
-local function wrote_before(wids, wid)
-  return wids and string.find(' ' .. wids .. ' ', ' ' .. wid .. ' ', 1, true) ~= nil
+-- record is the change record: the marker, Go's head, then what only the
+-- script knows.
+local function record(head, revision, etag, touchpoints)
+  return R.marker .. head .. R.revision .. varint(revision) .. bytes_field(R.etag, etag) .. touchpoints
 end
 
 -- log_change keeps change among the journey's last `entries` changes for
@@ -70,3 +74,20 @@ local function log_change(log, change, entries, ttl_ms, channel)
   redis.call('PUBLISH', channel, change)
 end
 
+-- extend_ttl moves key's expiry to at_ms unless it already lies later
+-- (-1: no expiry yet).
+local function extend_ttl(key, at_ms)
+  local at = redis.call('PEXPIRETIME', key)
+  if at < 0 or at < tonumber(at_ms) then
+    redis.call('PEXPIREAT', key, at_ms)
+  end
+end
+
+-- tail is ARGV[from..from+n-1].
+local function tail(from, n)
+  local out = {}
+  for i = from, from + n - 1 do
+    out[#out + 1] = ARGV[i]
+  end
+  return out
+end

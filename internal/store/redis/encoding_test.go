@@ -43,10 +43,15 @@ func TestChangedJourney(t *testing.T) {
 	_, _ = rand.Read(secret)
 	ring, err := sealing.New(sealing.Key{ID: "k1", Secret: secret})
 	require.NoError(t, err)
-	body, err := proto.Marshal(journey)
+	// A sealed v1 change: the envelope, the name in clear, the sealed head.
+	sealed := []byte(sealedChangeMagic)
+	sealed = protowire.AppendBytes(protowire.AppendTag(sealed, 1, protowire.BytesType), []byte(key.Name()))
+	sealed = protowire.AppendBytes(protowire.AppendTag(sealed, 2, protowire.BytesType), ring.Seal(plain, []byte(key.Name())))
+	// A change record (layout v2) as the scripts finish it.
+	head, err := recordHead(key, &handoffv1.Journey{Step: "vehicle"}, []string{"step"}, nil)
 	require.NoError(t, err)
-	sealed, err := (&Store{sealer: ring}).changeHead(key, body, "3", 7)
-	require.NoError(t, err)
+	record := append([]byte(recordMarker), head...)
+	record = protowire.AppendVarint(protowire.AppendTag(record, recRevision, protowire.VarintType), 7)
 
 	cases := []struct {
 		name   string
@@ -56,6 +61,8 @@ func TestChangedJourney(t *testing.T) {
 		{"a plain change names its journey", plain, true},
 		{"a plain change with its fields in another order names its journey", reordered, true},
 		{"a sealed change names its journey in clear", sealed, true},
+		{"a change record names its journey", record, true},
+		{"a change record cut short names nothing", record[:4], false},
 		{"an empty payload names nothing", nil, false},
 		{"a truncated plain change names nothing", plain[:5], false},
 		{"a sealed change without its envelope names nothing", []byte(sealedChangeMagic), false},

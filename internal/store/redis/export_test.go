@@ -28,8 +28,27 @@ func (s *Store) CreateRunTwice(ctx context.Context, key store.JourneyKey, j *han
 	return results, nil
 }
 
+func (s *Store) SaveRunTwice(ctx context.Context, sv store.Save) (results [2]string, _ error) {
+	keys, args, err := s.saveCall(sv)
+	if err != nil {
+		return results, err
+	}
+	for i := range results {
+		res, err := saveScript.Run(ctx, s.client, keys, args...).StringSlice()
+		if err != nil {
+			return results, err
+		}
+		results[i] = res[0]
+	}
+	return results, nil
+}
+
 func (s *Store) UpdateRunTwice(ctx context.Context, u store.Update) (results [2]string, _ error) {
-	_, keys, args, err := s.updateCall(u)
+	key, err := store.ParseJourneyName(u.Journey.GetName())
+	if err != nil {
+		return results, err
+	}
+	_, keys, args, err := s.updateCall(key, u)
 	if err != nil {
 		return results, err
 	}

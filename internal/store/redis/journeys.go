@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"crypto/rand"
+	_ "embed"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -12,11 +13,38 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/store"
 )
+
+// createArgs, updateArgs and convertArgs are the scripts' arguments (see
+// record.go); each script's header says what follows the fixed part.
+var (
+	createArgs = args{"write_id", "index_member", "expire_ms", "journey_id", "request_expire_ms", "stale_request",
+		"head", "touchpoint_prefix", "log_entries", "log_ttl_ms", "changes_channel", "touchpoints", "rest"}
+	updateArgs = args{"read_etag", "read_revision", "new_etag", "new_revision", "write_id", "expire_ms",
+		"head", "touchpoint_prefix", "log_entries", "log_ttl_ms", "changes_channel", "touchpoints", "rest"}
+	convertArgs = args{"read_etag", "read_revision", "rest"}
+
+	//go:embed create.lua
+	createLua    string
+	createScript = newScript(createArgs, createLua)
+	//go:embed update.lua
+	updateLua    string
+	updateScript = newScript(updateArgs, updateLua)
+	//go:embed convert.lua
+	convertLua    string
+	convertScript = newScript(convertArgs, convertLua)
+)
+
+// createMask is what a create's change names: the whole journey.
+var createMask = []string{"name", "journey_type", "state", "step", "data", "channel", "channel_detail", "create_time", "update_time", "expire_time", "etag"}
+
+// updateMask is what an update's change names: every field but answers.
+var updateMask = []string{"etag", "update_time", "expire_time", "state", "step", "channel", "channel_detail", "assignee", "assignee_display_name", "assignee_channel", "claim_expire_time"}
 
 // CreateJourney implements store.Store.
 func (s *Store) CreateJourney(ctx context.Context, j *handoffv1.Journey, first *handoffv1.Touchpoint, requestID string) (*handoffv1.Journey, bool, error) {
@@ -45,7 +73,7 @@ func (s *Store) CreateJourney(ctx context.Context, j *handoffv1.Journey, first *
 			made := store.JourneyKey{Customer: key.Customer, Journey: res[1]}
 			got, err := s.GetJourney(ctx, made)
 			if errors.Is(err, store.ErrNotFound) {
-				args[5] = made.Journey
+				args[createArgs.index("stale_request")] = made.Journey
 				continue
 			}
 			return got, false, err
@@ -56,28 +84,17 @@ func (s *Store) CreateJourney(ctx context.Context, j *handoffv1.Journey, first *
 	return nil, false, fmt.Errorf("create journey: request id %q keeps pointing at a missing journey", requestID)
 }
 
-// GetJourney implements store.Store.
-func (s *Store) GetJourney(ctx context.Context, key store.JourneyKey) (*handoffv1.Journey, error) {
-	vals, err := s.client.HMGet(ctx, s.journeyKey(key), "rev", "seq", "body").Result()
-	if err != nil {
-		return nil, wrapErr(ctx, "get journey", err)
-	}
-	j, err := s.decodeJourney(key, vals[0], vals[1], vals[2])
-	if err != nil {
-		return nil, fmt.Errorf("get journey: %w", err)
-	}
-	return j, nil
-}
-
 // createCall is the journey a create returns, and the keys and arguments
 // of its script (see create.lua).
 func (s *Store) createCall(key store.JourneyKey, j *handoffv1.Journey, first *handoffv1.Touchpoint, requestID string) (*handoffv1.Journey, []string, []any, error) {
-	out, plain, body, err := s.prepare(key, j)
+	out := s.stamped(j, "1", 1)
+	fields, recAnswers, err := s.recordFields(key, out, 1, 1)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	out.Etag, out.Revision = "1", 1
-	change, err := s.changeArgs(key, plain, out.Etag, out.Revision, first)
+	meta := shallowCopy(out)
+	meta.Name, meta.Data, meta.Etag, meta.Revision = "", nil, "", 0
+	head, err := recordHead(key, meta, createMask, recAnswers)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -86,57 +103,188 @@ func (s *Store) createCall(key store.JourneyKey, j *handoffv1.Journey, first *ha
 		keys = append(keys, s.requestKey(key.Customer, requestID))
 	}
 	expireAt := out.GetExpireTime().AsTime()
+	var tps []any
+	if first != nil {
+		entry, err := s.encodeEntry(key, first)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		tps = append(tps, entry)
+	}
+	args := createArgs.make(len(tps) + len(fields))
+	args[createArgs.index("write_id")] = writeID()
+	args[createArgs.index("index_member")] = indexMember(out.GetCreateTime().AsTime(), key.Journey)
+	args[createArgs.index("expire_ms")] = expireAt.UnixMilli()
+	args[createArgs.index("journey_id")] = key.Journey
 	// The request id never outlives the journey it made: a retry after the
 	// journey expired creates a new one instead of pointing at nothing.
-	requestExpireAt := min(time.Now().Add(requestIDTTL).UnixMilli(), expireAt.UnixMilli())
-	args := []any{body, indexMember(out.GetCreateTime().AsTime(), key.Journey), expireAt.UnixMilli(), key.Journey, requestExpireAt, ""}
-	return out, keys, append(args, change...), nil
+	args[createArgs.index("request_expire_ms")] = min(time.Now().Add(requestIDTTL).UnixMilli(), expireAt.UnixMilli())
+	args[createArgs.index("touchpoints")] = len(tps)
+	s.changeArgs(args, createArgs, key, head)
+	return out, keys, append(append(args, tps...), fields...), nil
 }
 
-// UpdateJourney implements store.Store.
+// changeArgs fills the arguments every writing script shares: the change
+// record's head, how touchpoints are named, the log's bounds, the channel.
+func (s *Store) changeArgs(args []any, a args, key store.JourneyKey, head []byte) {
+	args[a.index("head")] = head
+	args[a.index("touchpoint_prefix")] = key.Name() + "/touchpoints/" // + position, as store.TouchpointName
+	args[a.index("log_entries")] = s.logEntries
+	args[a.index("log_ttl_ms")] = max(s.logTTL.Milliseconds(), 1)
+	args[a.index("changes_channel")] = s.changesChannel()
+}
+
+// stamped is a shallow copy of j with the etag, revision and the
+// expire_time (update_time plus the TTL) a write gives it. The copy shares
+// answers and times with j: a deep one cost 6% of a save's CPU, and the
+// returned journey may share them (see store.Store).
+func (s *Store) stamped(j *handoffv1.Journey, etag string, revision int64) *handoffv1.Journey {
+	out := shallowCopy(j)
+	base := time.Now()
+	if out.GetUpdateTime() != nil {
+		base = out.GetUpdateTime().AsTime()
+	}
+	out.ExpireTime = timestamppb.New(base.Add(s.ttl))
+	// The record keeps times to the microsecond; return them as it will
+	// read them.
+	for _, t := range []**timestamppb.Timestamp{&out.CreateTime, &out.UpdateTime, &out.ExpireTime, &out.ClaimExpireTime} {
+		if *t != nil {
+			*t = timestamppb.New((*t).AsTime().Truncate(time.Microsecond))
+		}
+	}
+	out.Etag, out.Revision = etag, revision
+	if out.Data == nil {
+		// As it reads back: a record holds answers, perhaps none.
+		out.Data = &structpb.Struct{Fields: map[string]*structpb.Value{}}
+	}
+	return out
+}
+
+// GetJourney implements store.Store.
+func (s *Store) GetJourney(ctx context.Context, key store.JourneyKey) (*handoffv1.Journey, error) {
+	kv, err := s.client.HGetAll(ctx, s.journeyKey(key)).Result()
+	if err != nil {
+		return nil, wrapErr(ctx, "get journey", err)
+	}
+	j, err := s.decodeRecord(key, kv)
+	if err != nil {
+		return nil, fmt.Errorf("get journey: %w", err)
+	}
+	return j, nil
+}
+
+// UpdateJourney implements store.Store: every field but the answers, if
+// the journey is still at the revision and etag read.
 func (s *Store) UpdateJourney(ctx context.Context, u store.Update) (*handoffv1.Journey, error) {
-	out, keys, args, err := s.updateCall(u)
+	key, err := store.ParseJourneyName(u.Journey.GetName())
 	if err != nil {
 		return nil, fmt.Errorf("update journey: %w", err)
 	}
-	res, err := updateScript.Run(ctx, s.client, keys, args...).Text()
+	out, keys, args, err := s.updateCall(key, u)
 	if err != nil {
-		return nil, wrapErr(ctx, "update journey", err)
+		return nil, fmt.Errorf("update journey: %w", err)
 	}
-	switch res {
-	case "updated":
-		return out, nil
-	case "missing":
-		return nil, fmt.Errorf("update journey: %w", store.ErrNotFound)
-	case "conflict":
-		return nil, fmt.Errorf("update journey: %w", store.ErrConflict)
-	default:
-		return nil, fmt.Errorf("update journey: unexpected script result %q", res)
+	for range 2 {
+		res, err := updateScript.Run(ctx, s.client, keys, args...).Text()
+		if err != nil {
+			return nil, wrapErr(ctx, "update journey", err)
+		}
+		switch res {
+		case "updated":
+			return out, nil
+		case "missing":
+			return nil, fmt.Errorf("update journey: %w", store.ErrNotFound)
+		case "conflict":
+			return nil, fmt.Errorf("update journey: %w", store.ErrConflict)
+		case "convert":
+			if err := s.convert(ctx, key); err != nil {
+				return nil, fmt.Errorf("update journey: %w", err)
+			}
+		default:
+			return nil, fmt.Errorf("update journey: unexpected script result %q", res)
+		}
 	}
+	return nil, fmt.Errorf("update journey: %w", store.ErrConflict)
 }
 
 // updateCall is the journey an update returns, and the keys and arguments
 // of its script (see update.lua).
-func (s *Store) updateCall(u store.Update) (*handoffv1.Journey, []string, []any, error) {
-	key, err := store.ParseJourneyName(u.Journey.GetName())
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	out, plain, body, err := s.prepare(key, u.Journey)
-	if err != nil {
-		return nil, nil, nil, err
-	}
+func (s *Store) updateCall(key store.JourneyKey, u store.Update) (*handoffv1.Journey, []string, []any, error) {
 	// Known before the write, since the write happens only at the revision
 	// and etag read: the returned journey and the logged change carry them.
 	readEtag, readRevision := u.Journey.GetEtag(), u.Journey.GetRevision()
-	out.Etag, out.Revision = nextEtag(readEtag, u.ContentChanged), readRevision+1
-	change, err := s.changeArgs(key, plain, out.Etag, out.Revision, u.Touchpoints...)
+	out := s.stamped(u.Journey, nextEtag(readEtag, u.ContentChanged), readRevision+1)
+	meta := shallowCopy(out)
+	meta.Name, meta.Data, meta.Etag, meta.Revision = "", nil, "", 0
+	meta.JourneyType, meta.CreateTime = "", nil
+	head, err := recordHead(key, meta, updateMask, nil)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	var tps []any
+	for _, tp := range u.Touchpoints {
+		if tp == nil {
+			continue
+		}
+		entry, err := s.encodeEntry(key, tp)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		tps = append(tps, entry)
+	}
+	fields := metaFields(out)
 	keys := []string{s.journeyKey(key), s.timelineKey(key), s.indexKey(key.Customer), s.logKey(key)}
-	args := []any{readEtag, readRevision, out.GetEtag(), out.GetRevision(), body, out.GetExpireTime().AsTime().UnixMilli()}
-	return out, keys, append(args, change...), nil
+	args := updateArgs.make(len(tps) + len(fields))
+	args[updateArgs.index("read_etag")] = readEtag
+	args[updateArgs.index("read_revision")] = readRevision
+	args[updateArgs.index("new_etag")] = out.GetEtag()
+	args[updateArgs.index("new_revision")] = out.GetRevision()
+	args[updateArgs.index("write_id")] = writeID()
+	args[updateArgs.index("expire_ms")] = out.GetExpireTime().AsTime().UnixMilli()
+	args[updateArgs.index("touchpoints")] = len(tps)
+	s.changeArgs(args, updateArgs, key, head)
+	return out, keys, append(append(args, tps...), fields...), nil
+}
+
+// convert rewrites a v1 record (a protobuf body) in the current layout,
+// if nobody changed it meanwhile (see convert.lua).
+func (s *Store) convert(ctx context.Context, key store.JourneyKey) error {
+	for range 3 {
+		kv, err := s.client.HGetAll(ctx, s.journeyKey(key)).Result()
+		if err != nil {
+			return wrapErr(ctx, "convert journey", err)
+		}
+		j, err := s.decodeRecord(key, kv)
+		if err != nil {
+			return fmt.Errorf("convert journey: %w", err)
+		}
+		etag, err := strconv.ParseInt(j.GetEtag(), 10, 64)
+		if err != nil {
+			return fmt.Errorf("convert journey: etag %q is not a number", j.GetEtag())
+		}
+		fields, _, err := s.recordFields(key, j, etag, j.GetRevision())
+		if err != nil {
+			return fmt.Errorf("convert journey: %w", err)
+		}
+		args := convertArgs.make(len(fields))
+		args[convertArgs.index("read_etag")] = kv[fEtag]
+		args[convertArgs.index("read_revision")] = strconv.FormatInt(j.GetRevision(), 10)
+		res, err := convertScript.Run(ctx, s.client, []string{s.journeyKey(key), s.logKey(key)}, append(args, fields...)...).Text()
+		if err != nil {
+			return wrapErr(ctx, "convert journey", err)
+		}
+		switch res {
+		case "converted":
+			return nil
+		case "missing":
+			return fmt.Errorf("convert journey: %w", store.ErrNotFound)
+		case "conflict":
+			continue // written meanwhile by an instance of the previous version: read again
+		default:
+			return fmt.Errorf("convert journey: unexpected script result %q", res)
+		}
+	}
+	return fmt.Errorf("convert journey: %w", store.ErrConflict)
 }
 
 // nextEtag is the etag after a change to a journey read at etag. An etag
@@ -150,38 +298,11 @@ func nextEtag(etag string, contentChanged bool) string {
 	return strconv.FormatInt(n+1, 10)
 }
 
-// changeArgs are the script arguments that log and publish a change (see
-// change.lua): the encoded head of the JourneyChange (its revision and the
-// journey as returned: body, its encoding as stored, with etag and
-// revision), how touchpoints are named, the log's bounds,
-// the channel, a fresh id for the write, and then the touchpoints to
-// append.
-//
-// The write id makes the scripts safe to retry: go-redis resends a
-// command whose reply was lost with its connection, and the script, which
-// did run, then finds its id among the journey's recent writes instead of
-// failing as a conflict (and the service applying the save again).
-func (s *Store) changeArgs(key store.JourneyKey, body []byte, etag string, revision int64, tps ...*handoffv1.Touchpoint) ([]any, error) {
-	head, err := s.changeHead(key, body, etag, revision)
-	if err != nil {
-		return nil, err
-	}
-	encoded, err := s.marshalTouchpoints(key, tps...)
-	if err != nil {
-		return nil, err
-	}
-	args := []any{
-		head,
-		key.Name() + "/touchpoints/", // + position, as store.TouchpointName
-		s.logEntries,
-		max(s.logTTL.Milliseconds(), 1),
-		s.changesChannel(),
-		writeID(),
-	}
-	return append(args, encoded...), nil
-}
-
 // writeID is a random id for one write: 12 bytes, base64 (16 characters).
+// It makes the scripts safe to retry: go-redis resends a command whose
+// reply was lost with its connection, and the script, which did run, then
+// finds its id among the journey's recent writes instead of failing as a
+// conflict (and the service applying the change again).
 func writeID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:]) // never fails
@@ -211,41 +332,15 @@ func (s *Store) ListTouchpoints(ctx context.Context, key store.JourneyKey, offse
 	raw = raw[:min(len(raw), limit)]
 	tps := make([]*handoffv1.Touchpoint, 0, len(raw))
 	for i, b := range raw {
-		tp := &handoffv1.Touchpoint{}
-		plain, err := s.open([]byte(b), key)
+		tp, err := s.decodeEntry([]byte(b), []byte(key.Name()))
 		if err != nil {
 			return nil, false, fmt.Errorf("list touchpoints: touchpoint %d: %w", offset+i+1, err)
-		}
-		if err := proto.Unmarshal(plain, tp); err != nil {
-			return nil, false, fmt.Errorf("list touchpoints: decode touchpoint %d: %w", offset+i+1, err)
 		}
 		// Names are positions, so they are not stored but derived.
 		tp.Name = store.TouchpointName(key, offset+i+1)
 		tps = append(tps, tp)
 	}
 	return tps, more, nil
-}
-
-// prepare returns a copy of j (the journey at key) with its expire_time
-// set, and the body to store, clear and as stored (sealed when the store
-// seals): the copy without the etag and revision, which live in the hash's
-// rev and seq fields so a write can check them without decoding the body
-// (and the body can never hold stale ones). The caller sets both on the
-// copy. The copy is shallow: a deep one of the answers cost 6% of a save's
-// CPU, and the returned journey may share them (see store.Store).
-func (s *Store) prepare(key store.JourneyKey, j *handoffv1.Journey) (out *handoffv1.Journey, plain, stored []byte, _ error) {
-	out = shallowCopy(j)
-	out.Etag, out.Revision = "", 0
-	base := time.Now()
-	if out.GetUpdateTime() != nil {
-		base = out.GetUpdateTime().AsTime()
-	}
-	out.ExpireTime = timestamppb.New(base.Add(s.ttl))
-	body, err := proto.Marshal(out)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("encode journey: %w", err)
-	}
-	return out, body, s.seal(body, key), nil
 }
 
 // shallowCopy is a new journey with j's fields; message fields (answers,
@@ -290,28 +385,6 @@ func (s *Store) decodeJourney(key store.JourneyKey, rev, seq, body any) (*handof
 	return j, nil
 }
 
-// marshalTouchpoints encodes (and seals, when the store seals) touchpoints
-// for the timeline, without their names (derived from the position on
-// read). Nil entries are skipped.
-func (s *Store) marshalTouchpoints(key store.JourneyKey, tps ...*handoffv1.Touchpoint) ([]any, error) {
-	out := make([]any, 0, len(tps))
-	for _, tp := range tps {
-		if tp == nil {
-			continue
-		}
-		if tp.GetName() != "" {
-			tp = proto.CloneOf(tp)
-			tp.Name = ""
-		}
-		b, err := proto.Marshal(tp)
-		if err != nil {
-			return nil, fmt.Errorf("encode touchpoint: %w", err)
-		}
-		out = append(out, s.seal(b, key))
-	}
-	return out, nil
-}
-
 // indexMember is the journey's member in the customer index. Lexical order
 // of members is (create time, id) order because the time is fixed-width hex;
 // times before 1970 are clamped so the width holds.
@@ -329,10 +402,4 @@ func parseMember(m string) (store.JourneyCursor, error) {
 		return store.JourneyCursor{}, fmt.Errorf("malformed index member %q: %w", m, err)
 	}
 	return store.JourneyCursor{CreateTime: time.UnixMicro(us).UTC(), Journey: m[17:]}, nil
-}
-
-// SaveJourney implements store.Store.
-// TODO(layout-v2): save.lua; being written.
-func (s *Store) SaveJourney(context.Context, store.Save) (*handoffv1.Journey, error) {
-	return nil, fmt.Errorf("save journey: not yet built on the Redis store")
 }

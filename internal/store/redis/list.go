@@ -77,10 +77,10 @@ func (s *Store) readMembers(ctx context.Context, customer string, members []stri
 		}
 		keys[i] = store.JourneyKey{Customer: customer, Journey: c.Journey}
 	}
-	cmds := make([]*goredis.SliceCmd, len(members))
+	cmds := make([]*goredis.MapStringStringCmd, len(members))
 	_, err := s.client.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		for i, k := range keys {
-			cmds[i] = p.HMGet(ctx, s.journeyKey(k), "rev", "seq", "body")
+			cmds[i] = p.HGetAll(ctx, s.journeyKey(k))
 		}
 		return nil
 	})
@@ -92,8 +92,8 @@ func (s *Store) readMembers(ctx context.Context, customer string, members []stri
 	pruneKeys := []string{s.indexKey(customer)}
 	var pruneArgs []any
 	for i, cmd := range cmds {
-		vals := cmd.Val()
-		j, err := s.decodeJourney(keys[i], vals[0], vals[1], vals[2])
+		kv := cmd.Val()
+		j, err := s.decodeRecord(keys[i], kv)
 		switch {
 		case err == nil && indexMember(j.GetCreateTime().AsTime(), keys[i].Journey) == members[i]:
 			found = append(found, j)
@@ -105,7 +105,7 @@ func (s *Store) readMembers(ctx context.Context, customer string, members []stri
 		default:
 			return nil, fmt.Errorf("list journeys: %w", err)
 		}
-		seq, _ := vals[1].(string)
+		seq := kv[fRevision]
 		pruneKeys = append(pruneKeys, s.journeyKey(keys[i]))
 		pruneArgs = append(pruneArgs, members[i], seq)
 	}

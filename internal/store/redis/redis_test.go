@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/delta"
 	"github.com/journeyhandoff/handoff/internal/store"
 	"github.com/journeyhandoff/handoff/internal/store/redis"
 	"github.com/journeyhandoff/handoff/internal/store/storetest"
@@ -113,32 +114,44 @@ func TestStoreKeys(t *testing.T) {
 		require.Equal(t, j.GetExpireTime().AsTime().UnixMilli(), at.Milliseconds())
 	})
 
-	t.Run("the_hash_holds_the_etag_the_revision_the_recent_write_ids_the_incarnation_and_a_body_without_either", func(t *testing.T) {
+	t.Run("the_hash_holds_the_journey_field_by_field", func(t *testing.T) {
 		h, err := client.HGetAll(ctx, prefix+"{c1}:j:j1").Result()
 		require.NoError(t, err)
-		require.Len(t, h, 5)
-		require.Len(t, strings.Fields(h["wids"]), 3, "one id per write so far")
-		require.Equal(t, strings.Fields(h["wids"])[0], h["inc"], "the incarnation is the create's write id")
+		require.Equal(t, "2", h["v"], "the layout version")
 		require.Equal(t, "2", h["rev"])
 		require.Equal(t, "3", h["seq"])
-		var body handoffv1.Journey
-		require.NoError(t, proto.Unmarshal([]byte(h["body"]), &body))
-		require.Empty(t, body.GetEtag())
-		require.Zero(t, body.GetRevision())
-		require.Equal(t, "cover", body.GetStep())
+		require.Equal(t, "cover", h["step"])
+		require.Equal(t, "2", h["sv"], "the etag at which the step changed")
+		require.Equal(t, h["w1"], h["inc"], "the incarnation is the create's write id")
+		require.NotEmpty(t, h["w2"])
+		require.NotEmpty(t, h["w3"])
+		require.Equal(t, fmt.Sprint(created.UnixMicro()), h["ct"])
+		require.NotContains(t, h, "body")
 	})
 
-	t.Run("the_log_holds_each_change_as_a_journey_change_with_named_touchpoints", func(t *testing.T) {
+	t.Run("the_log_holds_each_change_as_a_delta_with_named_touchpoints", func(t *testing.T) {
 		raw, err := client.LRange(ctx, prefix+"{c1}:log:j1", 0, -1).Result()
 		require.NoError(t, err)
 		require.Len(t, raw, 3)
-		var c handoffv1.JourneyChange
-		require.NoError(t, proto.Unmarshal([]byte(raw[2]), &c))
-		require.Equal(t, int64(3), c.GetRevision())
-		require.True(t, proto.Equal(j, c.GetJourney()), "the logged journey is not the one returned")
-		require.Len(t, c.GetTouchpoints(), 1)
-		require.Equal(t, key.Name()+"/touchpoints/3", c.GetTouchpoints()[0].GetName())
-		require.Equal(t, "offer", c.GetTouchpoints()[0].GetStep())
+		for _, r := range raw {
+			require.True(t, strings.HasPrefix(r, "\x02"), "a change record")
+		}
+		changes, complete, err := s.ChangesSince(ctx, key, 0)
+		require.NoError(t, err)
+		require.True(t, complete)
+		require.Len(t, changes, 3)
+		var rebuilt *handoffv1.Journey
+		for _, c := range changes {
+			rebuilt, err = delta.Apply(rebuilt, c)
+			require.NoError(t, err)
+		}
+		require.True(t, proto.Equal(j, rebuilt), "the changes, applied in turn, make the journey returned")
+		last := changes[2]
+		require.Equal(t, int64(3), last.GetRevision())
+		require.NotContains(t, last.GetChangedPaths(), "data", "an update changes no answers")
+		require.Len(t, last.GetTouchpoints(), 1)
+		require.Equal(t, key.Name()+"/touchpoints/3", last.GetTouchpoints()[0].GetName())
+		require.Equal(t, "offer", last.GetTouchpoints()[0].GetStep())
 	})
 
 	t.Run("the_timeline_stores_no_names_and_the_store_derives_them", func(t *testing.T) {

@@ -71,32 +71,6 @@ func (s *Store) openOwned(b, owner []byte) ([]byte, error) {
 	return s.sealer.Open(b, owner)
 }
 
-// changeHead is the head of a change to the journey at key, for the
-// scripts (see change.lua): JourneyChange{revision, journey}, where the
-// journey is body (its encoding as stored) with etag and revision. Built
-// from body instead of encoding the journey again, since protobuf fields
-// may come in any order and a message field's bytes are its encoding.
-func (s *Store) changeHead(key store.JourneyKey, body []byte, etag string, revision int64) ([]byte, error) {
-	versions, err := proto.Marshal(&handoffv1.Journey{Etag: etag, Revision: revision})
-	if err != nil {
-		return nil, fmt.Errorf("encode change: %w", err)
-	}
-	head, err := proto.Marshal(&handoffv1.JourneyChange{Revision: revision})
-	if err != nil {
-		return nil, fmt.Errorf("encode change: %w", err)
-	}
-	head = protowire.AppendTag(head, changeJourneyField, protowire.BytesType)
-	head = protowire.AppendVarint(head, uint64(len(body)+len(versions)))
-	head = append(append(head, body...), versions...)
-	if s.sealer == nil {
-		return head, nil
-	}
-	out := []byte(sealedChangeMagic)
-	owner := []byte(key.Name())
-	out = protowire.AppendBytes(protowire.AppendTag(out, 1, protowire.BytesType), owner)
-	return protowire.AppendBytes(protowire.AppendTag(out, 2, protowire.BytesType), s.sealer.Seal(head, owner)), nil
-}
-
 // Field numbers of JourneyChange.journey and Journey.name, for the code
 // that reads and writes changes without decoding them.
 var (
@@ -104,8 +78,24 @@ var (
 	journeyNameField   = (&handoffv1.Journey{}).ProtoReflect().Descriptor().Fields().ByName("name").Number()
 )
 
-// decodeChange decodes a change from the log or the channel, sealed or not.
+// decodeChange decodes a change from the log or the channel: a change
+// record (layout v2, a delta), or a v1 change (a whole journey, sealed or
+// not), which comes out as a snapshot, since it says how the journey is
+// rather than what changed.
 func (s *Store) decodeChange(b []byte) (*handoffv1.JourneyChange, error) {
+	if rest, ok := bytes.CutPrefix(b, []byte(recordMarker)); ok {
+		return s.decodeRecordChange(rest)
+	}
+	c, err := s.decodeV1Change(b)
+	if err != nil {
+		return nil, err
+	}
+	c.Snapshot = true
+	return c, nil
+}
+
+// decodeV1Change decodes a change written before layout v2.
+func (s *Store) decodeV1Change(b []byte) (*handoffv1.JourneyChange, error) {
 	c := &handoffv1.JourneyChange{}
 	if !bytes.HasPrefix(b, []byte(sealedChangeMagic)) {
 		if err := proto.Unmarshal(b, c); err != nil {
@@ -175,7 +165,10 @@ func (s *Store) decodeChange(b []byte) (*handoffv1.JourneyChange, error) {
 // false; decodeChange would refuse it too.
 func changedJourney(b []byte) (store.JourneyKey, bool) {
 	var name []byte
-	if rest, sealed := bytes.CutPrefix(b, []byte(sealedChangeMagic)); sealed {
+	if rest, ok := bytes.CutPrefix(b, []byte(recordMarker)); ok {
+		// The name is the record's first field.
+		name, _ = bytesField(rest, recJourney)
+	} else if rest, sealed := bytes.CutPrefix(b, []byte(sealedChangeMagic)); sealed {
 		// The owner, in clear, is the envelope's first field.
 		name, _ = bytesField(rest, 1)
 	} else if journey, ok := bytesField(b, changeJourneyField); ok {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/types/known/structpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/sealing"
@@ -79,11 +78,13 @@ func writeStory(t *testing.T, s store.Store, key store.JourneyKey) *handoffv1.Jo
 	j, ok, err := s.CreateJourney(ctx, j, touchpoint("start"), "req-1")
 	require.NoError(t, err)
 	require.True(t, ok)
-	j.Data.Fields["address"] = structpb.NewStringValue(secrets[2])
-	j.UpdateTime = timestamppb.Now()
 	noted := touchpoint("address")
 	noted.Note = secrets[3]
-	j, err = s.UpdateJourney(ctx, store.Update{Journey: j, ContentChanged: true, Touchpoints: []*handoffv1.Touchpoint{noted}})
+	j, err = s.SaveJourney(ctx, store.Save{
+		Key: key, UpdateTime: time.Now(), SetStep: true, Step: "address", Touchpoint: noted, WantJourney: true,
+		Answers: []store.AnswerChange{{Path: "address", Value: structpb.NewStringValue(secrets[2])}},
+		Limits:  store.AnswerLimits{Answers: 100, Bytes: 10000},
+	})
 	require.NoError(t, err)
 	return j
 }
@@ -166,7 +167,9 @@ func TestSealedValuesHoldNoAnswerInClearText(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "2", h["rev"])
 	require.Equal(t, "2", h["seq"])
-	require.True(t, strings.HasPrefix(h["body"], "hs1:k1:"))
+	for _, f := range []string{"d:address", "d:driver", "d:vehicle.plate"} {
+		require.Regexp(t, `^\d+:\d+:hs1:k1:`, h[f], "answer %s: etag and size clear, the value sealed", f)
+	}
 
 	// And everything reads back.
 	got, err := s.GetJourney(ctx, key)
@@ -212,8 +215,8 @@ func TestASealedValueCopiedToAnotherJourneyDoesNotOpenThere(t *testing.T) {
 		require.NoError(t, client.LSet(ctx, to, -1, v).Err())
 	}
 
-	t.Run("a_body_copied_into_another_customers_journey_is_refused", func(t *testing.T) {
-		copyValue(t, prefix+"{c1}:j:j1", prefix+"{c2}:j:j2", "body")
+	t.Run("an_answer_copied_into_another_customers_journey_is_refused", func(t *testing.T) {
+		copyValue(t, prefix+"{c1}:j:j1", prefix+"{c2}:j:j2", "d:address")
 		_, err := s.GetJourney(ctx, other)
 		require.ErrorIs(t, err, sealing.ErrCorrupt)
 		// A listing may refuse or skip the journey; it must not show it.
@@ -221,6 +224,14 @@ func TestASealedValueCopiedToAnotherJourneyDoesNotOpenThere(t *testing.T) {
 		for _, j := range list {
 			require.NotEqual(t, secrets[2], j.GetData().GetFields()["address"].GetStringValue(), "c2 sees c1's answers")
 		}
+	})
+	t.Run("an_answer_copied_to_another_path_of_its_journey_is_refused", func(t *testing.T) {
+		v, err := client.HGet(ctx, prefix+"{c1}:j:j1", "d:address").Result()
+		require.NoError(t, err)
+		require.NoError(t, client.HSet(ctx, prefix+"{c1}:j:j1", "d:driver", v).Err())
+		_, err = s.GetJourney(ctx, victim)
+		require.ErrorIs(t, err, sealing.ErrCorrupt)
+		require.NoError(t, client.HDel(ctx, prefix+"{c1}:j:j1", "d:driver").Err())
 	})
 	t.Run("a_touchpoint_copied_into_another_timeline_is_refused", func(t *testing.T) {
 		copyValue(t, prefix+"{c1}:t:j1", prefix+"{c2}:t:j2", "")
@@ -258,13 +269,15 @@ func TestSealingKeyRotation(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, changes, 2)
 
-	j.UpdateTime = timestamppb.Now()
-	j.Step = "rotated"
-	_, err = sab.UpdateJourney(ctx, store.Update{Journey: j, ContentChanged: true, Touchpoints: []*handoffv1.Touchpoint{touchpoint("rotated")}})
+	_, err = sab.SaveJourney(ctx, store.Save{
+		Key: key, UpdateTime: time.Now(), SetStep: true, Step: "rotated", Touchpoint: touchpoint("rotated"),
+		Answers: []store.AnswerChange{{Path: "address", Value: structpb.NewStringValue(secrets[2])}},
+		Limits:  store.AnswerLimits{Answers: 100, Bytes: 10000},
+	})
 	require.NoError(t, err)
-	h, err := client.HGet(ctx, prefix+"{c1}:j:j1", "body").Result()
+	h, err := client.HGet(ctx, prefix+"{c1}:j:j1", "d:address").Result()
 	require.NoError(t, err)
-	require.True(t, strings.HasPrefix(h, "hs1:b:"), "new writes are sealed with the current key")
+	require.Regexp(t, `^\d+:\d+:hs1:b:`, h, "new writes are sealed with the current key")
 	timeline, err := client.LRange(ctx, prefix+"{c1}:t:j1", 0, -1).Result()
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(timeline[0], "hs1:a:"))
@@ -272,9 +285,8 @@ func TestSealingKeyRotation(t *testing.T) {
 
 	// With a rotated out, what it sealed fails clearly; what b sealed reads.
 	sb, _ := sealedStore(t, prefix, keyring(t, b), storetest.Options{TTL: time.Hour})
-	got, err := sb.GetJourney(ctx, key)
-	require.NoError(t, err)
-	require.Equal(t, "rotated", got.GetStep())
+	_, err = sb.GetJourney(ctx, key)
+	require.ErrorIs(t, err, sealing.ErrUnknownKey, "answers a sealed are still there")
 	_, _, err = sb.ListTouchpoints(ctx, key, 0, 10)
 	require.ErrorIs(t, err, sealing.ErrUnknownKey)
 	require.Contains(t, err.Error(), `"a"`)
@@ -309,8 +321,10 @@ func TestSealingNeedsNoMigration(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, secrets[3], tps[1].GetNote())
 
-	j.UpdateTime = timestamppb.Now()
-	_, err = sealed.UpdateJourney(ctx, store.Update{Journey: j, ContentChanged: true, Touchpoints: []*handoffv1.Touchpoint{touchpoint("sealed")}})
+	_, err = sealed.SaveJourney(ctx, store.Save{
+		Key: key, IfEtag: j.GetEtag(), UpdateTime: time.Now(), SetStep: true, Step: "sealed", Touchpoint: touchpoint("sealed"),
+		Limits: store.AnswerLimits{Answers: 100, Bytes: 10000},
+	})
 	require.NoError(t, err)
 	changes, complete, err := sealed.ChangesSince(ctx, key, 0)
 	require.NoError(t, err)

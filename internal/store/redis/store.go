@@ -29,17 +29,10 @@ const (
 )
 
 var (
-	// change.lua holds helpers that both write scripts use.
+	// change.lua holds helpers that every journey-writing script shares
+	// (see prelude in record.go).
 	//go:embed change.lua
 	changeLua string
-
-	//go:embed create.lua
-	createLua    string
-	createScript = goredis.NewScript(changeLua + createLua)
-
-	//go:embed update.lua
-	updateLua    string
-	updateScript = goredis.NewScript(changeLua + updateLua)
 
 	//go:embed prune.lua
 	pruneLua    string

@@ -1,32 +1,41 @@
 package redis_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/sealing"
 	"github.com/journeyhandoff/handoff/internal/store"
 	"github.com/journeyhandoff/handoff/internal/store/storetest"
 )
 
-// The store writes what it is given, and saves before the service refused
-// kindless Values (gRPC's `value {}`) gave it some. Every read drops them,
-// so each journey it returns can be written as JSON.
+// Saves before the service refused kindless Values (gRPC's `value {}`)
+// stored some in v1 records. Every read drops them, so each journey the
+// store returns can be written as JSON, and converting the record leaves
+// them behind.
 func TestEveryReadDropsAnswersWithoutAValue(t *testing.T) {
+	ring := keyring(t, sealingKey(t, "k1"))
 	stores := []struct {
-		name  string
-		store func(t *testing.T) store.Store
+		name   string
+		store  func(t *testing.T) (store.Store, string)
+		sealer func(t *testing.T) (*sealing.Keyring, bool)
 	}{
-		{"a_clear_store", func(t *testing.T) store.Store { s, _ := newStore(t, storetest.Options{}); return s }},
-		{"a_sealing_store", func(t *testing.T) store.Store {
-			s, _ := sealedStore(t, "", keyring(t, sealingKey(t, "k1")), storetest.Options{})
-			return s
-		}},
+		{"a_clear_store",
+			func(t *testing.T) (store.Store, string) { return newStore(t, storetest.Options{TTL: time.Hour}) },
+			func(*testing.T) (*sealing.Keyring, bool) { return nil, false }},
+		{"a_sealing_store",
+			func(t *testing.T) (store.Store, string) {
+				return sealedStore(t, "", ring, storetest.Options{TTL: time.Hour})
+			},
+			func(*testing.T) (*sealing.Keyring, bool) { return ring, true }},
 	}
 	none, red := &structpb.Value{}, structpb.NewStringValue("red")
 	stored := &structpb.Struct{Fields: map[string]*structpb.Value{
@@ -45,16 +54,22 @@ func TestEveryReadDropsAnswersWithoutAValue(t *testing.T) {
 
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
-			s := st.store(t)
-			rec, rs := storetest.NewRecorder(), &resyncs{}
-			runSubscribe(t, s, rec, rs)
-			rs.waitFor(t, 1)
+			s, prefix := st.store(t)
 			key := store.JourneyKey{Customer: "c", Journey: "j"}
-			j, _, err := s.CreateJourney(t.Context(), newJourney(key, time.Now()), touchpoint("start"), "")
+			// A v1 record, as the release before layout v2 wrote one: the
+			// journey without etag and revision as a protobuf body (sealed
+			// by a sealing store), beside rev and seq.
+			v1 := newJourney(key, time.Now())
+			v1.Data = stored
+			body, err := proto.Marshal(v1)
 			require.NoError(t, err)
-			j.Data = stored
-			j, err = s.UpdateJourney(t.Context(), store.Update{Journey: j, ContentChanged: true, Touchpoints: []*handoffv1.Touchpoint{touchpoint("vehicle")}})
-			require.NoError(t, err)
+			if ring, ok := st.sealer(t); ok {
+				body = ring.Seal(body, []byte(key.Name()))
+			}
+			k := prefix + "{c}:j:j"
+			require.NoError(t, client.HSet(t.Context(), k, "rev", "3", "seq", "5", "body", body).Err())
+			require.NoError(t, client.Expire(t.Context(), k, time.Hour).Err())
+			require.NoError(t, client.ZAdd(t.Context(), prefix+"{c}:idx", goredis.Z{Member: fmt.Sprintf("%016x:j", v1.GetCreateTime().AsTime().UnixMicro())}).Err())
 
 			t.Run("get_returns_the_journey_without_them", func(t *testing.T) {
 				got, err := s.GetJourney(t.Context(), key)
@@ -67,17 +82,20 @@ func TestEveryReadDropsAnswersWithoutAValue(t *testing.T) {
 				require.Len(t, got, 1)
 				requireReadable(t, got[0])
 			})
-			t.Run("the_logged_change_reads_without_them", func(t *testing.T) {
-				changes, complete, err := s.ChangesSince(t.Context(), key, j.GetRevision()-1)
+			t.Run("the_next_save_converts_the_record_without_them", func(t *testing.T) {
+				saved, err := s.SaveJourney(t.Context(), store.Save{
+					Key: key, UpdateTime: time.Now(), SetStep: true, Step: "cover", Touchpoint: touchpoint("cover"),
+					Limits: store.AnswerLimits{Answers: 100, Bytes: 10000}, WantJourney: true,
+				})
 				require.NoError(t, err)
-				require.True(t, complete)
-				require.Len(t, changes, 1)
-				requireReadable(t, changes[0].GetJourney())
-			})
-			t.Run("the_published_change_arrives_without_them", func(t *testing.T) {
-				rec.WaitFor(t, key, j.GetRevision())
-				published := rec.Of(key)
-				requireReadable(t, published[len(published)-1].GetJourney())
+				requireReadable(t, saved)
+				h, err := client.HGetAll(t.Context(), k).Result()
+				require.NoError(t, err)
+				require.Equal(t, "2", h["v"], "converted to the current layout")
+				require.Equal(t, "4", h["rev"])
+				got, err := s.GetJourney(t.Context(), key)
+				require.NoError(t, err)
+				requireReadable(t, got)
 			})
 		})
 	}

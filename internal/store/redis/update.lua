@@ -1,44 +1,59 @@
--- Replaces a journey if its revision and etag are still the ones the caller
--- read, appends to its timeline, and logs and publishes the change,
--- atomically. The caller computed the new revision and etag, so that the
--- journey it returns and the change it encoded carry them.
+-- Replaces a journey's fields but its answers, if its revision and etag are
+-- still the ones the caller read, appends to its timeline, and logs and
+-- publishes the change, atomically: claims, releases, transfers,
+-- completions, audited reads and handoff offers, whose rules read the
+-- whole journey first. Answers change only through save.lua.
 --
 -- KEYS[1] journey hash, KEYS[2] timeline list, KEYS[3] customer index,
 -- KEYS[4] change log list.
--- ARGV[1] etag read, ARGV[2] revision read, ARGV[3] new etag,
--- ARGV[4] new revision, ARGV[5] journey body, ARGV[6] expire time (ms),
--- ARGV[7] the change's head (see change.lua), ARGV[8] touchpoint name prefix,
--- ARGV[9] change log entries, ARGV[10] change log TTL (ms), ARGV[11] channel,
--- ARGV[12] this write's id, ARGV[13..] touchpoints to append, oldest first.
+-- ARGV: see A (updateArgs in journeys.go); after the fixed part, the
+-- touchpoints (A.touchpoints of them), then field/value pairs to set (an
+-- empty value deletes the field).
 --
--- Returns "updated", "missing" or "conflict".
+-- Returns "updated", "missing", "convert" (a v1 record) or "conflict".
 
-local cur = redis.call('HMGET', KEYS[1], 'rev', 'seq', 'wids')
-if not cur[1] then
+local cur = redis.call('HMGET', KEYS[1], F.version, F.etag, F.revision, F.step)
+if not cur[2] then
   return 'missing'
 end
--- Compared as strings: an etag that is not a number simply never matches.
--- A hash written before revisions were kept has none: revision 0.
-if cur[1] ~= ARGV[1] or (cur[2] or '0') ~= ARGV[2] then
-  if wrote_before(cur[3], ARGV[12]) then
+if cur[1] ~= F.record_version then
+  return 'convert'
+end
+local wid = ARGV[A.write_id]
+if cur[2] ~= ARGV[A.read_etag] or cur[3] ~= ARGV[A.read_revision] then
+  if wrote_before(redis.call('HMGET', KEYS[1], unpack(write_fields())), wid) then
     return 'updated'
   end
   return 'conflict'
 end
 
-local expire_at = ARGV[6]
-redis.call('HSET', KEYS[1], 'rev', ARGV[3], 'seq', ARGV[4], 'body', ARGV[5], 'wids', remember_write(cur[3], ARGV[12]))
+local n = tonumber(ARGV[A.touchpoints])
+local entries = tail(A.rest, n)
+local etag, revision = ARGV[A.new_etag], tonumber(ARGV[A.new_revision])
+local set, del = {}, {}
+for i = A.rest + n, #ARGV, 2 do
+  if ARGV[i + 1] == '' then
+    del[#del + 1] = ARGV[i]
+  else
+    set[#set + 1] = ARGV[i]
+    set[#set + 1] = ARGV[i + 1]
+    if ARGV[i] == F.step and ARGV[i + 1] ~= cur[4] then
+      set[#set + 1] = F.step_etag
+      set[#set + 1] = etag
+    end
+  end
+end
+if #del > 0 then
+  redis.call('HDEL', KEYS[1], unpack(del))
+end
+redis.call('HSET', KEYS[1], F.etag, etag, F.revision, revision, write_slot(revision), wid, unpack(set))
+local expire_at = ARGV[A.expire_ms]
 redis.call('PEXPIREAT', KEYS[1], expire_at)
 
-local change = append_timeline(KEYS[2], ARGV[7], ARGV[8], 13)
--- The timeline may not exist (a journey created without touchpoints);
--- PEXPIREAT on a missing key does nothing.
+local touchpoints = append_touchpoints(KEYS[2], ARGV[A.touchpoint_prefix], entries)
 redis.call('PEXPIREAT', KEYS[2], expire_at)
+extend_ttl(KEYS[3], expire_at)
 
-local index_at = redis.call('PEXPIRETIME', KEYS[3])
-if index_at < 0 or index_at < tonumber(expire_at) then
-  redis.call('PEXPIREAT', KEYS[3], expire_at)
-end
-
-log_change(KEYS[4], change, ARGV[9], ARGV[10], ARGV[11])
+log_change(KEYS[4], record(ARGV[A.head], revision, etag, touchpoints),
+  ARGV[A.log_entries], ARGV[A.log_ttl_ms], ARGV[A.changes_channel])
 return 'updated'

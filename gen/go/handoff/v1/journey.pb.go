@@ -11,7 +11,6 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
-	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	structpb "google.golang.org/protobuf/types/known/structpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
@@ -735,12 +734,16 @@ type JourneyChange struct {
 	// True when this is not a change but the journey as it is: the first
 	// message of a watch, or a fresh start after a gap too old to replay.
 	Snapshot bool `protobuf:"varint,4,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
-	// What the change changed, as the paths of a save's mask: `step`,
-	// `state`, `etag`, `data` (all answers replaced), `data.vehicle.plate`
-	// (one answer, or everything under it), .... Apply a change as a save
-	// applies its mask: each path takes its value from journey, and a path
-	// named here but absent from journey was removed. Empty on snapshots.
-	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,5,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// What the change changed, as the paths of a save's update_mask: field
+	// names (`step`, `state`, `etag`, `assignee`, ...), `data` (all answers
+	// replaced) and `data.` followed by an answer's path (`data.vehicle.plate`:
+	// that answer, or everything under it). Apply a change as a save applies
+	// its mask: each path takes its value from journey, and a path named here
+	// but absent from journey was cleared (an answer: removed). Empty on
+	// snapshots. Plain strings rather than a FieldMask, whose JSON form would
+	// rewrite answer keys (`first_name` to `firstName`) and cannot carry keys
+	// with capitals at all.
+	ChangedPaths  []string `protobuf:"bytes,5,rep,name=changed_paths,json=changedPaths,proto3" json:"changed_paths,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -803,9 +806,9 @@ func (x *JourneyChange) GetSnapshot() bool {
 	return false
 }
 
-func (x *JourneyChange) GetUpdateMask() *fieldmaskpb.FieldMask {
+func (x *JourneyChange) GetChangedPaths() []string {
 	if x != nil {
-		return x.UpdateMask
+		return x.ChangedPaths
 	}
 	return nil
 }
@@ -815,7 +818,7 @@ var File_handoff_v1_journey_proto protoreflect.FileDescriptor
 const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\n" +
 	"\x18handoff/v1/journey.proto\x12\n" +
-	"handoff.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc0\a\n" +
+	"handoff.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc0\a\n" +
 	"\aJourney\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12F\n" +
 	"\fjourney_type\x18\x02 \x01(\tB#\xe0A\x05\xbaH\x1d\xd8\x01\x01r\x182\x16^[a-z][a-z0-9-]{0,62}$R\vjourneyType\x123\n" +
@@ -860,14 +863,13 @@ const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\ffrom_channel\x18\x02 \x01(\x0e2\x13.handoff.v1.ChannelR\vfromChannel\x12\x19\n" +
 	"\bto_agent\x18\x03 \x01(\tR\atoAgent\x122\n" +
 	"\n" +
-	"to_channel\x18\x04 \x01(\x0e2\x13.handoff.v1.ChannelR\ttoChannel\"\xed\x01\n" +
+	"to_channel\x18\x04 \x01(\x0e2\x13.handoff.v1.ChannelR\ttoChannel\"\xd5\x01\n" +
 	"\rJourneyChange\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x12-\n" +
 	"\ajourney\x18\x02 \x01(\v2\x13.handoff.v1.JourneyR\ajourney\x128\n" +
 	"\vtouchpoints\x18\x03 \x03(\v2\x16.handoff.v1.TouchpointR\vtouchpoints\x12\x1a\n" +
-	"\bsnapshot\x18\x04 \x01(\bR\bsnapshot\x12;\n" +
-	"\vupdate_mask\x18\x05 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask*\x81\x01\n" +
+	"\bsnapshot\x18\x04 \x01(\bR\bsnapshot\x12#\n" +
+	"\rchanged_paths\x18\x05 \x03(\tR\fchangedPaths*\x81\x01\n" +
 	"\fJourneyState\x12\x1d\n" +
 	"\x19JOURNEY_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14JOURNEY_STATE_ACTIVE\x10\x01\x12\x1b\n" +
@@ -932,7 +934,6 @@ var file_handoff_v1_journey_proto_goTypes = []any{
 	(*JourneyChange)(nil),         // 8: handoff.v1.JourneyChange
 	(*structpb.Struct)(nil),       // 9: google.protobuf.Struct
 	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil), // 11: google.protobuf.FieldMask
 }
 var file_handoff_v1_journey_proto_depIdxs = []int32{
 	0,  // 0: handoff.v1.Journey.state:type_name -> handoff.v1.JourneyState
@@ -953,12 +954,11 @@ var file_handoff_v1_journey_proto_depIdxs = []int32{
 	1,  // 15: handoff.v1.Transfer.to_channel:type_name -> handoff.v1.Channel
 	4,  // 16: handoff.v1.JourneyChange.journey:type_name -> handoff.v1.Journey
 	6,  // 17: handoff.v1.JourneyChange.touchpoints:type_name -> handoff.v1.Touchpoint
-	11, // 18: handoff.v1.JourneyChange.update_mask:type_name -> google.protobuf.FieldMask
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_handoff_v1_journey_proto_init() }

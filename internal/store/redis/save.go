@@ -1,0 +1,216 @@
+package redis
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/store"
+)
+
+var (
+	// saveArgs are save.lua's arguments; the answers follow as triples.
+	saveArgs = args{"write_id", "update_us", "expire_us", "expire_ms", "active_state", "agent",
+		"if_etag", "whole_journey_etag", "set_step", "step", "replace_answers", "channel", "channel_detail",
+		"max_answers", "max_bytes", "touchpoint", "stamp_step", "want_journey",
+		"head", "touchpoint_prefix", "log_entries", "log_ttl_ms", "changes_channel", "rest"}
+
+	//go:embed save.lua
+	saveLua    string
+	saveScript = newScript(saveArgs, saveLua)
+)
+
+// saveMask is what every save's change names, before its step and answers.
+var saveMask = []string{"etag", "update_time", "expire_time", "channel", "channel_detail"}
+
+// SaveJourney implements store.Store with one script and no read before it
+// (docs/layout.md).
+func (s *Store) SaveJourney(ctx context.Context, sv store.Save) (*handoffv1.Journey, error) {
+	keys, args, err := s.saveCall(sv)
+	if err != nil {
+		return nil, fmt.Errorf("save journey: %w", err)
+	}
+	for range 2 {
+		res, err := saveScript.Run(ctx, s.client, keys, args...).StringSlice()
+		if err != nil {
+			return nil, wrapErr(ctx, "save journey", err)
+		}
+		switch res[0] {
+		case "saved":
+			return s.saved(sv, res)
+		case "replayed":
+			// This very save ran and its reply was lost: answer with what
+			// is there now.
+			j, err := s.GetJourney(ctx, sv.Key)
+			if err != nil || sv.WantJourney {
+				return j, err
+			}
+			return brief(j), nil
+		case "convert":
+			if err := s.convert(ctx, sv.Key); err != nil {
+				return nil, fmt.Errorf("save journey: %w", err)
+			}
+			continue
+		}
+		return nil, fmt.Errorf("save journey: %w", saveRefusal(res, sv.Limits))
+	}
+	return nil, fmt.Errorf("save journey: %w", store.ErrConflict)
+}
+
+// saveRefusal is the store error of a save.lua reply that saved nothing.
+func saveRefusal(res []string, limits store.AnswerLimits) error {
+	arg := func(i int) string {
+		if i < len(res) {
+			return res[i]
+		}
+		return ""
+	}
+	switch res[0] {
+	case "missing":
+		return store.ErrNotFound
+	case "conflict":
+		return store.ErrConflict
+	case "lapsed":
+		return store.ErrClaimLapsed
+	case "held":
+		return &store.HeldError{Assignee: arg(1)}
+	case "state":
+		n, _ := strconv.Atoi(arg(1))
+		return &store.NotActiveError{State: handoffv1.JourneyState(n)}
+	case "limit":
+		n, _ := strconv.Atoi(arg(1))
+		b, _ := strconv.Atoi(arg(2))
+		return &store.TooLargeError{Answers: n, Bytes: b, Limits: limits}
+	}
+	return fmt.Errorf("unexpected script result %q", res)
+}
+
+// saveCall is the keys and arguments of a save's script (see save.lua).
+func (s *Store) saveCall(sv store.Save) ([]string, []any, error) {
+	key := sv.Key
+	update := sv.UpdateTime.Truncate(time.Microsecond)
+	expire := update.Add(s.ttl)
+
+	meta := &handoffv1.Journey{
+		UpdateTime:    timestamppb.New(update),
+		ExpireTime:    timestamppb.New(expire),
+		Channel:       sv.Channel,
+		ChannelDetail: sv.ChannelDetail,
+	}
+	mask := append(make([]string, 0, len(saveMask)+2+len(sv.Answers)), saveMask...)
+	if sv.SetStep {
+		meta.Step = sv.Step
+		mask = append(mask, "step")
+	}
+	if sv.ReplaceAnswers {
+		mask = append(mask, "data")
+	}
+	ops := make([]any, 0, 3*len(sv.Answers))
+	recAnswers := make([]recordAnswer, 0, len(sv.Answers))
+	for _, a := range sv.Answers {
+		mask = append(mask, "data."+a.Path)
+		if a.Value == nil {
+			ops = append(ops, a.Path, "", "")
+			recAnswers = append(recAnswers, recordAnswer{path: a.Path})
+			continue
+		}
+		size, stored, err := s.encodeAnswer(key, a.Path, a.Value)
+		if err != nil {
+			return nil, nil, err
+		}
+		ops = append(ops, a.Path, size, stored)
+		recAnswers = append(recAnswers, recordAnswer{path: a.Path, stored: stored})
+	}
+	head, err := recordHead(key, meta, mask, recAnswers)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	var entry []byte
+	if sv.Touchpoint != nil {
+		tp := sv.Touchpoint
+		if sv.SetStep && tp.GetStep() != sv.Step {
+			tp = proto.CloneOf(tp)
+			tp.Step = sv.Step
+		}
+		if entry, err = s.encodeEntry(key, tp); err != nil {
+			return nil, nil, err
+		}
+	}
+
+	args := saveArgs.make(len(ops))
+	set := func(name string, v any) { args[saveArgs.index(name)] = v }
+	set("write_id", writeID())
+	set("update_us", update.UnixMicro())
+	set("expire_us", expire.UnixMicro())
+	set("expire_ms", expire.UnixMilli())
+	set("active_state", enum(handoffv1.JourneyState_JOURNEY_STATE_ACTIVE))
+	set("agent", sv.Agent)
+	set("if_etag", sv.IfEtag)
+	set("whole_journey_etag", flag(sv.WholeJourneyEtag))
+	set("set_step", flag(sv.SetStep))
+	set("step", sv.Step)
+	set("replace_answers", flag(sv.ReplaceAnswers))
+	set("channel", enum(sv.Channel))
+	set("channel_detail", sv.ChannelDetail)
+	set("max_answers", sv.Limits.Answers)
+	set("max_bytes", sv.Limits.Bytes)
+	set("touchpoint", entry)
+	// The step after a save that sets none is the script's to know.
+	set("stamp_step", flag(!sv.SetStep))
+	set("want_journey", flag(sv.WantJourney))
+	s.changeArgs(args, saveArgs, key, head)
+	keys := []string{s.journeyKey(key), s.timelineKey(key), s.indexKey(key.Customer), s.logKey(key)}
+	return keys, append(args, ops...), nil
+}
+
+// saved is the journey a save returns, from the script's reply: the whole
+// record when the caller wants the journey, else the brief one.
+func (s *Store) saved(sv store.Save, res []string) (*handoffv1.Journey, error) {
+	if len(res) < 3 {
+		return nil, fmt.Errorf("save journey: unexpected script result %q", res)
+	}
+	revision, err := strconv.ParseInt(res[2], 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("save journey: revision %q", res[2])
+	}
+	if !sv.WantJourney {
+		update := sv.UpdateTime.Truncate(time.Microsecond)
+		return &handoffv1.Journey{
+			Name:       sv.Key.Name(),
+			Etag:       res[1],
+			Revision:   revision,
+			UpdateTime: timestamppb.New(update),
+			ExpireTime: timestamppb.New(update.Add(s.ttl)),
+		}, nil
+	}
+	kv := make(map[string]string, (len(res)-3)/2)
+	for i := 3; i+1 < len(res); i += 2 {
+		kv[res[i]] = res[i+1]
+	}
+	j, err := s.decodeRecord(sv.Key, kv)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("save journey: the script returned no record")
+	}
+	return j, err
+}
+
+// brief is the journey a save returns to a caller that wants only its
+// versions (see store.Save.WantJourney).
+func brief(j *handoffv1.Journey) *handoffv1.Journey {
+	return &handoffv1.Journey{Name: j.GetName(), Etag: j.GetEtag(), Revision: j.GetRevision(), UpdateTime: j.GetUpdateTime(), ExpireTime: j.GetExpireTime()}
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}

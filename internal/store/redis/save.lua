@@ -1,0 +1,300 @@
+-- Saves a journey's step and answers in one step, with no read before it
+-- (docs/layout.md, "A save is one script"): checks what must hold at the
+-- moment of the write, merges the answers, moves the totals, etag and
+-- revision, appends the touchpoint, logs and publishes the change and moves
+-- the TTLs. Nothing is written unless everything is.
+--
+-- KEYS[1] journey hash, KEYS[2] timeline list, KEYS[3] customer index,
+-- KEYS[4] change log list.
+-- ARGV: see A (saveArgs in save.go); after the fixed part, the answers as
+-- triples: path, size, value as stored (an empty size removes the answer).
+--
+-- Returns {'saved', etag, revision} followed, with A.want_journey, by the
+-- record's fields and values; or {'missing'}, {'convert'} (a v1 record),
+-- {'replayed'} (this very save ran before), {'state', state}, {'lapsed'},
+-- {'held', assignee}, {'conflict'}, {'limit', answers, bytes}.
+
+local key = KEYS[1]
+local P = F.answer_prefix
+local names = {F.version, F.etag, F.revision, F.state, F.assignee, F.claim_expire,
+  F.step, F.step_etag, F.removed_etag, F.answer_count, F.answer_bytes}
+local first_write = #names + 1
+for _, w in ipairs(write_fields()) do
+  names[#names + 1] = w
+end
+local cur = redis.call('HMGET', key, unpack(names))
+local version, etag, revision, state, assignee, claim_expire = cur[1], cur[2], cur[3], cur[4], cur[5], cur[6]
+local step, step_etag, removed_etag, count, bytes = cur[7], cur[8], cur[9], cur[10], cur[11]
+
+if not etag then
+  return {'missing'}
+end
+if version ~= F.record_version then
+  return {'convert'}
+end
+local wid = ARGV[A.write_id]
+for i = first_write, #cur do
+  if cur[i] == wid then
+    return {'replayed'}
+  end
+end
+if state ~= ARGV[A.active_state] then
+  return {'state', state or ''}
+end
+if assignee then
+  if claim_expire and tonumber(claim_expire) <= tonumber(ARGV[A.update_us]) then
+    return {'lapsed'}
+  end
+  if ARGV[A.agent] ~= '' and assignee ~= ARGV[A.agent] then
+    return {'held', assignee}
+  end
+end
+
+local ops = {}
+for i = A.rest, #ARGV, 3 do
+  ops[#ops + 1] = {path = ARGV[i], size = ARGV[i + 1], value = ARGV[i + 2]}
+end
+local replace = ARGV[A.replace_answers] == '1'
+local set_step = ARGV[A.set_step] == '1'
+
+-- The stored answers, read as needed: one HGET per field, or all of them
+-- at once when a path's descendants must be found.
+local stored, all = {}, nil
+local function orig(f)
+  if all then
+    return stored[f] or false
+  end
+  local v = stored[f]
+  if v == nil then
+    v = redis.call('HGET', key, f) or false
+    stored[f] = v
+  end
+  return v
+end
+local function load_all()
+  if all then
+    return all
+  end
+  all, stored = {}, {}
+  local kv = redis.call('HGETALL', key)
+  for i = 1, #kv, 2 do
+    if string.sub(kv[i], 1, #P) == P then
+      all[#all + 1] = kv[i]
+      stored[kv[i]] = kv[i + 1]
+    end
+  end
+  return all
+end
+local function version_of(v)
+  return tonumber(string.match(v, '^(%d+):'))
+end
+local function size_of(v)
+  return tonumber(string.match(v, '^%d+:(%d+):'))
+end
+local function starts(s, prefix)
+  return string.sub(s, 1, #prefix) == prefix
+end
+-- ancestors are the fields of the proper prefixes of path.
+local function ancestors(path)
+  local out = {}
+  local at = string.find(path, '.', 1, true)
+  while at do
+    out[#out + 1] = P .. string.sub(path, 1, at - 1)
+    at = string.find(path, '.', at + 1, true)
+  end
+  return out
+end
+
+-- The etag check, on the journey as stored.
+local if_etag = ARGV[A.if_etag]
+if if_etag ~= '' then
+  if ARGV[A.whole_journey_etag] == '1' then
+    if etag ~= if_etag then
+      return {'conflict'}
+    end
+  else
+    local E = tonumber(if_etag)
+    if not E or string.match(if_etag, '^%d+$') == nil then
+      return {'conflict'}
+    end
+    local removed_since = removed_etag and tonumber(removed_etag) > E
+    if set_step and step_etag and tonumber(step_etag) > E then
+      return {'conflict'}
+    end
+    if replace then
+      if removed_since then
+        return {'conflict'}
+      end
+      for _, f in ipairs(load_all()) do
+        if version_of(stored[f]) > E then
+          return {'conflict'}
+        end
+      end
+    end
+    for _, op in ipairs(ops) do
+      local f = P .. op.path
+      local v = orig(f)
+      local related = v
+      if v and version_of(v) > E then
+        return {'conflict'}
+      end
+      for _, a in ipairs(ancestors(op.path)) do
+        local av = orig(a)
+        if av then
+          related = true
+          if version_of(av) > E then
+            return {'conflict'}
+          end
+        end
+      end
+      if not v then
+        for _, g in ipairs(load_all()) do
+          if starts(g, f .. '.') then
+            related = true
+            if version_of(stored[g]) > E then
+              return {'conflict'}
+            end
+          end
+        end
+      end
+      -- A removal leaves nothing to compare with: be cautious.
+      if not related and removed_since then
+        return {'conflict'}
+      end
+    end
+  end
+end
+
+-- The merge, in a view of the changed fields (false: removed).
+local new_etag = tonumber(etag) + 1
+local new_revision = tonumber(revision or '0') + 1
+count, bytes = tonumber(count or '0'), tonumber(bytes or '0')
+local view = {}
+local function get(f)
+  local v = view[f]
+  if v == nil then
+    return orig(f)
+  end
+  return v
+end
+local function drop(f)
+  local v = get(f)
+  if v then
+    count = count - 1
+    bytes = bytes - size_of(v)
+    view[f] = false
+  end
+end
+if replace then
+  for _, f in ipairs(load_all()) do
+    drop(f)
+  end
+end
+for _, op in ipairs(ops) do
+  local f = P .. op.path
+  for _, a in ipairs(ancestors(op.path)) do
+    drop(a)
+  end
+  if get(f) then
+    drop(f)
+  else
+    local under = f .. '.'
+    for _, g in ipairs(load_all()) do
+      if starts(g, under) then
+        drop(g)
+      end
+    end
+    for g, v in pairs(view) do
+      if v and starts(g, under) then
+        drop(g)
+      end
+    end
+  end
+  if op.size ~= '' then
+    view[f] = new_etag .. ':' .. op.size .. ':' .. op.value
+    count = count + 1
+    bytes = bytes + tonumber(op.size)
+  end
+end
+if count > tonumber(ARGV[A.max_answers]) or bytes > tonumber(ARGV[A.max_bytes]) then
+  return {'limit', tostring(count), tostring(bytes)}
+end
+
+-- The write.
+local del, set = {}, {}
+local removed = false
+for f, v in pairs(view) do
+  if v then
+    set[#set + 1] = f
+    set[#set + 1] = v
+  else
+    del[#del + 1] = f
+    removed = true
+  end
+end
+set[#set + 1] = F.etag
+set[#set + 1] = new_etag
+set[#set + 1] = F.revision
+set[#set + 1] = new_revision
+set[#set + 1] = write_slot(new_revision)
+set[#set + 1] = wid
+set[#set + 1] = F.update_time
+set[#set + 1] = ARGV[A.update_us]
+set[#set + 1] = F.expire_time
+set[#set + 1] = ARGV[A.expire_us]
+set[#set + 1] = F.channel
+set[#set + 1] = ARGV[A.channel]
+set[#set + 1] = F.answer_count
+set[#set + 1] = count
+set[#set + 1] = F.answer_bytes
+set[#set + 1] = bytes
+if removed then
+  set[#set + 1] = F.removed_etag
+  set[#set + 1] = new_etag
+end
+if ARGV[A.channel_detail] == '' then
+  del[#del + 1] = F.channel_detail
+else
+  set[#set + 1] = F.channel_detail
+  set[#set + 1] = ARGV[A.channel_detail]
+end
+local step_after = step or ''
+if set_step and ARGV[A.step] ~= step_after then
+  step_after = ARGV[A.step]
+  set[#set + 1] = F.step_etag
+  set[#set + 1] = new_etag
+  if step_after == '' then
+    del[#del + 1] = F.step
+  else
+    set[#set + 1] = F.step
+    set[#set + 1] = step_after
+  end
+end
+if #del > 0 then
+  redis.call('HDEL', key, unpack(del))
+end
+redis.call('HSET', key, unpack(set))
+local expire_at = ARGV[A.expire_ms]
+redis.call('PEXPIREAT', key, expire_at)
+
+local entries = {}
+if ARGV[A.touchpoint] ~= '' then
+  local entry = ARGV[A.touchpoint]
+  if ARGV[A.stamp_step] == '1' then
+    entry = STAMP .. step_after .. STAMP .. entry
+  end
+  entries[1] = entry
+end
+local touchpoints = append_touchpoints(KEYS[2], ARGV[A.touchpoint_prefix], entries)
+redis.call('PEXPIREAT', KEYS[2], expire_at)
+extend_ttl(KEYS[3], expire_at)
+log_change(KEYS[4], record(ARGV[A.head], new_revision, tostring(new_etag), touchpoints),
+  ARGV[A.log_entries], ARGV[A.log_ttl_ms], ARGV[A.changes_channel])
+
+local reply = {'saved', tostring(new_etag), tostring(new_revision)}
+if ARGV[A.want_journey] == '1' then
+  for _, x in ipairs(redis.call('HGETALL', key)) do
+    reply[#reply + 1] = x
+  end
+end
+return reply
