@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/answers"
 	"github.com/journeyhandoff/handoff/internal/auth"
 	"github.com/journeyhandoff/handoff/internal/store"
 )
@@ -98,7 +101,8 @@ func (s *Service) GetJourney(ctx context.Context, req *handoffv1.GetJourneyReque
 	return j, nil
 }
 
-// UpdateJourney saves progress: the step and answers named by the mask.
+// UpdateJourney saves progress: the step and answers named by the mask,
+// in one write of the store with no read before it (docs/layout.md).
 func (s *Service) UpdateJourney(ctx context.Context, req *handoffv1.UpdateJourneyRequest) (*handoffv1.Journey, error) {
 	key, p, err := s.journeyFor(ctx, req.GetJourney().GetName())
 	if err != nil {
@@ -111,29 +115,98 @@ func (s *Service) UpdateJourney(ctx context.Context, req *handoffv1.UpdateJourne
 	if len(paths) == 0 {
 		return nil, invalidArgument("update_mask", "nothing to save: set step or data, or name them in update_mask")
 	}
+	reply, err := readMaskOf(req.GetReadMask().GetPaths())
+	if err != nil {
+		return nil, err
+	}
 	ch, detail, err := channelOf(ctx, p, req.GetChannel(), req.GetChannelDetail())
 	if err != nil {
 		return nil, err
 	}
-	// Check the request's own data before touching the store, so an
-	// oversized save is refused without a read.
+	// The request's own answers are checked here; what they make together
+	// with the stored ones, the store checks as it writes.
 	if err := s.checkData(req.GetJourney().GetData(), "journey.data"); err != nil {
 		return nil, err
 	}
-	return s.mutate(ctx, key, req.GetJourney().GetEtag(), func(cur *handoffv1.Journey) (effect, error) {
-		if err := mustBeActive(cur, "saved"); err != nil {
-			return effect{}, err
+	sv := s.save(key, p, req, paths, ch, detail)
+	sv.WantJourney = reply.wantsJourney()
+	for lapsed := false; ; lapsed = true {
+		saved, err := s.store.SaveJourney(ctx, sv)
+		if errors.Is(err, store.ErrClaimLapsed) && !lapsed {
+			// Release the lapsed claim (a read-check-write, rare), then save.
+			if _, err := s.mutate(ctx, key, "", func(*handoffv1.Journey) (effect, error) { return effect{unchanged: true}, nil }); err != nil {
+				return nil, err
+			}
+			continue
 		}
-		if err := mayChangeHeldJourney(p, cur); err != nil {
-			return effect{}, err
+		if err != nil {
+			return nil, s.saveError(key, err)
 		}
-		applySave(cur, req.GetJourney(), paths)
-		if err := s.checkData(cur.GetData(), "journey.data"); err != nil {
-			return effect{}, err
+		return reply.apply(saved), nil
+	}
+}
+
+// save is the store's save of a request: its step and answers by paths,
+// and the touchpoint recording it.
+func (s *Service) save(key store.JourneyKey, p auth.Principal, req *handoffv1.UpdateJourneyRequest, paths []string, ch handoffv1.Channel, detail string) store.Save {
+	now := s.now()
+	in := req.GetJourney()
+	sv := store.Save{
+		Key:              key,
+		IfEtag:           in.GetEtag(),
+		WholeJourneyEtag: req.GetWholeJourneyEtag(),
+		Channel:          ch,
+		ChannelDetail:    detail,
+		UpdateTime:       now,
+		Limits:           store.AnswerLimits{Answers: s.opts.MaxDataKeys, Bytes: s.opts.MaxDataBytes},
+		Touchpoint: &handoffv1.Touchpoint{
+			Time: timestamppb.New(now), Channel: ch, ChannelDetail: detail, Actor: actor(p),
+			Kind: handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED,
+		},
+	}
+	if p.Role == handoffv1.Role_ROLE_AGENT {
+		// One agent must not work over another's case (see
+		// mayChangeHeldJourney); the store checks it as it writes.
+		sv.Agent = p.ID
+	}
+	for _, path := range paths {
+		switch {
+		case path == "step":
+			sv.SetStep, sv.Step = true, in.GetStep()
+			sv.Touchpoint.Step = in.GetStep()
+		case path == "data":
+			sv.ReplaceAnswers = true
+			for _, k := range slices.Sorted(maps.Keys(in.GetData().GetFields())) {
+				sv.Answers = append(sv.Answers, store.AnswerChange{Path: k, Value: in.GetData().GetFields()[k]})
+			}
+		default:
+			path = strings.TrimPrefix(path, "data.")
+			// Named but absent from the request: removed (AIP-134).
+			v, _ := answers.Lookup(in.GetData(), path)
+			sv.Answers = append(sv.Answers, store.AnswerChange{Path: path, Value: v})
 		}
-		s.touch(cur, ch, detail)
-		return changed(touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, cur, "")), nil
-	})
+	}
+	return sv
+}
+
+// saveError is what a caller learns of a save the store refused.
+func (s *Service) saveError(key store.JourneyKey, err error) error {
+	var notActive *store.NotActiveError
+	var held *store.HeldError
+	var tooLarge *store.TooLargeError
+	switch {
+	case errors.As(err, &notActive):
+		state := strings.ToLower(strings.TrimPrefix(notActive.State.String(), "JOURNEY_STATE_"))
+		return failedPrecondition("journey %s is %s and can no longer be saved", key.Name(), state)
+	case errors.As(err, &held):
+		return failedPrecondition("journey %s is held by agent %s: ask them to release or transfer it", key.Name(), held.Assignee)
+	case errors.As(err, &tooLarge):
+		if tooLarge.Answers > tooLarge.Limits.Answers {
+			return invalidArgument("journey.data", "the journey would hold "+strconv.Itoa(tooLarge.Answers)+" answers, more than the limit of "+strconv.Itoa(tooLarge.Limits.Answers))
+		}
+		return invalidArgument("journey.data", "answers would take "+byteSize(tooLarge.Bytes)+", more than the limit of "+byteSize(tooLarge.Limits.Bytes))
+	}
+	return journeyError(key, err)
 }
 
 // CompleteJourney marks the journey done.

@@ -76,7 +76,7 @@ func redactChange(p auth.Principal, c *handoffv1.JourneyChange) *handoffv1.Journ
 	if !forCustomer(p) {
 		return c
 	}
-	out := &handoffv1.JourneyChange{Revision: c.GetRevision(), Journey: c.GetJourney(), Snapshot: c.GetSnapshot()}
+	out := &handoffv1.JourneyChange{Revision: c.GetRevision(), Journey: c.GetJourney(), Snapshot: c.GetSnapshot(), ChangedPaths: c.GetChangedPaths()}
 	out.Touchpoints = redactTouchpoints(p, c.GetTouchpoints())
 	return out
 }

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/delta"
 	"github.com/journeyhandoff/handoff/internal/store"
 )
 
@@ -124,7 +125,25 @@ func (h *Hub) deliver(c *handoffv1.JourneyChange) {
 	if len(ws) == 0 {
 		return
 	}
-	h.latest[key] = c.GetJourney()
+	// A change carries only what changed (see internal/delta): keep the
+	// journey as it now is, for work that reads whole journeys.
+	latest, ok := h.latest[key]
+	switch {
+	case c.GetSnapshot():
+		h.latest[key] = c.GetJourney()
+	case !ok || c.GetRevision() <= latest.GetRevision():
+		// Nothing to apply it to, or applied already.
+	case c.GetRevision() == latest.GetRevision()+1:
+		if next, err := delta.Apply(latest, c); err == nil {
+			h.latest[key] = next
+			break
+		}
+		fallthrough
+	default:
+		// A change missed: the journey as kept here would be wrong. The
+		// next snapshot a watcher takes keeps it again.
+		delete(h.latest, key)
+	}
 	for w := range ws {
 		select {
 		case w.changes <- c:

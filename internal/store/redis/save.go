@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/answers"
 	"github.com/journeyhandoff/handoff/internal/store"
 )
 
@@ -114,19 +115,34 @@ func (s *Store) saveCall(sv store.Save) ([]string, []any, error) {
 	}
 	ops := make([]any, 0, 3*len(sv.Answers))
 	recAnswers := make([]recordAnswer, 0, len(sv.Answers))
+	remove := func(path string) {
+		ops = append(ops, path, "", "")
+		recAnswers = append(recAnswers, recordAnswer{path: path})
+	}
 	for _, a := range sv.Answers {
 		mask = append(mask, "data."+a.Path)
 		if a.Value == nil {
-			ops = append(ops, a.Path, "", "")
-			recAnswers = append(recAnswers, recordAnswer{path: a.Path})
+			remove(a.Path)
 			continue
 		}
-		size, stored, err := s.encodeAnswer(key, a.Path, a.Value)
-		if err != nil {
-			return nil, nil, err
+		leaves := []answers.Leaf{{Path: a.Path, Value: a.Value}}
+		if obj := a.Value.GetStructValue(); len(obj.GetFields()) > 0 {
+			// The record keeps leaves: an object replaces what stood at its
+			// path with its own leaves.
+			remove(a.Path)
+			leaves = answers.Leaves(obj)
+			for i := range leaves {
+				leaves[i].Path = a.Path + answers.Sep + leaves[i].Path
+			}
 		}
-		ops = append(ops, a.Path, size, stored)
-		recAnswers = append(recAnswers, recordAnswer{path: a.Path, stored: stored})
+		for _, l := range leaves {
+			size, stored, err := s.encodeAnswer(key, l.Path, l.Value)
+			if err != nil {
+				return nil, nil, err
+			}
+			ops = append(ops, l.Path, size, stored)
+			recAnswers = append(recAnswers, recordAnswer{path: l.Path, stored: stored})
+		}
 	}
 	head, err := recordHead(key, meta, mask, recAnswers)
 	if err != nil {

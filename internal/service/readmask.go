@@ -1,0 +1,75 @@
+package service
+
+import (
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+)
+
+// readMask is which fields of a journey a call returns (AIP-157): all of
+// them when fields is nil. The name always comes back.
+type readMask struct {
+	fields map[protoreflect.Name]bool
+}
+
+// briefFields are what a store returns of a save without reading the
+// journey back (see store.Save.WantJourney).
+var briefFields = map[protoreflect.Name]bool{"name": true, "etag": true, "revision": true, "update_time": true, "expire_time": true}
+
+var journeyFields = (&handoffv1.Journey{}).ProtoReflect().Descriptor().Fields()
+
+// readMaskOf reads a read_mask: field names of Journey, as in the .proto
+// (`update_time`) or as in JSON (`updateTime`); `*` or nothing means all.
+func readMaskOf(paths []string) (readMask, error) {
+	if len(paths) == 0 {
+		return readMask{}, nil
+	}
+	m := readMask{fields: map[protoreflect.Name]bool{"name": true}}
+	for _, p := range paths {
+		if p == "*" {
+			return readMask{}, nil
+		}
+		fd := journeyFields.ByName(protoreflect.Name(p))
+		if fd == nil {
+			fd = journeyFields.ByJSONName(p)
+		}
+		if fd == nil {
+			return readMask{}, invalidArgument("read_mask", "unknown field "+strconv.Quote(p)+": name fields of the journey, e.g. etag,revision")
+		}
+		m.fields[fd.Name()] = true
+	}
+	return m, nil
+}
+
+// wantsJourney reports whether the mask asks for more than a store's brief
+// answer to a save holds.
+func (m readMask) wantsJourney() bool {
+	if m.fields == nil {
+		return true
+	}
+	for f := range m.fields {
+		if !briefFields[f] {
+			return true
+		}
+	}
+	return false
+}
+
+// apply keeps only the masked fields of j (a copy when it must change one).
+func (m readMask) apply(j *handoffv1.Journey) *handoffv1.Journey {
+	if m.fields == nil {
+		return j
+	}
+	out := proto.CloneOf(j)
+	r := out.ProtoReflect()
+	r.Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
+		if !m.fields[fd.Name()] {
+			r.Clear(fd)
+		}
+		return true
+	})
+	return out
+}
