@@ -47,4 +47,3 @@ func savePaths(mask []string, req *handoffv1.Journey) ([]string, error) {
 	}
 	return paths, nil
 }
-
