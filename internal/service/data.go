@@ -9,6 +9,9 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/journeyhandoff/handoff/internal/answers"
+	"github.com/journeyhandoff/handoff/internal/store"
 )
 
 // checkData refuses answers that could hurt or could not be saved and read
@@ -29,6 +32,29 @@ func (s *Service) checkData(data *structpb.Struct, field string) error {
 		return invalidArgument(field, "answer "+strconv.Quote(none.path())+" has no value: send a string, number, boolean, null, object or list")
 	}
 	return err
+}
+
+// checkTotals refuses a new journey's answers past the limits a store
+// keeps for every journey (store.AnswerLimits): how many answers (leaves),
+// and how many bytes of paths and JSON. Saves are checked by the store as
+// it writes; a create's answers are all it will hold.
+func (s *Service) checkTotals(data *structpb.Struct, field string) error {
+	leaves := answers.Leaves(data)
+	if len(leaves) > s.opts.MaxDataKeys {
+		return invalidArgument(field, "the journey would hold "+strconv.Itoa(len(leaves))+" answers, more than the limit of "+strconv.Itoa(s.opts.MaxDataKeys))
+	}
+	total := 0
+	for _, l := range leaves {
+		js, err := answers.EncodeJSON(l.Value)
+		if err != nil {
+			return invalidArgument(field, "answer "+strconv.Quote(l.Path)+" cannot be written as JSON")
+		}
+		total += store.AnswerSize(l.Path, js)
+	}
+	if total > s.opts.MaxDataBytes {
+		return invalidArgument(field, "answers would take "+byteSize(total)+", more than the limit of "+byteSize(s.opts.MaxDataBytes))
+	}
+	return nil
 }
 
 type dataWalk struct {

@@ -47,6 +47,9 @@ func (s *Service) CreateJourney(ctx context.Context, req *handoffv1.CreateJourne
 	if err := s.checkData(data, "journey.data"); err != nil {
 		return nil, err
 	}
+	if err := s.checkTotals(data, "journey.data"); err != nil {
+		return nil, err
+	}
 	j := &handoffv1.Journey{
 		Name:          key.Name(),
 		JourneyType:   req.GetJourney().GetJourneyType(),

@@ -23,15 +23,16 @@ import (
 type Options struct {
 	// CodeTTL is how long a handoff code can be redeemed (default 10 minutes).
 	CodeTTL time.Duration
-	// MaxDataBytes caps a journey's answers, measured as their encoded
-	// protobuf size, close to their JSON size (default 64 KiB).
+	// MaxDataBytes caps a journey's answers, measured as the paths and JSON
+	// of its answers (default 64 KiB); a request's own answers are also
+	// refused past it by their encoded size.
 	MaxDataBytes int
 	// Now is the clock (default time.Now); tests move it.
 	Now func() time.Time
 	// MaxDataDepth, MaxDataKeys and MaxStringBytes bound the shape of a
-	// journey's answers: how deeply they nest (default 32), how many keys
-	// they hold in all (default 1,000) and how long one string may be
-	// (default 16 KiB).
+	// journey's answers: how deeply they nest (default 32), how many
+	// answers a journey holds and keys a request's answers hold in all
+	// (default 1,000), and how long one string may be (default 16 KiB).
 	MaxDataDepth   int
 	MaxDataKeys    int
 	MaxStringBytes int
