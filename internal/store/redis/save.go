@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
@@ -27,6 +29,18 @@ var (
 	saveLua    string
 	saveScript = newScript(saveArgs, saveLua)
 )
+
+// emptyObject is what an object a removal emptied becomes.
+var emptyObject = structpb.NewStructValue(&structpb.Struct{})
+
+// cutLast splits a path into its parent and last key.
+func cutLast(path string) (parent, last string, nested bool) {
+	i := strings.LastIndex(path, answers.Sep)
+	if i < 0 {
+		return "", path, false
+	}
+	return path[:i], path[i+1:], true
+}
 
 // saveMask is what every save's change names, before its step and answers.
 var saveMask = []string{"etag", "update_time", "expire_time", "channel", "channel_detail"}
@@ -113,23 +127,38 @@ func (s *Store) saveCall(sv store.Save) ([]string, []any, error) {
 	if sv.ReplaceAnswers {
 		mask = append(mask, "data")
 	}
-	ops := make([]any, 0, 3*len(sv.Answers))
+	ops := make([]any, 0, 4*len(sv.Answers))
 	recAnswers := make([]recordAnswer, 0, len(sv.Answers))
-	remove := func(path string) {
-		ops = append(ops, path, "", "")
+	// remove is a removal op; emptied says what its parent becomes if the
+	// removal leaves it empty (an empty object, as a Struct keeps it).
+	remove := func(path string, emptied bool) error {
+		parentSize, parentStored := "", []byte(nil)
+		if parent, _, nested := cutLast(path); nested && emptied {
+			size, stored, err := s.encodeAnswer(key, parent, emptyObject)
+			if err != nil {
+				return err
+			}
+			parentSize, parentStored = strconv.Itoa(size), stored
+		}
+		ops = append(ops, path, "", parentStored, parentSize)
 		recAnswers = append(recAnswers, recordAnswer{path: path})
+		return nil
 	}
 	for _, a := range sv.Answers {
 		mask = append(mask, "data."+a.Path)
 		if a.Value == nil {
-			remove(a.Path)
+			if err := remove(a.Path, true); err != nil {
+				return nil, nil, err
+			}
 			continue
 		}
 		leaves := []answers.Leaf{{Path: a.Path, Value: a.Value}}
 		if obj := a.Value.GetStructValue(); len(obj.GetFields()) > 0 {
 			// The record keeps leaves: an object replaces what stood at its
-			// path with its own leaves.
-			remove(a.Path)
+			// path with its own leaves (which then fill the path again).
+			if err := remove(a.Path, false); err != nil {
+				return nil, nil, err
+			}
 			leaves = answers.Leaves(obj)
 			for i := range leaves {
 				leaves[i].Path = a.Path + answers.Sep + leaves[i].Path
@@ -140,7 +169,7 @@ func (s *Store) saveCall(sv store.Save) ([]string, []any, error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			ops = append(ops, l.Path, size, stored)
+			ops = append(ops, l.Path, size, stored, "")
 			recAnswers = append(recAnswers, recordAnswer{path: l.Path, stored: stored})
 		}
 	}

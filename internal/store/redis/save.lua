@@ -7,7 +7,10 @@
 -- KEYS[1] journey hash, KEYS[2] timeline list, KEYS[3] customer index,
 -- KEYS[4] change log list.
 -- ARGV: see A (saveArgs in save.go); after the fixed part, the answers as
--- triples: path, size, value as stored (an empty size removes the answer).
+-- quadruples: path, size, value as stored, and an empty parent's size. An
+-- empty size removes the answer at path; its value is then the stored `{}`
+-- its parent becomes if the removal leaves it empty (as a Struct keeps an
+-- emptied object), with that size ('' when there is no such parent).
 --
 -- Returns {'saved', etag, revision} followed, with A.want_journey, by the
 -- record's fields and values; or {'missing'}, {'convert'} (a v1 record),
@@ -51,8 +54,8 @@ if assignee then
 end
 
 local ops = {}
-for i = A.rest, #ARGV, 3 do
-  ops[#ops + 1] = {path = ARGV[i], size = ARGV[i + 1], value = ARGV[i + 2]}
+for i = A.rest, #ARGV, 4 do
+  ops[#ops + 1] = {path = ARGV[i], size = ARGV[i + 1], value = ARGV[i + 2], parent_size = ARGV[i + 3]}
 end
 local replace = ARGV[A.replace_answers] == '1'
 local set_step = ARGV[A.set_step] == '1'
@@ -114,7 +117,8 @@ if if_etag ~= '' then
     end
   else
     local E = tonumber(if_etag)
-    if not E or string.match(if_etag, '^%d+$') == nil then
+    -- Etags start at 1 and move by one: anything else was never given out.
+    if not E or string.match(if_etag, '^%d+$') == nil or E < 1 or E > tonumber(etag) then
       return {'conflict'}
     end
     local removed_since = removed_etag and tonumber(removed_etag) > E
@@ -140,11 +144,8 @@ if if_etag ~= '' then
       end
       for _, a in ipairs(ancestors(op.path)) do
         local av = orig(a)
-        if av then
-          related = true
-          if version_of(av) > E then
-            return {'conflict'}
-          end
+        if av and version_of(av) > E then
+          return {'conflict'}
         end
       end
       if not v then
@@ -157,7 +158,8 @@ if if_etag ~= '' then
           end
         end
       end
-      -- A removal leaves nothing to compare with: be cautious.
+      -- Nothing stored at or under the path: a removal since leaves nothing
+      -- to compare with, so be cautious.
       if not related and removed_since then
         return {'conflict'}
       end
@@ -190,30 +192,60 @@ if replace then
     drop(f)
   end
 end
+-- any_under reports whether any answer lies under prefix (which ends in '.').
+local function any_under(prefix)
+  for _, g in ipairs(load_all()) do
+    if starts(g, prefix) and get(g) then
+      return true
+    end
+  end
+  for g, v in pairs(view) do
+    if v and starts(g, prefix) then
+      return true
+    end
+  end
+  return false
+end
 for _, op in ipairs(ops) do
   local f = P .. op.path
-  for _, a in ipairs(ancestors(op.path)) do
-    drop(a)
+  local setting = op.size ~= ''
+  if setting then
+    -- A leaf where an object must now go gives way.
+    for _, a in ipairs(ancestors(op.path)) do
+      drop(a)
+    end
   end
+  local dropped = false
   if get(f) then
     drop(f)
+    dropped = true
   else
     local under = f .. '.'
     for _, g in ipairs(load_all()) do
-      if starts(g, under) then
+      if starts(g, under) and get(g) then
         drop(g)
+        dropped = true
       end
     end
     for g, v in pairs(view) do
       if v and starts(g, under) then
         drop(g)
+        dropped = true
       end
     end
   end
-  if op.size ~= '' then
+  if setting then
     view[f] = new_etag .. ':' .. op.size .. ':' .. op.value
     count = count + 1
     bytes = bytes + tonumber(op.size)
+  elseif dropped and op.parent_size ~= '' then
+    -- An object the removal left empty stays, as an empty object.
+    local parent = string.match(op.path, '^(.*)%.[^.]*$')
+    if not any_under(P .. parent .. '.') then
+      view[P .. parent] = new_etag .. ':' .. op.parent_size .. ':' .. op.value
+      count = count + 1
+      bytes = bytes + tonumber(op.parent_size)
+    end
   end
 end
 if count > tonumber(ARGV[A.max_answers]) or bytes > tonumber(ARGV[A.max_bytes]) then
@@ -227,7 +259,7 @@ for f, v in pairs(view) do
   if v then
     set[#set + 1] = f
     set[#set + 1] = v
-  else
+  elseif orig(f) then
     del[#del + 1] = f
     removed = true
   end
