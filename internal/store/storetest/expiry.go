@@ -43,6 +43,8 @@ func testExpiry(t *testing.T, newStore Factory) {
 		requireGone(t, s, k)
 		_, err = s.UpdateJourney(t.Context(), store.Update{Journey: got, ContentChanged: true})
 		require.ErrorIs(t, err, store.ErrNotFound)
+		_, err = s.SaveJourney(t.Context(), saveOf(k, answer(t, "n", 1)))
+		require.ErrorIs(t, err, store.ErrNotFound)
 		page, next, err := s.ListJourneys(t.Context(), "c-1", store.ListJourneysQuery{Limit: 10})
 		require.NoError(t, err)
 		require.Empty(t, page)
