@@ -51,14 +51,14 @@ func (s *Store) CreateJourney(_ context.Context, j *handoffv1.Journey, first *ha
 	if requestID != "" {
 		c.requests[requestID] = requestEntry{journey: key.Journey, expires: now.Add(requestTTL)}
 	}
-	out := s.commit(key, e, proto.CloneOf(j), now, true, []*handoffv1.Touchpoint{first})
+	s.commit(key, e, proto.CloneOf(j), now, true, []*handoffv1.Touchpoint{first}, slices.Clone(createPaths))
 	// Every answer and the step are written at the first etag.
 	e.written = make(map[string]int64)
 	for _, l := range answers.Leaves(e.body.GetData()) {
 		e.written[l.Path] = e.etag
 	}
 	e.stepEtag = e.etag
-	return out, true, nil
+	return e.out(), true, nil
 }
 
 // GetJourney returns a copy of the journey.
@@ -95,11 +95,11 @@ func (s *Store) UpdateJourney(_ context.Context, u store.Update) (*handoffv1.Jou
 	body := proto.CloneOf(j)
 	body.Data = e.body.Data
 	stepChanged := body.GetStep() != e.body.GetStep()
-	out := s.commit(key, e, body, now, u.ContentChanged, u.Touchpoints)
+	s.commit(key, e, body, now, u.ContentChanged, u.Touchpoints, slices.Clone(updatePaths))
 	if stepChanged {
 		e.stepEtag = e.etag
 	}
-	return out, nil
+	return e.out(), nil
 }
 
 // ListJourneys returns a page of the customer's journeys, newest first.
@@ -172,9 +172,9 @@ func (s *Store) ListTouchpoints(_ context.Context, key store.JourneyKey, offset,
 
 // commit makes body, which the store owns from now on (callers get
 // copies), the entry's next revision (and its next etag when the content
-// changed), appends tps, and logs and announces the change. It returns the
-// journey as the caller gets it.
-func (s *Store) commit(key store.JourneyKey, e *journeyEntry, body *handoffv1.Journey, now time.Time, contentChanged bool, tps []*handoffv1.Touchpoint) *handoffv1.Journey {
+// changed), appends tps, and logs and announces the change as the delta
+// to the fields paths names.
+func (s *Store) commit(key store.JourneyKey, e *journeyEntry, body *handoffv1.Journey, now time.Time, contentChanged bool, tps []*handoffv1.Touchpoint, paths []string) {
 	body.Etag, body.Revision = "", 0
 	// expire_time follows update_time, which the service sets; a caller that
 	// left it unset still gets a journey that expires.
@@ -189,12 +189,7 @@ func (s *Store) commit(key store.JourneyKey, e *journeyEntry, body *handoffv1.Jo
 	if contentChanged {
 		e.etag++
 	}
-	s.logChange(key, e, &handoffv1.JourneyChange{
-		Revision:    e.revision,
-		Journey:     e.out(),
-		Touchpoints: e.appendTimeline(key, tps),
-	}, now)
-	return e.out()
+	s.logChange(key, e, e.change(paths, e.appendTimeline(key, tps)), now)
 }
 
 // appendTimeline keeps copies of tps, named by their position, and returns

@@ -66,16 +66,16 @@ func (s *Store) SaveJourney(_ context.Context, sv store.Save) (*handoffv1.Journe
 		tp.Step = body.GetStep()
 		tps = append(tps, tp)
 	}
-	out := s.commit(sv.Key, e, body, now, true, tps)
+	s.commit(sv.Key, e, body, now, true, tps, savePathsOf(sv))
 	if sv.WantJourney {
-		return out, nil
+		return e.out(), nil
 	}
 	return &handoffv1.Journey{
-		Name:       out.GetName(),
-		Etag:       out.GetEtag(),
-		Revision:   out.GetRevision(),
-		UpdateTime: out.GetUpdateTime(),
-		ExpireTime: out.GetExpireTime(),
+		Name:       body.GetName(),
+		Etag:       strconv.FormatInt(e.etag, 10),
+		Revision:   e.revision,
+		UpdateTime: proto.CloneOf(body.GetUpdateTime()),
+		ExpireTime: proto.CloneOf(body.GetExpireTime()),
 	}, nil
 }
 

@@ -84,15 +84,18 @@ func claimed(t *testing.T, s store.Store, k store.JourneyKey, agent string, unti
 	return touch(t, s, j, newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_CLAIMED, j.GetStep(), now()))
 }
 
-// mergeCases are saves of every shape, on a journey created by newJourney
-// (answers n: 0 and vehicle: {plate: AB-123, year: 2019}), with the answers
-// each must leave: the merge a save makes, which the delta cases replay.
-var mergeCases = []struct {
+// mergeCase is a save of some shape, on a journey created by newJourney
+// (answers n: 0 and vehicle: {plate: AB-123, year: 2019}), with the
+// answers it must leave.
+type mergeCase struct {
 	name string
 	// save changes a saveOf the journey.
 	save func(t *testing.T, sv *store.Save)
 	want map[string]any
-}{
+}
+
+// mergeCases are the merges a save makes, which the delta cases replay.
+var mergeCases = []mergeCase{
 	{"a_new_answer_is_added_beside_the_others",
 		func(t *testing.T, sv *store.Save) { sv.Answers = []store.AnswerChange{answer(t, "driver.age", 42)} },
 		map[string]any{"n": 0, "vehicle": map[string]any{"plate": "AB-123", "year": 2019}, "driver": map[string]any{"age": 42}}},
