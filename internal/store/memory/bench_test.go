@@ -7,7 +7,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/store"
@@ -88,9 +87,11 @@ func BenchmarkGetJourney(b *testing.B) {
 	})
 }
 
-// BenchmarkUpdateJourney saves a journey of 20 answers again and again,
-// each save at the revision the last one returned, with its touchpoint.
-func BenchmarkUpdateJourney(b *testing.B) {
+// BenchmarkSaveJourney saves one answer of a journey of 20 again and
+// again, as a website does while the customer types: with the etag its
+// last save returned, asking back only the etag (read_mask etag,revision),
+// with its touchpoint.
+func BenchmarkSaveJourney(b *testing.B) {
 	b.Run(benchName, func(b *testing.B) {
 		s := benchStore(b)
 		ctx := b.Context()
@@ -98,22 +99,42 @@ func BenchmarkUpdateJourney(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		start := j.GetRevision()
+		key := store.JourneyKey{Customer: storetest.QuoteCustomer, Journey: "anna-quote"}
+		start, etag := j.GetRevision(), j.GetEtag()
 		tp := storetest.SaveTouchpoint(j)
+		limits := store.AnswerLimits{Answers: 1000, Bytes: 1 << 20}
 		b.ReportAllocs()
 		n := int64(0)
 		for b.Loop() {
 			n++
-			// The service changes an answer and the update time each save.
-			j.Data.Fields["vehicle"].GetStructValue().Fields["year"] = structpb.NewNumberValue(float64(2000 + n%25))
-			j.UpdateTime = timestamppb.New(time.Now())
-			if j, err = s.UpdateJourney(ctx, store.Update{Journey: j, ContentChanged: true, Touchpoints: []*handoffv1.Touchpoint{tp}}); err != nil {
+			at := time.Now()
+			saved, err := s.SaveJourney(ctx, store.Save{
+				Key:        key,
+				IfEtag:     etag,
+				Answers:    []store.AnswerChange{{Path: "vehicle.year", Value: structpb.NewNumberValue(float64(2000 + n%25))}},
+				Channel:    handoffv1.Channel_CHANNEL_WEB,
+				UpdateTime: at,
+				Touchpoint: tp,
+				Limits:     limits,
+			})
+			if err != nil {
 				b.Fatal(err)
 			}
+			etag = saved.GetEtag()
 		}
 		// Every save landed, none was lost to a conflict.
-		if j.GetRevision() != start+n {
-			b.Fatalf("revision %d after %d saves from revision %d", j.GetRevision(), n, start)
+		if got := revisionOf(b, s, key); got != start+n {
+			b.Fatalf("revision %d after %d saves from revision %d", got, n, start)
 		}
 	})
+}
+
+// revisionOf is the journey's revision.
+func revisionOf(b *testing.B, s *memory.Store, key store.JourneyKey) int64 {
+	b.Helper()
+	j, err := s.GetJourney(b.Context(), key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return j.GetRevision()
 }

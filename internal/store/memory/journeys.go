@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/answers"
 	"github.com/journeyhandoff/handoff/internal/store"
 )
 
@@ -50,7 +51,14 @@ func (s *Store) CreateJourney(_ context.Context, j *handoffv1.Journey, first *ha
 	if requestID != "" {
 		c.requests[requestID] = requestEntry{journey: key.Journey, expires: now.Add(requestTTL)}
 	}
-	return s.commit(key, e, j, now, true, []*handoffv1.Touchpoint{first}), true, nil
+	s.commit(key, e, proto.CloneOf(j), now, true, []*handoffv1.Touchpoint{first}, slices.Clone(createPaths))
+	// Every answer and the step are written at the first etag.
+	e.written = make(map[string]int64)
+	for _, l := range answers.Leaves(e.body.GetData()) {
+		e.written[l.Path] = e.etag
+	}
+	e.stepEtag = e.etag
+	return e.out(), true, nil
 }
 
 // GetJourney returns a copy of the journey.
@@ -65,7 +73,9 @@ func (s *Store) GetJourney(_ context.Context, key store.JourneyKey) (*handoffv1.
 }
 
 // UpdateJourney applies u if the journey is still at the revision and etag
-// u.Journey was read at.
+// u.Journey was read at. It replaces every field but the answers, which
+// change only through CreateJourney and SaveJourney (whose per-answer
+// etag checks rely on knowing every write of an answer).
 func (s *Store) UpdateJourney(_ context.Context, u store.Update) (*handoffv1.Journey, error) {
 	j := u.Journey
 	key, err := store.ParseJourneyName(j.GetName())
@@ -82,7 +92,14 @@ func (s *Store) UpdateJourney(_ context.Context, u store.Update) (*handoffv1.Jou
 	if j.GetRevision() != e.revision || j.GetEtag() != strconv.FormatInt(e.etag, 10) {
 		return nil, fmt.Errorf("journey %s at revision %d, etag %q: %w", key.Name(), j.GetRevision(), j.GetEtag(), store.ErrConflict)
 	}
-	return s.commit(key, e, j, now, u.ContentChanged, u.Touchpoints), nil
+	body := proto.CloneOf(j)
+	body.Data = e.body.Data
+	stepChanged := body.GetStep() != e.body.GetStep()
+	s.commit(key, e, body, now, u.ContentChanged, u.Touchpoints, slices.Clone(updatePaths))
+	if stepChanged {
+		e.stepEtag = e.etag
+	}
+	return e.out(), nil
 }
 
 // ListJourneys returns a page of the customer's journeys, newest first.
@@ -153,12 +170,11 @@ func (s *Store) ListTouchpoints(_ context.Context, key store.JourneyKey, offset,
 	return page, end < len(e.timeline), nil
 }
 
-// commit makes j the entry's next revision (and its next etag when the
-// content changed), appends tps, and logs and announces the change. It
-// returns the journey as the caller gets it. The store keeps its own copies
-// so callers may reuse theirs.
-func (s *Store) commit(key store.JourneyKey, e *journeyEntry, j *handoffv1.Journey, now time.Time, contentChanged bool, tps []*handoffv1.Touchpoint) *handoffv1.Journey {
-	body := proto.CloneOf(j)
+// commit makes body, which the store owns from now on (callers get
+// copies), the entry's next revision (and its next etag when the content
+// changed), appends tps, and logs and announces the change as the delta
+// to the fields paths names.
+func (s *Store) commit(key store.JourneyKey, e *journeyEntry, body *handoffv1.Journey, now time.Time, contentChanged bool, tps []*handoffv1.Touchpoint, paths []string) {
 	body.Etag, body.Revision = "", 0
 	// expire_time follows update_time, which the service sets; a caller that
 	// left it unset still gets a journey that expires.
@@ -173,12 +189,7 @@ func (s *Store) commit(key store.JourneyKey, e *journeyEntry, j *handoffv1.Journ
 	if contentChanged {
 		e.etag++
 	}
-	s.logChange(key, e, &handoffv1.JourneyChange{
-		Revision:    e.revision,
-		Journey:     e.out(),
-		Touchpoints: e.appendTimeline(key, tps),
-	}, now)
-	return e.out()
+	s.logChange(key, e, e.change(paths, e.appendTimeline(key, tps)), now)
 }
 
 // appendTimeline keeps copies of tps, named by their position, and returns
@@ -221,10 +232,4 @@ func listedAfter(at time.Time, id string, c *store.JourneyCursor) bool {
 		return at.Before(ct)
 	}
 	return id < c.Journey
-}
-
-// SaveJourney implements store.Store.
-// TODO(layout-v2): the memory store's save; being written.
-func (s *Store) SaveJourney(context.Context, store.Save) (*handoffv1.Journey, error) {
-	return nil, fmt.Errorf("save journey: not yet built on the memory store")
 }

@@ -85,6 +85,14 @@ type journeyEntry struct {
 	// lifetime, oldest first: a code opens the journey only while listed
 	// here as working (see codes.go).
 	codes []listedCode
+	// What a save carrying an etag is checked against (docs/layout.md,
+	// "Conflicts per answer"), as the Redis record keeps it: the etag at
+	// which each answer (by leaf path) was last written, at which the step
+	// last changed, and at which an answer was last removed (a removal
+	// leaves no path behind to compare with).
+	written     map[string]int64
+	stepEtag    int64
+	removedEtag int64
 }
 
 type requestEntry struct {

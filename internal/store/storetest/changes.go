@@ -12,34 +12,49 @@ import (
 	"github.com/journeyhandoff/handoff/internal/store"
 )
 
-// history creates k and changes it until it is at revision n, alternating
-// changes of content with touches and appending 0, 1 or 2 touchpoints per
-// change. It returns the changes the log must hold: each with the journey
-// as its write returned it and its touchpoints named.
+// history creates k and changes it until it is at revision n, taking
+// turns to touch (a claim), save (answers and step, with its one
+// touchpoint) and update (a change of content: the step), updates and
+// touches appending 0, 1 or 2 touchpoints. It returns the changes the log
+// must hold: each the delta its write makes, with its touchpoints named.
 func history(t *testing.T, s store.Store, k store.JourneyKey, n int) []*handoffv1.JourneyChange {
 	t.Helper()
 	j := newJourney(t, k, now())
 	first := started(j)
 	got, _, err := s.CreateJourney(t.Context(), j, first, "")
 	require.NoError(t, err)
-	want := []*handoffv1.JourneyChange{{Revision: 1, Journey: got, Touchpoints: named(k, 1, first)}}
+	want := []*handoffv1.JourneyChange{createChange(got, named(k, 1, first))}
 	position := 2
 	for i := 2; i <= n; i++ {
-		next := proto.CloneOf(got)
-		setData(t, next, "n", i)
+		count := (i / 3) % 3
+		if i%3 == 0 {
+			count = 1
+		}
 		var tps []*handoffv1.Touchpoint
-		for range i % 3 {
+		for range count {
 			tp := newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, fmt.Sprintf("s-%d", i), now())
 			// Notes of up to 20 KB, so that encoded lengths take 1 to 3 bytes.
 			tp.Note = strings.Repeat("n", 200*i*i)
 			tps = append(tps, tp)
 		}
-		if i%2 == 0 {
+		switch i % 3 {
+		case 0:
+			sv := saveOf(k, answer(t, "n", i), removal("vehicle.year"))
+			sv.SetStep, sv.Step = true, fmt.Sprintf("s-%d", i)
+			sv.Touchpoint = tps[0]
+			got = save(t, s, sv)
+			want = append(want, saveChange(got, sv, named(k, position, tps...)...))
+		case 1:
+			next := proto.CloneOf(got)
+			next.Step = fmt.Sprintf("u-%d", i)
 			got = update(t, s, next, tps...)
-		} else {
+			want = append(want, updateChange(got, named(k, position, tps...)))
+		case 2:
+			next := proto.CloneOf(got)
+			next.Assignee = fmt.Sprintf("agent-%d", i)
 			got = touch(t, s, next, tps...)
+			want = append(want, updateChange(got, named(k, position, tps...)))
 		}
-		want = append(want, &handoffv1.JourneyChange{Revision: int64(i), Journey: got, Touchpoints: named(k, position, tps...)})
 		position += len(tps)
 	}
 	return want

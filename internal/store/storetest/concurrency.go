@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/store"
@@ -32,9 +31,10 @@ func testConcurrency(t *testing.T, newStore Factory) {
 			var got [2]*handoffv1.Journey
 			var errs [2]error
 			for i := range 2 {
+				// Two agents claiming the case at once.
 				j := proto.CloneOf(cur)
-				j.Data.Fields["winner"] = structpb.NewNumberValue(float64(i))
-				tp := newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, "vehicle", now())
+				j.Assignee = fmt.Sprintf("agent-%d", i)
+				tp := newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_CLAIMED, "vehicle", now())
 				tp.Note = fmt.Sprintf("round %d, writer %d", round, i)
 				u := store.Update{Journey: j, ContentChanged: (i+round)%2 == 0, Touchpoints: []*handoffv1.Touchpoint{tp}}
 				wg.Go(func() {
@@ -59,14 +59,18 @@ func testConcurrency(t *testing.T, newStore Factory) {
 		}
 	})
 
+	// Every save counts n up from what it read, with the etag it read, so
+	// any two that overlap write n over each other: per-answer etags must
+	// refuse one of them, or an increment is lost. Each writer also counts
+	// its own answer, which nobody else writes.
 	t.Run("concurrent_saves_that_retry_on_conflict_all_apply", func(t *testing.T) {
 		const writers, saves = 8, 100
 		s := newStore(t, Options{})
 		k := key("c-1", "j-1")
 		create(t, s, newJourney(t, k, now()))
 
-		// save is what the service does for an unconditional save: read,
-		// change, write over what it read, and start over if it lost.
+		// save is what a careful client does: read, change, save with the
+		// etag read, and start over if it lost.
 		save := func(ctx context.Context, writer, i int) error {
 			for {
 				j, err := s.GetJourney(ctx, k)
@@ -74,12 +78,21 @@ func testConcurrency(t *testing.T, newStore Factory) {
 					return err
 				}
 				own := fmt.Sprintf("w%d", writer)
-				j.Data.Fields["n"] = structpb.NewNumberValue(j.Data.Fields["n"].GetNumberValue() + 1)
-				j.Data.Fields[own] = structpb.NewNumberValue(j.Data.Fields[own].GetNumberValue() + 1)
-				j.UpdateTime = timestamppb.New(now())
-				tp := newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, "vehicle", now())
+				at := now()
+				tp := newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, "", at)
 				tp.Note = fmt.Sprintf("%s %d", own, i)
-				_, err = s.UpdateJourney(ctx, store.Update{Journey: j, ContentChanged: true, Touchpoints: []*handoffv1.Touchpoint{tp}})
+				_, err = s.SaveJourney(ctx, store.Save{
+					Key:    k,
+					IfEtag: j.GetEtag(),
+					Answers: []store.AnswerChange{
+						{Path: "n", Value: structpb.NewNumberValue(j.Data.Fields["n"].GetNumberValue() + 1)},
+						{Path: own, Value: structpb.NewNumberValue(j.Data.Fields[own].GetNumberValue() + 1)},
+					},
+					Channel:    handoffv1.Channel_CHANNEL_WEB,
+					UpdateTime: at,
+					Touchpoint: tp,
+					Limits:     roomyAnswers,
+				})
 				if !errors.Is(err, store.ErrConflict) {
 					return err
 				}
@@ -119,6 +132,46 @@ func testConcurrency(t *testing.T, newStore Factory) {
 			require.NoError(t, err, "touchpoint %d", pos+1)
 			require.Equal(t, next[w], i, "writer %d's saves out of order", w)
 			next[w]++
+		}
+	})
+
+	// Writers that share no answer never refuse each other, however their
+	// saves interleave: each saves with the etag its own last save returned.
+	t.Run("concurrent_saves_of_different_answers_with_their_own_etags_never_conflict", func(t *testing.T) {
+		const writers, saves = 8, 50
+		s := newStore(t, Options{})
+		k := key("c-1", "j-1")
+		first := create(t, s, newJourney(t, k, now())).GetEtag()
+		var wg sync.WaitGroup
+		errs := make([]error, writers)
+		for w := range writers {
+			wg.Go(func() {
+				etag := first
+				for i := range saves {
+					at := now()
+					got, err := s.SaveJourney(t.Context(), store.Save{
+						Key:        k,
+						IfEtag:     etag,
+						Answers:    []store.AnswerChange{{Path: fmt.Sprintf("w%d.n", w), Value: structpb.NewNumberValue(float64(i + 1))}},
+						Channel:    handoffv1.Channel_CHANNEL_WEB,
+						UpdateTime: at,
+						Touchpoint: newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, "", at),
+						Limits:     roomyAnswers,
+					})
+					if err != nil {
+						errs[w] = fmt.Errorf("writer %d, save %d: %w", w, i, err)
+						return
+					}
+					etag = got.GetEtag()
+				}
+			})
+		}
+		wg.Wait()
+		require.NoError(t, errors.Join(errs...))
+		j := get(t, s, k)
+		require.Equal(t, int64(1+writers*saves), j.GetRevision())
+		for w := range writers {
+			require.EqualValues(t, saves, j.Data.Fields[fmt.Sprintf("w%d", w)].GetStructValue().GetFields()["n"].GetNumberValue(), "writer %d", w)
 		}
 	})
 }

@@ -43,6 +43,8 @@ func testExpiry(t *testing.T, newStore Factory) {
 		requireGone(t, s, k)
 		_, err = s.UpdateJourney(t.Context(), store.Update{Journey: got, ContentChanged: true})
 		require.ErrorIs(t, err, store.ErrNotFound)
+		_, err = s.SaveJourney(t.Context(), saveOf(k, answer(t, "n", 1)))
+		require.ErrorIs(t, err, store.ErrNotFound)
 		page, next, err := s.ListJourneys(t.Context(), "c-1", store.ListJourneysQuery{Limit: 10})
 		require.NoError(t, err)
 		require.Empty(t, page)
@@ -67,7 +69,7 @@ func testExpiry(t *testing.T, newStore Factory) {
 		require.Equal(t, int64(1), made.GetRevision())
 		changes, complete := changesSince(t, s, k, 0)
 		require.True(t, complete)
-		requireProtosEqual(t, []*handoffv1.JourneyChange{{Revision: 1, Journey: made, Touchpoints: named(k, 1, first)}}, changes)
+		requireProtosEqual(t, []*handoffv1.JourneyChange{createChange(made, named(k, 1, first))}, changes)
 	})
 
 	t.Run("an_update_moves_the_expiry_of_the_journey_and_its_timeline", func(t *testing.T) {

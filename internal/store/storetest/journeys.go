@@ -164,6 +164,10 @@ func testMissing(t *testing.T, newStore Factory) {
 			_, err := s.UpdateJourney(t.Context(), store.Update{Journey: j, ContentChanged: true, Touchpoints: []*handoffv1.Touchpoint{started(j)}})
 			return err
 		}},
+		{"save", func(t *testing.T, s store.Store, k store.JourneyKey) error {
+			_, err := s.SaveJourney(t.Context(), saveOf(k, answer(t, "n", 1)))
+			return err
+		}},
 		{"changes_since", func(t *testing.T, s store.Store, k store.JourneyKey) error {
 			_, _, err := s.ChangesSince(t.Context(), k, 0)
 			return err
@@ -199,7 +203,7 @@ func testMissing(t *testing.T, newStore Factory) {
 }
 
 func testUpdate(t *testing.T, newStore Factory) {
-	t.Run("update_at_the_revision_and_etag_read_replaces_the_journey_and_appends_touchpoints_in_order", func(t *testing.T) {
+	t.Run("update_at_the_revision_and_etag_read_replaces_every_field_but_the_answers_and_appends_touchpoints_in_order", func(t *testing.T) {
 		s := newStore(t, Options{})
 		k := key("c-1", "j-1")
 		j := newJourney(t, k, now().Add(-time.Minute))
@@ -215,6 +219,8 @@ func testUpdate(t *testing.T, newStore Factory) {
 		next.AssigneeChannel = handoffv1.Channel_CHANNEL_PHONE
 		next.ClaimExpireTime = timestamppb.New(now().Add(time.Minute))
 		next.UpdateTime = timestamppb.New(now())
+		// Answers change only through saves (and their per-answer
+		// etags); an update leaves them as they are.
 		setData(t, next, "driver", map[string]any{"age": 42})
 		saves := []*handoffv1.Touchpoint{
 			newTouchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, "vehicle", now()),
@@ -226,9 +232,22 @@ func testUpdate(t *testing.T, newStore Factory) {
 		got := update(t, s, next, saves...)
 		require.NotEmpty(t, got.GetEtag())
 		require.NotEqual(t, created.GetEtag(), got.GetEtag())
-		requireProtoEqual(t, saved(next, got.GetEtag(), 2, store.DefaultTTL), got)
+		want := proto.CloneOf(next)
+		want.Data = created.GetData()
+		requireProtoEqual(t, saved(want, got.GetEtag(), 2, store.DefaultTTL), got)
 		requireProtoEqual(t, got, get(t, s, k))
 		requireProtosEqual(t, append(named(k, 1, first), named(k, 2, saves...)...), timeline(t, s, k))
+	})
+
+	t.Run("update_with_no_answers_keeps_the_answers", func(t *testing.T) {
+		s := newStore(t, Options{})
+		k := key("c-1", "j-1")
+		created := create(t, s, newJourney(t, k, now()))
+		next := proto.CloneOf(created)
+		next.Data = nil
+		got := touch(t, s, next)
+		requireProtoEqual(t, created.GetData(), got.GetData())
+		requireProtoEqual(t, got, get(t, s, k))
 	})
 
 	t.Run("update_without_touchpoints_keeps_the_timeline", func(t *testing.T) {
@@ -250,7 +269,7 @@ func testUpdate(t *testing.T, newStore Factory) {
 		j := create(t, s, newJourney(t, k, now()))
 		etags := []string{j.GetEtag()}
 		for i := range 5 {
-			setData(t, j, "n", i+1)
+			j.Step = fmt.Sprintf("s-%d", i+1)
 			j = update(t, s, j)
 			require.NotContains(t, etags, j.GetEtag())
 			etags = append(etags, j.GetEtag())
@@ -296,7 +315,6 @@ func testUpdate(t *testing.T, newStore Factory) {
 
 					j := proto.CloneOf(current)
 					j.Step = "payment"
-					setData(t, j, "n", 99)
 					tc.at(j, created, current)
 					_, err := s.UpdateJourney(t.Context(), store.Update{
 						Journey: j, ContentChanged: contentChanged, Touchpoints: []*handoffv1.Touchpoint{started(j)},

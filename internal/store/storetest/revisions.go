@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -15,19 +16,22 @@ import (
 // testRevisions checks the two counters a store keeps per journey: the
 // revision moves on every change, the etag only when the content changes.
 func testRevisions(t *testing.T, newStore Factory) {
-	t.Run("the_revision_is_1_at_create_and_moves_by_one_per_update", func(t *testing.T) {
+	t.Run("the_revision_is_1_at_create_and_moves_by_one_per_save_and_update", func(t *testing.T) {
 		s := newStore(t, Options{})
 		k := key("c-1", "j-1")
 		j := create(t, s, newJourney(t, k, now()))
 		require.Equal(t, int64(1), j.GetRevision())
-		for i, contentChanged := range []bool{true, false, false, true, false} {
-			setData(t, j, "n", i+1)
-			if contentChanged {
+		for i, op := range []string{"update", "touch", "save", "touch", "update", "save"} {
+			j.ChannelDetail = fmt.Sprintf("desk %d", i+1)
+			switch op {
+			case "update":
 				j = update(t, s, j)
-			} else {
+			case "touch":
 				j = touch(t, s, j)
+			case "save":
+				j = save(t, s, saveOf(k, answer(t, "n", i+1)))
 			}
-			require.Equal(t, int64(i+2), j.GetRevision())
+			require.Equal(t, int64(i+2), j.GetRevision(), "after %s %d", op, i+1)
 			require.Equal(t, int64(i+2), get(t, s, k).GetRevision())
 		}
 		listed, _, err := s.ListJourneys(t.Context(), k.Customer, store.ListJourneysQuery{Limit: 10})
@@ -71,10 +75,11 @@ func testRevisions(t *testing.T, newStore Factory) {
 		requireProtoEqual(t, named(k, 2, offer)[0], tl[1])
 
 		// The etag read before the touch is the current one, so a save with
-		// it, at the revision now current, goes through and moves it.
-		next := proto.CloneOf(got)
-		next.Step = "driver"
-		saved := update(t, s, next)
+		// it, even checked against the whole journey, goes through and
+		// moves it.
+		sv := saveOf(k, answer(t, "n", 1))
+		sv.IfEtag, sv.WholeJourneyEtag = created.GetEtag(), true
+		saved := save(t, s, sv)
 		require.NotEqual(t, created.GetEtag(), saved.GetEtag())
 		require.Equal(t, int64(3), saved.GetRevision())
 	})
