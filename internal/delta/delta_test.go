@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -55,7 +54,7 @@ func held(t *testing.T) *handoffv1.Journey {
 // (whose name it sets).
 func change(j *handoffv1.Journey, paths ...string) *handoffv1.JourneyChange {
 	j.Name = name
-	return &handoffv1.JourneyChange{Revision: 8, Journey: j, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}}
+	return &handoffv1.JourneyChange{Revision: 8, Journey: j, ChangedPaths: paths}
 }
 
 func TestApply(t *testing.T) {

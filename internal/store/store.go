@@ -117,8 +117,9 @@ type Update struct {
 	// Journey is the journey as it is to be. Its Revision and Etag are those
 	// it was read at; both are checked.
 	Journey *handoffv1.Journey
-	// ContentChanged says the change touches what a save can change (step,
-	// data, state): only then does the etag move. Claims, leases and new
+	// ContentChanged says the change touches what a save can change (the
+	// step or the state; answers are SaveJourney's): only then does the
+	// etag move. Claims, leases and new
 	// touchpoints move the revision but keep the etag, so a website holding
 	// it can still save.
 	ContentChanged bool
@@ -146,7 +147,9 @@ type Save struct {
 	// save of the whole of `data`).
 	ReplaceAnswers bool
 	// Answers are set (a value) or removed (a nil value) at their path,
-	// in order; a path replaces whatever stood at it or under it.
+	// in order; a path replaces whatever stood at it or under it, and a
+	// removal that empties an object leaves it as an empty object. They
+	// come from one tree of answers: no path is both set and removed.
 	Answers []AnswerChange
 	// Channel and ChannelDetail become the journey's last touch, at
 	// UpdateTime.
@@ -173,7 +176,8 @@ type AnswerChange struct {
 }
 
 // AnswerLimits bound a journey's answers: how many leaves, and how many
-// bytes of paths and JSON.
+// bytes of paths and JSON (answers.EncodeJSON, never sealed sizes). Zero
+// allows none.
 type AnswerLimits struct {
 	Answers int
 	Bytes   int
@@ -225,6 +229,34 @@ func (e *TooLargeError) Unwrap() error { return ErrTooLarge }
 // path and its JSON.
 func AnswerSize(path string, json []byte) int { return len(path) + len(json) }
 
+// The paths a change names (JourneyChange.changed_paths) for each kind of
+// write, the same in every store so a watcher cannot tell which store it
+// watches (docs/layout.md, "Changes are deltas").
+var (
+	// CreatePaths: the whole journey.
+	CreatePaths = []string{"name", "journey_type", "state", "step", "data", "channel", "channel_detail", "create_time", "update_time", "expire_time", "etag"}
+	// UpdatePaths: every field but the answers (see UpdateJourney).
+	UpdatePaths = []string{"etag", "update_time", "expire_time", "state", "step", "channel", "channel_detail", "assignee", "assignee_display_name", "assignee_channel", "claim_expire_time"}
+)
+
+// SavePaths names what sv changes: the journey's last touch, the step if
+// it sets one, all answers if it replaces them, and each answer it sets or
+// removes, in its order.
+func SavePaths(sv Save) []string {
+	paths := make([]string, 0, 7+len(sv.Answers))
+	paths = append(paths, "etag", "update_time", "expire_time", "channel", "channel_detail")
+	if sv.SetStep {
+		paths = append(paths, "step")
+	}
+	if sv.ReplaceAnswers {
+		paths = append(paths, "data")
+	}
+	for _, c := range sv.Answers {
+		paths = append(paths, "data."+c.Path)
+	}
+	return paths
+}
+
 // ChangeHandler receives every change a store commits, in revision order per
 // journey. It must not block: it runs on the store's delivery path.
 type ChangeHandler func(*handoffv1.JourneyChange)
@@ -261,10 +293,16 @@ type Store interface {
 	ListJourneys(ctx context.Context, customer string, q ListJourneysQuery) ([]*handoffv1.Journey, *JourneyCursor, error)
 
 	// UpdateJourney applies u atomically when the journey is still at
-	// u.Journey.Revision and Etag: it replaces the journey, appends the
-	// touchpoints, logs the change and announces it to every subscriber.
-	// A different revision or etag gives ErrConflict, a missing journey ErrNotFound; either way
-	// nothing changes.
+	// u.Journey.Revision and Etag: it replaces every field of the journey
+	// but its answers, appends the touchpoints, logs the change (a delta
+	// naming the fields but answers, see docs/layout.md) and announces it
+	// to every subscriber. Answers change only through CreateJourney and
+	// SaveJourney, so a save's per-answer etag check knows every write of
+	// an answer: u.Journey.Data is not written, and the journey returned
+	// carries it as passed (the answers read: the revision check means
+	// none moved since). A change of step moves the step's etag as a
+	// save's does. A different revision or etag gives ErrConflict, a
+	// missing journey ErrNotFound; either way nothing changes.
 	UpdateJourney(ctx context.Context, u Update) (*handoffv1.Journey, error)
 
 	// SaveJourney applies a save (see Save) atomically: answers, step,

@@ -51,7 +51,7 @@ func (s *Store) CreateJourney(_ context.Context, j *handoffv1.Journey, first *ha
 	if requestID != "" {
 		c.requests[requestID] = requestEntry{journey: key.Journey, expires: now.Add(requestTTL)}
 	}
-	s.commit(key, e, proto.CloneOf(j), now, true, []*handoffv1.Touchpoint{first}, slices.Clone(createPaths))
+	s.commit(key, e, proto.CloneOf(j), now, true, []*handoffv1.Touchpoint{first}, slices.Clone(store.CreatePaths))
 	// Every answer and the step are written at the first etag.
 	e.written = make(map[string]int64)
 	for _, l := range answers.Leaves(e.body.GetData()) {
@@ -95,7 +95,7 @@ func (s *Store) UpdateJourney(_ context.Context, u store.Update) (*handoffv1.Jou
 	body := proto.CloneOf(j)
 	body.Data = e.body.Data
 	stepChanged := body.GetStep() != e.body.GetStep()
-	s.commit(key, e, body, now, u.ContentChanged, u.Touchpoints, slices.Clone(updatePaths))
+	s.commit(key, e, body, now, u.ContentChanged, u.Touchpoints, slices.Clone(store.UpdatePaths))
 	if stepChanged {
 		e.stepEtag = e.etag
 	}

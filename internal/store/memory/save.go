@@ -66,7 +66,7 @@ func (s *Store) SaveJourney(_ context.Context, sv store.Save) (*handoffv1.Journe
 		tp.Step = body.GetStep()
 		tps = append(tps, tp)
 	}
-	s.commit(sv.Key, e, body, now, true, tps, savePathsOf(sv))
+	s.commit(sv.Key, e, body, now, true, tps, store.SavePaths(sv))
 	if sv.WantJourney {
 		return e.out(), nil
 	}

@@ -40,12 +40,6 @@ var (
 	convertScript = newScript(convertArgs, convertLua)
 )
 
-// createMask is what a create's change names: the whole journey.
-var createMask = []string{"name", "journey_type", "state", "step", "data", "channel", "channel_detail", "create_time", "update_time", "expire_time", "etag"}
-
-// updateMask is what an update's change names: every field but answers.
-var updateMask = []string{"etag", "update_time", "expire_time", "state", "step", "channel", "channel_detail", "assignee", "assignee_display_name", "assignee_channel", "claim_expire_time"}
-
 // CreateJourney implements store.Store.
 func (s *Store) CreateJourney(ctx context.Context, j *handoffv1.Journey, first *handoffv1.Touchpoint, requestID string) (*handoffv1.Journey, bool, error) {
 	key, err := store.ParseJourneyName(j.GetName())
@@ -94,7 +88,7 @@ func (s *Store) createCall(key store.JourneyKey, j *handoffv1.Journey, first *ha
 	}
 	meta := shallowCopy(out)
 	meta.Name, meta.Data, meta.Etag, meta.Revision = "", nil, "", 0
-	head, err := recordHead(key, meta, createMask, recAnswers)
+	head, err := recordHead(key, meta, store.CreatePaths, recAnswers)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -217,7 +211,7 @@ func (s *Store) updateCall(key store.JourneyKey, u store.Update) (*handoffv1.Jou
 	meta := shallowCopy(out)
 	meta.Name, meta.Data, meta.Etag, meta.Revision = "", nil, "", 0
 	meta.JourneyType, meta.CreateTime = "", nil
-	head, err := recordHead(key, meta, updateMask, nil)
+	head, err := recordHead(key, meta, store.UpdatePaths, nil)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -42,9 +42,6 @@ func cutLast(path string) (parent, last string, nested bool) {
 	return path[:i], path[i+1:], true
 }
 
-// saveMask is what every save's change names, before its step and answers.
-var saveMask = []string{"etag", "update_time", "expire_time", "channel", "channel_detail"}
-
 // SaveJourney implements store.Store with one script and no read before it
 // (docs/layout.md).
 func (s *Store) SaveJourney(ctx context.Context, sv store.Save) (*handoffv1.Journey, error) {
@@ -119,13 +116,9 @@ func (s *Store) saveCall(sv store.Save) ([]string, []any, error) {
 		Channel:       sv.Channel,
 		ChannelDetail: sv.ChannelDetail,
 	}
-	mask := append(make([]string, 0, len(saveMask)+2+len(sv.Answers)), saveMask...)
+	mask := store.SavePaths(sv)
 	if sv.SetStep {
 		meta.Step = sv.Step
-		mask = append(mask, "step")
-	}
-	if sv.ReplaceAnswers {
-		mask = append(mask, "data")
 	}
 	ops := make([]any, 0, 4*len(sv.Answers))
 	recAnswers := make([]recordAnswer, 0, len(sv.Answers))
@@ -145,7 +138,6 @@ func (s *Store) saveCall(sv store.Save) ([]string, []any, error) {
 		return nil
 	}
 	for _, a := range sv.Answers {
-		mask = append(mask, "data."+a.Path)
 		if a.Value == nil {
 			if err := remove(a.Path, true); err != nil {
 				return nil, nil, err

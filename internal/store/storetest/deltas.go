@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -76,10 +75,10 @@ func changeOf(j *handoffv1.Journey, paths []string, tps ...*handoffv1.Touchpoint
 		}
 	}
 	return proto.CloneOf(&handoffv1.JourneyChange{
-		Revision:    j.GetRevision(),
-		Journey:     out,
-		Touchpoints: tps,
-		UpdateMask:  &fieldmaskpb.FieldMask{Paths: slices.Clone(paths)},
+		Revision:     j.GetRevision(),
+		Journey:      out,
+		Touchpoints:  tps,
+		ChangedPaths: slices.Clone(paths),
 	})
 }
 
@@ -113,7 +112,7 @@ func replay(t *testing.T, before *handoffv1.Journey, changes ...*handoffv1.Journ
 func requireOnlyNamed(t *testing.T, c *handoffv1.JourneyChange) {
 	t.Helper()
 	named := map[string]bool{"name": true}
-	for _, p := range c.GetUpdateMask().GetPaths() {
+	for _, p := range c.GetChangedPaths() {
 		top, _, _ := strings.Cut(p, ".")
 		named[top] = true
 	}
