@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -47,18 +48,22 @@ const (
 	lzStall     = 2500 * time.Millisecond
 )
 
+// lzOwnDetail marks the touchpoints of own saves (see lzDo).
+const lzOwnDetail = "own"
+
 type lzOp int
 
 const (
 	lzCreate lzOp = iota
 	lzGet
-	lzSave
+	lzSave    // the step, answer v and the client's own answer
+	lzSaveOwn // only the client's own answer: with an etag, it conflicts only with the client's own saves
 	lzClaim
 	lzRelease
 )
 
 func (o lzOp) String() string {
-	return [...]string{"create", "get", "save", "claim", "release"}[o]
+	return [...]string{"create", "get", "save", "save-own", "claim", "release"}[o]
 }
 
 // lzInput is what one call asked for.
@@ -73,15 +78,18 @@ type lzInput struct {
 }
 
 // lzJourney is the part of a journey the model follows; it is also the
-// model's state. Etag is opaque: the model only knows when it must stay and
-// when it must move, and learns each new one from the answer that gives it.
+// model's state. Etags count changes of content, as both stores give them
+// out (store.Store: a decimal counter); the model knows, per answer, the
+// etag at which it last changed, which is what a save's etag check reads.
 type lzJourney struct {
 	Exists   bool
-	Etag     string // empty: moved, but no answer has told the new one yet
+	Etag     int64
 	Revision int64
 	Assignee string
-	V        string            // the answer every save writes
+	V        string // the answer every full save writes, with the step
+	VAt      int64
 	Own      [lzClients]string // the answer only client i writes: unconditional saves merge
+	OwnAt    [lzClients]int64
 }
 
 // lzOutput is how one call ended.
@@ -124,7 +132,7 @@ func lzModel() porcupine.Model {
 func lzStep(s lzJourney, in lzInput, out lzOutput) (bool, lzJourney) {
 	if in.Op == lzCreate {
 		// Creates run before the load, one per journey, and always answer.
-		ok := !s.Exists && out.Code == codes.OK && out.J.Exists && out.J.Etag != "" && out.J.Revision > 0 &&
+		ok := !s.Exists && out.Code == codes.OK && out.J.Exists && out.J.Etag > 0 && out.J.Revision > 0 &&
 			out.J.Assignee == "" && out.J.V == "" && out.J.Own == [lzClients]string{}
 		return ok, out.J
 	}
@@ -134,11 +142,7 @@ func lzStep(s lzJourney, in lzInput, out lzOutput) (bool, lzJourney) {
 	if out.Busy {
 		return true, s
 	}
-	// An etag never comes back once it moved (AIP-154), and a caller only
-	// holds etags earlier answers gave it; so none matches an etag that
-	// moved in a call whose answer never came, until an answer tells it.
-	matches := in.IfEtag == "" || (s.Etag != "" && in.IfEtag == s.Etag)
-	r := lzRule(s, in, matches)
+	r := lzRule(s, in)
 	switch {
 	case out.Unknown && r.code == codes.OK:
 		// It may have taken effect now; porcupine also tries every later
@@ -151,19 +155,24 @@ func lzStep(s lzJourney, in lzInput, out lzOutput) (bool, lzJourney) {
 	case r.code != codes.OK:
 		return true, s
 	}
-	return lzAnswerFits(s, r, out.J)
+	// What the model does not follow (the other answers' versions) is
+	// the answer's own business; what it follows must be exactly so.
+	return out.J.Etag == r.next.Etag && out.J.Revision == r.next.Revision && out.J.Assignee == r.next.Assignee &&
+		out.J.V == r.next.V && out.J.Own == r.next.Own, r.next
 }
 
 // lzRuleResult is what the service must do with a call in a given state.
 type lzRuleResult struct {
-	code      codes.Code
-	next      lzJourney // the state after it, when code is OK
-	etagMoves bool      // a content change: the answer must carry a new etag
+	code codes.Code
+	next lzJourney // the state after it, when code is OK
 }
 
-// lzRule is the service's rule for one call, checked in the order mutate
-// checks: the etag first, then who holds the case.
-func lzRule(s lzJourney, in lzInput, etagMatches bool) lzRuleResult {
+// lzRule is the service's rule for one call, checked in the order a save's
+// store checks (docs/layout.md): who holds the case, then the etag, per
+// answer: a save is refused only when something it writes changed after
+// the etag it carries (the step and v for a full save, its own answer for
+// both kinds), or the etag was never given out.
+func lzRule(s lzJourney, in lzInput) lzRuleResult {
 	n := s
 	heldByOther := s.Assignee != "" && s.Assignee != in.Who
 	switch in.Op {
@@ -172,18 +181,27 @@ func lzRule(s lzJourney, in lzInput, etagMatches bool) lzRuleResult {
 			n.Revision++ // staff reads append a VIEWED touchpoint
 		}
 		return lzRuleResult{code: codes.OK, next: n}
-	case lzSave:
-		if !etagMatches {
-			return lzRuleResult{code: codes.Aborted}
-		}
+	case lzSave, lzSaveOwn:
 		if in.Agent && heldByOther {
 			return lzRuleResult{code: codes.FailedPrecondition}
 		}
+		if in.IfEtag != "" {
+			e, err := strconv.ParseInt(in.IfEtag, 10, 64)
+			conflict := err != nil || e < 1 || e > s.Etag || s.OwnAt[in.Client] > e
+			if in.Op == lzSave {
+				conflict = conflict || s.VAt > e
+			}
+			if conflict {
+				return lzRuleResult{code: codes.Aborted}
+			}
+		}
 		n.Revision++
-		n.Etag = "" // moves to a value only the answer tells
-		n.V = in.Value
-		n.Own[in.Client] = in.Value
-		return lzRuleResult{code: codes.OK, next: n, etagMoves: true}
+		n.Etag++
+		if in.Op == lzSave {
+			n.V, n.VAt = in.Value, n.Etag
+		}
+		n.Own[in.Client], n.OwnAt[in.Client] = in.Value, n.Etag
+		return lzRuleResult{code: codes.OK, next: n}
 	case lzClaim:
 		if heldByOther {
 			return lzRuleResult{code: codes.FailedPrecondition}
@@ -202,29 +220,9 @@ func lzRule(s lzJourney, in lzInput, etagMatches bool) lzRuleResult {
 	return lzRuleResult{code: codes.Unimplemented}
 }
 
-// lzAnswerFits checks a successful answer against the rule's next state and
-// returns that state with its etag filled in from the answer.
-func lzAnswerFits(before lzJourney, r lzRuleResult, got lzJourney) (bool, lzJourney) {
-	want := r.next
-	switch {
-	case got.Etag == "":
-		return false, before
-	case r.etagMoves && before.Etag != "" && got.Etag == before.Etag:
-		return false, before // the content changed under an unchanged etag
-	case !r.etagMoves && before.Etag != "" && got.Etag != before.Etag:
-		return false, before // the etag moved without a content change
-	}
-	want.Etag = got.Etag
-	return got == want, want
-}
-
 func lzDescribe(s lzJourney) string {
 	if !s.Exists {
 		return "(no journey)"
-	}
-	etag := s.Etag
-	if etag == "" {
-		etag = "?"
 	}
 	var own []string
 	for i, v := range s.Own {
@@ -236,12 +234,12 @@ func lzDescribe(s lzJourney) string {
 	if s.Assignee != "" {
 		held = "held by " + s.Assignee
 	}
-	return fmt.Sprintf("rev %d etag %s %s v=%s {%s}", s.Revision, etag, held, s.V, strings.Join(own, " "))
+	return fmt.Sprintf("rev %d etag %d %s v=%s@%d {%s}", s.Revision, s.Etag, held, s.V, s.VAt, strings.Join(own, " "))
 }
 
 func lzDescribeOp(in lzInput, out lzOutput) string {
 	call := fmt.Sprintf("%s %s", in.Who, in.Op)
-	if in.Op == lzSave {
+	if in.Op == lzSave || in.Op == lzSaveOwn {
 		call += " v=" + in.Value
 		if in.IfEtag != "" {
 			call += " if etag " + in.IfEtag
@@ -297,9 +295,9 @@ func TestConcurrentSavesClaimsAndReadsAreLinearizable(t *testing.T) {
 			for k := range lzOpsPerClient {
 				in := lzInput{Journey: rand.IntN(lzJourneys), Client: c, Who: who[c], Agent: agent}
 				in.Op = lzPick(agent)
-				if in.Op == lzSave {
+				if in.Op == lzSave || in.Op == lzSaveOwn {
 					in.Value = fmt.Sprintf("c%d-%d", c, k)
-					if rand.IntN(2) == 0 {
+					if rand.IntN(2) == 0 || in.Op == lzSaveOwn {
 						in.IfEtag = etags[in.Journey]
 					}
 				}
@@ -321,7 +319,7 @@ func TestConcurrentSavesClaimsAndReadsAreLinearizable(t *testing.T) {
 				if out.Unknown {
 					ret = lzInfinity
 				} else if out.Code == codes.OK && !out.Busy {
-					etags[in.Journey] = out.J.Etag
+					etags[in.Journey] = strconv.FormatInt(out.J.Etag, 10)
 				}
 				perClient[c] = append(perClient[c], porcupine.Operation{ClientId: c, Input: in, Call: call, Output: out, Return: ret})
 			}
@@ -377,7 +375,7 @@ func TestConcurrentSavesClaimsAndReadsAreLinearizable(t *testing.T) {
 		for jn, name := range names {
 			landed := map[string]int{}
 			for _, tp := range websiteTimeline(t, h, name) {
-				if tp.GetKind() == handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED {
+				if tp.GetKind() == handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED && !strings.HasSuffix(tp.GetChannelDetail(), lzOwnDetail) {
 					landed[tp.GetStep()]++
 				}
 			}
@@ -387,6 +385,7 @@ func TestConcurrentSavesClaimsAndReadsAreLinearizable(t *testing.T) {
 					made[in.Value] = op
 				}
 			}
+			// Own saves land in the answers; the model checked those.
 			for value, n := range landed {
 				op, ok := made[value]
 				if !ok {
@@ -433,18 +432,23 @@ func TestConcurrentSavesClaimsAndReadsAreLinearizable(t *testing.T) {
 }
 
 // lzPick draws the next call: the website saves and reads, the agents also
-// claim and release.
+// claim and release. Saves of one's own answer always carry an etag, and
+// land whatever others saved since: different answers, no conflict.
 func lzPick(agent bool) lzOp {
 	roll := rand.IntN(100)
 	switch {
 	case !agent && roll < 30:
 		return lzGet
+	case !agent && roll < 55:
+		return lzSaveOwn
 	case !agent:
 		return lzSave
 	case roll < 20:
 		return lzGet
-	case roll < 60:
+	case roll < 40:
 		return lzSave
+	case roll < 60:
+		return lzSaveOwn
 	case roll < 80:
 		return lzClaim
 	}
@@ -466,6 +470,14 @@ func lzDo(ctx context.Context, api handoffv1.JourneyServiceClient, name string, 
 		j, err = api.UpdateJourney(ctx, &handoffv1.UpdateJourneyRequest{
 			Journey: &handoffv1.Journey{Name: name, Etag: in.IfEtag, Step: in.Value, Data: data},
 		})
+	case lzSaveOwn:
+		data, _ := structpb.NewStruct(map[string]any{fmt.Sprintf("c%d", in.Client): in.Value})
+		// No step: its touchpoint carries the step as it is, which names the
+		// last full save; the channel detail tells it apart.
+		j, err = api.UpdateJourney(ctx, &handoffv1.UpdateJourneyRequest{
+			Journey:       &handoffv1.Journey{Name: name, Etag: in.IfEtag, Data: data},
+			ChannelDetail: lzOwnDetail,
+		})
 	case lzClaim:
 		j, err = api.ClaimJourney(ctx, &handoffv1.ClaimJourneyRequest{Name: name})
 	case lzRelease:
@@ -484,7 +496,7 @@ func lzDo(ctx context.Context, api handoffv1.JourneyServiceClient, name string, 
 		if strings.Contains(st.Message(), "too fast") {
 			return lzOutput{Busy: true, Code: codes.Aborted}, nil
 		}
-		if in.Op == lzSave && in.IfEtag != "" {
+		if (in.Op == lzSave || in.Op == lzSaveOwn) && in.IfEtag != "" {
 			return lzOutput{Code: codes.Aborted}, nil
 		}
 	case codes.FailedPrecondition:
@@ -496,7 +508,8 @@ func lzDo(ctx context.Context, api handoffv1.JourneyServiceClient, name string, 
 
 // lzView is the part of a journey the model follows.
 func lzView(j *handoffv1.Journey) lzJourney {
-	v := lzJourney{Exists: true, Etag: j.GetEtag(), Revision: j.GetRevision(), Assignee: j.GetAssignee()}
+	etag, _ := strconv.ParseInt(j.GetEtag(), 10, 64)
+	v := lzJourney{Exists: true, Etag: etag, Revision: j.GetRevision(), Assignee: j.GetAssignee()}
 	answers := j.GetData().GetFields()
 	v.V = answers["v"].GetStringValue()
 	for i := range v.Own {
@@ -601,6 +614,10 @@ func TestTheJourneyModelRejectsLostUpdatesAndStaleReads(t *testing.T) {
 		in.Op, in.Value, in.IfEtag = lzSave, value, ifEtag
 		return in
 	}
+	saveOwn := func(in lzInput, value, ifEtag string) lzInput {
+		in.Op, in.Value, in.IfEtag = lzSaveOwn, value, ifEtag
+		return in
+	}
 	ok := func(j lzJourney) lzOutput { j.Exists = true; return lzOutput{Code: codes.OK, J: j} }
 	refused := func(c codes.Code) lzOutput { return lzOutput{Code: c} }
 	unknown := lzOutput{Unknown: true}
@@ -609,66 +626,66 @@ func TestTheJourneyModelRejectsLostUpdatesAndStaleReads(t *testing.T) {
 		in       lzInput
 		out      lzOutput
 	}
-	j1 := lzJourney{Etag: "1", Revision: 1}
+	j1 := lzJourney{Etag: 1, Revision: 1}
 	tests := []struct {
 		name  string
 		calls []call
 		want  porcupine.CheckResult
 	}{
 		{"a read after a save sees it", []call{
-			{2, 3, save(web(0), "a", ""), ok(lzJourney{Etag: "2", Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
-			{4, 5, get(web(1)), ok(lzJourney{Etag: "2", Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
+			{2, 3, save(web(0), "a", ""), ok(lzJourney{Etag: 2, Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
+			{4, 5, get(web(1)), ok(lzJourney{Etag: 2, Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
 		}, porcupine.Ok},
 		{"a read after a newer save that returns the older value is stale", []call{
-			{2, 3, save(web(0), "a", ""), ok(lzJourney{Etag: "2", Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
-			{4, 5, save(web(0), "b", ""), ok(lzJourney{Etag: "3", Revision: 3, V: "b", Own: [lzClients]string{0: "b"}})},
-			{6, 7, get(web(1)), ok(lzJourney{Etag: "2", Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
+			{2, 3, save(web(0), "a", ""), ok(lzJourney{Etag: 2, Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
+			{4, 5, save(web(0), "b", ""), ok(lzJourney{Etag: 3, Revision: 3, V: "b", Own: [lzClients]string{0: "b"}})},
+			{6, 7, get(web(1)), ok(lzJourney{Etag: 2, Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
 		}, porcupine.Illegal},
 		{"concurrent unconditional saves of different clients both land", []call{
-			{2, 5, save(web(0), "a", ""), ok(lzJourney{Etag: "3", Revision: 3, V: "a", Own: [lzClients]string{0: "a", 1: "b"}})},
-			{3, 6, save(web(1), "b", ""), ok(lzJourney{Etag: "2", Revision: 2, V: "b", Own: [lzClients]string{1: "b"}})},
-			{7, 8, get(web(2)), ok(lzJourney{Etag: "3", Revision: 3, V: "a", Own: [lzClients]string{0: "a", 1: "b"}})},
+			{2, 5, save(web(0), "a", ""), ok(lzJourney{Etag: 3, Revision: 3, V: "a", Own: [lzClients]string{0: "a", 1: "b"}})},
+			{3, 6, save(web(1), "b", ""), ok(lzJourney{Etag: 2, Revision: 2, V: "b", Own: [lzClients]string{1: "b"}})},
+			{7, 8, get(web(2)), ok(lzJourney{Etag: 3, Revision: 3, V: "a", Own: [lzClients]string{0: "a", 1: "b"}})},
 		}, porcupine.Ok},
 		{"an unconditional save that drops the answer of another client lost an update", []call{
-			{2, 5, save(web(0), "a", ""), ok(lzJourney{Etag: "2", Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
-			{3, 6, save(web(1), "b", ""), ok(lzJourney{Etag: "3", Revision: 3, V: "b", Own: [lzClients]string{1: "b"}})},
+			{2, 5, save(web(0), "a", ""), ok(lzJourney{Etag: 2, Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
+			{3, 6, save(web(1), "b", ""), ok(lzJourney{Etag: 3, Revision: 3, V: "b", Own: [lzClients]string{1: "b"}})},
 		}, porcupine.Illegal},
 		{"a second save with the same etag is aborted", []call{
-			{2, 3, save(web(0), "a", "1"), ok(lzJourney{Etag: "2", Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
+			{2, 3, save(web(0), "a", "1"), ok(lzJourney{Etag: 2, Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
 			{4, 5, save(web(1), "b", "1"), refused(codes.Aborted)},
 		}, porcupine.Ok},
 		{"a second save with the same etag that succeeds overwrote a change it had not seen", []call{
-			{2, 3, save(web(0), "a", "1"), ok(lzJourney{Etag: "2", Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
-			{4, 5, save(web(1), "b", "1"), ok(lzJourney{Etag: "3", Revision: 3, V: "b", Own: [lzClients]string{0: "a", 1: "b"}})},
+			{2, 3, save(web(0), "a", "1"), ok(lzJourney{Etag: 2, Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
+			{4, 5, save(web(1), "b", "1"), ok(lzJourney{Etag: 3, Revision: 3, V: "b", Own: [lzClients]string{0: "a", 1: "b"}})},
 		}, porcupine.Illegal},
 		{"a save with the current etag that is aborted is a spurious conflict", []call{
 			{2, 3, save(web(0), "a", "1"), refused(codes.Aborted)},
 		}, porcupine.Illegal},
 		{"a claim keeps the etag and moves the revision", []call{
-			{2, 3, claim(alice), ok(lzJourney{Etag: "1", Revision: 2, Assignee: "alice"})},
-			{4, 5, save(web(0), "a", "1"), ok(lzJourney{Etag: "2", Revision: 3, Assignee: "alice", V: "a", Own: [lzClients]string{0: "a"}})},
+			{2, 3, claim(alice), ok(lzJourney{Etag: 1, Revision: 2, Assignee: "alice"})},
+			{4, 5, save(web(0), "a", "1"), ok(lzJourney{Etag: 2, Revision: 3, Assignee: "alice", V: "a", Own: [lzClients]string{0: "a"}})},
 		}, porcupine.Ok},
 		{"a claim that moves the etag would void the next save of the website", []call{
-			{2, 3, claim(alice), ok(lzJourney{Etag: "2", Revision: 2, Assignee: "alice"})},
+			{2, 3, claim(alice), ok(lzJourney{Etag: 2, Revision: 2, Assignee: "alice"})},
 		}, porcupine.Illegal},
 		{"two agents cannot both hold the claim", []call{
-			{2, 3, claim(alice), ok(lzJourney{Etag: "1", Revision: 2, Assignee: "alice"})},
-			{4, 5, claim(bob), ok(lzJourney{Etag: "1", Revision: 3, Assignee: "bob"})},
+			{2, 3, claim(alice), ok(lzJourney{Etag: 1, Revision: 2, Assignee: "alice"})},
+			{4, 5, claim(bob), ok(lzJourney{Etag: 1, Revision: 3, Assignee: "bob"})},
 		}, porcupine.Illegal},
 		{"an agent cannot save over the claim of another agent", []call{
-			{2, 3, claim(alice), ok(lzJourney{Etag: "1", Revision: 2, Assignee: "alice"})},
+			{2, 3, claim(alice), ok(lzJourney{Etag: 1, Revision: 2, Assignee: "alice"})},
 			{4, 5, save(bob, "b", ""), refused(codes.FailedPrecondition)},
-			{6, 7, save(bob, "b", ""), ok(lzJourney{Etag: "2", Revision: 3, Assignee: "alice", V: "b", Own: [lzClients]string{6: "b"}})},
+			{6, 7, save(bob, "b", ""), ok(lzJourney{Etag: 2, Revision: 3, Assignee: "alice", V: "b", Own: [lzClients]string{6: "b"}})},
 		}, porcupine.Illegal},
 		{"a staff read moves the revision and a website read does not", []call{
-			{2, 3, get(alice), ok(lzJourney{Etag: "1", Revision: 2})},
-			{4, 5, get(web(0)), ok(lzJourney{Etag: "1", Revision: 2})},
-			{6, 7, get(web(0)), ok(lzJourney{Etag: "1", Revision: 3})},
+			{2, 3, get(alice), ok(lzJourney{Etag: 1, Revision: 2})},
+			{4, 5, get(web(0)), ok(lzJourney{Etag: 1, Revision: 2})},
+			{6, 7, get(web(0)), ok(lzJourney{Etag: 1, Revision: 3})},
 		}, porcupine.Illegal},
 		{"a save without an answer may have landed", []call{
 			{2, lzInfinity, save(web(0), "a", ""), unknown},
-			{4, 5, get(web(1)), ok(lzJourney{Etag: "2", Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
-			{6, 7, save(web(1), "b", "2"), ok(lzJourney{Etag: "3", Revision: 3, V: "b", Own: [lzClients]string{0: "a", 1: "b"}})},
+			{4, 5, get(web(1)), ok(lzJourney{Etag: 2, Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
+			{6, 7, save(web(1), "b", "2"), ok(lzJourney{Etag: 3, Revision: 3, V: "b", Own: [lzClients]string{0: "a", 1: "b"}})},
 		}, porcupine.Ok},
 		{"a save without an answer may not have landed", []call{
 			{2, lzInfinity, save(web(0), "a", ""), unknown},
@@ -676,17 +693,40 @@ func TestTheJourneyModelRejectsLostUpdatesAndStaleReads(t *testing.T) {
 		}, porcupine.Ok},
 		{"a save without an answer that landed cannot be undone", []call{
 			{2, lzInfinity, save(web(0), "a", ""), unknown},
-			{4, 5, get(web(1)), ok(lzJourney{Etag: "2", Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
+			{4, 5, get(web(1)), ok(lzJourney{Etag: 2, Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
 			{6, 7, get(web(1)), ok(j1)},
 		}, porcupine.Illegal},
 		{"after a save without an answer an etag read before it may have gone stale", []call{
 			{2, lzInfinity, save(web(0), "a", ""), unknown},
 			{4, 5, save(web(1), "b", "1"), refused(codes.Aborted)},
 		}, porcupine.Ok},
+		{"saves_of_different_answers_with_the_same_etag_both_land", []call{
+			{2, 3, saveOwn(web(0), "a", "1"), ok(lzJourney{Etag: 2, Revision: 2, Own: [lzClients]string{0: "a"}})},
+			{4, 5, saveOwn(web(1), "b", "1"), ok(lzJourney{Etag: 3, Revision: 3, Own: [lzClients]string{0: "a", 1: "b"}})},
+		}, porcupine.Ok},
+		{"a full save since an etag does not refuse a save of another answer", []call{
+			{2, 3, save(web(0), "a", ""), ok(lzJourney{Etag: 2, Revision: 2, V: "a", Own: [lzClients]string{0: "a"}})},
+			{4, 5, saveOwn(web(1), "b", "1"), ok(lzJourney{Etag: 3, Revision: 3, V: "a", Own: [lzClients]string{0: "a", 1: "b"}})},
+		}, porcupine.Ok},
+		{"a save of an answer changed since its etag is aborted", []call{
+			{2, 3, saveOwn(web(0), "a", "1"), ok(lzJourney{Etag: 2, Revision: 2, Own: [lzClients]string{0: "a"}})},
+			{4, 5, saveOwn(web(0), "b", "1"), refused(codes.Aborted)},
+		}, porcupine.Ok},
+		{"a save of an answer changed since its etag that lands lost an update", []call{
+			{2, 3, saveOwn(web(0), "a", "1"), ok(lzJourney{Etag: 2, Revision: 2, Own: [lzClients]string{0: "a"}})},
+			{4, 5, saveOwn(web(0), "b", "1"), ok(lzJourney{Etag: 3, Revision: 3, Own: [lzClients]string{0: "b"}})},
+		}, porcupine.Illegal},
+		{"a refused save of another answer is a spurious conflict", []call{
+			{2, 3, saveOwn(web(0), "a", "1"), ok(lzJourney{Etag: 2, Revision: 2, Own: [lzClients]string{0: "a"}})},
+			{4, 5, saveOwn(web(1), "b", "1"), refused(codes.Aborted)},
+		}, porcupine.Illegal},
+		{"an etag never given out is aborted", []call{
+			{2, 3, saveOwn(web(0), "a", "2"), refused(codes.Aborted)},
+		}, porcupine.Ok},
 		{"an etag that was stale cannot match again", []call{
 			{2, lzInfinity, save(web(0), "a", ""), unknown},
 			{4, 5, save(web(1), "b", "1"), refused(codes.Aborted)},
-			{6, 7, save(web(2), "c", "1"), ok(lzJourney{Etag: "3", Revision: 3, V: "c", Own: [lzClients]string{0: "a", 2: "c"}})},
+			{6, 7, save(web(2), "c", "1"), ok(lzJourney{Etag: 3, Revision: 3, V: "c", Own: [lzClients]string{0: "a", 2: "c"}})},
 		}, porcupine.Illegal},
 	}
 	for _, tt := range tests {

@@ -319,7 +319,11 @@ func requireNoHalfAppliedSave(t *testing.T, h *harness, name string, outcomes []
 			lost = append(lost, o)
 			continue
 		}
-		require.Equal(t, o.id.step(), tps[o.revision-1].GetStep(), "%s: the touchpoint at the revision save %s was acknowledged with", name, o.id.step())
+		// A save's reply is the journey as that save left it, or, when the
+		// reply was lost and go-redis retried the script, as it is when
+		// the retry found the save done: at or after the save's revision.
+		revs := applied[o.id]
+		require.LessOrEqual(t, revs[0], o.revision, "%s: save %s was acknowledged with a journey from before it", name, o.id.step())
 		require.GreaterOrEqual(t, j.GetRevision(), o.revision, name)
 	}
 	return lost
@@ -591,9 +595,9 @@ func TestSavesThroughASlowOrBrokenNetworkAreNeverHalfApplied(t *testing.T) {
 		for o := range results {
 			outcomes = append(outcomes, o)
 			require.Equal(t, codes.OK, o.code, "save %s", o.id.step())
-			// A save reads, then writes: two round trips through the
-			// proxy. (A lower bound only, to show the latency was there.)
-			require.GreaterOrEqual(t, o.took(), 2*latency, "save %s", o.id.step())
+			// A save is one round trip through the proxy. (A lower bound
+			// only, to show the latency was there.)
+			require.GreaterOrEqual(t, o.took(), latency, "save %s", o.id.step())
 		}
 	})
 

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -17,22 +19,22 @@ import (
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/config"
+	"github.com/journeyhandoff/handoff/internal/delta"
 	"github.com/journeyhandoff/handoff/internal/store"
-	redisstore "github.com/journeyhandoff/handoff/internal/store/redis"
 )
 
 // Before answers without a value (gRPC's `value {}`) were refused, a save
-// could store one in Redis. protojson cannot write such a Value, so from
-// then on GET, the customer's whole list, watch and redeem of that journey
-// answered 500 over REST (a redeem after using up the code), and a
+// could store one in Redis, in the record layout of that release (v1: the
+// journey as a protobuf body). protojson cannot write such a Value, so
+// from then on GET, the customer's whole list, watch and redeem of that
+// journey answered 500 over REST (a redeem after using up the code), and a
 // browser's event stream closed at once. Every read now answers with the
-// journey without that answer.
+// journey without that answer, and its next write converts the record
+// without it.
 func TestAJourneyStoredWithAnAnswerWithoutAValueReadsWithoutIt(t *testing.T) {
 	h := start(t, redisStore)
 	good := newJourney(t, h, "c-42")
 	bad := newJourney(t, h, "c-42")
-	badKey, err := store.ParseJourneyName(bad.GetName())
-	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 
@@ -46,30 +48,24 @@ func TestAJourneyStoredWithAnAnswerWithoutAValueReadsWithoutIt(t *testing.T) {
 	events := sseLines(ctx, t, h.base+"/v1/"+bad.GetName()+":watch", c42Token, "")
 	require.Contains(t, nextEvent(t, events), fmt.Sprintf("id: %d", bad.GetRevision()))
 
-	// Save as the code before the fix did: the store checks no answers.
-	rs, err := redisstore.Open(h.redis.URL(), redisstore.WithTTL(config.Default().JourneyTTL))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, rs.Close()) })
-	cur, err := rs.GetJourney(ctx, badKey)
-	require.NoError(t, err)
+	// Save as the release before the fix did: its store checked no answers
+	// and kept the journey as one protobuf body, beside its etag and
+	// revision; it logged and published the whole journey.
 	none, red := &structpb.Value{}, structpb.NewStringValue("red")
 	list := func(vs ...*structpb.Value) *structpb.Value {
 		return structpb.NewListValue(&structpb.ListValue{Values: vs})
 	}
-	cur.Data = &structpb.Struct{Fields: map[string]*structpb.Value{
+	old := proto.CloneOf(bad)
+	old.Data = &structpb.Struct{Fields: map[string]*structpb.Value{
 		"colour": none,
 		"vehicle": structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{
 			"plate": structpb.NewStringValue("AB-123-C"), "colour": none, "colours": list(red, none),
 		}}),
 		"owners": list(none, list(red, none), red),
 	}}
-	cur.Step = "driver"
-	cur.UpdateTime = timestamppb.Now()
-	stored, err := rs.UpdateJourney(ctx, store.Update{Journey: cur, ContentChanged: true, Touchpoints: []*handoffv1.Touchpoint{{
-		Time: cur.GetUpdateTime(), Channel: handoffv1.Channel_CHANNEL_APP, Kind: handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED,
-		Actor: &handoffv1.Actor{Id: "c-42", Role: handoffv1.Role_ROLE_CUSTOMER}, Step: "driver",
-	}}})
-	require.NoError(t, err)
+	old.Step = "driver"
+	old.UpdateTime = timestamppb.Now()
+	stored := writeV1Journey(t, h, old, bad.GetRevision()+1, "2")
 
 	// What every read shows: each answer that has a value, where it was.
 	want := map[string]any{
@@ -87,10 +83,14 @@ func TestAJourneyStoredWithAnAnswerWithoutAValueReadsWithoutIt(t *testing.T) {
 		require.Equal(t, want, j.(map[string]any)["data"])
 	}
 
+	// What the first watch has seen of the journey, change by change.
+	var seen *handoffv1.Journey
 	t.Run("watches_open_before_get_the_change_without_the_answers", func(t *testing.T) {
 		c, err := grpcWatch.Recv()
 		require.NoError(t, err)
+		seen = c.GetJourney()
 		require.Equal(t, stored.GetRevision(), c.GetRevision())
+		require.True(t, c.GetSnapshot(), "a whole journey of the previous release arrives as the journey as it is")
 		requireData(t, c.GetJourney())
 		ev := nextEvent(t, events)
 		require.Contains(t, ev, fmt.Sprintf("id: %d", stored.GetRevision()))
@@ -147,7 +147,7 @@ func TestAJourneyStoredWithAnAnswerWithoutAValueReadsWithoutIt(t *testing.T) {
 			require.NoError(t, err)
 			c, err := w.Recv()
 			require.NoError(t, err)
-			require.Equal(t, after == 0, c.GetSnapshot())
+			require.True(t, c.GetSnapshot())
 			requireData(t, c.GetJourney())
 
 			lastID := ""
@@ -184,22 +184,60 @@ func TestAJourneyStoredWithAnAnswerWithoutAValueReadsWithoutIt(t *testing.T) {
 		require.Equal(t, http.StatusOK, status, "%v", j)
 		requireJSONData(t, j)
 		// Every change since (views, redeems, this save) reached both
-		// watches, each without the answers: neither stream ended.
+		// watches, which kept the journey without the answers: neither
+		// stream ended.
 		for c, err := grpcWatch.Recv(); ; c, err = grpcWatch.Recv() {
 			require.NoError(t, err)
-			requireData(t, c.GetJourney())
-			if c.GetJourney().GetStep() == "cover" {
+			seen, err = delta.Apply(seen, c)
+			require.NoError(t, err)
+			requireData(t, seen)
+			if seen.GetStep() == "cover" {
 				break
 			}
 		}
 		for {
-			journey := eventJSON(t, nextEvent(t, events))["journey"]
-			requireJSONData(t, journey)
-			if journey.(map[string]any)["step"] == "cover" {
+			change := eventJSON(t, nextEvent(t, events))
+			if change["snapshot"] == true {
+				requireJSONData(t, change["journey"])
+			}
+			if slices.Contains(change["changedPaths"].([]any), "step") && change["journey"].(map[string]any)["step"] == "cover" {
 				break
 			}
 		}
 	})
+}
+
+// writeV1Journey replaces the record of j (a journey handoffd made) with a
+// record of the release before layout v2, at revision and etag: the journey
+// without either as a protobuf body, beside `rev` and `seq`; a change log
+// holding that change whole; and the change published as that release did.
+// It returns j as stored.
+func writeV1Journey(t *testing.T, h *harness, j *handoffv1.Journey, revision int64, etag string) *handoffv1.Journey {
+	t.Helper()
+	rdb := goredis.NewClient(&goredis.Options{Addr: h.redis.Addr()})
+	defer rdb.Close()
+	key, err := store.ParseJourneyName(j.GetName())
+	require.NoError(t, err)
+	stored := proto.CloneOf(j)
+	stored.Etag, stored.Revision = "", 0
+	body, err := proto.Marshal(stored)
+	require.NoError(t, err)
+	stored.Etag, stored.Revision = etag, revision
+	change, err := proto.Marshal(&handoffv1.JourneyChange{Revision: revision, Journey: stored})
+	require.NoError(t, err)
+	prefix := config.Default().RedisKeyPrefix + "{" + key.Customer + "}:"
+	ctx := t.Context()
+	_, err = rdb.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		p.Del(ctx, prefix+"j:"+key.Journey, prefix+"log:"+key.Journey)
+		p.HSet(ctx, prefix+"j:"+key.Journey, "rev", etag, "seq", revision, "body", body)
+		p.Expire(ctx, prefix+"j:"+key.Journey, time.Hour)
+		p.RPush(ctx, prefix+"log:"+key.Journey, change)
+		p.Expire(ctx, prefix+"log:"+key.Journey, time.Hour)
+		p.Publish(ctx, config.Default().RedisKeyPrefix+"changes", change)
+		return nil
+	})
+	require.NoError(t, err)
+	return stored
 }
 
 // nextEvent is the next event of an event stream, failing the test if the

@@ -179,7 +179,7 @@ export class JourneyWatch {
    * @param {HandoffClient} client
    * @param {string} name the journey
    * @param {object} h
-   * @param {(change: object) => void} h.onChange every change: {revision, journey, touchpoints, snapshot}
+   * @param {(change: object) => void} h.onChange every change: {revision, journey, touchpoints, snapshot, changedPaths}; apply it with applyChange
    * @param {(state: 'connecting'|'live'|'reconnecting'|'closed') => void} [h.onState]
    * @param {(err: HandoffError) => void} [h.onError] the watch stopped for good
    * @param {number} [h.afterRevision] start after this revision instead of with a snapshot
@@ -406,7 +406,7 @@ export class JourneySession {
       onError,
       onChange: (c) => {
         const before = this.journey;
-        if (c.journey && (c.snapshot || Number(c.revision) > Number(before.revision))) this.journey = c.journey;
+        if (c.journey && (c.snapshot || Number(c.revision) > Number(before.revision))) this.journey = applyChange(before, c);
         onChange(this.journey, c, before);
       },
     });
@@ -418,6 +418,60 @@ export class JourneySession {
 export function groupCode(code) {
   const raw = String(code).replace(/[\s-]/g, '').toUpperCase();
   return raw.match(/.{1,4}/g)?.join('-') || raw;
+}
+
+/**
+ * applyChange(journey, change) is the journey after a watched change. A
+ * snapshot is the whole journey; a change carries only what it changed:
+ * `change.changedPaths` names the fields (`step`, `assignee`, ...), `data`
+ * (every answer replaced) and answers (`data.vehicle.plate`), and
+ * `change.journey` holds their values after the change. A path named but
+ * absent was cleared (an answer: removed). `journey` is left as it was.
+ */
+export function applyChange(journey, change) {
+  if (change.snapshot || !journey) return change.journey;
+  const next = structuredClone(journey);
+  const from = change.journey || {};
+  for (const p of change.changedPaths || []) {
+    if (p === 'data') {
+      next.data = structuredClone(from.data || {});
+    } else if (p.startsWith('data.')) {
+      const path = p.slice('data.'.length);
+      const v = get(from.data, path);
+      next.data ??= {};
+      if (v === undefined) removeAt(next.data, path);
+      else setAt(next.data, path, structuredClone(v));
+    } else {
+      // Paths are the .proto's field names; JSON spells them in camelCase.
+      const key = p.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+      if (key in from) next[key] = structuredClone(from[key]);
+      else delete next[key];
+    }
+  }
+  next.revision = change.revision;
+  return next;
+}
+
+function setAt(data, path, v) {
+  const keys = path.split('.');
+  let o = data;
+  for (const k of keys.slice(0, -1)) {
+    if (o[k] === null || typeof o[k] !== 'object' || Array.isArray(o[k])) o[k] = {};
+    o = o[k];
+  }
+  o[keys.at(-1)] = v;
+}
+
+// removeAt deletes the answer at path; objects emptied on the way stay, as
+// the server keeps them.
+function removeAt(data, path) {
+  const keys = path.split('.');
+  let o = data;
+  for (const k of keys.slice(0, -1)) {
+    o = o?.[k];
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) return;
+  }
+  delete o[keys.at(-1)];
 }
 
 /** get(data, 'vehicle.plate'): the answer at a dotted path, or undefined. */
