@@ -37,7 +37,7 @@ func TestTheDriverRunsEndToEndOnTinyNumbers(t *testing.T) {
 	opts, err := parseFlags([]string{
 		"-duration", "300ms", "-warmup", "100ms", "-journeys", "300", "-scale", "200",
 		"-callers", "4", "-max-in-flight", "8", "-rate", "200", "-conns", "2", "-hot-writers", "4", "-rounds", "2",
-		"-memory-sample", "20", "-soak", "1s", "-soak-every", "200ms",
+		"-memory-sample", "20", "-soak", "1s", "-soak-every", "200ms", "-ring", "256",
 		"-cpuprofile", filepath.Join(dir, "cpu.pprof"), "-out", out,
 	}, io.Discard)
 	require.NoError(t, err)
@@ -116,7 +116,7 @@ func TestSoakOnlyRewritesOnlyTheSoakSection(t *testing.T) {
 		loadgen.Section("results", "results of make bench")+"\n"+loadgen.Section("soak", "stale soak")), 0o644))
 	opts, err := parseFlags([]string{
 		"-journeys", "50", "-warmup", "100ms", "-rate", "100", "-callers", "4", "-max-in-flight", "4",
-		"-soak", "1s", "-soak-every", "200ms", "-soak-only", "-out", out,
+		"-soak", "1s", "-soak-every", "200ms", "-soak-only", "-ring", "64", "-out", out,
 	}, io.Discard)
 	require.NoError(t, err)
 	var progress bytes.Buffer

@@ -33,7 +33,11 @@ func (d *driver) measureAll(ctx context.Context) (*report, error) {
 		}
 		row := scaleRow{mem: mem}
 		if n != d.opts.journeys {
-			row.mix = d.runPhase(ctx, groupGRPC, whatMix, load{callers: d.opts.callers}, d.mixOp(d.grpc, n))
+			mix, err := d.mixOp(d.grpc, n)
+			if err != nil {
+				return nil, err
+			}
+			row.mix = d.runPhase(ctx, groupGRPC, whatMix, load{callers: d.opts.callers}, mix)
 			rep.scale = append(rep.scale, row)
 			continue
 		}
