@@ -112,8 +112,13 @@ func (g *grpcAPI) unary(method string, ring *loadgen.Ring[loadgen.Raw]) workload
 }
 
 func (g *grpcAPI) saves(js journeys, size int) (workloadOp, error) {
+	return g.savesTo(func(k int) int { return js.pick(uint64(k)) }, size)
+}
+
+// savesTo is saves whose request k goes to journey pick(k).
+func (g *grpcAPI) savesTo(pick func(k int) int, size int) (workloadOp, error) {
 	ring, err := loadgen.BuildRing(size, func(k int) (loadgen.Raw, error) {
-		req, err := saveRequest(journeyName(js.pick(uint64(k))), newPageSave(uint64(k)))
+		req, err := saveRequest(journeyName(pick(k)), newPageSave(uint64(k)))
 		if err != nil {
 			return nil, err
 		}

@@ -55,14 +55,28 @@ func TestTheDriverRunsEndToEndOnTinyNumbers(t *testing.T) {
 	require.NotNil(t, rep.hot)
 	require.Positive(t, rep.hot.acked)
 	require.Empty(t, rep.hot.lost)
+	for _, what := range []string{whatEmpty, whatScript} {
+		p := rep.find(groupFloor, what, load{callers: 4})
+		require.NotNil(t, p)
+		require.Positive(t, p.perRequest(procDriver), "%s: the driver's CPU per call", what)
+	}
+	save := rep.find(groupGRPC, whatSave, load{callers: 4})
+	require.NotNil(t, save)
+	require.Positive(t, save.perRequest(procHandoffd)+save.perRequest(procRedis), "CPU per save, handoffd + Redis")
 	require.Len(t, rep.scale, 2)
 	for i, want := range []int{200, 300} {
 		m := rep.scale[i].mem
 		require.Equal(t, want, m.journeys)
-		require.Positive(t, m.hash)
-		require.Positive(t, m.timeline)
-		require.InDelta(t, 1024, m.rawJSON, 200)
-		require.Greater(t, m.usedPerJ, m.hash, "used_memory covers the hash and more")
+		require.Equal(t, want, m.savedCount, "every journey saved once: 20 × the 20 sampled is more than there are")
+		for _, st := range []journeyMemory{m.preloaded, m.saved} {
+			require.Positive(t, st.hash)
+			require.Positive(t, st.timeline)
+			require.Positive(t, st.changeLog)
+			require.InDelta(t, 1024, st.rawJSON, 200)
+			require.Greater(t, st.used, st.hash, "used_memory covers the hash and more")
+		}
+		require.Greater(t, m.saved.timeline, m.preloaded.timeline, "a save adds a touchpoint")
+		require.Greater(t, m.afterChange(), m.atRest(), "the change log counts after a change")
 		require.Positive(t, rep.scale[i].mix.res.OK)
 	}
 	require.NotNil(t, rep.soak)
@@ -73,7 +87,7 @@ func TestTheDriverRunsEndToEndOnTinyNumbers(t *testing.T) {
 
 	doc, err := os.ReadFile(out)
 	require.NoError(t, err)
-	for _, s := range []string{method, analysis, "#### Targets", "<!-- handoff-load:soak -->", "<!-- handoff-load:profile -->"} {
+	for _, s := range []string{method, analysis, "#### Targets", "#### CPU per request", "#### Memory per journey", "<!-- handoff-load:soak -->", "<!-- handoff-load:profile -->"} {
 		require.Contains(t, string(doc), s)
 	}
 	require.NotContains(t, string(doc), "stale figures")
