@@ -102,7 +102,7 @@ func (p *phase) cores(i int) float64 {
 // perRequest is process i's CPU per request answered OK in the measured
 // windows, in µs; NaN when it could not be read or nothing was answered.
 func (p *phase) perRequest(i int) float64 {
-	if p.res.OK == 0 || p.cpu == nil || p.cpu[i] < 0 {
+	if p.res.OK == 0 || p.wall <= 0 || p.cpu[i] < 0 {
 		return nan
 	}
 	return float64(p.cpu[i]) / float64(time.Microsecond) / float64(p.res.OK)
