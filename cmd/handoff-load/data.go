@@ -174,13 +174,12 @@ func (p pageSave) data() map[string]any {
 	}
 }
 
+// structData is the save's answers as a gRPC request carries them.
+func (p pageSave) structData() (*structpb.Struct, error) { return structpb.NewStruct(p.data()) }
+
 // json is the REST body of the save.
-func (p pageSave) json() []byte {
-	b, err := json.Marshal(map[string]any{"step": p.step, "data": p.data()})
-	if err != nil {
-		panic(err)
-	}
-	return b
+func (p pageSave) json() ([]byte, error) {
+	return json.Marshal(map[string]any{"step": p.step, "data": p.data()})
 }
 
 // applyTo merges the save into a journey answer by answer, as the service

@@ -62,7 +62,9 @@ func TestAPageSaveChangesItsAnswersAndNothingElse(t *testing.T) {
 		Step string         `json:"step"`
 		Data map[string]any `json:"data"`
 	}
-	require.NoError(t, json.Unmarshal(p.json(), &body))
+	b, err := p.json()
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &body))
 	require.Equal(t, p.step, body.Step)
 	require.Equal(t, map[string]any{"annualMileage": float64(p.mileage), "vehicle": map[string]any{"plate": p.plate}, "parking": p.parking}, body.Data)
 }

@@ -5,8 +5,9 @@
 // builds and starts handoffd against it, and re-executes itself as a bare
 // grpc-go server. Then, for each journey count of -scale, it empties Redis,
 // preloads that many journeys (20 answers, about 1 KiB of JSON each),
-// measures Redis's memory per journey, and runs the gRPC mix. At -journeys
-// it runs the full suite:
+// measures Redis's memory per journey right after the preload and right
+// after one save each, and runs the gRPC mix. At -journeys it runs the
+// full suite:
 //
 //   - the floor: an empty unary gRPC call to the bare server, and the Redis
 //     work of one save (the store's update script, called directly);
@@ -24,7 +25,13 @@
 //
 // Every figure is printed beside the floor measured in the same run, as a
 // ratio, since small shared machines are noisy. Latencies are HDR
-// histograms; CPU and memory of each process come from /proc.
+// histograms; CPU and memory of each process come from /proc, and CPU is
+// also given per request (handoffd + Redis per save being the headline).
+//
+// Every request is encoded before its phase, in a ring the phase's callers
+// take from in turn, and replies are read but not decoded (but for the
+// handoff's code, which the redeem needs), so that a call costs the driver
+// about the same whatever the method, the floor's empty call included.
 //
 // Usage:
 //

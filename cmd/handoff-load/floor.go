@@ -24,6 +24,12 @@ import (
 // A conditional write needs the revision and etag it was read at, so each
 // worker owns its own journeys, read before the phase, and carries their
 // state from one write to the next; no two workers ever race.
+//
+// This file is the driver's only use of the store's save path, so it can
+// follow the store in one change: the floor means "all a save asks of
+// Redis" only while it calls what the service calls for a save. When the
+// store saves another way (docs/layout.md: one script, no read before it),
+// this must call that, with the arguments the service passes.
 type scriptFloor struct {
 	st       *redisstore.Store
 	journeys [][]*handoffv1.Journey // per worker

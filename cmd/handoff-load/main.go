@@ -64,6 +64,7 @@ type options struct {
 	handoffdBin      string
 	redisServer      string
 	memorySample     int
+	ring             int
 }
 
 func parseFlags(args []string, output io.Writer) (options, error) {
@@ -90,6 +91,7 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 	fs.StringVar(&o.handoffdBin, "handoffd", "", "handoffd binary to measure (default: go build ./cmd/handoffd into a temporary directory)")
 	fs.StringVar(&o.redisServer, "redis-server", "redis-server", "redis-server binary")
 	fs.IntVar(&o.memorySample, "memory-sample", 500, "journeys sampled with MEMORY USAGE at each scale")
+	fs.IntVar(&o.ring, "ring", 1<<16, "requests each workload of a phase encodes before it runs and sends in turn (after the last, from the first again)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -111,8 +113,8 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 	switch {
 	case o.duration <= 0 || o.warmup < 0:
 		return o, errors.New("-duration must be positive and -warmup not negative")
-	case o.journeys <= 0 || o.callers <= 0 || o.rate <= 0 || o.maxInFlight <= 0 || o.conns <= 0 || o.hotWriters <= 0 || o.rounds <= 0 || o.agents <= 0:
-		return o, errors.New("-journeys, -callers, -rate, -max-in-flight, -conns, -hot-writers, -rounds and -agents must be positive")
+	case o.journeys <= 0 || o.callers <= 0 || o.rate <= 0 || o.maxInFlight <= 0 || o.conns <= 0 || o.hotWriters <= 0 || o.rounds <= 0 || o.agents <= 0 || o.ring <= 0:
+		return o, errors.New("-journeys, -callers, -rate, -max-in-flight, -conns, -hot-writers, -rounds, -agents and -ring must be positive")
 	case floorBlock(o.journeys) < max(o.callers, o.maxInFlight):
 		return o, fmt.Errorf("-journeys %d is too few: the save-script floor sets aside a quarter of them (at most 4,096), one or more per caller (-callers, -max-in-flight)", o.journeys)
 	case o.soakOnly && o.soak <= 0:
@@ -155,6 +157,7 @@ type driver struct {
 	hdConns    []*grpc.ClientConn
 	emptyConns []*grpc.ClientConn
 	grpc       *grpcAPI
+	emptyAPI   *grpcAPI // the floor's empty server, called as handoffd is
 	rest       *restAPI
 
 	salt uint64 // advanced per phase, so phases pick different journeys
@@ -228,6 +231,7 @@ func (d *driver) start(ctx context.Context) error {
 		return err
 	}
 	d.grpc = newGRPCAPI(d.hdConns, d.opts.agents)
+	d.emptyAPI = newGRPCAPI(d.emptyConns, d.opts.agents)
 	d.rest = newRESTAPI(d.hd.httpAddr, max(d.opts.callers, d.opts.maxInFlight)+8, d.opts.agents)
 	return nil
 }

@@ -37,7 +37,7 @@ func TestTheDriverRunsEndToEndOnTinyNumbers(t *testing.T) {
 	opts, err := parseFlags([]string{
 		"-duration", "300ms", "-warmup", "100ms", "-journeys", "300", "-scale", "200",
 		"-callers", "4", "-max-in-flight", "8", "-rate", "200", "-conns", "2", "-hot-writers", "4", "-rounds", "2",
-		"-memory-sample", "20", "-soak", "1s", "-soak-every", "200ms",
+		"-memory-sample", "20", "-soak", "1s", "-soak-every", "200ms", "-ring", "256",
 		"-cpuprofile", filepath.Join(dir, "cpu.pprof"), "-out", out,
 	}, io.Discard)
 	require.NoError(t, err)
@@ -55,14 +55,28 @@ func TestTheDriverRunsEndToEndOnTinyNumbers(t *testing.T) {
 	require.NotNil(t, rep.hot)
 	require.Positive(t, rep.hot.acked)
 	require.Empty(t, rep.hot.lost)
+	for _, what := range []string{whatEmpty, whatScript} {
+		p := rep.find(groupFloor, what, load{callers: 4})
+		require.NotNil(t, p)
+		require.Positive(t, p.perRequest(procDriver), "%s: the driver's CPU per call", what)
+	}
+	save := rep.find(groupGRPC, whatSave, load{callers: 4})
+	require.NotNil(t, save)
+	require.Positive(t, save.perRequest(procHandoffd)+save.perRequest(procRedis), "CPU per save, handoffd + Redis")
 	require.Len(t, rep.scale, 2)
 	for i, want := range []int{200, 300} {
 		m := rep.scale[i].mem
 		require.Equal(t, want, m.journeys)
-		require.Positive(t, m.hash)
-		require.Positive(t, m.timeline)
-		require.InDelta(t, 1024, m.rawJSON, 200)
-		require.Greater(t, m.usedPerJ, m.hash, "used_memory covers the hash and more")
+		require.Equal(t, want, m.savedCount, "every journey saved once: 20 × the 20 sampled is more than there are")
+		for _, st := range []journeyMemory{m.preloaded, m.saved} {
+			require.Positive(t, st.hash)
+			require.Positive(t, st.timeline)
+			require.Positive(t, st.changeLog)
+			require.InDelta(t, 1024, st.rawJSON, 200)
+			require.Greater(t, st.used, st.hash, "used_memory covers the hash and more")
+		}
+		require.Greater(t, m.saved.timeline, m.preloaded.timeline, "a save adds a touchpoint")
+		require.Greater(t, m.afterChange(), m.atRest(), "the change log counts after a change")
 		require.Positive(t, rep.scale[i].mix.res.OK)
 	}
 	require.NotNil(t, rep.soak)
@@ -73,7 +87,7 @@ func TestTheDriverRunsEndToEndOnTinyNumbers(t *testing.T) {
 
 	doc, err := os.ReadFile(out)
 	require.NoError(t, err)
-	for _, s := range []string{method, analysis, "#### Targets", "<!-- handoff-load:soak -->", "<!-- handoff-load:profile -->"} {
+	for _, s := range []string{method, analysis, "#### Targets", "#### CPU per request", "#### Memory per journey", "<!-- handoff-load:soak -->", "<!-- handoff-load:profile -->"} {
 		require.Contains(t, string(doc), s)
 	}
 	require.NotContains(t, string(doc), "stale figures")
@@ -116,7 +130,7 @@ func TestSoakOnlyRewritesOnlyTheSoakSection(t *testing.T) {
 		loadgen.Section("results", "results of make bench")+"\n"+loadgen.Section("soak", "stale soak")), 0o644))
 	opts, err := parseFlags([]string{
 		"-journeys", "50", "-warmup", "100ms", "-rate", "100", "-callers", "4", "-max-in-flight", "4",
-		"-soak", "1s", "-soak-every", "200ms", "-soak-only", "-out", out,
+		"-soak", "1s", "-soak-every", "200ms", "-soak-only", "-ring", "64", "-out", out,
 	}, io.Discard)
 	require.NoError(t, err)
 	var progress bytes.Buffer

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-
-	"github.com/journeyhandoff/handoff/internal/loadgen"
 )
 
 // measureAll loads each scale in turn into an emptied Redis, measures its
@@ -33,7 +31,11 @@ func (d *driver) measureAll(ctx context.Context) (*report, error) {
 		}
 		row := scaleRow{mem: mem}
 		if n != d.opts.journeys {
-			row.mix = d.runPhase(ctx, groupGRPC, whatMix, load{callers: d.opts.callers}, d.mixOp(d.grpc, n))
+			mix, err := d.mixOp(d.grpc, n)
+			if err != nil {
+				return nil, err
+			}
+			row.mix = d.runPhase(ctx, groupGRPC, whatMix, load{callers: d.opts.callers}, mix)
 			rep.scale = append(rep.scale, row)
 			continue
 		}
@@ -65,29 +67,4 @@ func (d *driver) measureAll(ctx context.Context) (*report, error) {
 	}
 	rep.env.loadAfter = loadAverage()
 	return rep, ctx.Err()
-}
-
-// load empties Redis, preloads n journeys and measures what they take,
-// before anything else writes.
-func (d *driver) load(ctx context.Context, n int) (memory, error) {
-	if err := d.rc.Do(ctx, "FLUSHALL", "SYNC").Err(); err != nil {
-		return memory{}, err
-	}
-	base, err := usedMemory(ctx, d.rc)
-	if err != nil {
-		return memory{}, err
-	}
-	rate, err := preload(ctx, d.st, 0, n, d.log)
-	if err != nil {
-		return memory{}, err
-	}
-	mem, err := measureMemory(ctx, d.rc, d.st, base, n, d.opts.memorySample)
-	if err != nil {
-		return memory{}, err
-	}
-	mem.loadRate = rate
-	if s, err := loadgen.SampleProc(d.redis.pid()); err == nil {
-		mem.redisRSS = s.RSS
-	}
-	return mem, nil
 }

@@ -48,7 +48,11 @@ func (d *driver) profile(ctx context.Context, n int) (profileResult, error) {
 		}
 		fetched <- fetch(ctx, url, path, time.Duration(seconds)*time.Second+time.Minute)
 	}()
-	ph := d.runPhase(ctx, groupGRPC, whatSave+" (profiled)", load{callers: d.opts.callers}, saveOp(d.grpc, d.workloadJourneys(n)))
+	saves, err := d.grpc.saves(d.workloadJourneys(n), d.opts.ring)
+	if err != nil {
+		return p, err
+	}
+	ph := d.runPhase(ctx, groupGRPC, whatSave+" (profiled)", load{callers: d.opts.callers}, saves)
 	p.res = ph.res
 	if err := <-fetched; err != nil {
 		return p, fmt.Errorf("CPU profile from %s: %w", url, err)

@@ -87,6 +87,14 @@ func ratio(v float64) string {
 	return fmt.Sprintf("%.2f", v)
 }
 
+// micros is a CPU time per request in µs.
+func micros(v float64) string {
+	if math.IsNaN(v) {
+		return "?"
+	}
+	return fmt.Sprintf("%.0f µs", v)
+}
+
 func cores(v float64) string {
 	if math.IsNaN(v) {
 		return "?"
@@ -140,10 +148,14 @@ func (r *report) results() string {
 	b.WriteString(r.targets())
 	b.WriteString("\n#### Every phase\n\n")
 	b.WriteString(r.phaseTable())
+	b.WriteString("\n#### CPU per request\n\n")
+	b.WriteString(r.cpuTable())
 	if r.hot != nil {
 		b.WriteString("\n#### One journey, many writers\n\n")
 		b.WriteString(r.hotText())
 	}
+	b.WriteString("\n#### Memory per journey\n\n")
+	b.WriteString(r.memoryTable())
 	b.WriteString("\n#### Growth with stored journeys\n\n")
 	b.WriteString(r.scaleTable())
 	return b.String()
@@ -163,21 +175,47 @@ func (r *report) targets() string {
 	row := func(target, measured, goal, result string) {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", target, measured, goal, result)
 	}
+	many := load{callers: c}
 
-	// 1. Save throughput against the bare gRPC call.
-	save, empty := get(groupGRPC, whatSave, load{callers: c}), get(groupFloor, whatEmpty, load{callers: c})
-	v := tp(save) / tp(empty)
-	row(fmt.Sprintf("save over gRPC, %d callers ÷ empty unary call, %d callers (throughput)", c, c),
-		fmt.Sprintf("%s (%s ÷ %s)", ratio(v), perSec(tp(save)), perSec(tp(empty))), "≥ 0.40 (aim 0.60)", verdict(v, 0.40, true))
+	// 1. Throughput against the bare gRPC call, both sent alike.
+	empty := get(groupFloor, whatEmpty, many)
+	for _, t := range []struct {
+		what       string
+		goal, aim  float64
+		goalString string
+	}{
+		{whatSave, 0.35, 0.5, "≥ 0.35 (aim 0.50)"},
+		{whatGet, 0.5, 0, "≥ 0.50"},
+	} {
+		p := get(groupGRPC, t.what, many)
+		v := tp(p) / tp(empty)
+		row(fmt.Sprintf("%s over gRPC, %d callers ÷ empty unary call, %d callers (throughput)", t.what, c, c),
+			fmt.Sprintf("%s (%s ÷ %s)", ratio(v), perSec(tp(p)), perSec(tp(empty))), t.goalString, withAim(verdict(v, t.goal, true), v, t.aim, true))
+	}
 
-	// Not a target, but what bounds it: the save's Redis work alone.
-	script := get(groupFloor, whatScript, load{callers: c})
+	// Not targets, but what bounds the save: its Redis work alone.
+	save, script := get(groupGRPC, whatSave, many), get(groupFloor, whatScript, many)
 	row(fmt.Sprintf("the save script alone, %d callers ÷ empty unary call (not a target: a save does all of this work and more)", c),
 		fmt.Sprintf("%s (%s ÷ %s)", ratio(tp(script)/tp(empty)), perSec(tp(script)), perSec(tp(empty))), "–", "–")
 	row(fmt.Sprintf("save over gRPC ÷ the save script, %d callers (not a target)", c),
 		fmt.Sprintf("%s (%s ÷ %s)", ratio(tp(save)/tp(script)), perSec(tp(save)), perSec(tp(script))), "–", "–")
 
-	// 2. Latency added over the save script, open loop.
+	// 2. CPU per save of the processes that serve it, the driver apart.
+	hd, redis := save.perRequest(procHandoffd), save.perRequest(procRedis)
+	row(fmt.Sprintf("CPU per gRPC save, handoffd + redis-server, %d callers", c),
+		fmt.Sprintf("%s (%s + %s; %s + %s cores at %s)", micros(hd+redis), micros(hd), micros(redis), cores(save.cores(procHandoffd)), cores(save.cores(procRedis)), perSec(tp(save))),
+		"≤ 150 µs (aim ≤ 110 µs)", withAim(verdict(hd+redis, 150, false), hd+redis, 110, false))
+	row(fmt.Sprintf("redis-server CPU per save script, %d callers (not a target: Redis's share of a save when nothing else runs)", c),
+		fmt.Sprintf("%s (%s cores at %s)", micros(script.perRequest(procRedis)), cores(script.cores(procRedis)), perSec(tp(script))), "–", "–")
+	// The driver's own check: at one rate, a save should cost it no more
+	// than an empty call. (Between rates its CPU per call differs several
+	// times over, mostly the Go runtime waking up for each event.)
+	steady := load{rate: rate}
+	emptyOpen, grpcOpen, restOpen := get(groupFloor, whatEmpty, steady), get(groupGRPC, whatSave, steady), get(groupREST, whatSave, steady)
+	row(fmt.Sprintf("driver CPU per call at a steady %s: empty call, gRPC save, REST save (not a target: at one rate a save should cost the driver no more than an empty call)", steady),
+		fmt.Sprintf("%s, %s, %s", micros(emptyOpen.perRequest(procDriver)), micros(grpcOpen.perRequest(procDriver)), micros(restOpen.perRequest(procDriver))), "–", "–")
+
+	// 3. Latency added over the save script, open loop.
 	saveOpen, scriptOpen := get(groupGRPC, whatSave, load{rate: rate}), get(groupFloor, whatScript, load{rate: rate})
 	for _, q := range []struct {
 		name       string
@@ -199,48 +237,54 @@ func (r *report) targets() string {
 			"≤ "+ms(q.limit), res)
 	}
 
-	// 3. Single caller against the sum of the floors.
+	// 4. Single caller against the sum of the floors.
 	one := load{callers: 1}
 	s1, e1, f1 := get(groupGRPC, whatSave, one), get(groupFloor, whatEmpty, one), get(groupFloor, whatScript, one)
 	floor := e1.res.Latency.P50 + f1.res.Latency.P50
-	v = float64(s1.res.Latency.P50) / float64(floor)
+	v := float64(s1.res.Latency.P50) / float64(floor)
 	row("save p50, 1 caller ÷ (empty call p50 + save script p50, 1 caller each)",
 		fmt.Sprintf("%s (%s ÷ (%s + %s))", ratio(v), ms(s1.res.Latency.P50), ms(e1.res.Latency.P50), ms(f1.res.Latency.P50)),
 		"≤ 1.30", verdict(v, 1.3, false))
 
-	// 4. REST against gRPC, workload by workload.
-	for _, what := range []string{whatMix, whatSave, whatGet, whatHandoff} {
-		rest, grpc := get(groupREST, what, load{callers: c}), get(groupGRPC, what, load{callers: c})
+	// 5. REST against gRPC: the save is the target, the rest is shown.
+	for _, what := range []string{whatSave, whatGet, whatHandoff, whatMix} {
+		rest, grpc := get(groupREST, what, many), get(groupGRPC, what, many)
 		v := tp(rest) / tp(grpc)
-		row(fmt.Sprintf("REST ÷ gRPC throughput, %s, %d callers", what, c),
-			fmt.Sprintf("%s (%s ÷ %s)", ratio(v), perSec(tp(rest)), perSec(tp(grpc))), "≥ 0.50", verdict(v, 0.5, true))
+		target, goal, res := fmt.Sprintf("REST ÷ gRPC throughput, %s, %d callers", what, c), "≥ 0.50", verdict(v, 0.5, true)
+		if what != whatSave {
+			target, goal, res = target+" (not a target)", "–", "–"
+		}
+		row(target, fmt.Sprintf("%s (%s ÷ %s)", ratio(v), perSec(tp(rest)), perSec(tp(grpc))), goal, res)
 	}
 
-	// 5. One journey.
+	// 6. One journey.
 	if h := r.hot; h != nil {
-		res := verdict(h.run.Throughput, 1000, true)
+		res := verdict(h.run.Throughput, 2000, true)
 		if len(h.lost) > 0 {
 			res = fmt.Sprintf("**miss**: %d lost or invented updates", len(h.lost))
 		}
 		row(fmt.Sprintf("one journey, %d concurrent writers: saves/s without a lost update", h.writers),
-			fmt.Sprintf("%s, %d lost", perSec(h.run.Throughput), len(h.lost)), "≥ 1,000/s, 0 lost", res)
+			fmt.Sprintf("%s, %d lost", perSec(h.run.Throughput), len(h.lost)), "≥ 2,000/s, 0 lost", res)
 	}
 
-	// 6. Memory at the preload size.
+	// 7. Memory at the preload size, in the two states the targets name.
 	for _, s := range r.scale {
 		if s.mem.journeys != r.opts.journeys {
 			continue
 		}
 		m := s.mem
-		v := m.withoutTimeline() / m.rawJSON
-		row(fmt.Sprintf("Redis memory per journey ÷ raw JSON of its answers, %s journeys (timeline and change log apart)", thousands(int64(m.journeys))),
-			fmt.Sprintf("%s (%s ÷ %s)", ratio(v), bytesIEC(m.withoutTimeline()), bytesIEC(m.rawJSON)), "≤ 1.50", verdict(v, 1.5, false))
-		v = (m.withoutTimeline() + m.changeLog) / m.rawJSON
-		row("the same with the change log, for the hour after a change (not a target)",
-			fmt.Sprintf("%s (%s ÷ %s)", ratio(v), bytesIEC(m.withoutTimeline()+m.changeLog), bytesIEC(m.rawJSON)), "–", "–")
+		v := m.atRest() / m.preloaded.rawJSON
+		row(fmt.Sprintf("Redis memory per journey ÷ raw JSON of its answers, %s journeys right after the preload (hash, index and keyspace counted; timeline and change log apart)", thousands(int64(m.journeys))),
+			fmt.Sprintf("%s (%s ÷ %s)", ratio(v), bytesIEC(m.atRest()), bytesIEC(m.preloaded.rawJSON)), "≤ 1.50", verdict(v, 1.5, false))
+		v = m.afterChange() / m.saved.rawJSON
+		row(fmt.Sprintf("the same for the hour after a change, change log included: right after one save each of %s of them", thousands(int64(m.savedCount))),
+			fmt.Sprintf("%s (%s ÷ %s)", ratio(v), bytesIEC(m.afterChange()), bytesIEC(m.saved.rawJSON)), "≤ 2.00", verdict(v, 2.0, false))
+		v = m.afterCreate() / m.preloaded.rawJSON
+		row("right after the preload with the create's change log (not a target: how earlier reports read the hour after a change)",
+			fmt.Sprintf("%s (%s ÷ %s)", ratio(v), bytesIEC(m.afterCreate()), bytesIEC(m.preloaded.rawJSON)), "–", "–")
 	}
 
-	// 7. Flatness.
+	// 8. Flatness.
 	if s := r.soak; s != nil {
 		res := "**pass**"
 		if !s.heapFlat || !s.goroutinesFlat {
@@ -252,6 +296,18 @@ func (r *report) targets() string {
 		row("handoffd heap and goroutines over a steady 10-minute run", "run apart (-soak 10m -soak-only): see Soak", "flat", "–")
 	}
 	return b.String()
+}
+
+// withAim adds to a verdict whether the aim beyond the goal was reached
+// too (aim 0: there is none).
+func withAim(verdict string, measured, aim float64, atLeast bool) string {
+	if aim == 0 || math.IsNaN(measured) || verdict != "**pass**" {
+		return verdict
+	}
+	if atLeast && measured >= aim || !atLeast && measured <= aim {
+		return verdict + ", aim reached"
+	}
+	return verdict + ", aim not reached"
 }
 
 // phaseTable lists every phase with its ratios to the floor measured at the
@@ -284,6 +340,36 @@ func (r *report) phaseTable() string {
 	return b.String()
 }
 
+// cpuTable is each process's CPU per request of each phase: the figure a
+// shared machine distorts least, since it does not depend on how many
+// cores the neighbours left free, only on the work.
+func (r *report) cpuTable() string {
+	var b strings.Builder
+	b.WriteString("| | workload | load | throughput | handoffd | redis-server | handoffd + redis-server | floor server | driver |\n")
+	b.WriteString("|---|---|---|--:|--:|--:|--:|--:|--:|\n")
+	for _, p := range r.phases {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			p.group, p.what, p.load, perSec(p.res.Throughput), micros(p.perRequest(procHandoffd)), micros(p.perRequest(procRedis)),
+			micros(p.perRequest(procHandoffd)+p.perRequest(procRedis)), micros(p.perRequest(procEmptyServer)), micros(p.perRequest(procDriver)))
+	}
+	b.WriteString("\nCPU time of each process over the measured windows ÷ the requests answered OK in them. A process that serves no part of a request still shows what it spent meanwhile (handoffd receives the changes the save script publishes); a handoff + redeem is two calls and counts as one.\n")
+	if laps := r.lapped(); laps != "" {
+		fmt.Fprintf(&b, "\nEach workload's requests are encoded before its phase, %s of them, and sent in turn. These phases sent theirs more than once over, so some requests went to the same journey with the same answers again: %s.\n", thousands(int64(r.opts.ring)), laps)
+	}
+	return b.String()
+}
+
+// lapped lists the phases whose rings were sent more than once over.
+func (r *report) lapped() string {
+	var out []string
+	for _, p := range r.phases {
+		if p.laps > 1 && p.what != whatEmpty { // the empty call's ring is one request
+			out = append(out, fmt.Sprintf("%s %s, %s (%.1f times)", p.group, p.what, p.load, p.laps))
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
 func (r *report) firstErrors() string {
 	var b strings.Builder
 	for _, p := range r.phases {
@@ -312,19 +398,52 @@ func (r *report) hotText() string {
 	return b.String()
 }
 
+// memoryTable is each size's memory per journey in both states, key by
+// key, with what each target counts.
+func (r *report) memoryTable() string {
+	var b strings.Builder
+	b.WriteString("| journeys | state | used_memory per journey | journey hash | customer index | timeline | change log | raw JSON of the answers | counted | counted ÷ JSON | goal |\n")
+	b.WriteString("|--:|---|--:|--:|--:|--:|--:|--:|---|--:|--:|\n")
+	for _, s := range r.scale {
+		m := s.mem
+		states := []struct {
+			name    string
+			st      journeyMemory
+			what    string
+			counted float64
+			goal    string
+		}{
+			{"right after the preload", m.preloaded, "used − timeline − change log", m.atRest(), "≤ 1.50"},
+			{fmt.Sprintf("right after one save each (%s saved)", thousands(int64(m.savedCount))), m.saved, "used − timeline", m.afterChange(), "≤ 2.00"},
+		}
+		if m.savedCount == 0 {
+			states = states[:1]
+		}
+		for _, st := range states {
+			j := st.st
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				thousands(int64(m.journeys)), st.name, bytesIEC(j.used), bytesIEC(j.hash), bytesIEC(j.index), bytesIEC(j.timeline), bytesIEC(j.changeLog),
+				bytesIEC(j.rawJSON), st.what, ratio(st.counted/j.rawJSON), st.goal)
+		}
+	}
+	fmt.Fprintf(&b, "\nEach size is loaded into an emptied Redis through the store's create script (as CreateJourney writes it: hash, index, one-touchpoint timeline, one-change log) and measured; then %d× -memory-sample journeys spread over it are saved once each through handoffd (a page's three answers and the next step, over gRPC) and measured again, before anything else writes. "+
+		"used_memory per journey is INFO's used_memory less mem_clients_normal (the connections' buffers, which follow the load, not the data), after the preload less before it ÷ journeys, plus for the second state the growth the saves caused ÷ journeys saved; it includes Redis's keyspace and expiry entries. "+
+		"Per-key figures are MEMORY USAGE … SAMPLES 0 means over %d journeys (in the second state, of the saved ones); the raw JSON is of those journeys' answers at the time.\n", savedPerSampled, r.opts.memorySample)
+	return b.String()
+}
+
 func (r *report) scaleTable() string {
 	var b strings.Builder
-	b.WriteString("Each size is loaded into an emptied Redis through the store's create script (as CreateJourney writes it: hash, index, one-touchpoint timeline, one-change log), measured, then put under the gRPC mix.\n\n")
-	b.WriteString("| journeys | creates/s | used_memory per journey | journey hash | customer index | timeline | change log | raw JSON of the answers | (used − timeline − log) ÷ JSON | mix throughput | p50 | p99 | CPU handoffd | Redis | handoffd RSS | Redis RSS |\n")
-	b.WriteString("|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("Each size is measured as under Memory per journey, then put under the gRPC mix.\n\n")
+	b.WriteString("| journeys | creates/s | used_memory per journey | right after the preload ÷ JSON | right after a save ÷ JSON | mix throughput | p50 | p99 | CPU handoffd | Redis | handoffd RSS | Redis RSS |\n")
+	b.WriteString("|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, s := range r.scale {
 		m, p := s.mem, s.mix
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			thousands(int64(m.journeys)), perSec(m.loadRate), bytesIEC(m.usedPerJ), bytesIEC(m.hash), bytesIEC(m.index), bytesIEC(m.timeline), bytesIEC(m.changeLog),
-			bytesIEC(m.rawJSON), ratio(m.withoutTimeline()/m.rawJSON), perSec(p.res.Throughput), ms(p.res.Latency.P50), ms(p.res.Latency.P99),
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			thousands(int64(m.journeys)), perSec(m.loadRate), bytesIEC(m.preloaded.used), ratio(m.atRest()/m.preloaded.rawJSON), ratio(m.afterChange()/m.saved.rawJSON),
+			perSec(p.res.Throughput), ms(p.res.Latency.P50), ms(p.res.Latency.P99),
 			cores(p.cores(procHandoffd)), cores(p.cores(procRedis)), bytesIEC(float64(p.hdRSS)), bytesIEC(float64(m.redisRSS)))
 	}
-	fmt.Fprintf(&b, "\nPer-key figures are MEMORY USAGE means over %d journeys spread over each size; used_memory per journey is INFO's used_memory after the preload less before it, ÷ journeys, and includes Redis's own keyspace overhead.\n", r.opts.memorySample)
 	return b.String()
 }
 

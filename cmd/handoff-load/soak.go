@@ -34,7 +34,10 @@ type soakResult struct {
 func (d *driver) soakRun(ctx context.Context, n int) (soakResult, error) {
 	fmt.Fprintf(d.log, "  soak: gRPC mix at %s for %s\n", load{rate: d.opts.rate}, d.opts.soak)
 	var s soakResult
-	op := d.mixOp(d.grpc, n)
+	mix, err := d.mixOp(d.grpc, n)
+	if err != nil {
+		return s, err
+	}
 	hc := &http.Client{Timeout: 10 * time.Second}
 	done := make(chan struct{})
 	sampled := make(chan error, 1)
@@ -67,12 +70,11 @@ func (d *driver) soakRun(ctx context.Context, n int) (soakResult, error) {
 			t.Reset(d.opts.soakEvery)
 		}
 	}()
-	s.res = loadgen.Open{Rate: d.opts.rate, Warmup: d.opts.warmup, Duration: d.opts.soak, MaxInFlight: d.opts.maxInFlight}.Run(ctx, timed(op))
+	s.res = loadgen.Open{Rate: d.opts.rate, Warmup: d.opts.warmup, Duration: d.opts.soak, MaxInFlight: d.opts.maxInFlight}.Run(ctx, timed(mix.op))
 	close(done)
 	if err := <-sampled; err != nil {
 		return s, fmt.Errorf("soak: sampling handoffd: %w", err)
 	}
-	var err error
 	if s.heapGrowth, s.heapFlat, err = loadgen.Flat(s.heap, heapRelTol, heapAbsTol); err != nil {
 		return s, fmt.Errorf("soak: %w", err)
 	}

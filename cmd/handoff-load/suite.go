@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -55,16 +56,16 @@ const (
 )
 
 // workload is one of handoffd's single workloads: the name -mix weighs it
-// by, the name the report gives it, and the op that runs it.
+// by, the name the report gives it, and how an api builds its op.
 type workload struct {
 	mixName, what string
-	op            func(api, journeys) loadgen.Op
+	build         func(api, journeys, int) (workloadOp, error)
 }
 
 var workloads = []workload{
-	{"save", whatSave, saveOp},
-	{"get", whatGet, getOp},
-	{"handoff", whatHandoff, handoffOp},
+	{"save", whatSave, api.saves},
+	{"get", whatGet, api.gets},
+	{"handoff", whatHandoff, api.handoffs},
 }
 
 // workloadNamed is the workload -mix calls name (ok false for none).
@@ -85,7 +86,8 @@ type phase struct {
 	rounds      []loadgen.Result
 	cpu         []time.Duration // per process of driver.procs, summed over the rounds' windows
 	wall        time.Duration
-	hdRSS       int64 // handoffd's resident set at the end of the last round
+	hdRSS       int64   // handoffd's resident set at the end of the last round
+	laps        float64 // how many times over the phase's busiest ring was sent (0: no ring)
 }
 
 // cores is process i's CPU over the measured windows, in cores (1.0 is one
@@ -95,6 +97,15 @@ func (p *phase) cores(i int) float64 {
 		return nan
 	}
 	return float64(p.cpu[i]) / float64(p.wall)
+}
+
+// perRequest is process i's CPU per request answered OK in the measured
+// windows, in µs; NaN when it could not be read or nothing was answered.
+func (p *phase) perRequest(i int) float64 {
+	if p.res.OK == 0 || p.wall <= 0 || p.cpu[i] < 0 {
+		return nan
+	}
+	return float64(p.cpu[i]) / float64(time.Microsecond) / float64(p.res.OK)
 }
 
 type procRef struct {
@@ -130,7 +141,12 @@ func sampleAll(procs []procRef) []loadgen.ProcSample {
 
 // round runs op under l for one round of the phase, sampling the processes
 // when the round's warm-up ends and when it does, and adds it to p.
-func (d *driver) round(ctx context.Context, p *phase, op loadgen.Op, warmup, duration time.Duration) {
+func (d *driver) round(ctx context.Context, p *phase, w workloadOp, warmup, duration time.Duration) {
+	op := w.op
+	// Collect the garbage of whatever ran before (building the rings, the
+	// phase before this one in the round), so that this phase's driver CPU
+	// is its own; the collection falls outside the measured window.
+	runtime.GC()
 	procs := d.procs()
 	if p.cpu == nil {
 		p.cpu = make([]time.Duration, len(procs))
@@ -156,6 +172,7 @@ func (d *driver) round(ctx context.Context, p *phase, op loadgen.Op, warmup, dur
 	p.rounds = append(p.rounds, res)
 	p.res = loadgen.Combine(p.rounds...)
 	p.hdRSS = after[procHandoffd].RSS
+	p.laps = w.laps()
 	if before == nil {
 		return
 	}
@@ -170,7 +187,7 @@ func (d *driver) round(ctx context.Context, p *phase, op loadgen.Op, warmup, dur
 }
 
 // runPhase measures one workload on its own, in a single round.
-func (d *driver) runPhase(ctx context.Context, group, what string, l load, op loadgen.Op) phase {
+func (d *driver) runPhase(ctx context.Context, group, what string, l load, op workloadOp) phase {
 	fmt.Fprintf(d.log, "  %-5s %-16s %s\n", group, what, l)
 	p := phase{group: group, what: what, load: l}
 	d.round(ctx, &p, op, d.opts.warmup, d.opts.duration)
@@ -187,7 +204,7 @@ func (d *driver) noteErrors(p *phase) {
 // spec is a phase to run: its workload and the op that makes its requests.
 type spec struct {
 	group, what string
-	op          loadgen.Op
+	op          workloadOp
 }
 
 // interleave measures the workloads of one load level in rounds: each
@@ -227,14 +244,18 @@ func (d *driver) workloadJourneys(n int) journeys {
 }
 
 // mixOp is the mix over a's workloads, in the mix's order.
-func (d *driver) mixOp(a api, n int) loadgen.Op {
+func (d *driver) mixOp(a api, n int) (workloadOp, error) {
 	js := d.workloadJourneys(n)
-	var ops []loadgen.Op
+	var ops []workloadOp
 	for _, s := range d.opts.mix.Shares() {
 		w, _ := workloadNamed(s.Name) // parseFlags refused any other
-		ops = append(ops, w.op(a, js))
+		op, err := w.build(a, js, d.opts.ring)
+		if err != nil {
+			return workloadOp{}, fmt.Errorf("build the %s requests: %w", w.what, err)
+		}
+		ops = append(ops, op)
 	}
-	return mixOp(d.opts.mix, ops)
+	return mixOp(d.opts.mix, ops), nil
 }
 
 // suite runs, at each load level, the floors and every workload over gRPC
@@ -258,20 +279,28 @@ func (d *driver) suite(ctx context.Context, n int) ([]phase, error) {
 		if err != nil {
 			return nil, err
 		}
+		empty, err := d.emptyAPI.emptyCalls()
+		if err != nil {
+			return nil, err
+		}
 		specs := []spec{
-			{groupFloor, whatEmpty, emptyCallOp(d.emptyConns)},
-			{groupFloor, whatScript, floor.op()},
+			{groupFloor, whatEmpty, empty},
+			{groupFloor, whatScript, workloadOp{op: floor.op()}},
 		}
 		for _, g := range []struct {
 			name string
 			api  api
 		}{{groupGRPC, d.grpc}, {groupREST, d.rest}} {
 			for _, what := range lv.whats {
-				var op loadgen.Op
+				var op workloadOp
+				var err error
 				if i := slices.IndexFunc(workloads, func(w workload) bool { return w.what == what }); i >= 0 {
-					op = workloads[i].op(g.api, d.workloadJourneys(n))
+					op, err = workloads[i].build(g.api, d.workloadJourneys(n), d.opts.ring)
 				} else { // whatMix
-					op = d.mixOp(g.api, n)
+					op, err = d.mixOp(g.api, n)
+				}
+				if err != nil {
+					return nil, fmt.Errorf("build the %s %s requests: %w", g.name, what, err)
 				}
 				specs = append(specs, spec{g.name, what, op})
 			}
