@@ -1,7 +1,6 @@
 package service
 
 import (
-	"maps"
 	"strconv"
 	"testing"
 
@@ -100,13 +99,6 @@ func BenchmarkCheckData(b *testing.B) {
 			}
 		})
 	}
-}
-
-// withAnswer returns a copy of m with k set to v.
-func withAnswer(m map[string]any, k string, v any) map[string]any {
-	c := maps.Clone(m)
-	c[k] = v
-	return c
 }
 
 func benchStruct(b *testing.B, m map[string]any) *structpb.Struct {

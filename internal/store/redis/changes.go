@@ -15,7 +15,8 @@ import (
 var (
 	//go:embed since.lua
 	sinceLua    string
-	sinceScript = goredis.NewScript(sinceLua)
+	sinceArgs   = args{"after"}
+	sinceScript = newScript(sinceArgs, sinceLua)
 )
 
 // While Redis is away, Subscribe asks again after a pause that doubles up
@@ -29,7 +30,9 @@ const (
 func (s *Store) ChangesSince(ctx context.Context, key store.JourneyKey, after int64) ([]*handoffv1.JourneyChange, bool, error) {
 	// No revision is below 0; clamping keeps the script's arithmetic within
 	// the integers a Lua number holds exactly.
-	res, err := sinceScript.Run(ctx, s.client, []string{s.journeyKey(key), s.logKey(key)}, max(after, -1)).Slice()
+	args := sinceArgs.make(0)
+	args[sinceArgs.index("after")] = max(after, -1)
+	res, err := sinceScript.Run(ctx, s.client, []string{s.journeyKey(key), s.logKey(key)}, args...).Slice()
 	if err != nil {
 		return nil, false, wrapErr(ctx, "changes since", err)
 	}

@@ -15,9 +15,12 @@ import (
 )
 
 var (
+	issueArgs        = args{"code", "expire_ms", "now_ms", "max_live", "max_made"}
+	redeemListedArgs = args{"code", "redeem_id", "now_ms", "mark_ms", "legacy"}
+
 	//go:embed issue.lua
 	issueLua    string
-	issueScript = goredis.NewScript(issueLua)
+	issueScript = newScript(issueArgs, issueLua)
 
 	//go:embed redeem.lua
 	redeemLua    string
@@ -25,7 +28,7 @@ var (
 
 	//go:embed redeem_listed.lua
 	redeemListedLua    string
-	redeemListedScript = goredis.NewScript(redeemListedLua)
+	redeemListedScript = newScript(redeemListedArgs, redeemListedLua)
 )
 
 // listedMark starts the value of a code listed in its journey's `codes`
@@ -49,9 +52,14 @@ func (s *Store) CreateHandoffCode(ctx context.Context, code string, key store.Jo
 	case err != nil:
 		return wrapErr(ctx, "create handoff code", err)
 	}
+	args := issueArgs.make(0)
+	args[issueArgs.index("code")] = code
+	args[issueArgs.index("expire_ms")] = expireTime.UnixMilli()
+	args[issueArgs.index("now_ms")] = time.Now().UnixMilli()
+	args[issueArgs.index("max_live")] = limits.Live
+	args[issueArgs.index("max_made")] = limits.Made
 	res, err := issueScript.Run(ctx, s.client,
-		[]string{s.journeyKey(key), s.journeyCodesKey(key), s.customerCodesKey(key.Customer)},
-		code, expireTime.UnixMilli(), time.Now().UnixMilli(), limits.Live, limits.Made,
+		[]string{s.journeyKey(key), s.journeyCodesKey(key), s.customerCodesKey(key.Customer)}, args...,
 	).StringSlice()
 	if err != nil || len(res) == 0 || res[0] != "listed" {
 		// Unlisted, the code opens nothing; deleting its key only tidies.
@@ -112,10 +120,7 @@ func (s *Store) RedeemHandoffCode(ctx context.Context, code string) (store.Journ
 	if !listed {
 		legacy = "1"
 	}
-	opens, err := redeemListedScript.Run(ctx, s.client,
-		[]string{s.journeyKey(key), s.journeyCodesKey(key), s.customerCodesKey(customer), s.redeemMarkKey(customer, code)},
-		code, id, time.Now().UnixMilli(), redeemTombstone.Milliseconds(), legacy,
-	).Int()
+	opens, err := redeemListedScript.Run(ctx, s.client, s.redeemListedKeys(key, code), s.redeemListedArgs(code, id, legacy)...).Int()
 	switch {
 	case err != nil:
 		return store.JourneyKey{}, wrapErr(ctx, "redeem handoff code", err)
@@ -123,6 +128,21 @@ func (s *Store) RedeemHandoffCode(ctx context.Context, code string) (store.Journ
 		return store.JourneyKey{}, fmt.Errorf("redeem handoff code: no longer listed with its journey: %w", store.ErrNotFound)
 	}
 	return key, nil
+}
+
+// redeemListedKeys and redeemListedArgs are redeem_listed.lua's.
+func (s *Store) redeemListedKeys(key store.JourneyKey, code string) []string {
+	return []string{s.journeyKey(key), s.journeyCodesKey(key), s.customerCodesKey(key.Customer), s.redeemMarkKey(key.Customer, code)}
+}
+
+func (s *Store) redeemListedArgs(code, redeemID, legacy string) []any {
+	args := redeemListedArgs.make(0)
+	args[redeemListedArgs.index("code")] = code
+	args[redeemListedArgs.index("redeem_id")] = redeemID
+	args[redeemListedArgs.index("now_ms")] = time.Now().UnixMilli()
+	args[redeemListedArgs.index("mark_ms")] = redeemTombstone.Milliseconds()
+	args[redeemListedArgs.index("legacy")] = legacy
+	return args
 }
 
 // DeleteHandoffCode implements store.Store. Deleting a missing code is not

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"time"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/store"
@@ -73,9 +72,7 @@ func (s *Store) RedeemRunTwice(ctx context.Context, code string) (results [2]str
 	customer, journey, _ := strings.Cut(strings.TrimPrefix(results[0], listedMark), "/")
 	key := store.JourneyKey{Customer: customer, Journey: journey}
 	for i := range results {
-		opens, err := redeemListedScript.Run(ctx, s.client,
-			[]string{s.journeyKey(key), s.journeyCodesKey(key), s.customerCodesKey(customer), s.redeemMarkKey(customer, code)},
-			code, id, time.Now().UnixMilli(), redeemTombstone.Milliseconds(), "0").Int()
+		opens, err := redeemListedScript.Run(ctx, s.client, s.redeemListedKeys(key, code), s.redeemListedArgs(code, id, "0")...).Int()
 		if err != nil {
 			return results, err
 		}

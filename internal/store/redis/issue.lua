@@ -13,31 +13,31 @@
 --
 -- KEYS[1] journey hash, KEYS[2] the journey's code list, KEYS[3] the
 -- customer's codes set (erasure's list).
--- ARGV[1] the code, ARGV[2] its expire time (ms), ARGV[3] now (ms),
--- ARGV[4] how many codes may work at once, ARGV[5] how many may be made
--- while earlier ones have not expired.
+-- ARGV: see A (issueArgs in codes.go): the code, its expire time (ms), now
+-- (ms), how many codes may work at once, how many may be made while earlier
+-- ones have not expired.
 --
 -- Returns false when the journey does not exist; {'limited', <expire ms of
--- the oldest code counted>} when ARGV[5] are made already; else
+-- the oldest code counted>} when A.max_made are made already; else
 -- {'listed', <withdrawn code>...}.
 
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return false
 end
-local inc = redis.call('HGET', KEYS[1], 'inc') or ''
-if (redis.call('HGET', KEYS[2], 'inc') or '') ~= inc then
+local inc = redis.call('HGET', KEYS[1], F.incarnation) or ''
+if (redis.call('HGET', KEYS[2], F.incarnation) or '') ~= inc then
   -- An earlier journey's list: nothing in it is this journey's.
   redis.call('DEL', KEYS[2])
 end
 
 -- Expire times stay the strings they were written as: Lua's numbers are
 -- doubles, and printing one back could change its form.
-local now = tonumber(ARGV[3])
+local now = tonumber(ARGV[A.now_ms])
 local kept = {}
 local fields = redis.call('HGETALL', KEYS[2])
 for i = 1, #fields, 2 do
   local code = fields[i]
-  if code ~= 'inc' then
+  if code ~= F.incarnation then
     local exp, state = string.match(fields[i + 1], '^(%d+):(%a)$')
     if exp and tonumber(exp) > now then
       kept[#kept + 1] = {code, exp, state}
@@ -48,7 +48,7 @@ for i = 1, #fields, 2 do
     end
   end
 end
-if #kept >= tonumber(ARGV[5]) then
+if #kept >= tonumber(ARGV[A.max_made]) then
   local oldest = kept[1][2]
   for _, e in ipairs(kept) do
     if tonumber(e[2]) < tonumber(oldest) then
@@ -72,21 +72,17 @@ for _, e in ipairs(kept) do
   end
 end
 local reply = {'listed'}
-for i = 1, #working + 1 - tonumber(ARGV[4]) do
+for i = 1, #working + 1 - tonumber(ARGV[A.max_live]) do
   local e = working[i]
   redis.call('HSET', KEYS[2], e[1], e[2] .. ':W')
-  redis.call('SREM', KEYS[3], e[1])
   reply[#reply + 1] = e[1]
 end
 
-redis.call('HSET', KEYS[2], 'inc', inc, ARGV[1], ARGV[2] .. ':L')
+redis.call('HSET', KEYS[2], F.incarnation, inc, ARGV[A.code], ARGV[A.expire_ms] .. ':L')
 local at = redis.call('PEXPIRETIME', KEYS[2])
-if at < 0 or at < tonumber(ARGV[2]) then
-  redis.call('PEXPIREAT', KEYS[2], ARGV[2])
+if at < 0 or at < tonumber(ARGV[A.expire_ms]) then
+  redis.call('PEXPIREAT', KEYS[2], ARGV[A.expire_ms])
 end
-redis.call('SADD', KEYS[3], ARGV[1])
-at = redis.call('PEXPIRETIME', KEYS[3])
-if at < 0 or at < tonumber(ARGV[2]) then
-  redis.call('PEXPIREAT', KEYS[3], ARGV[2])
-end
+redis.call('SADD', KEYS[3], ARGV[A.code])
+extend_ttl(KEYS[3], ARGV[A.expire_ms])
 return reply

@@ -90,7 +90,7 @@ func (s *Store) readMembers(ctx context.Context, customer string, members []stri
 
 	var found []*handoffv1.Journey
 	pruneKeys := []string{s.indexKey(customer)}
-	var pruneArgs []any
+	var stale []any
 	for i, cmd := range cmds {
 		kv := cmd.Val()
 		j, err := s.decodeRecord(keys[i], kv)
@@ -107,11 +107,11 @@ func (s *Store) readMembers(ctx context.Context, customer string, members []stri
 		}
 		seq := kv[fRevision]
 		pruneKeys = append(pruneKeys, s.journeyKey(keys[i]))
-		pruneArgs = append(pruneArgs, members[i], seq)
+		stale = append(stale, members[i], seq)
 	}
-	if len(pruneArgs) > 0 {
+	if len(stale) > 0 {
 		// Best effort: a member left behind is skipped again next time.
-		_ = pruneScript.Run(ctx, s.client, pruneKeys, pruneArgs...).Err()
+		_ = pruneScript.Run(ctx, s.client, pruneKeys, append(pruneArgs.make(len(stale)), stale...)...).Err()
 	}
 	return found, nil
 }

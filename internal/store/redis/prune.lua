@@ -5,13 +5,14 @@
 -- never dropped from the index.
 --
 -- KEYS[1] customer index, KEYS[1+i] journey hash of the i-th member.
--- ARGV[2i-1] the i-th member, ARGV[2i] the revision read ("" if missing).
+-- ARGV: see A (pruneArgs in list.go): pairs of the i-th member and the
+-- revision read ("" if missing).
 
 local removed = 0
 for i = 2, #KEYS do
-  local member = ARGV[2 * (i - 1) - 1]
-  local seen = ARGV[2 * (i - 1)]
-  local seq = redis.call('HGET', KEYS[i], 'seq') or ''
+  local member = ARGV[A.rest + 2 * (i - 2)]
+  local seen = ARGV[A.rest + 2 * (i - 2) + 1]
+  local seq = redis.call('HGET', KEYS[i], F.revision) or ''
   if seq == seen then
     removed = removed + redis.call('ZREM', KEYS[1], member)
   end

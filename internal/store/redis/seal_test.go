@@ -75,7 +75,7 @@ func writeStory(t *testing.T, s store.Store, key store.JourneyKey) *handoffv1.Jo
 	ctx := t.Context()
 	j := newJourney(key, time.Now())
 	j.Data = answers(t)
-	j, ok, err := s.CreateJourney(ctx, j, touchpoint("start"), "req-1")
+	_, ok, err := s.CreateJourney(ctx, j, touchpoint("start"), "req-1")
 	require.NoError(t, err)
 	require.True(t, ok)
 	noted := touchpoint("address")

@@ -4,17 +4,17 @@
 -- entries: only those are read, however long the log is.
 --
 -- KEYS[1] journey hash, KEYS[2] change log list.
--- ARGV[1] after.
+-- ARGV: see A (sinceArgs in changes.go).
 --
 -- Returns {} when the journey is missing, else {revision, change...},
 -- oldest change first.
 
-local cur = redis.call('HMGET', KEYS[1], 'rev', 'seq')
+local cur = redis.call('HMGET', KEYS[1], F.etag, F.revision)
 if not cur[1] then
   return {}
 end
 local revision = tonumber(cur[2] or '0')
-local wanted = revision - tonumber(ARGV[1])
+local wanted = revision - tonumber(ARGV[A.after])
 if wanted <= 0 then
   return {revision}
 end

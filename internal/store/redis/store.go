@@ -36,7 +36,8 @@ var (
 
 	//go:embed prune.lua
 	pruneLua    string
-	pruneScript = goredis.NewScript(pruneLua)
+	pruneArgs   = args{"rest"}
+	pruneScript = newScript(pruneArgs, pruneLua)
 )
 
 // Store is the Redis implementation of store.Store. It is safe for
