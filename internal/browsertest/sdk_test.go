@@ -67,7 +67,8 @@ const sdkScript = `(async () => {
       afterRevision: Number(now) - 1,
       onError: reject,
       onChange: (c) => {
-        seen.push({ revision: c.revision, snapshot: c.snapshot, year: c.journey.data.vehicle?.year ?? null });
+        // A change carries only what it changed: the save below, its answer.
+        seen.push({ revision: c.revision, snapshot: c.snapshot, year: c.journey.data?.vehicle?.year ?? null, paths: c.changedPaths });
         if (seen.length === 1) tab1.save({ data: { vehicle: { year: 2019 } } }).catch(reject);
         if (seen.length === 2) { w.close(); resolve(seen); }
       },
@@ -104,6 +105,7 @@ type sdkResult struct {
 			Revision int64
 			Snapshot bool
 			Year     *float64
+			Paths    []string
 		}
 	}
 	Grouped string
@@ -111,8 +113,9 @@ type sdkResult struct {
 
 // TestSDK_savesWithEtagsAsksForACodeAndWatches runs /sdk/handoff.js in a
 // browser as a website would, and checks its etag story at the HTTP level:
-// a stale save of another answer is re-applied after the 409, a stale save
-// of the same answer is a conflict with both values and saves nothing.
+// a stale save of another answer lands at once (the server checks etags
+// per answer), a stale save of the same answer is a conflict with both
+// values and saves nothing.
 func TestSDK_savesWithEtagsAsksForACodeAndWatches(t *testing.T) {
 	s := startHandoffd(t)
 	b := startBrowser(t)
@@ -122,7 +125,7 @@ func TestSDK_savesWithEtagsAsksForACodeAndWatches(t *testing.T) {
 
 	require.True(t, r.Resumed, "a second start resumes the journey kept in storage")
 
-	require.Equal(t, []string{"PATCH 409", "GET 200", "PATCH 200"}, r.MergeCalls, "stale etag: refused, re-read, re-applied")
+	require.Equal(t, []string{"PATCH 200"}, r.MergeCalls, "a stale etag, but another answer: no conflict, saved at once")
 	require.Equal(t, map[string]any{"plate": "AB-123-C", "make": "Volvo"}, r.Merged)
 
 	require.Equal(t, []string{"PATCH 409", "GET 200"}, r.ConflictCalls, "same answer changed: nothing saved after the re-read")
@@ -152,6 +155,8 @@ func TestSDK_savesWithEtagsAsksForACodeAndWatches(t *testing.T) {
 	require.Equal(t, r.Watch.From+1, r.Watch.Changes[1].Revision)
 	require.NotNil(t, r.Watch.Changes[1].Year)
 	require.Equal(t, float64(2019), *r.Watch.Changes[1].Year)
+	require.Contains(t, r.Watch.Changes[1].Paths, "data.vehicle.year", "a change names what it changed")
+	require.NotContains(t, r.Watch.Changes[1].Paths, "data.vehicle.plate", "and only that")
 
 	require.Equal(t, "K7QM-X2HD", r.Grouped)
 	p.noExceptions()
