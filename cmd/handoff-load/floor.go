@@ -20,8 +20,9 @@ import (
 // (save.lua: check the journey's state and holder, merge the answers, move
 // the totals, etag and revision, append to the timeline, log and publish
 // the change), with the same answers, step and touchpoint a save through
-// handoffd asks for, and the journey back, as a save without a read_mask
-// does. What it leaves out is handoffd itself.
+// handoffd asks for, and the journey back only when the driver's saves ask
+// for more than their etag (-save-read-mask). What it leaves out is
+// handoffd itself.
 //
 // Each worker saves its own journeys, out of a block no other workload
 // writes, so the floor measures the script and not contention on a
@@ -65,7 +66,7 @@ func (f *scriptFloor) op() loadgen.Op {
 			Key: key, SetStep: true, Step: p.step,
 			Channel: handoffv1.Channel_CHANNEL_WEB, UpdateTime: now,
 			Limits:      store.AnswerLimits{Answers: service.DefaultMaxDataKeys, Bytes: service.DefaultMaxDataBytes},
-			WantJourney: true,
+			WantJourney: wantsJourney(saveReadMask),
 			Touchpoint: &handoffv1.Touchpoint{
 				Time: timestamppb.New(now), Channel: handoffv1.Channel_CHANNEL_WEB, Step: p.step,
 				Actor: &handoffv1.Actor{Id: servicePrincipal, Role: handoffv1.Role_ROLE_SERVICE},
@@ -79,6 +80,22 @@ func (f *scriptFloor) op() loadgen.Op {
 		_, err = f.st.SaveJourney(ctx, sv)
 		return err
 	}
+}
+
+// wantsJourney says whether a save with this read_mask has the store read
+// the journey back (as the service decides it: more than the brief reply).
+func wantsJourney(readMask []string) bool {
+	if len(readMask) == 0 {
+		return true
+	}
+	for _, f := range readMask {
+		switch f {
+		case "name", "etag", "revision", "update_time", "updateTime", "expire_time", "expireTime":
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 func mustKey(name string) store.JourneyKey {

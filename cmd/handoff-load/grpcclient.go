@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/loadgen"
@@ -91,14 +92,23 @@ func fieldNumber(m proto.Message, name protoreflect.Name) protowire.Number {
 	return f.Number()
 }
 
+// saveReadMask is the read_mask of the website's saves (-save-read-mask):
+// a page save needs only the etag of the next one back.
+var saveReadMask = []string{"etag", "revision"}
+
 // saveRequest is a page save as the website sends it: the journey's name,
-// the step it moves to and the page's answers, no etag, no mask.
+// the step it moves to and the page's answers, no etag, no mask, asking
+// for saveReadMask back.
 func saveRequest(name string, p pageSave) (*handoffv1.UpdateJourneyRequest, error) {
 	data, err := p.structData()
 	if err != nil {
 		return nil, err
 	}
-	return &handoffv1.UpdateJourneyRequest{Journey: &handoffv1.Journey{Name: name, Step: p.step, Data: data}}, nil
+	req := &handoffv1.UpdateJourneyRequest{Journey: &handoffv1.Journey{Name: name, Step: p.step, Data: data}}
+	if len(saveReadMask) > 0 {
+		req.ReadMask = &fieldmaskpb.FieldMask{Paths: saveReadMask}
+	}
+	return req, nil
 }
 
 // unary is a workload of one call per request, each from ring.

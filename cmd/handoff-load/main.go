@@ -91,9 +91,14 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 	fs.StringVar(&o.handoffdBin, "handoffd", "", "handoffd binary to measure (default: go build ./cmd/handoffd into a temporary directory)")
 	fs.StringVar(&o.redisServer, "redis-server", "redis-server", "redis-server binary")
 	fs.IntVar(&o.memorySample, "memory-sample", 500, "journeys sampled with MEMORY USAGE at each scale")
+	readMask := fs.String("save-read-mask", strings.Join(saveReadMask, ","), "read_mask of the website's saves, as it asks for only the next etag (comma-separated); empty: the whole journey back")
 	fs.IntVar(&o.ring, "ring", 1<<16, "requests each workload of a phase encodes before it runs and sends in turn (after the last, from the first again)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	saveReadMask = nil
+	if *readMask != "" {
+		saveReadMask = strings.Split(*readMask, ",")
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())

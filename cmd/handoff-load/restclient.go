@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/journeyhandoff/handoff/internal/loadgen"
@@ -97,7 +98,11 @@ func (r *restAPI) unary(ring *loadgen.Ring[restCall]) workloadOp {
 func (r *restAPI) saves(js journeys, size int) (workloadOp, error) {
 	ring, err := loadgen.BuildRing(size, func(k int) (restCall, error) {
 		body, err := newPageSave(uint64(k)).json()
-		return r.call(http.MethodPatch, journeyName(js.pick(uint64(k))), r.serviceJSON, body), err
+		c := r.call(http.MethodPatch, journeyName(js.pick(uint64(k))), r.serviceJSON, body)
+		if len(saveReadMask) > 0 {
+			c.url.RawQuery = url.Values{"readMask": {strings.Join(saveReadMask, ",")}}.Encode()
+		}
+		return c, err
 	})
 	if err != nil {
 		return workloadOp{}, err

@@ -2,8 +2,9 @@ package redis
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
-	"sort"
+	"strconv"
 	"strings"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -11,10 +12,11 @@ import (
 )
 
 // The journey record, layout v2 (docs/layout.md): one hash per journey,
-// its fields named here and only here. The scripts get these names, the
-// change record's field tags and their own argument positions from a
-// prelude generated from the declarations below, so nothing in Lua spells
-// a field, a tag or a position Go could change without it noticing.
+// its fields named here and only here. The scripts name them F.<name>,
+// the change record's field tags R.<name> and their own arguments
+// A.<name>, and newScript fills the values in from the declarations below,
+// so nothing in Lua spells a field, a tag or a position Go could change
+// without it noticing.
 
 // recordVersion is the layout this code writes; a hash with another `v`
 // (or none: v1 kept a protobuf body) is read by the code for its version
@@ -54,7 +56,7 @@ const (
 	fBody = "body"
 )
 
-// recordFields are the fields the prelude names, by the Lua name the
+// recordFields are the fields scripts name, by the Lua name the
 // scripts use (F.etag, F.answer_prefix, ...).
 var recordFields = map[string]string{
 	"version": fVersion, "etag": fEtag, "revision": fRevision, "incarnation": fIncarnation,
@@ -131,35 +133,6 @@ func (a args) make(tail int) []any {
 	return out
 }
 
-// lua declares the positions for the script: `local A = {name = 1, ...}`.
-func (a args) lua() string {
-	parts := make([]string, len(a))
-	for i, n := range a {
-		parts[i] = fmt.Sprintf("%s = %d", n, i+1)
-	}
-	return "local A = {" + strings.Join(parts, ", ") + "}\n"
-}
-
-// luaTable writes a Lua table of string constants, sorted for a stable
-// script (its SHA is what EVALSHA runs).
-func luaTable(name string, m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString("local " + name + " = {")
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%s = %s", k, luaString(m[k]))
-	}
-	b.WriteString("}\n")
-	return b.String()
-}
-
 // luaString quotes s for Lua 5.1, whose strings know \ddd but not \x.
 func luaString(s string) string {
 	var b strings.Builder
@@ -179,15 +152,37 @@ func luaString(s string) string {
 	return b.String()
 }
 
-// prelude is what every v2 script starts with: the record's field names,
-// the change record's tags and the shared helpers (change.lua).
+// prelude is what every v2 script starts with: the shared helpers
+// (change.lua) and the constants they use.
 func prelude() string {
 	return "-- generated from internal/store/redis/record.go\n" +
-		luaTable("F", recordFields) + luaTable("R", recordTags) +
 		fmt.Sprintf("local WRITE_SLOTS = %d\nlocal STAMP = %s\n", writeSlots, luaString(stampMark)) + changeLua
 }
 
-// newScript builds a v2 script: the prelude, its argument positions, its body.
+// constant matches the names a script uses for the record's field names
+// (F.etag), the change record's tags (R.revision)
+// and their arguments' positions (A.etag).
+var constant = regexp.MustCompile(`\b([FRA])\.([a-z_]+)\b`)
+
+// newScript builds a v2 script: the prelude and its body, with every
+// F.<name>, R.<name> and A.<name> replaced by its value: tables of them
+// would be built anew on every call, which Redis's Lua pays for on every
+// save.
 func newScript(a args, body string) *goredis.Script {
-	return goredis.NewScript(prelude() + a.lua() + body)
+	src := constant.ReplaceAllStringFunc(prelude()+body, func(m string) string {
+		sub := constant.FindStringSubmatch(m)
+		if sub[1] == "A" {
+			return strconv.Itoa(a.index(sub[2]) + 1)
+		}
+		table := recordFields
+		if sub[1] == "R" {
+			table = recordTags
+		}
+		v, ok := table[sub[2]]
+		if !ok {
+			panic("a script names " + m + ", which record.go does not declare")
+		}
+		return luaString(v)
+	})
+	return goredis.NewScript(src)
 }
