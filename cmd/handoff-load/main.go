@@ -63,6 +63,7 @@ type options struct {
 	cpuprofile       string
 	handoffdBin      string
 	redisServer      string
+	listpackValue    int
 	memorySample     int
 	ring             int
 }
@@ -90,6 +91,7 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of handoffd's code under the 64-caller gRPC save load to this file, and its top entries to the report")
 	fs.StringVar(&o.handoffdBin, "handoffd", "", "handoffd binary to measure (default: go build ./cmd/handoffd into a temporary directory)")
 	fs.StringVar(&o.redisServer, "redis-server", "redis-server", "redis-server binary")
+	fs.IntVar(&o.listpackValue, "redis-listpack-value", 1024, "redis-server's hash-max-listpack-value: the longest value a hash may hold and stay compact (Redis's default is 64)")
 	fs.IntVar(&o.memorySample, "memory-sample", 500, "journeys sampled with MEMORY USAGE at each scale")
 	readMask := fs.String("save-read-mask", strings.Join(saveReadMask, ","), "read_mask of the website's saves, as it asks for only the next etag (comma-separated); empty: the whole journey back")
 	fs.IntVar(&o.ring, "ring", 1<<16, "requests each workload of a phase encodes before it runs and sends in turn (after the last, from the first again)")
@@ -206,7 +208,7 @@ func run(ctx context.Context, opts options, stdout, progress io.Writer) (_ *repo
 func (d *driver) start(ctx context.Context) error {
 	var err error
 	fmt.Fprintln(d.log, "starting redis-server, handoffd and the empty gRPC server")
-	if d.redis, err = startRedis(ctx, d.opts.redisServer, d.dir); err != nil {
+	if d.redis, err = startRedis(ctx, d.opts.redisServer, d.dir, d.opts.listpackValue); err != nil {
 		return err
 	}
 	tokens := filepath.Join(d.dir, "tokens.yaml")

@@ -131,13 +131,15 @@ func freePort() (int, error) {
 }
 
 // redisServer is the benchmark's own redis-server: loopback only, no
-// persistence, so disk writes do not blur the figures.
+// persistence, so disk writes do not blur the figures; and with the
+// listpack limit production should set (docs/layout.md, "Redis's compact
+// encoding"), -redis-listpack-value.
 type redisServer struct {
 	*child
 	addr string
 }
 
-func startRedis(ctx context.Context, bin, dir string) (*redisServer, error) {
+func startRedis(ctx context.Context, bin, dir string, listpackValue int) (*redisServer, error) {
 	path, err := exec.LookPath(bin)
 	if err != nil {
 		return nil, fmt.Errorf("%s not found: install it with \"apt-get install -y redis-server\" (or run make deps): %w", bin, err)
@@ -151,7 +153,8 @@ func startRedis(ctx context.Context, bin, dir string) (*redisServer, error) {
 		}
 		c, err := spawn(dir, "redis-server", exec.Command(path,
 			"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--dir", dir))
+			"--save", "", "--appendonly", "no", "--dir", dir,
+			"--hash-max-listpack-value", strconv.Itoa(listpackValue)))
 		if err != nil {
 			return nil, err
 		}
