@@ -3,7 +3,6 @@ package service
 import (
 	"strconv"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
@@ -58,18 +57,22 @@ func (m readMask) wantsJourney() bool {
 	return false
 }
 
-// apply keeps only the masked fields of j (a copy when it must change one).
+// apply keeps only the masked fields of j, clearing the others in place: j
+// is the caller's own (a store's reply is).
 func (m readMask) apply(j *handoffv1.Journey) *handoffv1.Journey {
 	if m.fields == nil {
 		return j
 	}
-	out := proto.CloneOf(j)
-	r := out.ProtoReflect()
+	r := j.ProtoReflect()
+	var unasked []protoreflect.FieldDescriptor
 	r.Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
 		if !m.fields[fd.Name()] {
-			r.Clear(fd)
+			unasked = append(unasked, fd)
 		}
 		return true
 	})
-	return out
+	for _, fd := range unasked {
+		r.Clear(fd)
+	}
+	return j
 }
