@@ -602,7 +602,10 @@ func TestSavesThroughASlowOrBrokenNetworkAreNeverHalfApplied(t *testing.T) {
 	})
 
 	t.Run("no_save_is_half_applied_when_connections_break", func(t *testing.T) {
-		l := startLoad(t, h, names, perJourney, 200, true)
+		// Enough saves per writer that none is done before the last fault
+		// heals: a save is one round trip now, and a writer that stopped
+		// early would never save "again once the network healed".
+		l := startLoad(t, h, names, perJourney, 2000, true)
 		// pulses is a fault that spoils every connection with tx for on,
 		// then heals for off, times times: network blips, after each of
 		// which go-redis retries on a new connection.

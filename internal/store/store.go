@@ -320,7 +320,9 @@ type Store interface {
 	ListTouchpoints(ctx context.Context, key JourneyKey, offset, limit int) (_ []*handoffv1.Touchpoint, more bool, _ error)
 
 	// ChangesSince returns the logged changes after revision `after`, oldest
-	// first. complete is false when the log no longer reaches back that far
+	// first. A create is announced to subscribers but not logged, so from
+	// revision 0 the log is never complete: a watcher starts from a
+	// snapshot. complete is false when the log no longer reaches back that far
 	// (it keeps only recent changes): the caller must start from a snapshot.
 	// A journey that does not exist gives ErrNotFound.
 	ChangesSince(ctx context.Context, key JourneyKey, after int64) (_ []*handoffv1.JourneyChange, complete bool, _ error)

@@ -74,11 +74,15 @@ func (s *Store) logChange(key store.JourneyKey, e *journeyEntry, c *handoffv1.Jo
 		// starts a new one.
 		e.log = nil
 	}
-	e.log = append(e.log, c)
-	if over := len(e.log) - s.logEntries; over > 0 {
-		e.log = slices.Delete(e.log, 0, over)
+	// A create (revision 1) is announced, not logged, as in Redis: a
+	// watcher from revision 0 starts from a snapshot anyway.
+	if c.GetRevision() > 1 {
+		e.log = append(e.log, c)
+		if over := len(e.log) - s.logEntries; over > 0 {
+			e.log = slices.Delete(e.log, 0, over)
+		}
+		e.logExpires = now.Add(s.logTTL)
 	}
-	e.logExpires = now.Add(s.logTTL)
 	for sub := range s.subscribers {
 		if sub.wants == nil || sub.wants(key) {
 			sub.handle(proto.CloneOf(c))

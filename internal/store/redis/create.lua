@@ -54,6 +54,7 @@ if KEYS[5] then
   redis.call('PEXPIREAT', KEYS[5], ARGV[A.request_expire_ms])
 end
 
-log_change(KEYS[4], record(ARGV[A.head], 1, '1', touchpoints),
-  ARGV[A.log_entries], ARGV[A.log_ttl_ms], ARGV[A.changes_channel])
+-- Announced, not logged: a watcher from revision 0 starts from a snapshot
+-- anyway, and the whole journey would sit in the log for an hour.
+redis.call('PUBLISH', ARGV[A.changes_channel], record(ARGV[A.head], 1, '1', touchpoints))
 return {'created'}

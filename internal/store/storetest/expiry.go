@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"google.golang.org/protobuf/proto"
 	"testing"
 	"time"
 
@@ -68,8 +69,14 @@ func testExpiry(t *testing.T, newStore Factory) {
 		// And a new change log: the old journey's changes are not its own.
 		require.Equal(t, int64(1), made.GetRevision())
 		changes, complete := changesSince(t, s, k, 0)
+		require.False(t, complete, "a create is not logged")
+		require.Empty(t, changes, "nothing of the old journey's log")
+		moved := proto.CloneOf(made)
+		moved.Step = "cover"
+		updated := update(t, s, moved)
+		changes, complete = changesSince(t, s, k, 1)
 		require.True(t, complete)
-		requireProtosEqual(t, []*handoffv1.JourneyChange{createChange(made, named(k, 1, first))}, changes)
+		requireProtosEqual(t, []*handoffv1.JourneyChange{updateChange(updated, nil)}, changes)
 	})
 
 	t.Run("an_update_moves_the_expiry_of_the_journey_and_its_timeline", func(t *testing.T) {
