@@ -71,10 +71,11 @@ func TestTheDriverRunsEndToEndOnTinyNumbers(t *testing.T) {
 		for _, st := range []journeyMemory{m.preloaded, m.saved} {
 			require.Positive(t, st.hash)
 			require.Positive(t, st.timeline)
-			require.Positive(t, st.changeLog)
 			require.InDelta(t, 1024, st.rawJSON, 200)
 			require.Greater(t, st.used, st.hash, "used_memory covers the hash and more")
 		}
+		require.Zero(t, m.preloaded.changeLog, "a create is announced, not logged")
+		require.Positive(t, m.saved.changeLog, "a save is logged")
 		require.Greater(t, m.saved.timeline, m.preloaded.timeline, "a save adds a touchpoint")
 		require.Greater(t, m.afterChange(), m.atRest(), "the change log counts after a change")
 		require.Positive(t, rep.scale[i].mix.res.OK)

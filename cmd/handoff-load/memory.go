@@ -67,11 +67,6 @@ func (m memory) afterChange() float64 {
 	return m.saved.used - m.saved.timeline
 }
 
-// afterCreate is the figure reports before the two states gave as "with
-// the change log": a journey right after its create, with the create's
-// change logged.
-func (m memory) afterCreate() float64 { return m.preloaded.used - m.preloaded.timeline }
-
 // storedMemory is INFO memory's used_memory less its clients' buffers
 // (mem_clients_normal), which follow how many connections are open and
 // what they have in flight (handoffd's pool grows under load), not what is

@@ -279,9 +279,6 @@ func (r *report) targets() string {
 		v = m.afterChange() / m.saved.rawJSON
 		row(fmt.Sprintf("the same for the hour after a change, change log included: right after one save each of %s of them", thousands(int64(m.savedCount))),
 			fmt.Sprintf("%s (%s ÷ %s)", ratio(v), bytesIEC(m.afterChange()), bytesIEC(m.saved.rawJSON)), "≤ 2.00", verdict(v, 2.0, false))
-		v = m.afterCreate() / m.preloaded.rawJSON
-		row("right after the preload with the create's change log (not a target: how earlier reports read the hour after a change)",
-			fmt.Sprintf("%s (%s ÷ %s)", ratio(v), bytesIEC(m.afterCreate()), bytesIEC(m.preloaded.rawJSON)), "–", "–")
 	}
 
 	// 8. Flatness.
@@ -426,7 +423,7 @@ func (r *report) memoryTable() string {
 				bytesIEC(j.rawJSON), st.what, ratio(st.counted/j.rawJSON), st.goal)
 		}
 	}
-	fmt.Fprintf(&b, "\nEach size is loaded into an emptied Redis through the store's create script (as CreateJourney writes it: hash, index, one-touchpoint timeline, one-change log) and measured; then %d× -memory-sample journeys spread over it are saved once each through handoffd (a page's three answers and the next step, over gRPC) and measured again, before anything else writes. "+
+	fmt.Fprintf(&b, "\nEach size is loaded into an emptied Redis through the store's create script (as CreateJourney writes it: hash, index, one-touchpoint timeline; a create is announced, not logged) and measured; then %d× -memory-sample journeys spread over it are saved once each through handoffd (a page's three answers and the next step, over gRPC) and measured again, before anything else writes. "+
 		"used_memory per journey is INFO's used_memory less mem_clients_normal (the connections' buffers, which follow the load, not the data), after the preload less before it ÷ journeys, plus for the second state the growth the saves caused ÷ journeys saved; it includes Redis's keyspace and expiry entries. "+
 		"Per-key figures are MEMORY USAGE … SAMPLES 0 means over %d journeys (in the second state, of the saved ones); the raw JSON is of those journeys' answers at the time.\n", savedPerSampled, r.opts.memorySample)
 	return b.String()
