@@ -77,7 +77,6 @@ func TestTheDriverRunsEndToEndOnTinyNumbers(t *testing.T) {
 		require.Zero(t, m.preloaded.changeLog, "a create is announced, not logged")
 		require.Positive(t, m.saved.changeLog, "a save is logged")
 		require.Greater(t, m.saved.timeline, m.preloaded.timeline, "a save adds a touchpoint")
-		require.Greater(t, m.afterChange(), m.atRest(), "the change log counts after a change")
 		require.Positive(t, rep.scale[i].mix.res.OK)
 	}
 	require.NotNil(t, rep.soak)
