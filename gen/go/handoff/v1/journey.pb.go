@@ -307,7 +307,9 @@ type Journey struct {
 	// The id of the step the customer is on, as the website names it.
 	Step string `protobuf:"bytes,4,opt,name=step,proto3" json:"step,omitempty"`
 	// The answers so far, keyed the way the website keys them. Save paths
-	// such as `data.vehicle.plate` replace a single answer.
+	// such as `data.vehicle.plate` replace a single answer. Checked by the
+	// service (depth, sizes, keys, values), not by the request validator,
+	// which would otherwise walk every answer to find no rule.
 	Data *structpb.Struct `protobuf:"bytes,5,opt,name=data,proto3" json:"data,omitempty"`
 	// The channel of the last touch.
 	Channel Channel `protobuf:"varint,6,opt,name=channel,proto3,enum=handoff.v1.Channel" json:"channel,omitempty"`
@@ -818,13 +820,13 @@ var File_handoff_v1_journey_proto protoreflect.FileDescriptor
 const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\n" +
 	"\x18handoff/v1/journey.proto\x12\n" +
-	"handoff.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc0\a\n" +
+	"handoff.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc8\a\n" +
 	"\aJourney\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12F\n" +
 	"\fjourney_type\x18\x02 \x01(\tB#\xe0A\x05\xbaH\x1d\xd8\x01\x01r\x182\x16^[a-z][a-z0-9-]{0,62}$R\vjourneyType\x123\n" +
 	"\x05state\x18\x03 \x01(\x0e2\x18.handoff.v1.JourneyStateB\x03\xe0A\x03R\x05state\x12=\n" +
-	"\x04step\x18\x04 \x01(\tB)\xbaH&\xd8\x01\x01r!\x18\x80\x012\x1c^[A-Za-z0-9][A-Za-z0-9._-]*$R\x04step\x12+\n" +
-	"\x04data\x18\x05 \x01(\v2\x17.google.protobuf.StructR\x04data\x122\n" +
+	"\x04step\x18\x04 \x01(\tB)\xbaH&\xd8\x01\x01r!\x18\x80\x012\x1c^[A-Za-z0-9][A-Za-z0-9._-]*$R\x04step\x123\n" +
+	"\x04data\x18\x05 \x01(\v2\x17.google.protobuf.StructB\x06\xbaH\x03\xd8\x01\x03R\x04data\x122\n" +
 	"\achannel\x18\x06 \x01(\x0e2\x13.handoff.v1.ChannelB\x03\xe0A\x03R\achannel\x12*\n" +
 	"\x0echannel_detail\x18\a \x01(\tB\x03\xe0A\x03R\rchannelDetail\x12\x1f\n" +
 	"\bassignee\x18\b \x01(\tB\x03\xe0A\x03R\bassignee\x12\x1b\n" +
