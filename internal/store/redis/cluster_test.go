@@ -147,11 +147,11 @@ func primaryOf(t *testing.T, cc *goredis.ClusterClient, key string) string {
 
 // keysOnEachPrimary scans every primary for the keys matching pattern and
 // says which primary holds each.
-func keysOnEachPrimary(t *testing.T, cc *goredis.ClusterClient, pattern string) map[string]string {
+func keysOnEachPrimary(ctx context.Context, t *testing.T, cc *goredis.ClusterClient, pattern string) map[string]string {
 	t.Helper()
 	var mu sync.Mutex
 	where := map[string]string{}
-	require.NoError(t, cc.ForEachMaster(t.Context(), func(ctx context.Context, p *goredis.Client) error {
+	require.NoError(t, cc.ForEachMaster(ctx, func(ctx context.Context, p *goredis.Client) error {
 		iter := p.Scan(ctx, 0, pattern, 1000).Iterator()
 		for iter.Next(ctx) {
 			mu.Lock()
@@ -168,6 +168,15 @@ func TestTheLayoutSpreadsOverThePrimaries(t *testing.T) {
 	// A prefix of its own, fixed, so which slot each code's key falls in
 	// is the same on every run.
 	s, prefix := clusterStore(t, "spread:", nil, storetest.Options{TTL: time.Hour})
+	// So the prefix is empty again for the next run in this process
+	// (-count), which makes the same codes.
+	t.Cleanup(func() {
+		// t.Context() is done by now.
+		ctx := context.Background()
+		for k := range keysOnEachPrimary(ctx, t, cc, prefix+"*") {
+			require.NoError(t, cc.Del(ctx, k).Err())
+		}
+	})
 	ctx := t.Context()
 	const customers = 12
 	// Codes as the service makes them look random; these are fixed, and
@@ -190,7 +199,7 @@ func TestTheLayoutSpreadsOverThePrimaries(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, ok)
 	}
-	where := keysOnEachPrimary(t, cc, prefix+"*")
+	where := keysOnEachPrimary(ctx, t, cc, prefix+"*")
 
 	type placed struct{ slots, primaries map[string]bool }
 	customerAt, codeAt, attemptAt := map[string]placed{}, placed{map[string]bool{}, map[string]bool{}}, placed{map[string]bool{}, map[string]bool{}}
@@ -327,7 +336,7 @@ func TestListingAndErasingReachEveryPrimary(t *testing.T) {
 
 	t.Run("no_key_naming_the_customer_remains_on_any_primary", func(t *testing.T) {
 		var left []string
-		for k := range keysOnEachPrimary(t, cc, prefix+"*") {
+		for k := range keysOnEachPrimary(ctx, t, cc, prefix+"*") {
 			if strings.Contains(k, gone) {
 				left = append(left, k)
 				continue
