@@ -34,6 +34,11 @@ func TestTheHandoffStoryOnARedisCluster(t *testing.T) {
 	web := []string{"X-Handoff-Channel", "web"}
 	phone := as(t, aliceToken, "x-handoff-channel", "phone")
 
+	for _, h := range []*harness{site, desk} {
+		status, body := h.rest(t, "GET", "/readyz", "", nil)
+		require.Equal(t, http.StatusOK, status, "%v", body)
+	}
+
 	// Another customer, who must keep everything when Anna is erased.
 	other := newJourney(t, site, "c-1")
 
