@@ -60,7 +60,7 @@ type process struct {
 // so a later --appendonly yes wins. It returns once the server answers PING.
 func StartRedis(t testing.TB, extraArgs ...string) *Redis {
 	t.Helper()
-	return startRedis(t, nil, extraArgs)
+	return startRedis(t, nil, freePort, extraArgs)
 }
 
 // StartRedisTLS starts redis-server as StartRedis does, but it serves only
@@ -69,10 +69,12 @@ func StartRedis(t testing.TB, extraArgs ...string) *Redis {
 // client must trust certs.Pool (or certs.CAFile).
 func StartRedisTLS(t testing.TB, certs *Certificates, extraArgs ...string) *Redis {
 	t.Helper()
-	return startRedis(t, certs, extraArgs)
+	return startRedis(t, certs, freePort, extraArgs)
 }
 
-func startRedis(t testing.TB, certs *Certificates, extraArgs []string) *Redis {
+// startRedis starts a server on a port from pickPort (freePort, or one that
+// leaves room for a Cluster node's bus port).
+func startRedis(t testing.TB, certs *Certificates, pickPort func() (int, error), extraArgs []string) *Redis {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -84,7 +86,7 @@ func startRedis(t testing.TB, certs *Certificates, extraArgs []string) *Redis {
 
 	var errs []error
 	for range portAttempts {
-		port, err := freePort()
+		port, err := pickPort()
 		if err != nil {
 			t.Fatalf("redis-server: find a free port: %v", err)
 		}

@@ -80,3 +80,17 @@ func (s *Store) RedeemRunTwice(ctx context.Context, code string) (results [2]str
 	}
 	return results, nil
 }
+
+// ScriptNames names every script by its SHA1, as EVALSHA sends it.
+var ScriptNames = map[string]string{
+	attemptScript.Hash():      "attempt",
+	sinceScript.Hash():        "since",
+	issueScript.Hash():        "issue",
+	redeemScript.Hash():       "redeem",
+	redeemListedScript.Hash(): "redeem_listed",
+	createScript.Hash():       "create",
+	updateScript.Hash():       "update",
+	convertScript.Hash():      "convert",
+	saveScript.Hash():         "save",
+	pruneScript.Hash():        "prune",
+}

@@ -29,15 +29,17 @@ import (
 var (
 	server *testutil.Redis
 	client *goredis.Client
+	// mainT owns what lives as long as the test binary: the shared server,
+	// and the shared cluster once a test asks for it (see onACluster).
+	mainT = &mainTB{}
 )
 
 func TestMain(m *testing.M) {
-	tb := &mainTB{}
-	server = testutil.StartRedis(tb)
+	server = testutil.StartRedis(mainT)
 	client = goredis.NewClient(&goredis.Options{Addr: server.Addr()})
 	code := m.Run()
 	_ = client.Close()
-	tb.cleanup()
+	mainT.cleanup()
 	os.Exit(code)
 }
 
