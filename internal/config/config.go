@@ -254,6 +254,11 @@ func (c Config) Validate() error {
 	}
 	// A CA nothing uses most likely means the URL lost its second s: refuse
 	// rather than talk to Redis in clear text believing it is protected.
+	// A hash tag in the prefix would decide the slot of every key, codes
+	// and rate-limit counters included: one Cluster slot for everything.
+	if strings.ContainsAny(c.RedisKeyPrefix, "{}") {
+		bad("redis-key-prefix", "%q holds a brace; braces mark Redis Cluster hash tags, which the store sets itself", c.RedisKeyPrefix)
+	}
 	if c.RedisCAFile != "" && redisScheme != "rediss" {
 		bad("redis-ca-file", "is set but --redis-url is not a rediss:// URL; use rediss://, or unset this")
 	}

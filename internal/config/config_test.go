@@ -78,6 +78,7 @@ func TestLoad(t *testing.T) {
 		},
 		{name: "a_trusted_proxy_that_is_no_address_names_the_flag", args: []string{"--trusted-proxies", "proxy.internal"}, wantErr: "-trusted-proxies"},
 		{name: "fewer_handoffs_than_live_codes_is_refused", args: []string{"--max-codes-per-journey", "5", "--handoffs-per-journey", "4"}, wantErr: "--handoffs-per-journey"},
+		{name: "a_key_prefix_with_a_hash_tag_is_refused", args: []string{"--redis-key-prefix", "{handoff}:"}, wantErr: "--redis-key-prefix"},
 		{name: "a_zero_code_ttl_is_refused", args: []string{"--code-ttl", "0s"}, wantErr: "--code-ttl"},
 		{name: "a_body_limit_below_the_data_limit_is_refused", args: []string{"--max-body-bytes", "1000"}, wantErr: "--max-body-bytes"},
 		{
