@@ -75,9 +75,7 @@ func TestBadInputIsRefusedWithFieldViolationsAndWritesNothing(t *testing.T) {
 		{"an_answer_key_with_a_dot", "PATCH", "/v1/" + name, map[string]any{"data": map[string]any{"a.b": 5}}, "journey.data"},
 		{"answers_nested_40_levels_deep", "PATCH", "/v1/" + name + "?updateMask=data", `{"data":` + strings.Repeat(`{"a":`, 40) + "1" + strings.Repeat("}", 41), "journey.data"},
 		{"a_body_nested_5000_levels_deep", "PATCH", "/v1/" + name, `{"data":` + strings.Repeat(`{"a":`, 5000) + "1" + strings.Repeat("}", 5001), "body"},
-		{"a_10_MB_body", "PATCH", "/v1/" + name, `{"step":"` + strings.Repeat("x", 10<<20) + `"}`, "body"},
 		{"invalid_utf8_in_json", "PATCH", "/v1/" + name + "?updateMask=step", "{\"step\": \"driv\xffer\"}", "body"},
-		{"a_body_over_the_256_KiB_limit", "PATCH", "/v1/" + name, `{"step":"` + strings.Repeat("x", 300<<10) + `"}`, "body"},
 		{"a_wrong_type_field_in_json", "PATCH", "/v1/" + name, `{"step": 5}`, "step"},
 		{"an_unknown_json_field", "PATCH", "/v1/" + name + "?updateMask=step", `{"step": "driver", "colour": "red"}`, "colour"},
 		{"malformed_json", "PATCH", "/v1/" + name + "?updateMask=step", `{"step": `, "body"},
@@ -103,6 +101,18 @@ func TestBadInputIsRefusedWithFieldViolationsAndWritesNothing(t *testing.T) {
 			require.Equal(t, http.StatusBadRequest, status, "%v", body)
 			require.Equal(t, float64(codes.InvalidArgument), body["code"], "%v", body)
 			require.Contains(t, fieldViolations(t, body), tt.field, "%v", body)
+		})
+	}
+	tooLarge := []struct{ name, body string }{
+		{"a_body_over_the_256_KiB_limit", `{"step":"` + strings.Repeat("x", 300<<10) + `"}`},
+		{"a_10_MB_body", `{"step":"` + strings.Repeat("x", 10<<20) + `"}`},
+	}
+	for _, tt := range tooLarge {
+		t.Run(tt.name+"_is_content_too_large_on_the_body", func(t *testing.T) {
+			status, body := h.rest(t, "PATCH", "/v1/"+name, websiteToken, tt.body)
+			require.Equal(t, http.StatusRequestEntityTooLarge, status, "%v", body)
+			require.Equal(t, float64(codes.InvalidArgument), body["code"], "%v", body)
+			require.Contains(t, fieldViolations(t, body), "body", "%v", body)
 		})
 	}
 
@@ -189,6 +199,16 @@ func TestHostileRequestsLeaveTheServerUp(t *testing.T) {
 	t.Run("a_100_KiB_header_is_refused", func(t *testing.T) {
 		status, _ := h.rest(t, "GET", "/v1/"+j.GetName(), websiteToken, nil, "X-Padding", strings.Repeat("x", 100<<10))
 		require.Equal(t, http.StatusRequestHeaderFieldsTooLarge, status)
+	})
+	t.Run("a_put_on_a_journey_is_method_not_allowed", func(t *testing.T) {
+		status, body := h.rest(t, "PUT", "/v1/"+j.GetName(), websiteToken, map[string]any{"step": "driver"})
+		require.Equal(t, http.StatusMethodNotAllowed, status, "%v", body)
+		require.Equal(t, float64(codes.Unimplemented), body["code"], "%v", body)
+		require.Contains(t, body["message"], "PUT is not a method of", "%v", body)
+	})
+	t.Run("an_unknown_path_is_not_found", func(t *testing.T) {
+		status, _ := h.rest(t, "GET", "/v1/nothing/here", websiteToken, nil)
+		require.Equal(t, http.StatusNotFound, status)
 	})
 	t.Run("the_server_still_answers", func(t *testing.T) {
 		status, body := h.rest(t, "GET", "/v1/"+j.GetName(), websiteToken, nil)

@@ -62,7 +62,12 @@ func readBody(next http.Handler, authn auth.Authenticator, timeout time.Duration
 		body, err := io.ReadAll(r.Body)
 		_ = rc.SetReadDeadline(time.Time{})
 		var netErr net.Error
+		var tooLarge *http.MaxBytesError
 		switch {
+		case errors.As(err, &tooLarge):
+			// 413, as HTTP says; the rest of the body is not read.
+			refuseUnread(w, r, http.StatusRequestEntityTooLarge, invalidBody("larger than the server's limit (--max-body-bytes)"))
+			return
 		case errors.As(err, &netErr) && netErr.Timeout():
 			refuseUnread(w, r, http.StatusRequestTimeout, status.Newf(codes.DeadlineExceeded,
 				"the request body did not arrive within the server's limit (--body-read-timeout, %s)", timeout))

@@ -69,12 +69,25 @@ func NewGateway(ctx context.Context, grpcAddr string, maxMsgBytes int, tlsCfg *T
 		}),
 		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD { return gatewayMetadata(r.Context()) }),
 		runtime.WithErrorHandler(errorHandler),
+		runtime.WithRoutingErrorHandler(routingErrorHandler),
 	)
 	if err := handoffv1.RegisterJourneyServiceHandler(ctx, mux, conn); err != nil {
 		_ = conn.Close()
 		return nil, nil, fmt.Errorf("registering the REST gateway: %w", err)
 	}
 	return mux, conn, nil
+}
+
+// routingErrorHandler answers a known path called with a method it does
+// not serve with 405, as HTTP says (grpc-gateway's default answers 501, as
+// for a method the server does not implement at all); everything else as
+// grpc-gateway does.
+func routingErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	if httpStatus == http.StatusMethodNotAllowed {
+		writeStatus(w, http.StatusMethodNotAllowed, status.Newf(codes.Unimplemented, "%s is not a method of %s; see /openapi.json for what each path takes", r.Method, r.URL.Path))
+		return
+	}
+	runtime.DefaultRoutingErrorHandler(ctx, mux, m, w, r, httpStatus)
 }
 
 // fieldInDecodeError finds the field a JSON or query decoding error is
