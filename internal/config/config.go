@@ -144,6 +144,24 @@ func EnvName(flagName string) string {
 // deployments that pass secrets as environment variables; it has no flag.
 const EncryptionKeysEnv = EnvPrefix + "ENCRYPTION_KEYS"
 
+// usageHead opens --help: what handoffd is, before its flags.
+const usageHead = `handoffd keeps customers' journeys (a quote, a booking) so that one
+started on a website can be resumed by an agent on the phone, in chat or on
+social media, at the same step with the same answers. It serves the
+handoff.v1 API over gRPC (--grpc-addr) and over REST (--http-addr).
+
+With no flags it runs on this machine alone: journeys in memory (lost on
+restart) and dev-mode tokens printed at start. See README.md for production.
+
+Usage: handoffd [flags]
+
+Every flag can also be set in the environment, named as in brackets below
+(HANDOFF_ and the flag's name in capitals); a flag on the command line wins.
+%s holds encryption keys and has no flag.
+
+Flags:
+`
+
 // Load reads the environment (through lookupEnv), then the flags in args,
 // and validates the result. Usage and errors go to output.
 func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer) (Config, error) {
@@ -188,6 +206,11 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.IntVar(&c.MaxMessageBytes, "max-message-bytes", c.MaxMessageBytes, "largest gRPC request message")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight calls may take to finish on SIGTERM")
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	fs.VisitAll(func(f *flag.Flag) { f.Usage += " [" + EnvName(f.Name) + "]" })
+	fs.Usage = func() {
+		fmt.Fprintf(output, usageHead, EncryptionKeysEnv)
+		fs.PrintDefaults()
+	}
 
 	var envErrs []error
 	fs.VisitAll(func(f *flag.Flag) {

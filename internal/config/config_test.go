@@ -1,6 +1,7 @@
 package config
 
 import (
+	"flag"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -173,6 +174,25 @@ func TestEveryFlagIsInTheREADMEConfigurationTable(t *testing.T) {
 		flags++
 	}
 	require.Equal(t, 38, flags, "flags found in the usage text")
+}
+
+func TestHelpSaysWhatHandoffdIsAndNamesEachFlagsEnvironmentVariable(t *testing.T) {
+	var usage strings.Builder
+	_, err := Load([]string{"--help"}, env(nil), &usage)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	text := usage.String()
+	require.Contains(t, text, "resumed by an agent", "what the program is for")
+	require.Contains(t, text, "Usage: handoffd [flags]")
+	require.Contains(t, text, EncryptionKeysEnv, "the variable that has no flag")
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		if !strings.HasPrefix(line, "  -") {
+			continue
+		}
+		name := strings.Fields(strings.TrimPrefix(line, "  -"))[0]
+		require.Less(t, i+1, len(lines))
+		require.Contains(t, lines[i+1], "["+EnvName(name)+"]", "--%s's help names its environment variable", name)
+	}
 }
 
 func TestEncryptionKeys(t *testing.T) {
