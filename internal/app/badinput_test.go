@@ -32,7 +32,10 @@ func fieldViolations(t *testing.T, body map[string]any) []string {
 			continue
 		}
 		for _, v := range d["fieldViolations"].([]any) {
-			fields = append(fields, v.(map[string]any)["field"].(string))
+			v := v.(map[string]any)
+			require.Regexp(t, `^[A-Z][A-Z0-9_]*$`, v["reason"], "every violation has a reason a client can branch on: %v", v)
+			require.NotContains(t, v, "localizedMessage", "no empty localized message: %v", v)
+			fields = append(fields, v["field"].(string))
 		}
 	}
 	return fields

@@ -66,7 +66,7 @@ func readBody(next http.Handler, authn auth.Authenticator, timeout time.Duration
 		switch {
 		case errors.As(err, &tooLarge):
 			// 413, as HTTP says; the rest of the body is not read.
-			refuseUnread(w, r, http.StatusRequestEntityTooLarge, invalidBody("larger than the server's limit (--max-body-bytes)"))
+			refuseUnread(w, r, http.StatusRequestEntityTooLarge, invalidBody("BODY_TOO_LARGE", "larger than the server's limit (--max-body-bytes)"))
 			return
 		case errors.As(err, &netErr) && netErr.Timeout():
 			refuseUnread(w, r, http.StatusRequestTimeout, status.Newf(codes.DeadlineExceeded,
@@ -78,10 +78,10 @@ func readBody(next http.Handler, authn auth.Authenticator, timeout time.Duration
 			next.ServeHTTP(w, r)
 			return
 		case jsonDepth(body) > maxJSONDepth:
-			writeStatus(w, http.StatusBadRequest, invalidBody("the JSON body nests deeper than 64 levels"))
+			writeStatus(w, http.StatusBadRequest, invalidBody("BODY_TOO_DEEP", "the JSON body nests deeper than 64 levels"))
 			return
 		case trailingData(body):
-			writeStatus(w, http.StatusBadRequest, invalidBody("data follows the end of the JSON value; send exactly one JSON object"))
+			writeStatus(w, http.StatusBadRequest, invalidBody("DATA_AFTER_JSON", "data follows the end of the JSON value; send exactly one JSON object"))
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -155,8 +155,8 @@ func jsonDepth(b []byte) int {
 	return deepest
 }
 
-func invalidBody(desc string) *status.Status {
-	return badRequest("body: "+desc, &errdetails.BadRequest_FieldViolation{Field: "body", Description: desc})
+func invalidBody(reason, desc string) *status.Status {
+	return badRequest("body: "+desc, &errdetails.BadRequest_FieldViolation{Field: "body", Reason: reason, Description: desc})
 }
 
 // writeStatus answers as the gateway's error handler does: the status as

@@ -98,21 +98,27 @@ var fieldInDecodeError = regexp.MustCompile(`(?:field "?([A-Za-z_][A-Za-z0-9_.]*
 // errors (malformed JSON, a wrong-type field, a bad query parameter), which
 // grpc-gateway reports as a bare INVALID_ARGUMENT, so REST clients get the
 // same field violations whichever layer refused their input.
-func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+func errorHandler(ctx context.Context, mux *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	var maxBytes *http.MaxBytesError
 	if errors.As(err, &maxBytes) || strings.Contains(err.Error(), "http: request body too large") {
-		err = badRequest("the request body is larger than the server's limit (--max-body-bytes)", &errdetails.BadRequest_FieldViolation{
-			Field: "body", Description: "larger than the server's limit (--max-body-bytes)",
-		}).Err()
+		writeStatus(w, http.StatusRequestEntityTooLarge, invalidBody("BODY_TOO_LARGE", "larger than the server's limit (--max-body-bytes)"))
+		return
 	}
 	st, ok := status.FromError(err)
 	if ok && st.Code() == codes.InvalidArgument && len(st.Details()) == 0 {
-		field := "body"
+		field, reason := "body", "INVALID_JSON"
 		if m := fieldInDecodeError.FindStringSubmatch(st.Message()); m != nil {
-			field = m[1]
+			field, reason = m[1], "INVALID_VALUE"
+		}
+		if strings.Contains(st.Message(), "unknown field") {
+			reason = "UNKNOWN_FIELD"
 		}
 		desc := strings.TrimPrefix(st.Message(), "proto: ")
-		err = badRequest(field+": "+desc, &errdetails.BadRequest_FieldViolation{Field: field, Description: desc}).Err()
+		err = badRequest(field+": "+desc, &errdetails.BadRequest_FieldViolation{Field: field, Reason: reason, Description: desc}).Err()
 	}
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+	runtime.DefaultHTTPErrorHandler(ctx, mux, errorMarshaler, w, r, err)
 }
+
+// errorMarshaler writes error bodies without empty fields: a field
+// violation has no localized message, and null would say it might.
+var errorMarshaler = &runtime.JSONPb{}

@@ -163,7 +163,7 @@ func writeChange(w http.ResponseWriter, c *handoffv1.JourneyChange) error {
 // status (code, message, details), e.g. "reconnect with after_revision=N".
 func writeStatusEvent(w http.ResponseWriter, err error) {
 	st := status.Convert(err)
-	b, _ := eventJSON.Marshal(st.Proto())
+	b, _ := protojson.Marshal(st.Proto()) // without empty fields, as errorMarshaler
 	_, _ = fmt.Fprintf(w, "event: error\ndata: %s\n\n", b)
 }
 

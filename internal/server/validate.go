@@ -55,7 +55,7 @@ func (s *validatingStream) RecvMsg(m any) error {
 func validate(v protovalidate.Validator, msg proto.Message) error {
 	if reason, failed := decodeFailure(msg); failed {
 		return badRequest("the request message does not decode: "+reason, &errdetails.BadRequest_FieldViolation{
-			Field: "request", Description: "is not a valid " + string(msg.ProtoReflect().Descriptor().FullName()) + ": " + reason,
+			Field: "request", Reason: "MALFORMED_REQUEST", Description: "is not a valid " + string(msg.ProtoReflect().Descriptor().FullName()) + ": " + reason,
 		}).Err()
 	}
 	return validationStatus(v.Validate(msg))
@@ -70,6 +70,12 @@ var friendlier = map[string]string{
 	"request_id":           "must be 1 to 128 letters, digits, '.', '_' or '-'",
 	"journey.step":         "must be letters, digits, '.', '_' or '-', at most 128",
 	"journey.journey_type": "must be lowercase letters, digits or '-', starting with a letter, e.g. car-insurance-quote",
+}
+
+// ruleReason turns a protovalidate rule id (string.pattern,
+// journey.name.format) into a violation's reason (STRING_PATTERN).
+func ruleReason(ruleID string) string {
+	return strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(ruleID))
 }
 
 func validationStatus(err error) error {
@@ -88,7 +94,7 @@ func validationStatus(err error) error {
 		if f, ok := friendlier[field]; ok && strings.HasSuffix(viol.Proto.GetRuleId(), "pattern") {
 			desc = f
 		}
-		violations = append(violations, &errdetails.BadRequest_FieldViolation{Field: field, Description: desc})
+		violations = append(violations, &errdetails.BadRequest_FieldViolation{Field: field, Reason: ruleReason(viol.Proto.GetRuleId()), Description: desc})
 		summary = append(summary, field+": "+desc)
 	}
 	return badRequest(strings.Join(summary, "; "), violations...).Err()

@@ -46,7 +46,7 @@ func channelOf(ctx context.Context, p auth.Principal, field handoffv1.Channel, d
 		if v := md.Get(ChannelHeader); len(v) > 0 && v[0] != "" {
 			ch, from = ParseChannel(v[0]), ChannelHeader
 			if ch == handoffv1.Channel_CHANNEL_UNSPECIFIED {
-				return 0, "", invalidArgument(ChannelHeader, "unknown channel: use web, app, phone, chat, social, email or in_person")
+				return 0, "", invalidArgument(ChannelHeader, "UNKNOWN_CHANNEL", "unknown channel: use web, app, phone, chat, social, email or in_person")
 			}
 		}
 	}
@@ -81,11 +81,11 @@ func recordedDetail(role handoffv1.Role, rule auth.ChannelRule, detail, from str
 		return "", nil
 	case rule.FreeDetail:
 		if !utf8.ValidString(detail) || utf8.RuneCountInString(detail) > maxChannelDetail {
-			return "", invalidArgument(from, "channel detail must be text of at most 64 characters")
+			return "", invalidArgument(from, "INVALID_CHANNEL_DETAIL", "channel detail must be text of at most 64 characters")
 		}
 		return detail, nil
 	case !sourceDetail.MatchString(detail):
-		return "", invalidArgument(from, "a "+roleName(role)+"'s channel detail names where the call comes from, like whatsapp or ivr-main: "+
+		return "", invalidArgument(from, "CHANNEL_DETAIL_NOT_A_SOURCE", "a "+roleName(role)+"'s channel detail names where the call comes from, like whatsapp or ivr-main: "+
 			"1 to 32 letters, digits, '.', '_' or '-' (it is recorded as \""+roleName(role)+": whatsapp\")")
 	}
 	return roleName(role) + ": " + detail, nil

@@ -22,14 +22,14 @@ import (
 // the journey could not be read over REST).
 func (s *Service) checkData(data *structpb.Struct, field string) error {
 	if size := proto.Size(data); size > s.opts.MaxDataBytes {
-		return invalidArgument(field, "answers take "+byteSize(size)+", more than the limit of "+byteSize(s.opts.MaxDataBytes))
+		return invalidArgument(field, "ANSWERS_TOO_LARGE", "answers take "+byteSize(size)+", more than the limit of "+byteSize(s.opts.MaxDataBytes))
 	}
 	w := dataWalk{opts: s.opts, field: field}
 	err := w.object(data, 1)
 	var none *noValue
 	if errors.As(err, &none) {
 		// The path, never the answers: refusals reach the logs.
-		return invalidArgument(field, "answer "+strconv.Quote(none.path())+" has no value: send a string, number, boolean, null, object or list")
+		return invalidArgument(field, "ANSWER_WITHOUT_VALUE", "answer "+strconv.Quote(none.path())+" has no value: send a string, number, boolean, null, object or list")
 	}
 	return err
 }
@@ -41,18 +41,18 @@ func (s *Service) checkData(data *structpb.Struct, field string) error {
 func (s *Service) checkTotals(data *structpb.Struct, field string) error {
 	leaves := answers.Leaves(data)
 	if len(leaves) > s.opts.MaxDataKeys {
-		return invalidArgument(field, "the journey would hold "+strconv.Itoa(len(leaves))+" answers, more than the limit of "+strconv.Itoa(s.opts.MaxDataKeys))
+		return invalidArgument(field, "TOO_MANY_ANSWERS", "the journey would hold "+strconv.Itoa(len(leaves))+" answers, more than the limit of "+strconv.Itoa(s.opts.MaxDataKeys))
 	}
 	total := 0
 	for _, l := range leaves {
 		js, err := answers.EncodeJSON(l.Value)
 		if err != nil {
-			return invalidArgument(field, "answer "+strconv.Quote(l.Path)+" cannot be written as JSON")
+			return invalidArgument(field, "ANSWER_NOT_JSON", "answer "+strconv.Quote(l.Path)+" cannot be written as JSON")
 		}
 		total += store.AnswerSize(l.Path, js)
 	}
 	if total > s.opts.MaxDataBytes {
-		return invalidArgument(field, "answers would take "+byteSize(total)+", more than the limit of "+byteSize(s.opts.MaxDataBytes))
+		return invalidArgument(field, "ANSWERS_TOO_LARGE", "answers would take "+byteSize(total)+", more than the limit of "+byteSize(s.opts.MaxDataBytes))
 	}
 	return nil
 }
@@ -65,15 +65,15 @@ type dataWalk struct {
 
 func (w *dataWalk) object(data *structpb.Struct, depth int) error {
 	if depth > w.opts.MaxDataDepth {
-		return invalidArgument(w.field, "answers nest deeper than "+strconv.Itoa(w.opts.MaxDataDepth)+" levels")
+		return invalidArgument(w.field, "ANSWERS_TOO_DEEP", "answers nest deeper than "+strconv.Itoa(w.opts.MaxDataDepth)+" levels")
 	}
 	w.keys += len(data.GetFields())
 	if w.keys > w.opts.MaxDataKeys {
-		return invalidArgument(w.field, "answers hold more than "+strconv.Itoa(w.opts.MaxDataKeys)+" keys")
+		return invalidArgument(w.field, "TOO_MANY_ANSWERS", "answers hold more than "+strconv.Itoa(w.opts.MaxDataKeys)+" keys")
 	}
 	for k, v := range data.GetFields() {
 		if k == "" || strings.Contains(k, ".") {
-			return invalidArgument(w.field, "answer key "+strconv.Quote(k)+" cannot be saved: keys must be non-empty and without '.'")
+			return invalidArgument(w.field, "INVALID_ANSWER_KEY", "answer key "+strconv.Quote(k)+" cannot be saved: keys must be non-empty and without '.'")
 		}
 		if err := w.value(v, depth); err != nil {
 			return within(err, pathStep{key: k})
@@ -90,19 +90,19 @@ func (w *dataWalk) value(v *structpb.Value, depth int) error {
 		// JSON has no NaN or Infinity: such an answer could never be read
 		// back over REST.
 		if n := v.GetNumberValue(); math.IsNaN(n) || math.IsInf(n, 0) {
-			return invalidArgument(w.field, "answers must be finite numbers, not NaN or Infinity")
+			return invalidArgument(w.field, "ANSWER_NOT_FINITE", "answers must be finite numbers, not NaN or Infinity")
 		}
 	case *structpb.Value_StringValue:
 		if s := v.GetStringValue(); len(s) > w.opts.MaxStringBytes {
-			return invalidArgument(w.field, "an answer is longer than "+byteSize(w.opts.MaxStringBytes))
+			return invalidArgument(w.field, "ANSWER_TOO_LONG", "an answer is longer than "+byteSize(w.opts.MaxStringBytes))
 		} else if !utf8.ValidString(s) {
-			return invalidArgument(w.field, "an answer is not valid UTF-8")
+			return invalidArgument(w.field, "ANSWER_NOT_UTF8", "an answer is not valid UTF-8")
 		}
 	case *structpb.Value_StructValue:
 		return w.object(v.GetStructValue(), depth+1)
 	case *structpb.Value_ListValue:
 		if depth+1 > w.opts.MaxDataDepth {
-			return invalidArgument(w.field, "answers nest deeper than "+strconv.Itoa(w.opts.MaxDataDepth)+" levels")
+			return invalidArgument(w.field, "ANSWERS_TOO_DEEP", "answers nest deeper than "+strconv.Itoa(w.opts.MaxDataDepth)+" levels")
 		}
 		for i, item := range v.GetListValue().GetValues() {
 			if err := w.value(item, depth+1); err != nil {

@@ -12,11 +12,12 @@ import (
 )
 
 // invalidArgument is INVALID_ARGUMENT with one google.rpc.BadRequest field
-// violation, so clients can put the message next to the right input.
-func invalidArgument(field, description string) error {
+// violation, so clients can put the message next to the right input and
+// branch on reason, an UPPER_SNAKE_CASE word that never changes (AIP-193).
+func invalidArgument(field, reason, description string) error {
 	st := status.New(codes.InvalidArgument, field+": "+description)
 	if withDetails, err := st.WithDetails(&errdetails.BadRequest{
-		FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: description}},
+		FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Reason: reason, Description: description}},
 	}); err == nil {
 		st = withDetails
 	}

@@ -116,7 +116,7 @@ func (s *Service) UpdateJourney(ctx context.Context, req *handoffv1.UpdateJourne
 		return nil, err
 	}
 	if len(paths) == 0 {
-		return nil, invalidArgument("update_mask", "nothing to save: set step or data, or name them in update_mask")
+		return nil, invalidArgument("update_mask", "NOTHING_TO_SAVE", "nothing to save: set step or data, or name them in update_mask")
 	}
 	reply, err := readMaskOf(req.GetReadMask().GetPaths())
 	if err != nil {
@@ -205,9 +205,9 @@ func (s *Service) saveError(key store.JourneyKey, err error) error {
 		return failedPrecondition("journey %s is held by agent %s: ask them to release or transfer it", key.Name(), held.Assignee)
 	case errors.As(err, &tooLarge):
 		if tooLarge.Answers > tooLarge.Limits.Answers {
-			return invalidArgument("journey.data", "the journey would hold "+strconv.Itoa(tooLarge.Answers)+" answers, more than the limit of "+strconv.Itoa(tooLarge.Limits.Answers))
+			return invalidArgument("journey.data", "TOO_MANY_ANSWERS", "the journey would hold "+strconv.Itoa(tooLarge.Answers)+" answers, more than the limit of "+strconv.Itoa(tooLarge.Limits.Answers))
 		}
-		return invalidArgument("journey.data", "answers would take "+byteSize(tooLarge.Bytes)+", more than the limit of "+byteSize(tooLarge.Limits.Bytes))
+		return invalidArgument("journey.data", "ANSWERS_TOO_LARGE", "answers would take "+byteSize(tooLarge.Bytes)+", more than the limit of "+byteSize(tooLarge.Limits.Bytes))
 	}
 	return journeyError(key, err)
 }
@@ -254,7 +254,7 @@ func (s *Service) journeyFor(ctx context.Context, name string) (store.JourneyKey
 	}
 	key, err := store.ParseJourneyName(name)
 	if err != nil {
-		return store.JourneyKey{}, auth.Principal{}, invalidArgument("name", err.Error())
+		return store.JourneyKey{}, auth.Principal{}, invalidArgument("name", "INVALID_NAME", err.Error())
 	}
 	if !auth.CustomerCanAccess(p, key.Customer) {
 		return store.JourneyKey{}, auth.Principal{}, journeyNotFound(key)

@@ -37,7 +37,7 @@ func (s *Service) ListJourneys(ctx context.Context, req *handoffv1.ListJourneysR
 		return nil, err
 	}
 	if req.GetPageToken() != "" && (tok.Parent != req.GetParent() || tok.State != req.GetState()) {
-		return nil, invalidArgument("page_token", "page_token belongs to a listing with another parent or state: repeat the same query")
+		return nil, invalidArgument("page_token", "PAGE_TOKEN_OF_ANOTHER_QUERY", "page_token belongs to a listing with another parent or state: repeat the same query")
 	}
 	q := store.ListJourneysQuery{State: req.GetState(), Limit: pageSize(req.GetPageSize(), defaultJourneyPage, s.opts.MaxPageSize)}
 	if req.GetPageToken() != "" {
@@ -81,7 +81,7 @@ func (s *Service) ListTouchpoints(ctx context.Context, req *handoffv1.ListTouchp
 		return nil, err
 	}
 	if req.GetPageToken() != "" && (tok.Parent != req.GetParent() || tok.Offset < 0) {
-		return nil, invalidArgument("page_token", "page_token belongs to another journey's timeline: repeat the same query")
+		return nil, invalidArgument("page_token", "PAGE_TOKEN_OF_ANOTHER_QUERY", "page_token belongs to another journey's timeline: repeat the same query")
 	}
 	tps, more, err := s.store.ListTouchpoints(ctx, key, tok.Offset, pageSize(req.GetPageSize(), defaultTouchpointPage, s.opts.MaxPageSize))
 	if err != nil {
@@ -124,7 +124,7 @@ func decodePageToken(token string, into any) error {
 		err = dec.Decode(into)
 	}
 	if err != nil {
-		return invalidArgument("page_token", "page_token is not valid: pass the next_page_token of the previous page unchanged")
+		return invalidArgument("page_token", "INVALID_PAGE_TOKEN", "page_token is not valid: pass the next_page_token of the previous page unchanged")
 	}
 	return nil
 }

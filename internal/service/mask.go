@@ -38,11 +38,11 @@ func savePaths(mask []string, req *handoffv1.Journey) ([]string, error) {
 			paths = append(paths, p)
 		case strings.HasPrefix(p, "data."):
 			if slices.Contains(strings.Split(p, ".")[1:], "") {
-				return nil, invalidArgument("update_mask", "path "+strconv.Quote(p)+" has an empty key")
+				return nil, invalidArgument("update_mask", "EMPTY_MASK_KEY", "path "+strconv.Quote(p)+" has an empty key")
 			}
 			paths = append(paths, p)
 		default:
-			return nil, invalidArgument("update_mask", "unknown path "+strconv.Quote(p)+": use step, data, or data.<answer> such as data.vehicle.plate")
+			return nil, invalidArgument("update_mask", "UNKNOWN_MASK_PATH", "unknown path "+strconv.Quote(p)+": use step, data, or data.<answer> such as data.vehicle.plate")
 		}
 	}
 	return paths, nil

@@ -36,7 +36,7 @@ func readMaskOf(paths []string) (readMask, error) {
 			fd = journeyFields.ByJSONName(p)
 		}
 		if fd == nil {
-			return readMask{}, invalidArgument("read_mask", "unknown field "+strconv.Quote(p)+": name fields of the journey, e.g. etag,revision")
+			return readMask{}, invalidArgument("read_mask", "UNKNOWN_FIELD", "unknown field "+strconv.Quote(p)+": name fields of the journey, e.g. etag,revision")
 		}
 		m.fields[fd.Name()] = true
 	}

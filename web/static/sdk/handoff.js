@@ -35,7 +35,8 @@ export function channelName(value) {
 /**
  * A call the API refused. `code` is the gRPC code name ('ABORTED',
  * 'NOT_FOUND', ...), `status` the HTTP status, `fieldViolations` the
- * google.rpc.BadRequest entries ({field, description}) when there are any.
+ * google.rpc.BadRequest entries ({field, reason, description}) when there
+ * are any; reason is a stable word such as 'ANSWER_TOO_LONG'.
  */
 export class HandoffError extends Error {
   constructor(status, body) {
