@@ -37,6 +37,16 @@ func TestSignIn_withoutATokenThePagesAskForOne(t *testing.T) {
 	console.enter("#customer-id")
 	console.waitText("#find-error", "That token was not accepted")
 
+	// The demo, given a wrong token, asks for another in the form it shows,
+	// rather than to sign out of a session it never had.
+	wrong := b.page("customer with a wrong token", phoneWidth, phoneHeight, true)
+	wrong.open(s.base + "/demo?token=not-a-token")
+	wrong.waitText("#error", "That token was not accepted. Enter a valid customer token below.")
+	wrong.visible("#signin-form")
+	require.NotContains(t, wrong.text("#error"), "Sign out")
+	require.Equal(t, "signin-token", eval[string](wrong, `document.activeElement.id`))
+	wrong.noExceptions()
+
 	demo.noExceptions()
 	console.noExceptions()
 }

@@ -2,7 +2,7 @@
 // step through the website kit, resumes after a reload, hands over to the
 // phone with a code, and shows an agent's help and edits live.
 
-import { HandoffClient, JourneySession, ConflictError, get, same } from '/sdk/handoff.js';
+import { HandoffClient, JourneySession, ConflictError, HandoffError, get, same } from '/sdk/handoff.js';
 import form from '/forms/car-insurance-quote.js';
 import { answerGroups, formatValue } from '/forms/forms.js';
 import { h, $, channelInfo, channelIcon, describeError } from '/assets/ui.js';
@@ -49,6 +49,15 @@ async function boot() {
       customer, journeyType: form.journeyType, step: form.steps[0].id,
     });
   } catch (err) {
+    if (err instanceof HandoffError && err.code === 'UNAUTHENTICATED') {
+      // The sign-in form is right here: ask for another token in it.
+      localStorage.removeItem(TOKEN_KEY);
+      $('#error').textContent = 'That token was not accepted. Enter a valid customer token below.';
+      $('.site-footer').hidden = true;
+      $('#signin').hidden = false;
+      $('#signin-token').focus();
+      return;
+    }
     showError(err);
     $('#signin').hidden = false;
     return;
