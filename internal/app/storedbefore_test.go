@@ -210,7 +210,8 @@ func TestAJourneyStoredWithAnAnswerWithoutAValueReadsWithoutIt(t *testing.T) {
 // writeV1Journey replaces the record of j (a journey handoffd made) with a
 // record of the release before layout v2, at revision and etag: the journey
 // without either as a protobuf body, beside `rev` and `seq`; a change log
-// holding that change whole; and the change published as that release did.
+// holding that change whole; and the change published as that release
+// wrote it.
 // It returns j as stored.
 func writeV1Journey(t *testing.T, h *harness, j *handoffv1.Journey, revision int64, etag string) *handoffv1.Journey {
 	t.Helper()
@@ -233,7 +234,10 @@ func writeV1Journey(t *testing.T, h *harness, j *handoffv1.Journey, revision int
 		p.Expire(ctx, prefix+"j:"+key.Journey, time.Hour)
 		p.RPush(ctx, prefix+"log:"+key.Journey, change)
 		p.Expire(ctx, prefix+"log:"+key.Journey, time.Hour)
-		p.Publish(ctx, config.Default().RedisKeyPrefix+"changes", change)
+		// That release published on one global channel, which this one no
+		// longer hears (docs/watch.md, "Upgrading"); what is checked here is
+		// its record, so it goes where a watcher of the journey listens.
+		p.SPublish(ctx, prefix+"ch:"+key.Journey, change)
 		return nil
 	})
 	require.NoError(t, err)

@@ -257,15 +257,27 @@ func SavePaths(sv Save) []string {
 	return paths
 }
 
-// ChangeHandler receives every change a store commits, in revision order per
+// ChangeHandler receives the changes a Feed delivers, in revision order per
 // journey. It must not block: it runs on the store's delivery path.
 type ChangeHandler func(*handoffv1.JourneyChange)
 
-// ChangeFilter says whether changes to the journey at key are wanted. A
-// store asks it before decoding a change, so the changes nobody in this
-// process watches (most of them) cost no decoding. Like a ChangeHandler it
-// must not block.
-type ChangeFilter func(key JourneyKey) bool
+// Feed delivers the changes committed to the journeys it follows, by this
+// process or (for a shared store) any other. A store sends each journey's
+// changes only to the feeds that follow it, so what a process receives
+// grows with what it watches, not with all traffic.
+type Feed interface {
+	// Follow returns once every change committed to the journey at key
+	// from then on will be delivered (or, should delivery skip, resync be
+	// called). Follows are counted: each needs its Unfollow.
+	Follow(ctx context.Context, key JourneyKey) error
+
+	// Unfollow undoes one Follow of the journey at key.
+	Unfollow(key JourneyKey)
+
+	// Close stops delivery: once it returns, handle and resync are not
+	// called again.
+	Close()
+}
 
 // Store keeps journeys, their append-only timelines, a short log of their
 // recent changes, and handoff codes.
@@ -327,13 +339,11 @@ type Store interface {
 	// A journey that does not exist gives ErrNotFound.
 	ChangesSince(ctx context.Context, key JourneyKey, after int64) (_ []*handoffv1.JourneyChange, complete bool, _ error)
 
-	// Subscribe calls handle with every change committed from now on, by
-	// this process or (for a shared store) any other, to a journey that
-	// wants accepts (every journey when wants is nil), until ctx ends; then
-	// it returns ctx's error. resync is called whenever delivery may have
-	// skipped changes (a dropped subscription that came back), so the caller
-	// can catch up through ChangesSince. Meant to be called once per process.
-	Subscribe(ctx context.Context, wants ChangeFilter, handle ChangeHandler, resync func()) error
+	// OpenFeed opens a Feed that calls handle with each change to a
+	// followed journey, and resync whenever delivery may have skipped
+	// changes (a connection lost and restored), so the caller can catch up
+	// through ChangesSince. Neither may block.
+	OpenFeed(handle ChangeHandler, resync func()) Feed
 
 	// CreateHandoffCode stores a single-use code for the journey, valid
 	// until expireTime, and lists it with the journey: a code opens only

@@ -1,5 +1,5 @@
-// Package watch fans journey changes out to watchers. One store
-// subscription per process feeds a hub; each watcher has a bounded buffer,
+// Package watch fans journey changes out to watchers. One store feed per
+// process, following the journeys watched here, feeds a hub; each watcher has a bounded buffer,
 // so a slow watcher never holds up the others: when its buffer is full its
 // stream ends with a status that says where to resume. A watcher that
 // misses changes (a gap, a resubscription) catches up from the store's
@@ -33,9 +33,10 @@ const (
 	ErrorDomain        = "handoff.journeyhandoff.dev"
 )
 
-// Hub delivers the changes of one store subscription to every watcher.
+// Hub delivers the changes of one store feed to every watcher.
 type Hub struct {
 	store  store.Store
+	feed   store.Feed
 	buffer int
 
 	mu       sync.Mutex
@@ -45,30 +46,28 @@ type Hub struct {
 	closed   bool
 }
 
-// NewHub returns a hub over st; buffer <= 0 means DefaultBuffer. Call Run.
+// NewHub returns a hub over st; buffer <= 0 means DefaultBuffer. Run
+// closes its feed.
 func NewHub(st store.Store, buffer int) *Hub {
 	if buffer <= 0 {
 		buffer = DefaultBuffer
 	}
-	return &Hub{
+	h := &Hub{
 		store:    st,
 		buffer:   buffer,
 		watchers: map[store.JourneyKey]map[*watcher]struct{}{},
 		latest:   map[store.JourneyKey]*handoffv1.Journey{},
 		closing:  make(chan struct{}),
 	}
+	h.feed = st.OpenFeed(h.deliver, h.resync)
+	return h
 }
 
-// Run holds the process's one subscription until ctx ends.
+// Run holds the process's feed open until ctx ends.
 func (h *Hub) Run(ctx context.Context) error {
-	return h.store.Subscribe(ctx, h.watched, h.deliver, h.resync)
-}
-
-// watched reports whether anyone here watches the journey at key.
-func (h *Hub) watched(key store.JourneyKey) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.watchers[key]) > 0
+	<-ctx.Done()
+	h.feed.Close()
+	return ctx.Err()
 }
 
 // Shutdown ends every watch, now and to come, with a status telling the
@@ -201,12 +200,16 @@ func (h *Hub) Watch(ctx context.Context, key store.JourneyKey, after int64, send
 		behind:  make(chan struct{}),
 	}
 	w.lastSent.Store(after)
-	// Subscribe before reading the store, so no change falls between the
+	// Follow before reading the store, so no change falls between the
 	// read and the first delivery; duplicates are dropped by revision.
 	if !h.add(key, w) {
 		return resumeStatus(ReasonShuttingDown, "the server is shutting down", after)
 	}
 	defer h.remove(key, w)
+	if err := h.feed.Follow(ctx, key); err != nil {
+		return fmt.Errorf("following journey %s: %w", key.Name(), err)
+	}
+	defer h.feed.Unfollow(key)
 
 	pumpCtx, cancel := context.WithCancel(ctx)
 	defer cancel()

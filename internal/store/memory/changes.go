@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -12,11 +13,14 @@ import (
 	"github.com/journeyhandoff/handoff/internal/store"
 )
 
-// subscriber is one Subscribe call; a pointer, so that it can be a map key
-// (funcs cannot).
-type subscriber struct {
-	wants  store.ChangeFilter
+// feed is one OpenFeed; a pointer, so that it can be a map key.
+type feed struct {
+	s      *Store
 	handle store.ChangeHandler
+	// follows counts the Follows of each journey; guarded by s.mu, which
+	// every write holds while it delivers.
+	follows map[store.JourneyKey]int
+	closed  bool
 }
 
 // ChangesSince returns the logged changes after revision after.
@@ -47,25 +51,51 @@ func (s *Store) ChangesSince(_ context.Context, key store.JourneyKey, after int6
 	return out, len(out) > 0 && out[0].GetRevision() == after+1, nil
 }
 
-// Subscribe calls handle with every change from now on to a journey wants
-// accepts, until ctx ends. Nothing can be skipped in one process, so resync
+// OpenFeed opens a feed. Nothing can be skipped in one process, so resync
 // is never called.
-func (s *Store) Subscribe(ctx context.Context, wants store.ChangeFilter, handle store.ChangeHandler, _ func()) error {
-	sub := &subscriber{wants: wants, handle: handle}
+func (s *Store) OpenFeed(handle store.ChangeHandler, _ func()) store.Feed {
+	f := &feed{s: s, handle: handle, follows: map[store.JourneyKey]int{}}
 	s.mu.Lock()
-	s.subscribers[sub] = struct{}{}
+	s.feeds[f] = struct{}{}
 	s.mu.Unlock()
+	return f
+}
 
-	<-ctx.Done()
+// Follow implements store.Feed: from its return on, every write of the
+// journey (each under s.mu) sees the follow.
+func (f *feed) Follow(ctx context.Context, key store.JourneyKey) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f.s.mu.Lock()
+	defer f.s.mu.Unlock()
+	if f.closed {
+		return errors.New("memory: the change feed is closed")
+	}
+	f.follows[key]++
+	return nil
+}
 
-	s.mu.Lock()
-	delete(s.subscribers, sub)
-	s.mu.Unlock()
-	return ctx.Err()
+// Unfollow implements store.Feed.
+func (f *feed) Unfollow(key store.JourneyKey) {
+	f.s.mu.Lock()
+	defer f.s.mu.Unlock()
+	if f.follows[key]--; f.follows[key] <= 0 {
+		delete(f.follows, key)
+	}
+}
+
+// Close implements store.Feed.
+func (f *feed) Close() {
+	f.s.mu.Lock()
+	defer f.s.mu.Unlock()
+	f.closed = true
+	delete(f.s.feeds, f)
 }
 
 // logChange appends c to the log of the journey at key (entry e), keeping
-// the last s.logEntries, and hands a copy to every subscriber that wants it. It runs under s.mu, as part of the write:
+// the last s.logEntries, and hands a copy to every feed that follows the
+// journey. It runs under s.mu, as part of the write:
 // that is what delivers each journey's changes in revision order, and why a
 // handler must neither block nor call the store.
 func (s *Store) logChange(key store.JourneyKey, e *journeyEntry, c *handoffv1.JourneyChange, now time.Time) {
@@ -83,9 +113,9 @@ func (s *Store) logChange(key store.JourneyKey, e *journeyEntry, c *handoffv1.Jo
 		}
 		e.logExpires = now.Add(s.logTTL)
 	}
-	for sub := range s.subscribers {
-		if sub.wants == nil || sub.wants(key) {
-			sub.handle(proto.CloneOf(c))
+	for f := range s.feeds {
+		if f.follows[key] > 0 {
+			f.handle(proto.CloneOf(c))
 		}
 	}
 }

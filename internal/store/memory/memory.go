@@ -49,9 +49,8 @@ type Store struct {
 	// attempts holds, per key, the recent attempts, oldest first.
 	attempts   map[string][]attempt
 	attemptSeq uint64
-	// subscribers are called under mu, which is what orders their changes.
-
-	subscribers map[*subscriber]struct{}
+	// feeds are called under mu, which is what orders their changes.
+	feeds map[*feed]struct{}
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -135,15 +134,15 @@ func WithChangeLog(entries int, ttl time.Duration) Option {
 // New returns an empty Store and starts its janitor.
 func New(opts ...Option) *Store {
 	s := &Store{
-		ttl:         store.DefaultTTL,
-		logEntries:  defaultLogEntries,
-		logTTL:      defaultLogTTL,
-		customers:   make(map[string]*customer),
-		codes:       make(map[string]codeEntry),
-		attempts:    make(map[string][]attempt),
-		subscribers: make(map[*subscriber]struct{}),
-		stop:        make(chan struct{}),
-		done:        make(chan struct{}),
+		ttl:        store.DefaultTTL,
+		logEntries: defaultLogEntries,
+		logTTL:     defaultLogTTL,
+		customers:  make(map[string]*customer),
+		codes:      make(map[string]codeEntry),
+		attempts:   make(map[string][]attempt),
+		feeds:      make(map[*feed]struct{}),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 	for _, opt := range opts {
 		opt(s)

@@ -66,12 +66,12 @@ local function record(head, revision, etag, touchpoints)
 end
 
 -- log_change keeps change among the journey's last `entries` changes for
--- ttl_ms after this one, and tells every subscriber.
+-- ttl_ms after this one, and tells the instances that follow the journey.
 local function log_change(log, change, entries, ttl_ms, channel)
   redis.call('RPUSH', log, change)
   redis.call('LTRIM', log, -tonumber(entries), -1)
   redis.call('PEXPIRE', log, ttl_ms)
-  redis.call('PUBLISH', channel, change)
+  redis.call('SPUBLISH', channel, change)
 end
 
 -- extend_ttl moves key's expiry to at_ms unless it already lies later

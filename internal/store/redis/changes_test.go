@@ -1,12 +1,12 @@
 package redis_test
 
 import (
-	"context"
 	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
@@ -18,7 +18,7 @@ import (
 	"github.com/journeyhandoff/handoff/internal/testutil"
 )
 
-// resyncs counts Subscribe's resync calls.
+// resyncs counts a feed's resync calls.
 type resyncs struct{ n atomic.Int64 }
 
 func (r *resyncs) call() { r.n.Add(1) }
@@ -26,32 +26,40 @@ func (r *resyncs) call() { r.n.Add(1) }
 // waitFor waits until resync was called at least n times.
 func (r *resyncs) waitFor(t *testing.T, n int64) {
 	t.Helper()
-	require.Eventually(t, func() bool { return r.n.Load() >= n }, 10*time.Second, 5*time.Millisecond,
+	require.Eventually(t, func() bool { return r.n.Load() >= n }, 20*time.Second, 5*time.Millisecond,
 		"resync was called %d times, want %d", r.n.Load(), n)
 }
 
-// runSubscribe runs s.Subscribe until the test ends and waits for it to
-// return then.
-func runSubscribe(t *testing.T, s store.Store, rec *storetest.Recorder, rs *resyncs) {
+// openFeed opens a feed of s into rec and rs that follows keys, and closes
+// it when the test ends.
+func openFeed(t *testing.T, s store.Store, rec *storetest.Recorder, rs *resyncs, keys ...store.JourneyKey) store.Feed {
 	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- s.Subscribe(ctx, nil, rec.Handle, rs.call) }()
-	t.Cleanup(func() {
-		cancel()
-		require.ErrorIs(t, <-done, context.Canceled)
-	})
+	f := s.OpenFeed(rec.Handle, rs.call)
+	t.Cleanup(f.Close)
+	for _, k := range keys {
+		require.NoError(t, f.Follow(t.Context(), k))
+	}
+	return f
 }
 
-func TestSubscribe(t *testing.T) {
-	t.Run("a_change_written_through_one_store_reaches_a_subscriber_on_another", func(t *testing.T) {
+// shardSubscribers is how many connections Redis has subscribed to the
+// sharded channel.
+func shardSubscribers(t *testing.T, c goredis.UniversalClient, channel string) int64 {
+	t.Helper()
+	n, err := c.PubSubShardNumSub(t.Context(), channel).Result()
+	require.NoError(t, err)
+	return n[channel]
+}
+
+func TestFeed(t *testing.T) {
+	key := store.JourneyKey{Customer: "c", Journey: "j"}
+
+	t.Run("a_change_written_through_one_store_reaches_a_feed_on_another", func(t *testing.T) {
 		writer, prefix := newStore(t, storetest.Options{})
 		reader := redis.New(client, redis.WithKeyPrefix(prefix))
-		rec, rs := storetest.NewRecorder(), &resyncs{}
-		runSubscribe(t, reader, rec, rs)
-		rs.waitFor(t, 1) // subscribed: nothing published from now on is missed
+		rec := storetest.NewRecorder()
+		openFeed(t, reader, rec, &resyncs{}, key)
 
-		key := store.JourneyKey{Customer: "c", Journey: "j"}
 		j, _, err := writer.CreateJourney(t.Context(), newJourney(key, time.Now()), touchpoint("start"), "")
 		require.NoError(t, err)
 		rec.WaitFor(t, key, 1)
@@ -63,53 +71,79 @@ func TestSubscribe(t *testing.T) {
 	t.Run("a_store_with_another_prefix_hears_nothing", func(t *testing.T) {
 		writer, _ := newStore(t, storetest.Options{})
 		other, _ := newStore(t, storetest.Options{})
-		rec, rs := storetest.NewRecorder(), &resyncs{}
-		runSubscribe(t, other, rec, rs)
-		rs.waitFor(t, 1)
+		rec := storetest.NewRecorder()
+		openFeed(t, other, rec, &resyncs{}, key)
 
-		key := store.JourneyKey{Customer: "c", Journey: "j"}
 		_, _, err := writer.CreateJourney(t.Context(), newJourney(key, time.Now()), nil, "")
 		require.NoError(t, err)
 		time.Sleep(100 * time.Millisecond)
 		require.Zero(t, rec.Count())
 	})
 
-	t.Run("payloads_that_are_not_changes_are_skipped", func(t *testing.T) {
+	t.Run("redis_holds_a_journey's_subscription_only_while_it_is_followed", func(t *testing.T) {
 		s, prefix := newStore(t, storetest.Options{})
-		rec, rs := storetest.NewRecorder(), &resyncs{}
-		runSubscribe(t, s, rec, rs)
-		rs.waitFor(t, 1)
+		channel := prefix + "{c}:ch:j"
+		f := openFeed(t, s, storetest.NewRecorder(), &resyncs{})
+		require.Zero(t, shardSubscribers(t, client, channel), "before any Follow")
 
-		for _, junk := range []string{"not a change", "\xff\xff\xff"} {
-			require.NoError(t, client.Publish(t.Context(), prefix+"changes", junk).Err())
+		require.NoError(t, f.Follow(t.Context(), key))
+		require.NoError(t, f.Follow(t.Context(), key))
+		require.Equal(t, int64(1), shardSubscribers(t, client, channel), "followed twice, subscribed once")
+
+		f.Unfollow(key)
+		require.Equal(t, int64(1), shardSubscribers(t, client, channel), "still followed once")
+		f.Unfollow(key)
+		require.Eventually(t, func() bool { return shardSubscribers(t, client, channel) == 0 },
+			5*time.Second, 5*time.Millisecond, "the last Unfollow left the subscription in place")
+	})
+
+	t.Run("payloads_that_are_not_this_journey's_changes_are_skipped", func(t *testing.T) {
+		s, prefix := newStore(t, storetest.Options{})
+		rec := storetest.NewRecorder()
+		other := store.JourneyKey{Customer: "c", Journey: "other"}
+		openFeed(t, s, rec, &resyncs{}, key, other)
+		_, _, err := s.CreateJourney(t.Context(), newJourney(other, time.Now()), nil, "")
+		require.NoError(t, err)
+		rec.WaitFor(t, other, 1)
+		othersChange, err := client.LIndex(t.Context(), prefix+"{c}:log:other", -1).Result()
+		if err == goredis.Nil {
+			// A create is not logged: make one change that is.
+			j, gerr := s.GetJourney(t.Context(), other)
+			require.NoError(t, gerr)
+			_, err = s.UpdateJourney(t.Context(), store.Update{Journey: j, ContentChanged: true})
+			require.NoError(t, err)
+			othersChange, err = client.LIndex(t.Context(), prefix+"{c}:log:other", -1).Result()
 		}
-		key := store.JourneyKey{Customer: "c", Journey: "j"}
-		_, _, err := s.CreateJourney(t.Context(), newJourney(key, time.Now()), nil, "")
+		require.NoError(t, err)
+
+		for _, junk := range []string{"not a change", "\xff\xff\xff", othersChange} {
+			require.NoError(t, client.SPublish(t.Context(), prefix+"{c}:ch:j", junk).Err())
+		}
+		_, _, err = s.CreateJourney(t.Context(), newJourney(key, time.Now()), nil, "")
 		require.NoError(t, err)
 		rec.WaitFor(t, key, 1)
-		require.Equal(t, 1, rec.Count())
+		require.Len(t, rec.Of(key), 1)
+		require.Len(t, rec.Of(other), 2, "another journey's change, published on this one's channel, was delivered as its own")
 	})
 
 	// The server keeps its data (append-only file) so that the journey
 	// written before the restart can be updated after it.
-	t.Run("after_redis_restarts_subscribe_resyncs_and_keeps_delivering", func(t *testing.T) {
+	t.Run("after_redis_restarts_the_feed_resyncs_and_keeps_delivering", func(t *testing.T) {
 		r := testutil.StartRedis(t, "--appendonly", "yes")
 		s, err := redis.Open(r.URL())
 		require.NoError(t, err)
 		t.Cleanup(func() { require.NoError(t, s.Close()) })
 		rec, rs := storetest.NewRecorder(), &resyncs{}
-		runSubscribe(t, s, rec, rs)
-		rs.waitFor(t, 1)
+		openFeed(t, s, rec, rs, key)
 
-		key := store.JourneyKey{Customer: "c", Journey: "j"}
 		j, _, err := s.CreateJourney(t.Context(), newJourney(key, time.Now()), nil, "")
 		require.NoError(t, err)
 		rec.WaitFor(t, key, 1)
 
 		r.Stop()
-		time.Sleep(200 * time.Millisecond) // let Subscribe meet the outage
+		time.Sleep(200 * time.Millisecond) // let the feed meet the outage
 		r.Start()
-		rs.waitFor(t, 2)
+		rs.waitFor(t, 1)
 
 		j.Step = "cover"
 		_, err = s.UpdateJourney(t.Context(), store.Update{Journey: j, ContentChanged: true})

@@ -56,5 +56,5 @@ end
 
 -- Announced, not logged: a watcher from revision 0 starts from a snapshot
 -- anyway, and the whole journey would sit in the log for an hour.
-redis.call('PUBLISH', ARGV[A.changes_channel], record(ARGV[A.head], 1, '1', touchpoints))
+redis.call('SPUBLISH', ARGV[A.feed_channel], record(ARGV[A.head], 1, '1', touchpoints))
 return {'created'}

@@ -1,7 +1,8 @@
 // Package redis keeps journeys, timelines, change logs and handoff codes in
 // Redis (7.0 or later) through a go-redis v9 UniversalClient: standalone,
-// Sentinel or Cluster. Every change is also published on one pub/sub
-// channel, so that every instance of handoff hears every change.
+// Sentinel or Cluster. Every change is also published on its journey's own
+// sharded pub/sub channel, which only the instances watching the journey
+// subscribe to (feed.go).
 //
 // The key layout is the one in docs/design.md ("Redis key layout"). Every key
 // of a customer carries the hash tag {customer}, so each write is one Lua

@@ -24,9 +24,9 @@ import (
 // record.go); each script's header says what follows the fixed part.
 var (
 	createArgs = args{"write_id", "index_member", "expire_ms", "journey_id", "request_expire_ms", "stale_request",
-		"head", "touchpoint_prefix", "log_entries", "log_ttl_ms", "changes_channel", "touchpoints", "rest"}
+		"head", "touchpoint_prefix", "log_entries", "log_ttl_ms", "feed_channel", "touchpoints", "rest"}
 	updateArgs = args{"read_etag", "read_revision", "new_etag", "new_revision", "write_id", "expire_ms",
-		"head", "touchpoint_prefix", "log_entries", "log_ttl_ms", "changes_channel", "touchpoints", "rest"}
+		"head", "touchpoint_prefix", "log_entries", "log_ttl_ms", "feed_channel", "touchpoints", "rest"}
 	convertArgs = args{"read_etag", "read_revision", "rest"}
 
 	//go:embed create.lua
@@ -125,7 +125,7 @@ func (s *Store) changeArgs(args []any, a args, key store.JourneyKey, head []byte
 	args[a.index("touchpoint_prefix")] = key.Name() + "/touchpoints/" // + position, as store.TouchpointName
 	args[a.index("log_entries")] = s.logEntries
 	args[a.index("log_ttl_ms")] = max(s.logTTL.Milliseconds(), 1)
-	args[a.index("changes_channel")] = s.changesChannel()
+	args[a.index("feed_channel")] = s.journeyChannel(key)
 }
 
 // stamped is a shallow copy of j with the etag, revision and the

@@ -67,7 +67,7 @@ var recordFields = map[string]string{
 	"answer_prefix": fAnswerPrefix, "write_prefix": fWritePrefix, "body": fBody, "record_version": recordVersion,
 }
 
-// The change record: what the change log keeps and the changes channel
+// The change record: what the change log keeps and the journey's channel
 // carries, one per change (docs/layout.md, "Changes are deltas"). It is
 // recordMarker followed by protobuf fields with these numbers. Go encodes
 // the head (the journey's name first, then what changed); the scripts add

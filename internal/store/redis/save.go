@@ -23,7 +23,7 @@ var (
 	saveArgs = args{"write_id", "update_us", "expire_us", "expire_ms", "active_state", "agent",
 		"if_etag", "whole_journey_etag", "set_step", "step", "replace_answers", "channel", "channel_detail",
 		"max_answers", "max_bytes", "touchpoint", "stamp_step", "want_journey",
-		"head", "touchpoint_prefix", "log_entries", "log_ttl_ms", "changes_channel", "rest"}
+		"head", "touchpoint_prefix", "log_entries", "log_ttl_ms", "feed_channel", "rest"}
 
 	//go:embed save.lua
 	saveLua    string

@@ -321,7 +321,7 @@ local touchpoints = append_touchpoints(KEYS[2], ARGV[A.touchpoint_prefix], entri
 redis.call('PEXPIREAT', KEYS[2], expire_at)
 extend_ttl(KEYS[3], expire_at)
 log_change(KEYS[4], record(ARGV[A.head], new_revision, tostring(new_etag), touchpoints),
-  ARGV[A.log_entries], ARGV[A.log_ttl_ms], ARGV[A.changes_channel])
+  ARGV[A.log_entries], ARGV[A.log_ttl_ms], ARGV[A.feed_channel])
 
 local reply = {'saved', tostring(new_etag), tostring(new_revision)}
 if ARGV[A.want_journey] == '1' then

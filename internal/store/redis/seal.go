@@ -26,7 +26,7 @@ type Sealer interface {
 
 // WithSealer seals (encrypts) everything that holds personal data before it
 // reaches Redis: the journey body, each timeline touchpoint, and each change
-// in the change log and on the changes channel. What the scripts check (the
+// in the change log and on its journey's channel. What the scripts check (the
 // hash's rev and seq) and the keys stay clear. Values written before
 // sealing was turned on are still read.
 func WithSealer(sealer Sealer) Option {
@@ -70,13 +70,6 @@ func (s *Store) openOwned(b, owner []byte) ([]byte, error) {
 	}
 	return s.sealer.Open(b, owner)
 }
-
-// Field numbers of JourneyChange.journey and Journey.name, for the code
-// that reads and writes changes without decoding them.
-var (
-	changeJourneyField = (&handoffv1.JourneyChange{}).ProtoReflect().Descriptor().Fields().ByName("journey").Number()
-	journeyNameField   = (&handoffv1.Journey{}).ProtoReflect().Descriptor().Fields().ByName("name").Number()
-)
 
 // decodeChange decodes a change from the log or the channel: a change
 // record (layout v2, a delta), or a v1 change (a whole journey, sealed or
@@ -158,24 +151,6 @@ func (s *Store) decodeV1Change(b []byte) (*handoffv1.JourneyChange, error) {
 	c.Touchpoints = append(c.Touchpoints, tps...)
 	dropKindless(c.GetJourney().GetData())
 	return c, nil
-}
-
-// changedJourney reads which journey an encoded change (sealed or not) is
-// to, without decoding or opening the rest of it. A malformed change gives
-// false; decodeChange would refuse it too.
-func changedJourney(b []byte) (store.JourneyKey, bool) {
-	var name []byte
-	if rest, ok := bytes.CutPrefix(b, []byte(recordMarker)); ok {
-		// The name is the record's first field.
-		name, _ = bytesField(rest, recJourney)
-	} else if rest, sealed := bytes.CutPrefix(b, []byte(sealedChangeMagic)); sealed {
-		// The owner, in clear, is the envelope's first field.
-		name, _ = bytesField(rest, 1)
-	} else if journey, ok := bytesField(b, changeJourneyField); ok {
-		name, _ = bytesField(journey, journeyNameField)
-	}
-	key, err := store.ParseJourneyName(string(name))
-	return key, err == nil
 }
 
 // bytesField returns the first length-delimited field numbered num in the

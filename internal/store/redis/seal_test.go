@@ -135,7 +135,7 @@ func TestSealedValuesHoldNoAnswerInClearText(t *testing.T) {
 	key := store.JourneyKey{Customer: "c1", Journey: "j1"}
 
 	// What the channel carries must be sealed too.
-	ps := client.Subscribe(ctx, prefix+"changes")
+	ps := client.SSubscribe(ctx, prefix+"{c1}:ch:j1")
 	defer ps.Close()
 	_, err := ps.Receive(ctx)
 	require.NoError(t, err)

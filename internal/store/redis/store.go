@@ -282,13 +282,6 @@ func (s *Store) codeKey(code string) string {
 	return s.prefix + "code:" + code
 }
 
-// changesChannel is the one pub/sub channel every change is published on.
-// It is not a key, so it needs no hash tag: a Cluster delivers a PUBLISH to
-// subscribers on every node.
-func (s *Store) changesChannel() string {
-	return s.prefix + "changes"
-}
-
 // wrapErr names the operation and marks errors that mean Redis did not
 // answer with store.ErrUnavailable, keeping the cause (and a context error)
 // reachable with errors.Is.

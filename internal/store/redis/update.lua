@@ -55,5 +55,5 @@ redis.call('PEXPIREAT', KEYS[2], expire_at)
 extend_ttl(KEYS[3], expire_at)
 
 log_change(KEYS[4], record(ARGV[A.head], revision, etag, touchpoints),
-  ARGV[A.log_entries], ARGV[A.log_ttl_ms], ARGV[A.changes_channel])
+  ARGV[A.log_entries], ARGV[A.log_ttl_ms], ARGV[A.feed_channel])
 return 'updated'

@@ -174,8 +174,9 @@ func testDeltas(t *testing.T, newStore Factory) {
 
 	t.Run("a_create_is_a_change_to_every_field_it_sets", func(t *testing.T) {
 		s := newStore(t, Options{})
-		r, _, _ := subscribe(t, s)
-		journey(t, s, r, key("c-1", "j-1"))
+		k := key("c-1", "j-1")
+		r, _ := follow(t, s, k)
+		journey(t, s, r, k)
 	})
 
 	saves := append(slices.Clone(mergeCases),
@@ -192,8 +193,8 @@ func testDeltas(t *testing.T, newStore Factory) {
 		for _, tc := range saves {
 			t.Run(tc.name, func(t *testing.T) {
 				s := newStore(t, Options{})
-				r, _, _ := subscribe(t, s)
 				k := key("c-1", "j-1")
+				r, _ := follow(t, s, k)
 				created := journey(t, s, r, k)
 				// A detail for the save to replace, or to clear.
 				created.ChannelDetail = "desk 4"
@@ -249,8 +250,8 @@ func testDeltas(t *testing.T, newStore Factory) {
 		for _, tc := range updates {
 			t.Run(tc.name, func(t *testing.T) {
 				s := newStore(t, Options{})
-				r, _, _ := subscribe(t, s)
 				k := key("c-1", "j-1")
+				r, _ := follow(t, s, k)
 				journey(t, s, r, k)
 				if tc.prepare != nil {
 					tc.prepare(t, s, k)
@@ -273,8 +274,8 @@ func testDeltas(t *testing.T, newStore Factory) {
 
 	t.Run("every_change_of_a_history_replays_into_the_journey", func(t *testing.T) {
 		s := newStore(t, Options{})
-		r, _, _ := subscribe(t, s)
 		k := key("c-1", "j-1")
+		r, _ := follow(t, s, k)
 		history(t, s, k, 12)
 		r.WaitFor(t, k, 12)
 		requireProtoEqual(t, get(t, s, k), replay(t, &handoffv1.Journey{}, r.Of(k)...))

@@ -55,7 +55,7 @@ func Run(t *testing.T, newStore Factory, skips ...Skip) {
 	t.Run("revisions", func(t *testing.T) { testRevisions(t, newStore) })
 	t.Run("concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 	t.Run("changes_since", func(t *testing.T) { testChangesSince(t, newStore) })
-	t.Run("subscribe", func(t *testing.T) { testSubscribe(t, newStore) })
+	t.Run("feed", func(t *testing.T) { testFeed(t, newStore) })
 	t.Run("deltas", func(t *testing.T) { testDeltas(t, newStore) })
 	t.Run("list_journeys", func(t *testing.T) { testListJourneys(t, newStore) })
 	t.Run("list_touchpoints", func(t *testing.T) { testListTouchpoints(t, newStore) })

@@ -16,7 +16,7 @@ import (
 )
 
 // deliveryTimeout bounds how long a committed change may take to reach a
-// subscriber (through Redis pub/sub, under the race detector).
+// feed (through Redis pub/sub, under the race detector).
 const deliveryTimeout = 10 * time.Second
 
 // Recorder is a ChangeHandler that keeps what it is given, by journey name.
@@ -64,56 +64,41 @@ func (r *Recorder) WaitFor(t *testing.T, k store.JourneyKey, revision int64) {
 	}, deliveryTimeout, 5*time.Millisecond, "%s: revision %d was not delivered", k.Name(), revision)
 }
 
-// subscribe runs s.Subscribe into a new Recorder until cancel is called or
-// the test ends, and returns once changes are delivered: a subscription may
-// take a moment to start, and a change committed before it is not missed
-// but never delivered either. done yields what Subscribe returned.
-func subscribe(t *testing.T, s store.Store) (r *Recorder, cancel context.CancelFunc, done <-chan error) {
+// follow opens a feed into a new Recorder that follows keys, and closes
+// it when the test ends.
+func follow(t *testing.T, s store.Store, keys ...store.JourneyKey) (*Recorder, store.Feed) {
 	t.Helper()
-	return subscribeTo(t, s, nil)
-}
-
-// subscribeTo is subscribe with a filter (which must want the probe
-// journey, customer "probe").
-func subscribeTo(t *testing.T, s store.Store, wants store.ChangeFilter) (r *Recorder, cancel context.CancelFunc, done <-chan error) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	r = NewRecorder()
-	errc := make(chan error, 1)
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		errc <- s.Subscribe(ctx, wants, r.Handle, func() {})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-exited:
-		case <-time.After(deliveryTimeout):
-			t.Error("Subscribe did not return after its context ended")
-		}
-	})
-
-	probe := key("probe", fmt.Sprintf("p-%d", time.Now().UnixNano()))
-	j := create(t, s, newJourney(t, probe, now()))
-	deadline := time.Now().Add(deliveryTimeout)
-	for len(r.Of(probe)) == 0 {
-		require.True(t, time.Now().Before(deadline), "Subscribe delivered nothing")
-		time.Sleep(5 * time.Millisecond)
-		j = touch(t, s, j)
+	r := NewRecorder()
+	f := s.OpenFeed(r.Handle, func() {})
+	t.Cleanup(f.Close)
+	for _, k := range keys {
+		require.NoError(t, f.Follow(t.Context(), k))
 	}
-	return r, cancel, errc
+	return r, f
 }
 
-func testSubscribe(t *testing.T, newStore Factory) {
-	t.Run("subscribe_delivers_the_create_and_every_update_in_revision_order", func(t *testing.T) {
+// requireQuiet writes to the journey at k and checks that r records
+// nothing more: a store delivers promptly (WaitFor), so a change that
+// arrives in 200 ms would have arrived.
+func requireQuiet(t *testing.T, s store.Store, r *Recorder, k store.JourneyKey, why string) {
+	t.Helper()
+	seen := r.Count()
+	update(t, s, get(t, s, k))
+	time.Sleep(200 * time.Millisecond)
+	require.Equal(t, seen, r.Count(), why)
+}
+
+func testFeed(t *testing.T, newStore Factory) {
+	t.Run("a_feed_delivers_the_create_and_every_update_in_revision_order", func(t *testing.T) {
 		const journeys, writers, updates = 2, 4, 50
 		s := newStore(t, Options{})
-		r, _, _ := subscribe(t, s)
 		keys := make([]store.JourneyKey, journeys)
 		for i := range keys {
 			keys[i] = key("c-1", fmt.Sprintf("j-%d", i))
-			create(t, s, newJourney(t, keys[i], now()))
+		}
+		r, _ := follow(t, s, keys...)
+		for _, k := range keys {
+			create(t, s, newJourney(t, k, now()))
 		}
 
 		// Writers share journeys, so their updates race and retry; every
@@ -179,56 +164,66 @@ func testSubscribe(t *testing.T, newStore Factory) {
 
 	t.Run("a_delivered_change_is_the_logged_change", func(t *testing.T) {
 		s := newStore(t, Options{})
-		r, _, _ := subscribe(t, s)
 		k := key("c-1", "j-1")
+		r, _ := follow(t, s, k)
 		want := history(t, s, k, 4)
 		r.WaitFor(t, k, 4)
 		requireProtosEqual(t, want, r.Of(k))
 	})
 
-	t.Run("subscribe_delivers_only_the_journeys_its_filter_wants", func(t *testing.T) {
+	t.Run("a_feed_delivers_only_the_journeys_it_follows", func(t *testing.T) {
 		s := newStore(t, Options{})
-		unwanted, wanted := key("c-1", "unwanted"), key("c-1", "wanted")
-		var asked sync.Map
-		r, _, _ := subscribeTo(t, s, func(k store.JourneyKey) bool {
-			asked.Store(k, true)
-			return k != unwanted
-		})
-		// Written before the wanted journey's last change, so delivered
-		// before it, had the filter let it through.
-		history(t, s, unwanted, 3)
-		history(t, s, wanted, 3)
-		r.WaitFor(t, wanted, 3)
-		require.Empty(t, r.Of(unwanted), "changes to an unwanted journey were delivered")
-		_, ok := asked.Load(unwanted)
-		require.True(t, ok, "the filter was never asked about the unwanted journey")
+		// Another journey of the same customer shares the slot, the other
+		// customer's does not; neither is followed.
+		sameCustomer, otherCustomer, followed := key("c-1", "unfollowed"), key("c-2", "unfollowed"), key("c-1", "followed")
+		r, _ := follow(t, s, followed)
+		// Written before the followed journey's last change, so delivered
+		// before it, had the feed let them through.
+		history(t, s, sameCustomer, 3)
+		history(t, s, otherCustomer, 3)
+		history(t, s, followed, 3)
+		r.WaitFor(t, followed, 3)
+		require.Empty(t, r.Of(sameCustomer), "changes to an unfollowed journey of the same customer were delivered")
+		require.Empty(t, r.Of(otherCustomer), "changes to another customer's journey were delivered")
 	})
 
-	t.Run("subscribe_returns_when_its_context_ends_and_delivers_no_more", func(t *testing.T) {
+	t.Run("a_journey_followed_twice_is_delivered_until_its_last_unfollow", func(t *testing.T) {
 		s := newStore(t, Options{})
-		r, cancel, done := subscribe(t, s)
 		k := key("c-1", "j-1")
-		j := create(t, s, newJourney(t, k, now()))
+		r, f := follow(t, s, k, k)
+		history(t, s, k, 2)
+		r.WaitFor(t, k, 2)
+
+		f.Unfollow(k)
+		j := update(t, s, get(t, s, k))
+		r.WaitFor(t, k, j.GetRevision())
+
+		f.Unfollow(k)
+		requireQuiet(t, s, r, k, "a change was delivered after the last Unfollow")
+
+		// Following again delivers again.
+		require.NoError(t, f.Follow(t.Context(), k))
+		j = update(t, s, get(t, s, k))
+		r.WaitFor(t, k, j.GetRevision())
+	})
+
+	t.Run("a_closed_feed_delivers_no_more_and_follows_nothing", func(t *testing.T) {
+		s := newStore(t, Options{})
+		k := key("c-1", "j-1")
+		r, f := follow(t, s, k)
+		create(t, s, newJourney(t, k, now()))
 		r.WaitFor(t, k, 1)
 
-		cancel()
-		select {
-		case err := <-done:
-			require.ErrorIs(t, err, context.Canceled)
-		case <-time.After(deliveryTimeout):
-			require.FailNow(t, "Subscribe did not return after its context ended")
-		}
-		seen := r.Count()
-		update(t, s, j)
-		time.Sleep(100 * time.Millisecond)
-		require.Equal(t, seen, r.Count(), "a change was delivered after Subscribe returned")
+		f.Close()
+		requireQuiet(t, s, r, k, "a change was delivered after Close")
+		require.Error(t, f.Follow(t.Context(), k))
 	})
 
-	t.Run("subscribe_with_an_ended_context_returns_at_once", func(t *testing.T) {
+	t.Run("follow_with_an_ended_context_returns_its_error", func(t *testing.T) {
 		s := newStore(t, Options{})
+		_, f := follow(t, s)
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
-		err := s.Subscribe(ctx, nil, NewRecorder().Handle, func() {})
-		require.ErrorIs(t, err, context.Canceled)
+		require.ErrorIs(t, f.Follow(ctx, key("c-1", "j-1")), context.Canceled)
 	})
 }
