@@ -124,7 +124,7 @@ func TestASlowBodyIsCutOffAndALargeOneIsReadOnlyFromAnAuthenticatedCaller(t *tes
 		require.True(t, lines.Scan(), "the journey as it is: %v", lines.Err())
 
 		time.Sleep(2 * bodyReadTimeout)
-		require.NoError(t, saveAnswer(as(t, websiteToken), h, j.GetName(), "later", "still watched"))
+		require.NoError(t, saveAnswer(as(t, websiteToken), h.api, j.GetName(), "later", "still watched"))
 		require.True(t, lines.Scan(), "the change after the read timeout: %v", lines.Err())
 		require.Contains(t, lines.Text(), "still watched")
 	})

@@ -17,7 +17,7 @@ func TestErasingACustomerLeavesNoKeyOfTheirsInRedis(t *testing.T) {
 	h := start(t, redisStore)
 	for _, customer := range []string{"c-9", "c-10"} {
 		j := newJourney(t, h, customer)
-		require.NoError(t, saveAnswer(as(t, websiteToken), h, j.GetName(), "driver", "Anna"))
+		require.NoError(t, saveAnswer(as(t, websiteToken), h.api, j.GetName(), "driver", "Anna"))
 		_, err := h.api.HandoffJourney(as(t, websiteToken), &handoffv1.HandoffJourneyRequest{Name: j.GetName()})
 		require.NoError(t, err)
 		_, err = h.api.GetJourney(as(t, aliceToken), &handoffv1.GetJourneyRequest{Name: j.GetName()})

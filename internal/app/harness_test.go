@@ -170,14 +170,14 @@ func newRequest(ctx context.Context, url, token string) (*http.Request, error) {
 	return req, nil
 }
 
-// startStoppable runs handoffd on Redis r until the test calls stop, which
-// is what SIGTERM does in main; done then receives Run's result, expected
-// within grace.
-func startStoppable(t *testing.T, r *testutil.Redis) (a *app.App, api handoffv1.JourneyServiceClient, stop context.CancelFunc, done <-chan error, grace time.Duration) {
+// startStoppable runs handoffd on the Redis at redisURL until the test
+// calls stop, which is what SIGTERM does in main; done then receives Run's
+// result, expected within grace.
+func startStoppable(t *testing.T, redisURL string) (a *app.App, api handoffv1.JourneyServiceClient, stop context.CancelFunc, done <-chan error, grace time.Duration) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.RedisURL = r.URL()
+	cfg.RedisURL = redisURL
 	cfg.ShutdownTimeout = 10 * time.Second
 	cfg.TokensFile = filepath.Join(t.TempDir(), "tokens.yaml")
 	require.NoError(t, os.WriteFile(cfg.TokensFile, []byte(tokensYAML), 0o600))

@@ -75,7 +75,7 @@ func TestProfilesAreServedOnlyOnTheDebugAddress(t *testing.T) {
 
 func TestShutdownLetsInFlightCallsFinish(t *testing.T) {
 	r := testutil.StartRedis(t)
-	_, api, stop, done, grace := startStoppable(t, r)
+	_, api, stop, done, grace := startStoppable(t, r.URL())
 	defer stop()
 	created, err := api.CreateJourney(as(t, websiteToken), &handoffv1.CreateJourneyRequest{
 		Parent: "customers/c-42", Journey: &handoffv1.Journey{JourneyType: "car-insurance-quote"},

@@ -25,12 +25,12 @@ import (
 
 // saveAnswer saves one answer without an etag (the service retries its own
 // lost races), as a website does for independent fields.
-func saveAnswer(ctx context.Context, h *harness, name, key string, v any) error {
+func saveAnswer(ctx context.Context, api handoffv1.JourneyServiceClient, name, key string, v any) error {
 	val, err := structpb.NewValue(v)
 	if err != nil {
 		return err
 	}
-	_, err = h.api.UpdateJourney(ctx, &handoffv1.UpdateJourneyRequest{
+	_, err = api.UpdateJourney(ctx, &handoffv1.UpdateJourneyRequest{
 		Journey:    &handoffv1.Journey{Name: name, Data: &structpb.Struct{Fields: map[string]*structpb.Value{key: val}}},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"data." + key}},
 	})
@@ -118,7 +118,7 @@ func TestAWatcherSeesEverySaveInOrder(t *testing.T) {
 			for w := range writers {
 				wg.Go(func() {
 					for n := range perWriter {
-						if err := saveAnswer(ctx, h, j.GetName(), fmt.Sprintf("w%d", w), n); err != nil {
+						if err := saveAnswer(ctx, h.api, j.GetName(), fmt.Sprintf("w%d", w), n); err != nil {
 							t.Error(err)
 							return
 						}
@@ -153,7 +153,7 @@ func TestTwoInstancesOnOneRedisBehaveAsOne(t *testing.T) {
 	require.True(t, first.GetSnapshot())
 
 	t.Run("a_save_through_a_reaches_a_watcher_on_b", func(t *testing.T) {
-		require.NoError(t, saveAnswer(as(t, websiteToken), a, j.GetName(), "plate", "AB-123-C"))
+		require.NoError(t, saveAnswer(as(t, websiteToken), a.api, j.GetName(), "plate", "AB-123-C"))
 		c, err := stream.Recv()
 		require.NoError(t, err)
 		require.Equal(t, first.GetRevision()+1, c.GetRevision())
@@ -325,7 +325,7 @@ func TestASlowWatcherDoesNotHoldUpAFastOne(t *testing.T) {
 		}
 	}()
 	for n := range saves {
-		require.NoError(t, saveAnswer(as(t, websiteToken), h, j.GetName(), "notes", fmt.Sprint(n, big)))
+		require.NoError(t, saveAnswer(as(t, websiteToken), h.api, j.GetName(), "notes", fmt.Sprint(n, big)))
 		select {
 		case rev := <-received:
 			require.Equal(t, first.GetRevision()+int64(n)+1, rev)

@@ -48,7 +48,7 @@ func ovStep(writer, seq int) string { return fmt.Sprintf("w%d-%d", writer, seq) 
 func TestStoppingUnderLoadLosesNoAcknowledgedSaveAndAppliesNoneTwice(t *testing.T) {
 	const writers, journeysEach = 16, 2
 	r := testutil.StartRedis(t)
-	a, api, stop, done, grace := startStoppable(t, r)
+	a, api, stop, done, grace := startStoppable(t, r.URL())
 	defer stop()
 
 	names := make([]string, writers*journeysEach)

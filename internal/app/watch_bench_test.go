@@ -87,7 +87,7 @@ func benchSaveToWatcher(b *testing.B, watchers int) {
 		rev++
 		began := time.Now()
 		sentAt.Store(rev, began)
-		require.NoError(b, saveAnswer(ctx, h, j.GetName(), "n", i))
+		require.NoError(b, saveAnswer(ctx, h.api, j.GetName(), "n", i))
 		saveTimes = append(saveTimes, time.Since(began))
 		for range watchers {
 			<-received

@@ -44,7 +44,7 @@ func TestWatchesLeaveNoGoroutinesBehind(t *testing.T) {
 func TestShutdownEndsOpenWatchesWithAReconnectStatus(t *testing.T) {
 	const watchers = 1000
 	r := testutil.StartRedis(t)
-	a, api, stop, done, grace := startStoppable(t, r)
+	a, api, stop, done, grace := startStoppable(t, r.URL())
 	defer stop()
 	j, err := api.CreateJourney(as(t, websiteToken), &handoffv1.CreateJourneyRequest{
 		Parent: "customers/c-42", Journey: &handoffv1.Journey{JourneyType: "car-insurance-quote"},
