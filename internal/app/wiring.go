@@ -28,7 +28,10 @@ func openStore(cfg config.Config, log *slog.Logger) (store.Store, error) {
 	// go-redis logs reconnects through its own printf logger; route them into
 	// our JSON logs so an operator sees one format.
 	goredis.SetLogger(redisLogger{log})
-	opts := []redisstore.Option{redisstore.WithTTL(cfg.JourneyTTL), redisstore.WithKeyPrefix(cfg.RedisKeyPrefix)}
+	opts := []redisstore.Option{
+		redisstore.WithTTL(cfg.JourneyTTL), redisstore.WithKeyPrefix(cfg.RedisKeyPrefix),
+		redisstore.WithMinReplicasAck(cfg.RedisMinReplicasAck, cfg.RedisReplicasAckTimeout),
+	}
 	if cfg.RedisCAFile != "" {
 		roots, err := certPool(cfg.RedisCAFile)
 		if err != nil {

@@ -36,6 +36,10 @@ type Config struct {
 	// RedisCAFile is a PEM bundle of the CAs trusted for a rediss:// URL,
 	// instead of the system's.
 	RedisCAFile string
+	// RedisMinReplicasAck is how many replicas must acknowledge each write
+	// (Redis WAIT) within RedisReplicasAckTimeout; 0 does not wait.
+	RedisMinReplicasAck     int
+	RedisReplicasAckTimeout time.Duration
 	// EncryptionKeysFile, or EncryptionKeys (its text, from the environment
 	// only: HANDOFF_ENCRYPTION_KEYS), is a keyring (see internal/sealing)
 	// that seals answers and notes at rest in Redis.
@@ -98,24 +102,25 @@ const maxClockSkew = 5 * time.Minute
 // Default is the configuration of `go run ./cmd/handoffd` with nothing set.
 func Default() Config {
 	return Config{
-		GRPCAddr:              "localhost:9090",
-		HTTPAddr:              "localhost:8080",
-		RedisKeyPrefix:        "handoff:",
-		JourneyTTL:            store.DefaultTTL,
-		CodeTTL:               service.DefaultCodeTTL,
-		ClaimLease:            service.DefaultClaimLease,
-		RedeemFailures:        service.DefaultRedeemFailures,
-		AddressRedeemFailures: service.DefaultAddressRedeemFailures,
-		RedeemFailureWindow:   service.DefaultRedeemFailureWindow,
-		MaxCodesPerJourney:    service.DefaultMaxCodesPerJourney,
-		HandoffsPerJourney:    service.DefaultHandoffsPerJourney,
-		BodyReadTimeout:       15 * time.Second,
-		MaxDataBytes:          service.DefaultMaxDataBytes,
-		MaxDataDepth:          service.DefaultMaxDataDepth,
-		MaxHeaderBytes:        64 << 10,
-		MaxDataKeys:           service.DefaultMaxDataKeys,
-		MaxStringBytes:        service.DefaultMaxStringBytes,
-		MaxPageSize:           service.DefaultMaxPageSize,
+		GRPCAddr:                "localhost:9090",
+		HTTPAddr:                "localhost:8080",
+		RedisKeyPrefix:          "handoff:",
+		RedisReplicasAckTimeout: 500 * time.Millisecond,
+		JourneyTTL:              store.DefaultTTL,
+		CodeTTL:                 service.DefaultCodeTTL,
+		ClaimLease:              service.DefaultClaimLease,
+		RedeemFailures:          service.DefaultRedeemFailures,
+		AddressRedeemFailures:   service.DefaultAddressRedeemFailures,
+		RedeemFailureWindow:     service.DefaultRedeemFailureWindow,
+		MaxCodesPerJourney:      service.DefaultMaxCodesPerJourney,
+		HandoffsPerJourney:      service.DefaultHandoffsPerJourney,
+		BodyReadTimeout:         15 * time.Second,
+		MaxDataBytes:            service.DefaultMaxDataBytes,
+		MaxDataDepth:            service.DefaultMaxDataDepth,
+		MaxHeaderBytes:          64 << 10,
+		MaxDataKeys:             service.DefaultMaxDataKeys,
+		MaxStringBytes:          service.DefaultMaxStringBytes,
+		MaxPageSize:             service.DefaultMaxPageSize,
 		// Four times the answers' limit: room for the rest of a request,
 		// and a quarter of the memory per call of 1 MiB.
 		MaxBodyBytes:    256 << 10,
@@ -176,6 +181,8 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "Redis URL (redis://, rediss://, or redis://host:port?addr=host2:port2 for Cluster); empty keeps journeys in memory, lost on restart")
 	fs.StringVar(&c.RedisKeyPrefix, "redis-key-prefix", c.RedisKeyPrefix, "prefix of every Redis key")
 	fs.StringVar(&c.RedisCAFile, "redis-ca-file", c.RedisCAFile, "PEM bundle of the CAs trusted for a rediss:// --redis-url, instead of the system's")
+	fs.IntVar(&c.RedisMinReplicasAck, "redis-min-replicas-ack", c.RedisMinReplicasAck, "replicas that must acknowledge each write (Redis WAIT) before handoffd does; a write fewer acknowledge in time fails with UNAVAILABLE; 0: Redis's asynchronous replication, whose failover can lose the last writes")
+	fs.DurationVar(&c.RedisReplicasAckTimeout, "redis-replicas-ack-timeout", c.RedisReplicasAckTimeout, "how long a write waits for --redis-min-replicas-ack replicas")
 	fs.StringVar(&c.EncryptionKeysFile, "encryption-keys-file", c.EncryptionKeysFile, "file of AES-256 keys, one \"<key id> <base64 key>\" per line, the last one sealing: encrypts answers and notes at rest in Redis; or set "+EncryptionKeysEnv+" to that text")
 	fs.StringVar(&c.TokensFile, "tokens-file", c.TokensFile, "YAML file of bearer tokens; with neither this nor a JWT key source, handoffd runs in DEV MODE with printed tokens")
 	fs.StringVar(&c.JWT.JWKSURL, "jwt-jwks-url", c.JWT.JWKSURL, "accept JWT bearer tokens signed (RS256, ES256) by a key of the JWKS at this https URL")
@@ -292,6 +299,16 @@ func (c Config) Validate() error {
 	// lost --redis-url, and answers kept in memory believing they are sealed.
 	if (c.EncryptionKeysFile != "" || c.EncryptionKeys != "") && c.RedisURL == "" {
 		bad("encryption-keys-file", "encryption keys are set but --redis-url is not; only Redis keeps answers at rest")
+	}
+	if c.RedisMinReplicasAck < 0 {
+		bad("redis-min-replicas-ack", "must be 0 (do not wait) or more")
+	}
+	if c.RedisMinReplicasAck > 0 && c.RedisURL == "" {
+		bad("redis-min-replicas-ack", "is set but --redis-url is not; only Redis has replicas")
+	}
+	if c.RedisReplicasAckTimeout < time.Millisecond {
+		// WAIT with a timeout of 0 waits for ever.
+		bad("redis-replicas-ack-timeout", "must be at least 1ms, e.g. 500ms")
 	}
 	c.JWT.validate(bad)
 	for name, d := range map[string]time.Duration{"journey-ttl": c.JourneyTTL, "code-ttl": c.CodeTTL, "claim-lease": c.ClaimLease, "redeem-failure-window": c.RedeemFailureWindow, "shutdown-timeout": c.ShutdownTimeout, "body-read-timeout": c.BodyReadTimeout} {

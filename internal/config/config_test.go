@@ -81,6 +81,16 @@ func TestLoad(t *testing.T) {
 		{name: "fewer_handoffs_than_live_codes_is_refused", args: []string{"--max-codes-per-journey", "5", "--handoffs-per-journey", "4"}, wantErr: "--handoffs-per-journey"},
 		{name: "a_key_prefix_with_a_hash_tag_is_refused", args: []string{"--redis-key-prefix", "{handoff}:"}, wantErr: "--redis-key-prefix"},
 		{name: "a_zero_code_ttl_is_refused", args: []string{"--code-ttl", "0s"}, wantErr: "--code-ttl"},
+		{name: "waiting_for_replicas_without_redis_is_refused", args: []string{"--redis-min-replicas-ack", "1"}, wantErr: "--redis-min-replicas-ack"},
+		{name: "a_replicas_ack_timeout_of_zero_which_would_wait_for_ever_is_refused", args: []string{"--redis-replicas-ack-timeout", "0s"}, wantErr: "--redis-replicas-ack-timeout"},
+		{
+			name: "waiting_for_replicas_is_read_from_the_environment",
+			env:  map[string]string{"HANDOFF_REDIS_URL": "redis://localhost:6379", "HANDOFF_REDIS_MIN_REPLICAS_ACK": "1", "HANDOFF_REDIS_REPLICAS_ACK_TIMEOUT": "250ms"},
+			check: func(t *testing.T, c Config) {
+				require.Equal(t, 1, c.RedisMinReplicasAck)
+				require.Equal(t, 250*time.Millisecond, c.RedisReplicasAckTimeout)
+			},
+		},
 		{name: "a_body_limit_below_the_data_limit_is_refused", args: []string{"--max-body-bytes", "1000"}, wantErr: "--max-body-bytes"},
 		{
 			name: "a_jwks_url_with_issuer_and_audience_turns_jwt_on",
@@ -173,7 +183,7 @@ func TestEveryFlagIsInTheREADMEConfigurationTable(t *testing.T) {
 		require.Contains(t, string(readme), row, "README's configuration table lacks --%s", name)
 		flags++
 	}
-	require.Equal(t, 38, flags, "flags found in the usage text")
+	require.Equal(t, 40, flags, "flags found in the usage text")
 }
 
 func TestHelpSaysWhatHandoffdIsAndNamesEachFlagsEnvironmentVariable(t *testing.T) {

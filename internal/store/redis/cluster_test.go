@@ -52,7 +52,7 @@ func onACluster(t *testing.T) (*testutil.RedisCluster, *goredis.ClusterClient) {
 // clusterStore is a store opened on the shared cluster by its URL, as
 // handoffd opens one, under prefix ("" for a fresh one), sealing with ring
 // unless it is nil.
-func clusterStore(t *testing.T, prefix string, ring *sealing.Keyring, o storetest.Options) (*redis.Store, string) {
+func clusterStore(t *testing.T, prefix string, ring *sealing.Keyring, o storetest.Options, extra ...redis.Option) (*redis.Store, string) {
 	t.Helper()
 	c, _ := onACluster(t)
 	if prefix == "" {
@@ -62,7 +62,7 @@ func clusterStore(t *testing.T, prefix string, ring *sealing.Keyring, o storetes
 	if ring != nil {
 		opts = append(opts, redis.WithSealer(ring))
 	}
-	s, err := redis.Open(c.URL(), opts...)
+	s, err := redis.Open(c.URL(), append(opts, extra...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	return s, prefix
@@ -89,6 +89,16 @@ func TestConformanceOnACluster(t *testing.T) {
 			}
 		}
 		require.Subset(t, sortedNames(ran), want, "the suite runs every script the store writes with")
+	})
+}
+
+// Every write waits for its primary's replica: each is a pipeline of the
+// script and WAIT on the primary's own connection, which must behave as the
+// plain script does.
+func TestConformanceOnAClusterWaitingForAReplica(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, o storetest.Options) store.Store {
+		s, _ := clusterStore(t, "", nil, o, redis.WithMinReplicasAck(1, 5*time.Second))
+		return s
 	})
 }
 

@@ -42,10 +42,18 @@ const listedMark = "+"
 // works. The two live in different Cluster slots, so they cannot be one
 // script; a code whose listing fails is deleted again.
 func (s *Store) CreateHandoffCode(ctx context.Context, code string, key store.JourneyKey, expireTime time.Time, limits store.CodeLimits) error {
-	err := s.client.SetArgs(ctx, s.codeKey(code), listedMark+key.Customer+"/"+key.Journey, goredis.SetArgs{
-		Mode:     "NX",
-		ExpireAt: expireTime,
-	}).Err()
+	set := func(c goredis.Cmdable) *goredis.StatusCmd {
+		return c.SetArgs(ctx, s.codeKey(code), listedMark+key.Customer+"/"+key.Journey, goredis.SetArgs{
+			Mode:     "NX",
+			ExpireAt: expireTime,
+		})
+	}
+	var err error
+	if s.replicasAck > 0 {
+		err = s.replicated(ctx, s.codeKey(code), func(p goredis.Pipeliner) goredis.Cmder { return set(p) })
+	} else {
+		err = set(s.client).Err()
+	}
 	switch {
 	case errors.Is(err, goredis.Nil):
 		return fmt.Errorf("create handoff code: %w", store.ErrAlreadyExists)
@@ -58,7 +66,7 @@ func (s *Store) CreateHandoffCode(ctx context.Context, code string, key store.Jo
 	args[issueArgs.index("now_ms")] = time.Now().UnixMilli()
 	args[issueArgs.index("max_live")] = limits.Live
 	args[issueArgs.index("max_made")] = limits.Made
-	res, err := issueScript.Run(ctx, s.client,
+	res, err := s.runWrite(ctx, issueScript,
 		[]string{s.journeyKey(key), s.journeyCodesKey(key), s.customerCodesKey(key.Customer)}, args...,
 	).StringSlice()
 	if err != nil || len(res) == 0 || res[0] != "listed" {
@@ -103,7 +111,7 @@ const redeemTombstone = time.Minute
 // code as working and marks it redeemed there.
 func (s *Store) RedeemHandoffCode(ctx context.Context, code string) (store.JourneyKey, error) {
 	id := writeID()
-	v, err := redeemScript.Run(ctx, s.client, []string{s.codeKey(code)}, id, redeemTombstone.Milliseconds()).Text()
+	v, err := s.runWrite(ctx, redeemScript, []string{s.codeKey(code)}, id, redeemTombstone.Milliseconds()).Text()
 	switch {
 	case errors.Is(err, goredis.Nil):
 		return store.JourneyKey{}, fmt.Errorf("redeem handoff code: %w", store.ErrNotFound)
@@ -120,7 +128,7 @@ func (s *Store) RedeemHandoffCode(ctx context.Context, code string) (store.Journ
 	if !listed {
 		legacy = "1"
 	}
-	opens, err := redeemListedScript.Run(ctx, s.client, s.redeemListedKeys(key, code), s.redeemListedArgs(code, id, legacy)...).Int()
+	opens, err := s.runWrite(ctx, redeemListedScript, s.redeemListedKeys(key, code), s.redeemListedArgs(code, id, legacy)...).Int()
 	switch {
 	case err != nil:
 		return store.JourneyKey{}, wrapErr(ctx, "redeem handoff code", err)

@@ -54,7 +54,7 @@ func (s *Store) CreateJourney(ctx context.Context, j *handoffv1.Journey, first *
 	// Two rounds at most: the second only when the request id pointed at a
 	// journey that is gone (see create.lua).
 	for range 2 {
-		res, err := createScript.Run(ctx, s.client, keys, args...).StringSlice()
+		res, err := s.runWrite(ctx, createScript, keys, args...).StringSlice()
 		if err != nil {
 			return nil, false, wrapErr(ctx, "create journey", err)
 		}
@@ -179,7 +179,7 @@ func (s *Store) UpdateJourney(ctx context.Context, u store.Update) (*handoffv1.J
 		return nil, fmt.Errorf("update journey: %w", err)
 	}
 	for range 2 {
-		res, err := updateScript.Run(ctx, s.client, keys, args...).Text()
+		res, err := s.runWrite(ctx, updateScript, keys, args...).Text()
 		if err != nil {
 			return nil, wrapErr(ctx, "update journey", err)
 		}
@@ -263,7 +263,7 @@ func (s *Store) convert(ctx context.Context, key store.JourneyKey) error {
 		args := convertArgs.make(len(fields))
 		args[convertArgs.index("read_etag")] = kv[fEtag]
 		args[convertArgs.index("read_revision")] = strconv.FormatInt(j.GetRevision(), 10)
-		res, err := convertScript.Run(ctx, s.client, []string{s.journeyKey(key), s.logKey(key)}, append(args, fields...)...).Text()
+		res, err := s.runWrite(ctx, convertScript, []string{s.journeyKey(key), s.logKey(key)}, append(args, fields...)...).Text()
 		if err != nil {
 			return wrapErr(ctx, "convert journey", err)
 		}

@@ -365,3 +365,24 @@ func (tb *mainTB) cleanup() {
 	}
 	tb.cleanups = nil
 }
+
+func TestAWriteTooFewReplicasAcknowledgedFailsAsUnavailableThoughThePrimaryHoldsIt(t *testing.T) {
+	// The shared server has no replica, so none can acknowledge.
+	prefix := fmt.Sprintf("test%d:", prefixes.Add(1))
+	s := redis.New(client, redis.WithKeyPrefix(prefix), redis.WithMinReplicasAck(1, 20*time.Millisecond))
+	ctx := t.Context()
+	key := store.JourneyKey{Customer: "c1", Journey: "j1"}
+
+	_, _, err := s.CreateJourney(ctx, newJourney(key, time.Now()), touchpoint("start"), "")
+	require.ErrorIs(t, err, store.ErrUnavailable)
+	var notReplicated *redis.NotReplicatedError
+	require.ErrorAs(t, err, &notReplicated)
+	require.Equal(t, redis.NotReplicatedError{Acked: 0, Wanted: 1}, *notReplicated)
+
+	j, err := s.GetJourney(ctx, key)
+	require.NoError(t, err, "the primary holds the journey")
+	err = s.CreateHandoffCode(ctx, "NOTREPL1", key, time.Now().Add(time.Minute), store.CodeLimits{Live: 1, Made: 1})
+	require.ErrorAs(t, err, &notReplicated)
+	_, err = s.UpdateJourney(ctx, store.Update{Journey: j, ContentChanged: true})
+	require.ErrorAs(t, err, &notReplicated)
+}

@@ -50,7 +50,7 @@ func (s *Store) SaveJourney(ctx context.Context, sv store.Save) (*handoffv1.Jour
 		return nil, fmt.Errorf("save journey: %w", err)
 	}
 	for range 2 {
-		res, err := saveScript.Run(ctx, s.client, keys, args...).StringSlice()
+		res, err := s.runWrite(ctx, saveScript, keys, args...).StringSlice()
 		if err != nil {
 			return nil, wrapErr(ctx, "save journey", err)
 		}

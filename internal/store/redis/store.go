@@ -54,6 +54,9 @@ type Store struct {
 	tlsRoots *x509.CertPool // for Open's rediss:// client
 
 	sealer Sealer // nil: values are stored in clear
+
+	replicasAck        int // see WithMinReplicasAck
+	replicasAckTimeout time.Duration
 }
 
 // Option configures a Store.
@@ -184,7 +187,9 @@ func Open(rawURL string, opts ...Option) (*Store, error) {
 		}
 		// Let a caller's deadline (a gRPC deadline) cut a slow call short.
 		o.ContextTimeoutEnabled = true
-		client = goredis.NewClusterClient(o)
+		cluster := goredis.NewClusterClient(o)
+		cluster.AddHook(reloadOnUnreachable{cluster})
+		client = cluster
 	} else {
 		o, err := goredis.ParseURL(rawURL)
 		if err != nil {
