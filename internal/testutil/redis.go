@@ -41,6 +41,9 @@ type Redis struct {
 	args []string
 	// certs, when set, make the server TLS-only (StartRedisTLS).
 	certs *Certificates
+	// sentinelConf, when set, runs a Sentinel with this config file
+	// (StartRedisSentinel) instead of a data server.
+	sentinelConf string
 
 	mu   sync.Mutex
 	proc *process // nil while stopped
@@ -195,12 +198,19 @@ func (r *Redis) launch() (*process, error) {
 		}
 		tlsCfg = &tls.Config{RootCAs: r.certs.Pool, MinVersion: tls.VersionTLS12}
 	}
-	args = append(append(args,
-		"--bind", "127.0.0.1",
-		"--save", "",
-		"--appendonly", "no",
-		"--dir", r.dir,
-	), r.args...)
+	if r.sentinelConf != "" {
+		// The config file must come first; a Sentinel keeps no data.
+		args = append([]string{r.sentinelConf, "--sentinel"}, args...)
+		args = append(args, "--bind", "127.0.0.1", "--dir", r.dir)
+	} else {
+		args = append(args,
+			"--bind", "127.0.0.1",
+			"--save", "",
+			"--appendonly", "no",
+			"--dir", r.dir,
+		)
+	}
+	args = append(args, r.args...)
 	p := &process{cmd: exec.Command(r.bin, args...), out: &SyncBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdout = p.out
 	p.cmd.Stderr = p.out
