@@ -438,3 +438,52 @@ func TestAnEventStreamResumedAtTheCurrentRevisionAnswersAtOnce(t *testing.T) {
 	require.Equal(t, 200, resp.StatusCode)
 	require.Less(t, time.Since(began), time.Second, "headers must not wait for the next change")
 }
+
+// Every watcher of a journey gets the same change, encoded once per view
+// (internal/service): the customer's view of it must still lack the note
+// an agent left, and the agent's must still hold it.
+func TestACustomerAndAnAgentWatchingOneJourneyEachGetTheirOwnView(t *testing.T) {
+	h := start(t, redisStore)
+	j := newJourney(t, h, "c-42")
+	type view struct {
+		token string
+		note  chan string
+	}
+	views := []view{{aliceToken, make(chan string, 1)}, {c42Token, make(chan string, 1)}, {bobToken, make(chan string, 1)}, {c42Token, make(chan string, 1)}}
+	for _, v := range views {
+		stream, err := h.api.WatchJourney(as(t, v.token), &handoffv1.WatchJourneyRequest{Name: j.GetName(), AfterRevision: j.GetRevision()})
+		require.NoError(t, err)
+		_, err = stream.Header()
+		require.NoError(t, err)
+		go func() {
+			for {
+				c, err := stream.Recv()
+				if err != nil {
+					return
+				}
+				for _, tp := range c.GetTouchpoints() {
+					if tp.GetKind() == handoffv1.TouchpointKind_TOUCHPOINT_KIND_RELEASED {
+						v.note <- tp.GetNote()
+						return
+					}
+				}
+			}
+		}()
+	}
+	_, err := h.api.ClaimJourney(as(t, aliceToken, "x-handoff-channel", "chat"), &handoffv1.ClaimJourneyRequest{Name: j.GetName()})
+	require.NoError(t, err)
+	_, err = h.api.ReleaseJourney(as(t, aliceToken), &handoffv1.ReleaseJourneyRequest{Name: j.GetName(), Note: "customer is rude, careful"})
+	require.NoError(t, err)
+	for i, v := range views {
+		select {
+		case note := <-v.note:
+			if v.token == c42Token {
+				require.Empty(t, note, "watcher %d, the customer, saw the agent's note", i)
+			} else {
+				require.Equal(t, "customer is rude, careful", note, "watcher %d, staff", i)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("watcher %d saw no release", i)
+		}
+	}
+}

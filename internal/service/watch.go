@@ -1,11 +1,13 @@
 package service
 
 import (
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/auth"
+	"github.com/journeyhandoff/handoff/internal/watch"
 )
 
 // WatchJourney streams the journey as it is, then every change.
@@ -33,8 +35,21 @@ func (s *Service) WatchJourney(req *handoffv1.WatchJourneyRequest, stream handof
 	if err := stream.SendHeader(metadata.Pairs("x-handoff-watch", "accepted")); err != nil {
 		return err
 	}
-	err = s.hub.Watch(ctx, key, req.GetAfterRevision(), func(c *handoffv1.JourneyChange) error {
-		return stream.Send(redactChange(p, c))
+	err = s.hub.Watch(ctx, key, req.GetAfterRevision(), func(c *watch.Change) error {
+		// Every watcher of the journey gets the same Change: it is encoded
+		// once per view (the customer's, staff's) and those bytes go to
+		// each stream. They suit every stream since handoffd has one codec
+		// and no compressor (cmd/handoffd's tests check).
+		if pm, ok := c.Memo(forCustomer(p), func() any {
+			pm := &grpc.PreparedMsg{}
+			if err := pm.Encode(stream, redactChange(p, c.JourneyChange)); err != nil {
+				return nil
+			}
+			return pm
+		}).(*grpc.PreparedMsg); ok {
+			return stream.SendMsg(pm)
+		}
+		return stream.Send(redactChange(p, c.JourneyChange))
 	})
 	if err != nil {
 		return journeyError(key, err)

@@ -83,7 +83,7 @@ func benchFanOut(b *testing.B, watchers int) {
 	probeEnded := make(chan struct{})
 	go func() {
 		defer close(probeEnded)
-		_ = hub.Watch(probeCtx, key, 0, func(c *handoffv1.JourneyChange) error {
+		_ = hub.Watch(probeCtx, key, 0, func(c *watch.Change) error {
 			select {
 			case probed <- c.GetRevision():
 			default:
@@ -111,7 +111,7 @@ func benchFanOut(b *testing.B, watchers int) {
 	var got, want atomic.Int64
 	delivered := make(chan struct{}, 1)
 	ended := make(chan error, watchers)
-	send := func(*handoffv1.JourneyChange) error {
+	send := func(*watch.Change) error {
 		if got.Add(1) == want.Load() {
 			delivered <- struct{}{}
 		}

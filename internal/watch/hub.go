@@ -104,9 +104,41 @@ func (h *Hub) Count() int {
 	return n
 }
 
+// Change is a change as the hub hands it to a watcher. A change published
+// once reaches every watcher of its journey as the same Change, so work
+// done for one watcher (encoding it for the wire) can serve the others.
+type Change struct {
+	*handoffv1.JourneyChange
+
+	mu   sync.Mutex
+	memo map[any]*memoEntry
+}
+
+type memoEntry struct {
+	once  sync.Once
+	value any
+}
+
+// Memo returns what compute returns for key, calling it once per Change
+// and key however many watchers ask.
+func (c *Change) Memo(key any, compute func() any) any {
+	c.mu.Lock()
+	if c.memo == nil {
+		c.memo = map[any]*memoEntry{}
+	}
+	e := c.memo[key]
+	if e == nil {
+		e = &memoEntry{}
+		c.memo[key] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.value = compute() })
+	return e.value
+}
+
 // watcher is one open watch.
 type watcher struct {
-	changes  chan *handoffv1.JourneyChange
+	changes  chan *Change
 	kick     chan struct{} // catch up from the store: delivery may have skipped
 	behind   chan struct{} // closed when changes overflowed
 	overflow sync.Once
@@ -143,9 +175,10 @@ func (h *Hub) deliver(c *handoffv1.JourneyChange) {
 		// next snapshot a watcher takes keeps it again.
 		delete(h.latest, key)
 	}
+	shared := &Change{JourneyChange: c}
 	for w := range ws {
 		select {
-		case w.changes <- c:
+		case w.changes <- shared:
 		default:
 			w.overflow.Do(func() { close(w.behind) })
 		}
@@ -193,9 +226,9 @@ func (h *Hub) remove(key store.JourneyKey, w *watcher) {
 // watcher falls behind, or the hub shuts down. send is called from one
 // goroutine at a time; it may block (a slow client) without holding up
 // anyone else.
-func (h *Hub) Watch(ctx context.Context, key store.JourneyKey, after int64, send func(*handoffv1.JourneyChange) error) error {
+func (h *Hub) Watch(ctx context.Context, key store.JourneyKey, after int64, send func(*Change) error) error {
 	w := &watcher{
-		changes: make(chan *handoffv1.JourneyChange, h.buffer),
+		changes: make(chan *Change, h.buffer),
 		kick:    make(chan struct{}, 1),
 		behind:  make(chan struct{}),
 	}
@@ -227,8 +260,8 @@ func (h *Hub) Watch(ctx context.Context, key store.JourneyKey, after int64, send
 
 // pump runs in its own goroutine so that a send blocked on a slow client
 // does not keep Watch from ending the stream.
-func (h *Hub) pump(ctx context.Context, key store.JourneyKey, w *watcher, send func(*handoffv1.JourneyChange) error) error {
-	emit := func(c *handoffv1.JourneyChange) error {
+func (h *Hub) pump(ctx context.Context, key store.JourneyKey, w *watcher, send func(*Change) error) error {
+	emit := func(c *Change) error {
 		if err := send(c); err != nil {
 			return err
 		}
@@ -269,7 +302,7 @@ func (h *Hub) pump(ctx context.Context, key store.JourneyKey, w *watcher, send f
 // catchUp sends what the watcher missed since its last revision: the
 // logged changes, or a snapshot when the log does not reach back (or the
 // watch starts from nothing).
-func (h *Hub) catchUp(ctx context.Context, key store.JourneyKey, w *watcher, emit func(*handoffv1.JourneyChange) error) error {
+func (h *Hub) catchUp(ctx context.Context, key store.JourneyKey, w *watcher, emit func(*Change) error) error {
 	last := w.lastSent.Load()
 	if last > 0 {
 		changes, complete, err := h.store.ChangesSince(ctx, key, last)
@@ -278,7 +311,7 @@ func (h *Hub) catchUp(ctx context.Context, key store.JourneyKey, w *watcher, emi
 		}
 		if complete {
 			for _, c := range changes {
-				if err := emit(c); err != nil {
+				if err := emit(&Change{JourneyChange: c}); err != nil {
 					return err
 				}
 			}
@@ -297,7 +330,7 @@ func (h *Hub) catchUp(ctx context.Context, key store.JourneyKey, w *watcher, emi
 		h.latest[key] = proto.CloneOf(j)
 	}
 	h.mu.Unlock()
-	return emit(&handoffv1.JourneyChange{Revision: j.GetRevision(), Journey: j, Snapshot: true})
+	return emit(&Change{JourneyChange: &handoffv1.JourneyChange{Revision: j.GetRevision(), Journey: j, Snapshot: true}})
 }
 
 func resumeStatus(reason, msg string, resumeAfter int64) error {

@@ -2,6 +2,7 @@ package watch_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,8 +44,8 @@ func collect(t *testing.T, hub *watch.Hub, key store.JourneyKey, after int64, n 
 	var got []*handoffv1.JourneyChange
 	done := make(chan struct{})
 	go func() {
-		_ = hub.Watch(ctx, key, after, func(c *handoffv1.JourneyChange) error {
-			got = append(got, c)
+		_ = hub.Watch(ctx, key, after, func(c *watch.Change) error {
+			got = append(got, c.JourneyChange)
 			if len(got) == n {
 				close(done)
 				<-ctx.Done()
@@ -80,10 +81,42 @@ func TestWatch(t *testing.T) {
 		require.True(t, got[0].GetSnapshot())
 		require.Equal(t, int64(10), got[0].GetRevision())
 	})
+	t.Run("every_watcher_of_a_journey_gets_one_change_whose_memo_is_computed_once", func(t *testing.T) {
+		const watchers = 5
+		hub, st, key := setup(t, 0)
+		var computed atomic.Int32
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		snapshots, seen := make(chan struct{}, watchers), make(chan any, watchers)
+		for range watchers {
+			go func() {
+				_ = hub.Watch(ctx, key, 0, func(c *watch.Change) error {
+					if c.GetSnapshot() {
+						snapshots <- struct{}{}
+						return nil
+					}
+					seen <- c.Memo("wire", func() any { computed.Add(1); return new(int) })
+					return nil
+				})
+			}()
+		}
+		for range watchers {
+			<-snapshots
+		}
+		j, err := st.GetJourney(t.Context(), key)
+		require.NoError(t, err)
+		_, err = st.UpdateJourney(t.Context(), store.Update{Journey: j, ContentChanged: true})
+		require.NoError(t, err)
+		first := <-seen
+		for range watchers - 1 {
+			require.Same(t, first, <-seen, "a watcher got another value")
+		}
+		require.Equal(t, int32(1), computed.Load())
+	})
 	t.Run("a_watch_after_shutdown_is_told_to_reconnect", func(t *testing.T) {
 		hub, _, key := setup(t, 0)
 		hub.Shutdown()
-		err := hub.Watch(t.Context(), key, 1, func(*handoffv1.JourneyChange) error { return nil })
+		err := hub.Watch(t.Context(), key, 1, func(*watch.Change) error { return nil })
 		require.ErrorContains(t, err, "after_revision=1")
 	})
 }
