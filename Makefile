@@ -53,3 +53,8 @@ $(BUF):
 bench: ## measure handoffd against its floor (about 10 min) and rewrite the figures in docs/benchmarks.md; BENCH_FLAGS= passes more flags to cmd/handoff-load
 	@mkdir -p test-output
 	go run ./cmd/handoff-load -out docs/benchmarks.md -cpuprofile test-output/handoffd-save.cpu.pprof $(BENCH_FLAGS)
+
+.PHONY: bench-cluster
+bench-cluster: ## save, get and mix through handoffd on one Redis and on a 3-primary Redis Cluster, same run (about 3 min); output in test-output/bench-cluster.txt
+	@mkdir -p test-output
+	set -o pipefail; go test ./internal/app -run '^$$' -bench ClusterAgainstOneRedis -benchtime 5s -count 3 | tee test-output/bench-cluster.txt
