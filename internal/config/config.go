@@ -181,7 +181,7 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "Redis URL (redis://, rediss://, or redis://host:port?addr=host2:port2 for Cluster); empty keeps journeys in memory, lost on restart")
 	fs.StringVar(&c.RedisKeyPrefix, "redis-key-prefix", c.RedisKeyPrefix, "prefix of every Redis key")
 	fs.StringVar(&c.RedisCAFile, "redis-ca-file", c.RedisCAFile, "PEM bundle of the CAs trusted for a rediss:// --redis-url, instead of the system's")
-	fs.IntVar(&c.RedisMinReplicasAck, "redis-min-replicas-ack", c.RedisMinReplicasAck, "replicas that must acknowledge each write (Redis WAIT) before handoffd does; a write fewer acknowledge in time fails with UNAVAILABLE; 0: Redis's asynchronous replication, whose failover can lose the last writes")
+	fs.IntVar(&c.RedisMinReplicasAck, "redis-min-replicas-ack", c.RedisMinReplicasAck, "replicas that must acknowledge each write and erasure (Redis WAIT) before handoffd does; a write fewer acknowledge in time fails with UNAVAILABLE; 0: Redis's asynchronous replication, whose failover can lose the last writes")
 	fs.DurationVar(&c.RedisReplicasAckTimeout, "redis-replicas-ack-timeout", c.RedisReplicasAckTimeout, "how long a write waits for --redis-min-replicas-ack replicas")
 	fs.StringVar(&c.EncryptionKeysFile, "encryption-keys-file", c.EncryptionKeysFile, "file of AES-256 keys, one \"<key id> <base64 key>\" per line, the last one sealing: encrypts answers and notes at rest in Redis; or set "+EncryptionKeysEnv+" to that text")
 	fs.StringVar(&c.TokensFile, "tokens-file", c.TokensFile, "YAML file of bearer tokens; with neither this nor a JWT key source, handoffd runs in DEV MODE with printed tokens")

@@ -16,7 +16,7 @@ func (s *Store) EraseCustomer(ctx context.Context, customer string) (int, error)
 		return 0, wrapErr(ctx, "erase customer", err)
 	}
 	for _, code := range codes {
-		if err := s.client.Del(ctx, s.codeKey(code)).Err(); err != nil {
+		if err := s.erased(ctx, s.client, s.codeKey(code), s.codeKey(code)); err != nil {
 			return 0, wrapErr(ctx, "erase customer", err)
 		}
 	}
@@ -31,7 +31,7 @@ func (s *Store) EraseCustomer(ctx context.Context, customer string) (int, error)
 		for iter.Next(ctx) {
 			batch = append(batch, iter.Val())
 			if len(batch) == 500 {
-				if err := c.Unlink(ctx, batch...).Err(); err != nil {
+				if err := s.erased(ctx, c, batch[0], batch...); err != nil {
 					return err
 				}
 				batch = batch[:0]
@@ -41,7 +41,7 @@ func (s *Store) EraseCustomer(ctx context.Context, customer string) (int, error)
 			return err
 		}
 		if len(batch) > 0 {
-			return c.Unlink(ctx, batch...).Err()
+			return s.erased(ctx, c, batch[0], batch...)
 		}
 		return nil
 	}
@@ -59,4 +59,15 @@ func (s *Store) EraseCustomer(ctx context.Context, customer string) (int, error)
 // globEscape keeps SCAN's MATCH from reading a prefix's own *, ?, [ or \.
 func globEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`, `]`, `\]`).Replace(s)
+}
+
+// erased unlinks keys through c (the store's client, or one primary's
+// while erasure walks them); with WithMinReplicasAck it also waits for the
+// replicas, so that an erasure acknowledged before a failover stays done.
+// slotKey names the primary: one of the keys.
+func (s *Store) erased(ctx context.Context, c goredis.UniversalClient, slotKey string, keys ...string) error {
+	if s.replicasAck == 0 {
+		return c.Unlink(ctx, keys...).Err()
+	}
+	return s.replicatedOn(ctx, c, slotKey, func(p goredis.Pipeliner) goredis.Cmder { return p.Unlink(ctx, keys...) })
 }

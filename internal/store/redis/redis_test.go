@@ -366,7 +366,7 @@ func (tb *mainTB) cleanup() {
 	tb.cleanups = nil
 }
 
-func TestAWriteTooFewReplicasAcknowledgedFailsAsUnavailableThoughThePrimaryHoldsIt(t *testing.T) {
+func TestAWriteTooFewReplicasAcknowledgedFailsAsUnavailableThoughThePrimaryDidIt(t *testing.T) {
 	// The shared server has no replica, so none can acknowledge.
 	prefix := fmt.Sprintf("test%d:", prefixes.Add(1))
 	s := redis.New(client, redis.WithKeyPrefix(prefix), redis.WithMinReplicasAck(1, 20*time.Millisecond))
@@ -385,4 +385,11 @@ func TestAWriteTooFewReplicasAcknowledgedFailsAsUnavailableThoughThePrimaryHolds
 	require.ErrorAs(t, err, &notReplicated)
 	_, err = s.UpdateJourney(ctx, store.Update{Journey: j, ContentChanged: true})
 	require.ErrorAs(t, err, &notReplicated)
+
+	// An erasure waits too: one acknowledged must not come back with a
+	// replica that takes over.
+	_, err = s.EraseCustomer(ctx, key.Customer)
+	require.ErrorAs(t, err, &notReplicated)
+	_, err = s.GetJourney(ctx, key)
+	require.ErrorIs(t, err, store.ErrNotFound, "the primary erased the journey")
 }

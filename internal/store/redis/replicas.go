@@ -10,10 +10,10 @@ import (
 	"github.com/journeyhandoff/handoff/internal/store"
 )
 
-// WithMinReplicasAck makes every write of journeys and codes wait until n
-// replicas acknowledged it (Redis WAIT), for at most timeout; a write that
-// fewer replicas acknowledged in time fails as unavailable, although the
-// primary holds it. Redis replicates asynchronously: without this, what a
+// WithMinReplicasAck makes every write of journeys and codes, and every
+// erasure, wait until n replicas acknowledged it (Redis WAIT), for at most
+// timeout; a write that fewer replicas acknowledged in time fails as
+// unavailable, although the primary did it. Redis replicates asynchronously: without this, what a
 // primary acknowledged and had not yet sent to a replica is lost when that
 // replica takes over. n <= 0 (the default) does not wait.
 func WithMinReplicasAck(n int, timeout time.Duration) Option {
@@ -51,10 +51,16 @@ func (s *Store) runWrite(ctx context.Context, sc *goredis.Script, keys []string,
 // counts the acknowledgements of its own connection's writes. It returns
 // the write's error, else WAIT's verdict.
 func (s *Store) replicated(ctx context.Context, key string, fill func(goredis.Pipeliner) goredis.Cmder) error {
+	return s.replicatedOn(ctx, s.client, key, fill)
+}
+
+// replicatedOn is replicated through c: the store's client, which finds
+// key's primary, or a primary's own client (erasure walks them).
+func (s *Store) replicatedOn(ctx context.Context, c goredis.UniversalClient, key string, fill func(goredis.Pipeliner) goredis.Cmder) error {
 	var primary interface {
 		Pipelined(context.Context, func(goredis.Pipeliner) error) ([]goredis.Cmder, error)
-	} = s.client
-	cluster, isCluster := s.client.(*goredis.ClusterClient)
+	} = c
+	cluster, isCluster := c.(*goredis.ClusterClient)
 	if isCluster {
 		// A node's own client, so that the write and its WAIT share a
 		// connection (a cluster pipeline sends a keyless WAIT anywhere).
