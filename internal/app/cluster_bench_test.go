@@ -32,10 +32,11 @@ func BenchmarkClusterAgainstOneRedis(b *testing.B) {
 		} else {
 			url = testutil.StartRedisCluster(b, "--hash-max-listpack-value", "1024").URL()
 		}
-		// One agent redeems every code, up to 64 at once; a redeem in
-		// flight counts against the failure limit until it succeeds.
+		// One agent redeems every code, up to 64 at once (a redeem in
+		// flight counts against the failure limit until it succeeds), and
+		// each journey is handed off many times within a code's lifetime.
 		h := start(b, storeKind(url), func(c *config.Config) {
-			c.RedeemFailures, c.AddressRedeemFailures = 1<<20, 1<<20
+			c.RedeemFailures, c.AddressRedeemFailures, c.HandoffsPerJourney = 1<<20, 1<<20, 1<<20
 		})
 		clients := make([]handoffv1.JourneyServiceClient, 4)
 		for i := range clients {
