@@ -112,7 +112,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 		Handler: server.NewHTTPHandler(server.HTTPOptions{
 			API: server.WithServerSentEvents(api, conn), Ready: a.store.Ping, Gatherer: reg, MaxBodyBytes: cfg.MaxBodyBytes,
 			BodyReadTimeout: cfg.BodyReadTimeout, Authenticator: authn, TrustedProxy: cfg.TrustedProxies.Contains,
-			Web: web.Handler(),
+			Web: web.Handler(), CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       server.IdleTimeout,

@@ -38,7 +38,7 @@ type handoffd struct {
 	logs *testutil.SyncBuffer
 }
 
-func startHandoffd(t *testing.T) *handoffd {
+func startHandoffd(t *testing.T, change ...func(*config.Config)) *handoffd {
 	t.Helper()
 	cfg := config.Default()
 	cfg.GRPCAddr = "127.0.0.1:0"
@@ -46,6 +46,9 @@ func startHandoffd(t *testing.T) *handoffd {
 	cfg.TokensFile = filepath.Join(t.TempDir(), "tokens.yaml")
 	require.NoError(t, os.WriteFile(cfg.TokensFile, []byte(tokensYAML), 0o600))
 	cfg.ShutdownTimeout = 5 * time.Second
+	for _, c := range change {
+		c(&cfg)
+	}
 	require.NoError(t, cfg.Validate())
 	logs := &testutil.SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))

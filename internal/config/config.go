@@ -64,6 +64,9 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed when
 	// deciding a caller's address; nobody's by default.
 	TrustedProxies Prefixes
+	// CORSAllowedOrigins are the web origins whose pages may call the REST
+	// API from a browser; none by default.
+	CORSAllowedOrigins Origins
 	// BodyReadTimeout bounds how long a client may take to send an HTTP
 	// request body.
 	BodyReadTimeout time.Duration
@@ -202,6 +205,7 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.IntVar(&c.MaxCodesPerJourney, "max-codes-per-journey", c.MaxCodesPerJourney, "handoff codes of one journey that work at once; a new one replaces the oldest")
 	fs.IntVar(&c.HandoffsPerJourney, "handoffs-per-journey", c.HandoffsPerJourney, "handoff codes one journey may be given per --code-ttl")
 	fs.Var(&c.TrustedProxies, "trusted-proxies", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed; empty: nobody's")
+	fs.Var(&c.CORSAllowedOrigins, "cors-allowed-origins", "comma-separated origins (https://shop.example.com) whose pages may call the REST API from a browser; empty: none")
 	fs.DurationVar(&c.BodyReadTimeout, "body-read-timeout", c.BodyReadTimeout, "how long a client may take to send an HTTP request body")
 	fs.IntVar(&c.MaxHeaderBytes, "max-header-bytes", c.MaxHeaderBytes, "largest HTTP request header section")
 	fs.IntVar(&c.MaxDataDepth, "max-data-depth", c.MaxDataDepth, "how deeply a journey's answers may nest")
@@ -424,6 +428,42 @@ func (p *Prefixes) Set(v string) error {
 		out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
 	}
 	*p = out
+	return nil
+}
+
+// Origins is a flag of comma-separated web origins, each a scheme, a host
+// and an optional port, as a browser sends them in its Origin header:
+// `https://shop.example.com,http://localhost:3000`.
+type Origins []string
+
+// String implements flag.Value.
+func (o *Origins) String() string {
+	if o == nil {
+		return ""
+	}
+	return strings.Join(*o, ",")
+}
+
+// Set implements flag.Value; it replaces the list.
+func (o *Origins) Set(v string) error {
+	var out Origins
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if part == "*" {
+			return errors.New(`"*" would let every website's pages call handoff with a token they hold; list the sites`)
+		}
+		u, err := url.Parse(part)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("%q is not an origin like https://shop.example.com (a scheme, a host, a port if not the scheme's, nothing after)", part)
+		}
+		// Browsers send the origin lower-case and without a trailing slash.
+		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
+	}
+	*o = out
 	return nil
 }
 

@@ -81,6 +81,16 @@ func TestLoad(t *testing.T) {
 		{name: "fewer_handoffs_than_live_codes_is_refused", args: []string{"--max-codes-per-journey", "5", "--handoffs-per-journey", "4"}, wantErr: "--handoffs-per-journey"},
 		{name: "a_key_prefix_with_a_hash_tag_is_refused", args: []string{"--redis-key-prefix", "{handoff}:"}, wantErr: "--redis-key-prefix"},
 		{name: "a_zero_code_ttl_is_refused", args: []string{"--code-ttl", "0s"}, wantErr: "--code-ttl"},
+		{
+			name: "cors_origins_are_read_as_a_browser_sends_them",
+			env:  map[string]string{"HANDOFF_CORS_ALLOWED_ORIGINS": "https://Shop.Example.com, http://localhost:3000/"},
+			check: func(t *testing.T, c Config) {
+				require.Equal(t, Origins{"https://shop.example.com", "http://localhost:3000"}, c.CORSAllowedOrigins)
+			},
+		},
+		{name: "a_cors_origin_of_every_site_is_refused", args: []string{"--cors-allowed-origins", "*"}, wantErr: "-cors-allowed-origins"},
+		{name: "a_cors_origin_with_a_path_is_refused", args: []string{"--cors-allowed-origins", "https://shop.example.com/quote"}, wantErr: "-cors-allowed-origins"},
+		{name: "a_cors_origin_without_a_scheme_is_refused", args: []string{"--cors-allowed-origins", "shop.example.com"}, wantErr: "-cors-allowed-origins"},
 		{name: "waiting_for_replicas_without_redis_is_refused", args: []string{"--redis-min-replicas-ack", "1"}, wantErr: "--redis-min-replicas-ack"},
 		{name: "a_replicas_ack_timeout_of_zero_which_would_wait_for_ever_is_refused", args: []string{"--redis-replicas-ack-timeout", "0s"}, wantErr: "--redis-replicas-ack-timeout"},
 		{
@@ -183,7 +193,7 @@ func TestEveryFlagIsInTheREADMEConfigurationTable(t *testing.T) {
 		require.Contains(t, string(readme), row, "README's configuration table lacks --%s", name)
 		flags++
 	}
-	require.Equal(t, 40, flags, "flags found in the usage text")
+	require.Equal(t, 41, flags, "flags found in the usage text")
 }
 
 func TestHelpSaysWhatHandoffdIsAndNamesEachFlagsEnvironmentVariable(t *testing.T) {

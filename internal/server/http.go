@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/cors"
 
 	"github.com/journeyhandoff/handoff/gen/openapiv2"
 	"github.com/journeyhandoff/handoff/internal/auth"
@@ -34,7 +35,15 @@ type HTTPOptions struct {
 	// Web, when set, serves every other path: the console, the demo and
 	// the website kit.
 	Web http.Handler
+	// CORSAllowedOrigins are the origins whose pages may call the API from
+	// another site; empty: none (no CORS headers but the kit's own, see
+	// web.Handler).
+	CORSAllowedOrigins []string
 }
+
+// corsHeaders are the request headers the website kit (and the console)
+// send, which a preflight must allow.
+var corsHeaders = []string{"Authorization", "Content-Type", "Accept", "X-Handoff-Channel", "X-Handoff-Channel-Detail", "X-Request-Id"}
 
 // NewHTTPHandler routes the REST API under /v1/, the operator endpoints
 // beside it and, when opts.Web is set, the browser pages at every other path.
@@ -65,5 +74,15 @@ func NewHTTPHandler(opts HTTPOptions) http.Handler {
 	if opts.Web != nil {
 		mux.Handle("/", opts.Web)
 	}
-	return mux
+	if len(opts.CORSAllowedOrigins) == 0 {
+		return mux
+	}
+	// Bearer tokens, not cookies, authenticate: credentials stay off.
+	return cors.New(cors.Options{
+		AllowedOrigins: opts.CORSAllowedOrigins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete},
+		AllowedHeaders: corsHeaders,
+		ExposedHeaders: []string{"X-Request-Id"},
+		MaxAge:         600,
+	}).Handler(mux)
 }
