@@ -21,6 +21,7 @@ import (
 	"github.com/journeyhandoff/handoff/internal/server"
 	"github.com/journeyhandoff/handoff/internal/service"
 	"github.com/journeyhandoff/handoff/internal/store"
+	"github.com/journeyhandoff/handoff/internal/tracing"
 	"github.com/journeyhandoff/handoff/internal/watch"
 	"github.com/journeyhandoff/handoff/web"
 )
@@ -45,24 +46,33 @@ type App struct {
 	// served during shutdown may need a key.
 	stopKeyRefresh context.CancelFunc
 	hubDone        chan struct{}
+	traces         *tracing.Tracing
 }
 
 // New builds everything and binds both ports; nothing is served until Run.
 // Dev-mode tokens, when no tokens file is given, are printed to banner.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Writer) (_ *App, err error) {
+	// Every line logged with a call's context names its request and trace.
+	log = slog.New(server.WithCallIDs(log.Handler()))
 	a := &App{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
 			a.closeAll()
 		}
 	}()
+	if a.traces, err = tracing.Start(ctx, cfg.OTLPEndpoint, version()); err != nil {
+		return nil, fmt.Errorf("--otlp-endpoint: %w", err)
+	}
+	if a.traces.Enabled {
+		log.Info("exporting traces over OTLP")
+	}
 	if cfg.TLSCertFile != "" {
 		if a.tls, err = server.LoadTLS(cfg.TLSCertFile, cfg.TLSKeyFile); err != nil {
 			return nil, fmt.Errorf("--tls-cert-file, --tls-key-file: %w", err)
 		}
 		log.Info("both listeners serve TLS", "names", a.tls.Names(), "not_after", a.tls.NotAfter())
 	}
-	if a.store, err = openStore(cfg, log); err != nil {
+	if a.store, err = openStore(cfg, log, a.traces); err != nil {
 		return nil, err
 	}
 	// The keys outlive New's ctx (main's signal context): calls in flight at
@@ -86,7 +96,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	})
 	if a.grpc, err = server.NewGRPCServer(a.svc, server.GRPCOptions{
 		Logger: log, Authenticator: authn, Registerer: reg, MaxRecvMsgBytes: cfg.MaxMessageBytes,
-		TrustedProxy: cfg.TrustedProxies.Contains,
+		TrustedProxy: cfg.TrustedProxies.Contains, Tracing: a.traces,
 	}); err != nil {
 		return nil, err
 	}
@@ -100,7 +110,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 		return nil, fmt.Errorf("--http-addr %s: %w", cfg.HTTPAddr, err)
 	}
 	// The gateway dials the address actually bound, so port 0 works in tests.
-	api, conn, err := server.NewGateway(ctx, a.grpcLis.Addr().String(), cfg.MaxMessageBytes, a.tls)
+	api, conn, err := server.NewGateway(ctx, a.grpcLis.Addr().String(), cfg.MaxMessageBytes, a.tls, a.traces)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +122,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 		Handler: server.NewHTTPHandler(server.HTTPOptions{
 			API: server.WithServerSentEvents(api, conn), Ready: a.store.Ping, Gatherer: reg, MaxBodyBytes: cfg.MaxBodyBytes,
 			BodyReadTimeout: cfg.BodyReadTimeout, Authenticator: authn, TrustedProxy: cfg.TrustedProxies.Contains,
-			Web: web.Handler(), CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+			Web: web.Handler(), CORSAllowedOrigins: cfg.CORSAllowedOrigins, Tracing: a.traces,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       server.IdleTimeout,
@@ -244,6 +254,14 @@ func (a *App) closeAll() {
 	if a.store != nil {
 		if err := a.store.Close(); err != nil {
 			a.log.Warn("closing the store", "error", err)
+		}
+	}
+	if a.traces != nil {
+		// The last spans, those of the shutdown included, go out now.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := a.traces.Shutdown(ctx); err != nil {
+			a.log.Warn("exporting the last traces", "error", err)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -18,9 +19,19 @@ import (
 	"github.com/journeyhandoff/handoff/internal/store"
 	"github.com/journeyhandoff/handoff/internal/store/memory"
 	redisstore "github.com/journeyhandoff/handoff/internal/store/redis"
+	"github.com/journeyhandoff/handoff/internal/tracing"
 )
 
-func openStore(cfg config.Config, log *slog.Logger) (store.Store, error) {
+// version is handoffd's module version for its traces: "(devel)" when built
+// from a checkout.
+func version() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		return info.Main.Version
+	}
+	return "unknown"
+}
+
+func openStore(cfg config.Config, log *slog.Logger, traces *tracing.Tracing) (store.Store, error) {
 	if cfg.RedisURL == "" {
 		log.Warn("no --redis-url: journeys are kept in memory and lost when handoffd stops; set HANDOFF_REDIS_URL for production")
 		return memory.New(memory.WithTTL(cfg.JourneyTTL)), nil
@@ -31,6 +42,9 @@ func openStore(cfg config.Config, log *slog.Logger) (store.Store, error) {
 	opts := []redisstore.Option{
 		redisstore.WithTTL(cfg.JourneyTTL), redisstore.WithKeyPrefix(cfg.RedisKeyPrefix),
 		redisstore.WithMinReplicasAck(cfg.RedisMinReplicasAck, cfg.RedisReplicasAckTimeout),
+	}
+	if traces.Enabled {
+		opts = append(opts, redisstore.WithTracing(traces.Provider))
 	}
 	if cfg.RedisCAFile != "" {
 		roots, err := certPool(cfg.RedisCAFile)

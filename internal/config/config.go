@@ -64,6 +64,9 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed when
 	// deciding a caller's address; nobody's by default.
 	TrustedProxies Prefixes
+	// OTLPEndpoint is the OTLP/gRPC collector traces go to; empty: the
+	// standard OTEL_EXPORTER_OTLP_ENDPOINT, else none.
+	OTLPEndpoint string
 	// CORSAllowedOrigins are the web origins whose pages may call the REST
 	// API from a browser; none by default.
 	CORSAllowedOrigins Origins
@@ -205,6 +208,7 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.IntVar(&c.MaxCodesPerJourney, "max-codes-per-journey", c.MaxCodesPerJourney, "handoff codes of one journey that work at once; a new one replaces the oldest")
 	fs.IntVar(&c.HandoffsPerJourney, "handoffs-per-journey", c.HandoffsPerJourney, "handoff codes one journey may be given per --code-ttl")
 	fs.Var(&c.TrustedProxies, "trusted-proxies", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed; empty: nobody's")
+	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", c.OTLPEndpoint, "OTLP/gRPC collector URL (http://collector:4317) to export traces to; empty: OTEL_EXPORTER_OTLP_ENDPOINT if set, else no tracing")
 	fs.Var(&c.CORSAllowedOrigins, "cors-allowed-origins", "comma-separated origins (https://shop.example.com) whose pages may call the REST API from a browser; empty: none")
 	fs.DurationVar(&c.BodyReadTimeout, "body-read-timeout", c.BodyReadTimeout, "how long a client may take to send an HTTP request body")
 	fs.IntVar(&c.MaxHeaderBytes, "max-header-bytes", c.MaxHeaderBytes, "largest HTTP request header section")
@@ -303,6 +307,11 @@ func (c Config) Validate() error {
 	// lost --redis-url, and answers kept in memory believing they are sealed.
 	if (c.EncryptionKeysFile != "" || c.EncryptionKeys != "") && c.RedisURL == "" {
 		bad("encryption-keys-file", "encryption keys are set but --redis-url is not; only Redis keeps answers at rest")
+	}
+	if c.OTLPEndpoint != "" {
+		if u, err := url.Parse(c.OTLPEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("otlp-endpoint", "%q is not a URL like http://collector:4317 (http: plaintext, https: TLS)", c.OTLPEndpoint)
+		}
 	}
 	if c.RedisMinReplicasAck < 0 {
 		bad("redis-min-replicas-ack", "must be 0 (do not wait) or more")

@@ -88,6 +88,7 @@ func TestLoad(t *testing.T) {
 				require.Equal(t, Origins{"https://shop.example.com", "http://localhost:3000"}, c.CORSAllowedOrigins)
 			},
 		},
+		{name: "an_otlp_endpoint_that_is_not_a_url_is_refused", args: []string{"--otlp-endpoint", "collector:4317"}, wantErr: "--otlp-endpoint"},
 		{name: "a_cors_origin_of_every_site_is_refused", args: []string{"--cors-allowed-origins", "*"}, wantErr: "-cors-allowed-origins"},
 		{name: "a_cors_origin_with_a_path_is_refused", args: []string{"--cors-allowed-origins", "https://shop.example.com/quote"}, wantErr: "-cors-allowed-origins"},
 		{name: "a_cors_origin_without_a_scheme_is_refused", args: []string{"--cors-allowed-origins", "shop.example.com"}, wantErr: "-cors-allowed-origins"},
@@ -193,7 +194,7 @@ func TestEveryFlagIsInTheREADMEConfigurationTable(t *testing.T) {
 		require.Contains(t, string(readme), row, "README's configuration table lacks --%s", name)
 		flags++
 	}
-	require.Equal(t, 41, flags, "flags found in the usage text")
+	require.Equal(t, 42, flags, "flags found in the usage text")
 }
 
 func TestHelpSaysWhatHandoffdIsAndNamesEachFlagsEnvironmentVariable(t *testing.T) {

@@ -52,7 +52,7 @@ func saveBody(tb testing.TB, n int) []byte {
 // on the first call.
 func gatewayDecoder(b *testing.B) runtime.Marshaler {
 	b.Helper()
-	h, conn, err := NewGateway(b.Context(), "127.0.0.1:1", 1<<20, nil)
+	h, conn, err := NewGateway(b.Context(), "127.0.0.1:1", 1<<20, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -19,6 +20,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/tracing"
 )
 
 // forwardedHeaders are the HTTP headers the gateway passes to gRPC besides
@@ -36,15 +38,21 @@ var forwardedHeaders = map[string]bool{
 // every interceptor (auth, validation, logging, metrics) applies to REST
 // exactly as to gRPC. With tlsCfg (nil when the gRPC server is plaintext) it
 // dials over TLS, trusting only the server's own certificate.
-func NewGateway(ctx context.Context, grpcAddr string, maxMsgBytes int, tlsCfg *TLS) (http.Handler, *grpc.ClientConn, error) {
+func NewGateway(ctx context.Context, grpcAddr string, maxMsgBytes int, tlsCfg *TLS, traces *tracing.Tracing) (http.Handler, *grpc.ClientConn, error) {
 	creds := insecure.NewCredentials()
 	if tlsCfg != nil {
 		creds = credentials.NewTLS(tlsCfg.gateway.Clone())
 	}
-	conn, err := grpc.NewClient(grpcAddr,
+	dial := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsgBytes), grpc.MaxCallSendMsgSize(maxMsgBytes)),
-	)
+	}
+	if traces != nil && traces.Enabled {
+		// The REST request's span is the parent of the gRPC call's.
+		dial = append(dial, grpc.WithStatsHandler(otelgrpc.NewClientHandler(
+			otelgrpc.WithTracerProvider(traces.Provider), otelgrpc.WithPropagators(traces.Propagator))))
+	}
+	conn, err := grpc.NewClient(grpcAddr, dial...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dialing the gRPC server at %s for the gateway: %w", grpcAddr, err)
 	}

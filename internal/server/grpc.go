@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"buf.build/go/protovalidate"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
@@ -23,6 +24,7 @@ import (
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/auth"
+	"github.com/journeyhandoff/handoff/internal/tracing"
 )
 
 // Connection timeouts.
@@ -46,6 +48,9 @@ type GRPCOptions struct {
 	// TrustedProxy reports whether a peer is a proxy whose x-forwarded-for
 	// is believed (see clientaddr.Resolve); nil: nobody's.
 	TrustedProxy func(netip.Addr) bool
+	// Tracing, when enabled, makes a span of every call, the child of the
+	// caller's (W3C traceparent).
+	Tracing *tracing.Tracing
 }
 
 // GRPC is the gRPC server with its health service.
@@ -77,18 +82,20 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 		}
 		opts.Logger.Log(ctx, slog.Level(lvl), msg, fields...)
 	})
-	logOpts := []logging.Option{
-		logging.WithLogOnEvents(logging.FinishCall),
-		logging.WithFieldsFromContext(func(ctx context.Context) logging.Fields {
-			return logging.Fields{"request_id", RequestID(ctx)}
-		}),
-	}
+	// The request and trace ids come from the logger's handler (see
+	// WithCallIDs), as on every other line logged for the call.
+	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
 	panicked := recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 		opts.Logger.ErrorContext(ctx, "panic in handler", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 		return status.Error(codes.Internal, "internal error; the request id in the logs has the details")
 	})
 
-	srv := grpc.NewServer(
+	var traced []grpc.ServerOption
+	if opts.Tracing != nil && opts.Tracing.Enabled {
+		traced = append(traced, grpc.StatsHandler(otelgrpc.NewServerHandler(
+			otelgrpc.WithTracerProvider(opts.Tracing.Provider), otelgrpc.WithPropagators(opts.Tracing.Propagator))))
+	}
+	srv := grpc.NewServer(append(traced,
 		grpc.MaxRecvMsgSize(opts.MaxRecvMsgBytes),
 		// A connection that never finishes its handshake (a port scanner, a
 		// TCP probe) would otherwise hold even a forced Stop for grpc-go's
@@ -119,7 +126,7 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 			validationStream(validator),
 			errorMappingStream(opts.Logger),
 		),
-	)
+	)...)
 	handoffv1.RegisterJourneyServiceServer(srv, svc)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)

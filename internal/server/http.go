@@ -4,14 +4,17 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/journeyhandoff/handoff/gen/openapiv2"
 	"github.com/journeyhandoff/handoff/internal/auth"
+	"github.com/journeyhandoff/handoff/internal/tracing"
 )
 
 // HTTPOptions configure NewHTTPHandler.
@@ -35,6 +38,9 @@ type HTTPOptions struct {
 	// Web, when set, serves every other path: the console, the demo and
 	// the website kit.
 	Web http.Handler
+	// Tracing, when enabled, makes a span of every request, the child of
+	// the caller's (W3C traceparent).
+	Tracing *tracing.Tracing
 	// CORSAllowedOrigins are the origins whose pages may call the API from
 	// another site; empty: none (no CORS headers but the kit's own, see
 	// web.Handler).
@@ -74,8 +80,17 @@ func NewHTTPHandler(opts HTTPOptions) http.Handler {
 	if opts.Web != nil {
 		mux.Handle("/", opts.Web)
 	}
+	var h http.Handler = mux
+	if opts.Tracing != nil && opts.Tracing.Enabled {
+		// Spans are named by method and route pattern, not by path: paths
+		// name customers. otelhttp records url.path, never the query (which
+		// may hold an SSE watch's access_token).
+		h = otelhttp.NewHandler(h, "handoffd",
+			otelhttp.WithTracerProvider(opts.Tracing.Provider), otelhttp.WithPropagators(opts.Tracing.Propagator),
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + routeOf(r.URL.Path) }))
+	}
 	if len(opts.CORSAllowedOrigins) == 0 {
-		return mux
+		return h
 	}
 	// Bearer tokens, not cookies, authenticate: credentials stay off.
 	return cors.New(cors.Options{
@@ -84,5 +99,18 @@ func NewHTTPHandler(opts HTTPOptions) http.Handler {
 		AllowedHeaders: corsHeaders,
 		ExposedHeaders: []string{"X-Request-Id"},
 		MaxAge:         600,
-	}).Handler(mux)
+	}).Handler(h)
+}
+
+// routeOf names a request's route for a span without the ids in its path.
+func routeOf(path string) string {
+	switch {
+	case strings.HasPrefix(path, "/v1/"):
+		return "/v1/…"
+	case strings.HasPrefix(path, "/sdk/"), strings.HasPrefix(path, "/console"), strings.HasPrefix(path, "/demo"):
+		return "/" + strings.SplitN(strings.TrimPrefix(path, "/"), "/", 2)[0]
+	case path == "/healthz", path == "/readyz", path == "/metrics", path == "/openapi.json":
+		return path
+	}
+	return "other"
 }

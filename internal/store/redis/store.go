@@ -10,7 +10,9 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/redis/go-redis/extra/redisotel/v9"
 	goredis "github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/journeyhandoff/handoff/internal/store"
 )
@@ -57,6 +59,15 @@ type Store struct {
 
 	replicasAck        int // see WithMinReplicasAck
 	replicasAckTimeout time.Duration
+
+	tracer trace.TracerProvider // see WithTracing
+}
+
+// WithTracing makes Open's client record a span of every Redis command
+// (its name, never its arguments, which hold answers). A Store from New
+// leaves its client as the caller made it.
+func WithTracing(tp trace.TracerProvider) Option {
+	return func(s *Store) { s.tracer = tp }
 }
 
 // Option configures a Store.
@@ -202,6 +213,13 @@ func Open(rawURL string, opts ...Option) (*Store, error) {
 		// Let a caller's deadline (a gRPC deadline) cut a slow call short.
 		o.ContextTimeoutEnabled = true
 		client = goredis.NewClient(o)
+	}
+	if s.tracer != nil {
+		if err := redisotel.InstrumentTracing(client, redisotel.WithTracerProvider(s.tracer),
+			redisotel.WithDBStatement(false), redisotel.WithCallerEnabled(false)); err != nil {
+			_ = client.Close()
+			return nil, fmt.Errorf("tracing Redis commands: %w", err)
+		}
 	}
 	s.client = client
 	s.owned = true
