@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -484,6 +485,61 @@ func TestACustomerAndAnAgentWatchingOneJourneyEachGetTheirOwnView(t *testing.T) 
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatalf("watcher %d saw no release", i)
+		}
+	}
+}
+
+// A change is encoded once for all the watchers of a journey, and each
+// stream compresses it as its own client asked: watchers that ask for gzip
+// and watchers that do not, side by side, all read every change.
+func TestWatchersWithAndWithoutCompressionEachReadEveryChange(t *testing.T) {
+	h := start(t, redisStore)
+	j := newJourney(t, h, "c-42")
+	const perKind, saves = 3, 5
+	ctx, cancel := context.WithTimeout(as(t, websiteToken), 20*time.Second)
+	defer cancel()
+	type result struct {
+		gzip bool
+		revs []int64
+		err  error
+	}
+	results := make(chan result, 2*perKind)
+	var ready sync.WaitGroup
+	for i := range 2 * perKind {
+		compressed := i%2 == 0
+		var opts []grpc.CallOption
+		if compressed {
+			opts = append(opts, grpc.UseCompressor(gzip.Name))
+		}
+		stream, err := h.api.WatchJourney(ctx, &handoffv1.WatchJourneyRequest{Name: j.GetName(), AfterRevision: j.GetRevision()}, opts...)
+		require.NoError(t, err)
+		_, err = stream.Header()
+		require.NoError(t, err)
+		ready.Add(1)
+		go func() {
+			r := result{gzip: compressed}
+			ready.Done()
+			for len(r.revs) < saves {
+				c, err := stream.Recv()
+				if err != nil {
+					r.err = err
+					break
+				}
+				r.revs = append(r.revs, c.GetRevision())
+			}
+			results <- r
+		}()
+	}
+	ready.Wait()
+	for n := range saves {
+		require.NoError(t, saveAnswer(as(t, websiteToken), h.api, j.GetName(), "n", n))
+	}
+	for range 2 * perKind {
+		r := <-results
+		require.NoError(t, r.err, "a watcher asking for gzip: %v", r.gzip)
+		require.Len(t, r.revs, saves)
+		for i, rev := range r.revs {
+			require.Equal(t, j.GetRevision()+1+int64(i), rev)
 		}
 	}
 }

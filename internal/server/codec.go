@@ -19,6 +19,22 @@ func newRequestCodec() requestCodec {
 	return requestCodec{encoding.GetCodecV2(encproto.Name)}
 }
 
+// encoded is a message its sender encoded already: the codec sends its
+// bytes as they are. A change goes to every watcher of a journey encoded
+// once (internal/service); each stream still compresses it, or not, as its
+// client asked.
+type encoded interface{ EncodedProto() []byte }
+
+// Marshal encodes v, or passes an encoded message's bytes on.
+func (c requestCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if e, ok := v.(encoded); ok {
+		// A SliceBuffer's Free does nothing: the bytes may go out on
+		// many streams.
+		return mem.BufferSlice{mem.SliceBuffer(e.EncodedProto())}, nil
+	}
+	return c.CodecV2.Marshal(v)
+}
+
 // decodeFailureField is the unknown field that carries a decode error to
 // the validation interceptor: the message itself, so nothing is kept
 // beside it whatever happens to the call.

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
@@ -37,17 +36,16 @@ func (s *Service) WatchJourney(req *handoffv1.WatchJourneyRequest, stream handof
 	}
 	err = s.hub.Watch(ctx, key, req.GetAfterRevision(), func(c *watch.Change) error {
 		// Every watcher of the journey gets the same Change: it is encoded
-		// once per view (the customer's, staff's) and those bytes go to
-		// each stream. They suit every stream since handoffd has one codec
-		// and no compressor (cmd/handoffd's tests check).
-		if pm, ok := c.Memo(forCustomer(p), func() any {
-			pm := &grpc.PreparedMsg{}
-			if err := pm.Encode(stream, redactChange(p, c.JourneyChange)); err != nil {
+		// once per view (the customer's, staff's), and the server's codec
+		// sends those bytes on each stream (server.requestCodec).
+		if e, ok := c.Memo(forCustomer(p), func() any {
+			b, err := proto.Marshal(redactChange(p, c.JourneyChange))
+			if err != nil {
 				return nil
 			}
-			return pm
-		}).(*grpc.PreparedMsg); ok {
-			return stream.SendMsg(pm)
+			return encodedChange(b)
+		}).(encodedChange); ok {
+			return stream.SendMsg(e)
 		}
 		return stream.Send(redactChange(p, c.JourneyChange))
 	})
@@ -56,6 +54,13 @@ func (s *Service) WatchJourney(req *handoffv1.WatchJourneyRequest, stream handof
 	}
 	return nil
 }
+
+// encodedChange is a JourneyChange in protobuf's wire format, which the
+// server's codec sends as it is.
+type encodedChange []byte
+
+// EncodedProto returns the encoded change.
+func (e encodedChange) EncodedProto() []byte { return e }
 
 // forCustomer reports whether p sees the customer's view: presence (who is
 // helping, on which channel) but never the notes staff leave each other.
