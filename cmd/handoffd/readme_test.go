@@ -96,8 +96,13 @@ func walkThrough(t *testing.T, readme string) string {
 	if end := strings.Index(section, "\n## "); end >= 0 {
 		section = section[:end]
 	}
+	return shBlocks(t, section)
+}
+
+// shBlocks joins the sh blocks of a Markdown text, in order.
+func shBlocks(t *testing.T, markdown string) string {
 	var blocks []string
-	for _, part := range strings.Split(section, "```sh\n")[1:] {
+	for _, part := range strings.Split(markdown, "```sh\n")[1:] {
 		block, _, ok := strings.Cut(part, "```")
 		require.True(t, ok, "unclosed code block")
 		blocks = append(blocks, block)

@@ -87,6 +87,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	a.hub = watch.NewHub(a.store, watch.DefaultBuffer)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "handoff_watches_open", Help: "Watch streams this instance is serving (gRPC, NDJSON and SSE alike).",
+	}, func() float64 { return float64(a.hub.Count()) }))
 	a.svc = service.New(a.store, a.hub, service.Options{
 		CodeTTL: cfg.CodeTTL, ClaimLease: cfg.ClaimLease, MaxDataBytes: cfg.MaxDataBytes, Logger: log,
 		RedeemFailures: cfg.RedeemFailures, AddressRedeemFailures: cfg.AddressRedeemFailures,

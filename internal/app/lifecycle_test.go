@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -30,6 +31,18 @@ func TestOperatorEndpoints(t *testing.T) {
 		status, body := h.rest(t, "GET", "/metrics", "", nil)
 		require.Equal(t, http.StatusOK, status)
 		require.Contains(t, body["_text"], `grpc_server_handled_total{grpc_code="OK",grpc_method="CreateJourney"`)
+	})
+	t.Run("metrics_count_the_open_watches", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(as(t, websiteToken))
+		defer cancel()
+		j := newJourney(t, h, "c-42")
+		stream, err := h.api.WatchJourney(ctx, &handoffv1.WatchJourneyRequest{Name: j.GetName()})
+		require.NoError(t, err)
+		_, err = stream.Recv()
+		require.NoError(t, err)
+		status, body := h.rest(t, "GET", "/metrics", "", nil)
+		require.Equal(t, http.StatusOK, status)
+		require.Contains(t, body["_text"], "\nhandoff_watches_open 1\n")
 	})
 	t.Run("openapi_json_describes_the_rest_surface", func(t *testing.T) {
 		status, body := h.rest(t, "GET", "/openapi.json", "", nil)
