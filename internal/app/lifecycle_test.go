@@ -48,7 +48,7 @@ func TestOperatorEndpoints(t *testing.T) {
 		status, body := h.rest(t, "GET", "/openapi.json", "", nil)
 		require.Equal(t, http.StatusOK, status)
 		paths := body["paths"].(map[string]any)
-		for _, p := range []string{"/v1/{parent}/journeys", "/v1/handoffs/{code}:redeem", "/v1/{name}:handoff"} {
+		for _, p := range []string{"/v1/customers/{customer}/journeys", "/v1/handoffs/{code}:redeem", "/v1/customers/{customer}/journeys/{journey}:handoff"} {
 			require.Contains(t, paths, p)
 		}
 	})
