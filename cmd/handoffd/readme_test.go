@@ -86,6 +86,10 @@ func TestTheREADMEWalkThroughRunsAsWritten(t *testing.T) {
 		require.Contains(t, text, want)
 	}
 	require.Regexp(t, regexp.MustCompile(`Anna reads out: [0-9A-Z]{4}-[0-9A-Z]{4}`), text)
+	// From handoffctl.
+	require.Regexp(t, regexp.MustCompile(`(?m)^data\.vehicle\.plate\s+"AB-123-C"$`), text)
+	require.Regexp(t, regexp.MustCompile(`(?m)^data\.cover\.excess\s+250$`), text)
+	require.Regexp(t, regexp.MustCompile(`(?m)^\d+\s+confirm\s+dev-agent\s+\(the journey as it is\)`), text)
 }
 
 // walkThrough returns the sh blocks of the README's walk-through section.
