@@ -13,9 +13,7 @@ import (
 // audited reports whether reads by p are recorded on the journey: staff
 // reading a customer's data leave a trace the customer can see. Customers
 // reading their own journeys and website backends saving them do not.
-func audited(p auth.Principal) bool {
-	return p.Role == handoffv1.Role_ROLE_AGENT || p.Role == handoffv1.Role_ROLE_ADMIN
-}
+func audited(p auth.Principal) bool { return auth.RightsOf(p.Role).Audited }
 
 // recordView appends a VIEWED touchpoint for p (an agent or admin) and
 // returns the journey as it is after it. The view does not move the etag.

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/auth"
 	"github.com/journeyhandoff/handoff/internal/handoffcode"
 	"github.com/journeyhandoff/handoff/internal/store"
 )
@@ -150,11 +151,11 @@ func (s *Service) ClaimJourney(ctx context.Context, req *handoffv1.ClaimJourneyR
 			s.assign(cur, p.ID, p.DisplayName, ch)
 			s.touch(cur, ch, detail)
 			return recorded(touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_CLAIMED, cur, "")), nil
-		case p.Role == handoffv1.Role_ROLE_ADMIN && req.GetTakeOver():
+		case auth.RightsOf(p.Role).OverridesHolder && req.GetTakeOver():
 			s.assign(cur, p.ID, p.DisplayName, ch)
 			s.touch(cur, ch, detail)
 			return recorded(touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_TAKEN_OVER, cur, "taken over from "+holder)), nil
-		case p.Role == handoffv1.Role_ROLE_ADMIN:
+		case auth.RightsOf(p.Role).OverridesHolder:
 			return effect{}, failedPrecondition("journey %s is held by agent %s: set take_over to take it from them", cur.GetName(), holder)
 		default:
 			return effect{}, failedPrecondition("journey %s is held by agent %s: ask them to release or transfer it", cur.GetName(), holder)
@@ -172,7 +173,7 @@ func (s *Service) ReleaseJourney(ctx context.Context, req *handoffv1.ReleaseJour
 		switch holder := cur.GetAssignee(); {
 		case holder == "":
 			return effect{}, failedPrecondition("journey %s is not held by anyone", cur.GetName())
-		case holder != p.ID && p.Role != handoffv1.Role_ROLE_ADMIN:
+		case holder != p.ID && !auth.RightsOf(p.Role).OverridesHolder:
 			return effect{}, failedPrecondition("journey %s is held by agent %s: only they or an admin can release it", cur.GetName(), holder)
 		}
 		unassign(cur)
@@ -196,7 +197,7 @@ func (s *Service) TransferJourney(ctx context.Context, req *handoffv1.TransferJo
 		switch {
 		case holder == "":
 			return effect{}, failedPrecondition("journey %s is not held by anyone: claim it before transferring it", cur.GetName())
-		case holder != p.ID && p.Role != handoffv1.Role_ROLE_ADMIN:
+		case holder != p.ID && !auth.RightsOf(p.Role).OverridesHolder:
 			return effect{}, failedPrecondition("journey %s is held by agent %s: only they or an admin can transfer it", cur.GetName(), holder)
 		case req.GetToAgent() == holder:
 			return effect{}, failedPrecondition("journey %s is already held by %s", cur.GetName(), holder)

@@ -167,7 +167,7 @@ func (s *Service) save(key store.JourneyKey, p auth.Principal, req *handoffv1.Up
 			Kind: handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED,
 		},
 	}
-	if p.Role == handoffv1.Role_ROLE_AGENT {
+	if auth.RightsOf(p.Role).OwnCasesOnly {
 		// One agent must not work over another's case (see
 		// mayChangeHeldJourney); the store checks it as it writes.
 		sv.Agent = p.ID
@@ -302,7 +302,7 @@ func mustBeActive(j *handoffv1.Journey, verb string) error {
 // mayChangeHeldJourney keeps one agent from working over another's case;
 // customers and websites keep saving (the etag protects both sides).
 func mayChangeHeldJourney(p auth.Principal, j *handoffv1.Journey) error {
-	if p.Role != handoffv1.Role_ROLE_AGENT || j.GetAssignee() == "" || j.GetAssignee() == p.ID {
+	if !auth.RightsOf(p.Role).OwnCasesOnly || j.GetAssignee() == "" || j.GetAssignee() == p.ID {
 		return nil
 	}
 	return failedPrecondition("journey %s is held by agent %s: ask them to release or transfer it", j.GetName(), j.GetAssignee())

@@ -64,16 +64,13 @@ func (e encodedChange) EncodedProto() []byte { return e }
 
 // forCustomer reports whether p sees the customer's view: presence (who is
 // helping, on which channel) but never the notes staff leave each other.
-func forCustomer(p auth.Principal) bool {
-	return p.Role == handoffv1.Role_ROLE_CUSTOMER
-}
+func forCustomer(p auth.Principal) bool { return !auth.RightsOf(p.Role).Staff }
 
+// staffNote reports a note left by staff, or by handoff itself (a lapsed
+// claim names the agent whose claim lapsed).
 func staffNote(tp *handoffv1.Touchpoint) bool {
-	switch tp.GetActor().GetRole() {
-	case handoffv1.Role_ROLE_AGENT, handoffv1.Role_ROLE_ADMIN, handoffv1.Role_ROLE_SYSTEM:
-		return tp.GetNote() != ""
-	}
-	return false
+	role := tp.GetActor().GetRole()
+	return tp.GetNote() != "" && (auth.RightsOf(role).Staff || role == systemActor.GetRole())
 }
 
 func redactTouchpoints(p auth.Principal, tps []*handoffv1.Touchpoint) []*handoffv1.Touchpoint {

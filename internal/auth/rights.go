@@ -1,0 +1,50 @@
+package auth
+
+import (
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+)
+
+// Rights are what a role may do with customers' journeys and cases once it
+// may call a method at all (permissions.go), and what is recorded of it.
+// The service asks RightsOf and keeps no role check of its own; which
+// channels a role may state is channels.go's table.
+type Rights struct {
+	// EveryCustomer reaches every customer's journeys; without it a
+	// principal reaches only those of the customer id it is.
+	EveryCustomer bool
+	// Audited means the role's reads are recorded on the journey (VIEWED):
+	// staff reading a customer's data leave a trace the customer sees.
+	Audited bool
+	// Staff are the people the timeline is evidence about: their notes
+	// are for colleagues, and customers see the journey without them.
+	Staff bool
+	// OwnCasesOnly keeps the role off cases another agent holds: it may not
+	// save, release or transfer them (customers and websites keep saving:
+	// the etag protects both sides).
+	OwnCasesOnly bool
+	// OverridesHolder may release or transfer a case anyone holds, and
+	// take one over (recorded as TAKEN_OVER).
+	OverridesHolder bool
+}
+
+// rights is THE table of what each role may do with cases. A role missing
+// here (ROLE_UNSPECIFIED, ROLE_SYSTEM) has no rights at all.
+//
+//   - A customer reaches only their own journeys and sees them without
+//     the notes staff leave each other.
+//   - A service (a website or app backend, a voice-response backend) works
+//     for every customer; its saves are the customer's progress, not a
+//     staff read, so they are not recorded as views.
+//   - An agent, on any desk, works for every customer, and their reads are
+//     recorded; one agent keeps off another's case.
+//   - An admin is a supervisor: recorded like an agent, and may release,
+//     transfer or take over anyone's case.
+var rights = map[handoffv1.Role]Rights{
+	roleCustomer: {},
+	roleService:  {EveryCustomer: true},
+	roleAgent:    {EveryCustomer: true, Audited: true, Staff: true, OwnCasesOnly: true},
+	roleAdmin:    {EveryCustomer: true, Audited: true, Staff: true, OverridesHolder: true},
+}
+
+// RightsOf returns role's rights; none for a role not in the table.
+func RightsOf(role handoffv1.Role) Rights { return rights[role] }
