@@ -90,13 +90,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "handoff_watches_open", Help: "Watch streams this instance is serving (gRPC, NDJSON and SSE alike).",
 	}, func() float64 { return float64(a.hub.Count()) }))
-	a.svc = service.New(a.store, a.hub, service.Options{
-		CodeTTL: cfg.CodeTTL, ClaimLease: cfg.ClaimLease, MaxDataBytes: cfg.MaxDataBytes, Logger: log,
-		RedeemFailures: cfg.RedeemFailures, AddressRedeemFailures: cfg.AddressRedeemFailures,
-		RedeemFailureWindow: cfg.RedeemFailureWindow,
-		MaxCodesPerJourney:  cfg.MaxCodesPerJourney, HandoffsPerJourney: cfg.HandoffsPerJourney,
-		MaxDataDepth: cfg.MaxDataDepth, MaxDataKeys: cfg.MaxDataKeys, MaxStringBytes: cfg.MaxStringBytes, MaxPageSize: cfg.MaxPageSize,
-	})
+	a.svc = service.New(a.store, a.hub, service.Options{Limits: cfg.Limits, Logger: log})
 	if a.grpc, err = server.NewGRPCServer(a.svc, server.GRPCOptions{
 		Logger: log, Authenticator: authn, Registerer: reg, MaxRecvMsgBytes: cfg.MaxMessageBytes,
 		TrustedProxy: cfg.TrustedProxies.Contains, Tracing: a.traces,

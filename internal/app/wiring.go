@@ -117,11 +117,7 @@ func authenticator(ctx context.Context, cfg config.Config, log *slog.Logger, ban
 // jwtAuthenticator builds the JWT authenticator cfg asks for. A JWKS is
 // refreshed until ctx ends.
 func jwtAuthenticator(ctx context.Context, cfg config.JWT, log *slog.Logger) (*auth.JWT, error) {
-	jc := auth.JWTConfig{
-		Issuer: cfg.Issuer, Audience: cfg.Audience,
-		RoleClaim: cfg.RoleClaim, IDClaim: cfg.IDClaim, NameClaim: cfg.NameClaim,
-		ClockSkew: cfg.ClockSkew,
-	}
+	jc := cfg.JWTConfig
 	if cfg.HS256SecretFile != "" {
 		secret, err := auth.ReadHS256SecretFile(cfg.HS256SecretFile)
 		if err != nil {

@@ -48,19 +48,10 @@ type Config struct {
 	TokensFile         string
 	JWT                JWT
 	JourneyTTL         time.Duration
-	CodeTTL            time.Duration
-	ClaimLease         time.Duration
-	// RedeemFailures and AddressRedeemFailures are how many failed code
-	// redeems one principal, and one client address, may make within
-	// RedeemFailureWindow before redeems are refused.
-	RedeemFailures        int
-	AddressRedeemFailures int
-	RedeemFailureWindow   time.Duration
-	// MaxCodesPerJourney is how many handoff codes of one journey work at
-	// once; a new one replaces the oldest. HandoffsPerJourney is how many
-	// codes one journey may be given per CodeTTL.
-	MaxCodesPerJourney int
-	HandoffsPerJourney int
+	// Limits are the service's figures (code lifetime, claim lease, redeem
+	// limits, answer limits), its own block: each is one field, with its
+	// default, in service.Limits.
+	service.Limits
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed when
 	// deciding a caller's address; nobody's by default.
 	TrustedProxies Prefixes
@@ -73,12 +64,7 @@ type Config struct {
 	// BodyReadTimeout bounds how long a client may take to send an HTTP
 	// request body.
 	BodyReadTimeout time.Duration
-	MaxDataBytes    int
-	MaxDataDepth    int
 	MaxHeaderBytes  int
-	MaxDataKeys     int
-	MaxStringBytes  int
-	MaxPageSize     int
 	MaxBodyBytes    int64
 	MaxMessageBytes int
 	ShutdownTimeout time.Duration
@@ -90,12 +76,9 @@ type Config struct {
 type JWT struct {
 	JWKSURL         string
 	HS256SecretFile string
-	Issuer          string
-	Audience        string
-	RoleClaim       string
-	IDClaim         string
-	NameClaim       string
-	ClockSkew       time.Duration
+	// JWTConfig is what the authenticator checks in a token: its own
+	// block, passed on as it is.
+	auth.JWTConfig
 }
 
 // Enabled reports whether a JWT key source is configured.
@@ -113,32 +96,21 @@ func Default() Config {
 		RedisKeyPrefix:          "handoff:",
 		RedisReplicasAckTimeout: 500 * time.Millisecond,
 		JourneyTTL:              store.DefaultTTL,
-		CodeTTL:                 service.DefaultCodeTTL,
-		ClaimLease:              service.DefaultClaimLease,
-		RedeemFailures:          service.DefaultRedeemFailures,
-		AddressRedeemFailures:   service.DefaultAddressRedeemFailures,
-		RedeemFailureWindow:     service.DefaultRedeemFailureWindow,
-		MaxCodesPerJourney:      service.DefaultMaxCodesPerJourney,
-		HandoffsPerJourney:      service.DefaultHandoffsPerJourney,
+		Limits:                  service.DefaultLimits(),
 		BodyReadTimeout:         15 * time.Second,
-		MaxDataBytes:            service.DefaultMaxDataBytes,
-		MaxDataDepth:            service.DefaultMaxDataDepth,
 		MaxHeaderBytes:          64 << 10,
-		MaxDataKeys:             service.DefaultMaxDataKeys,
-		MaxStringBytes:          service.DefaultMaxStringBytes,
-		MaxPageSize:             service.DefaultMaxPageSize,
 		// Four times the answers' limit: room for the rest of a request,
 		// and a quarter of the memory per call of 1 MiB.
 		MaxBodyBytes:    256 << 10,
 		MaxMessageBytes: 256 << 10,
 		ShutdownTimeout: 15 * time.Second,
 		LogLevel:        slog.LevelInfo,
-		JWT: JWT{
+		JWT: JWT{JWTConfig: auth.JWTConfig{
 			RoleClaim: auth.DefaultRoleClaim,
 			IDClaim:   auth.DefaultIDClaim,
 			NameClaim: auth.DefaultNameClaim,
 			ClockSkew: auth.DefaultClockSkew,
-		},
+		}},
 	}
 }
 

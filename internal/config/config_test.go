@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/journeyhandoff/handoff/internal/auth"
 )
 
 func env(kv map[string]string) func(string) (string, bool) {
@@ -113,8 +115,11 @@ func TestLoad(t *testing.T) {
 			check: func(t *testing.T, c Config) {
 				require.True(t, c.JWT.Enabled())
 				require.Equal(t, JWT{
-					JWKSURL: "https://idp.example.com/.well-known/jwks.json", Issuer: "https://idp.example.com/", Audience: "handoff",
-					RoleClaim: "handoff_role", IDClaim: "sub", NameClaim: "name", ClockSkew: 10 * time.Second,
+					JWKSURL: "https://idp.example.com/.well-known/jwks.json",
+					JWTConfig: auth.JWTConfig{
+						Issuer: "https://idp.example.com/", Audience: "handoff",
+						RoleClaim: "handoff_role", IDClaim: "sub", NameClaim: "name", ClockSkew: 10 * time.Second,
+					},
 				}, c.JWT)
 			},
 		},

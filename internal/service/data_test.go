@@ -13,7 +13,7 @@ import (
 )
 
 func TestCheckData(t *testing.T) {
-	s := New(nil, nil, Options{MaxDataDepth: 3, MaxDataKeys: 5, MaxStringBytes: 10, MaxDataBytes: 1000})
+	s := New(nil, nil, Options{Limits: Limits{MaxDataDepth: 3, MaxDataKeys: 5, MaxStringBytes: 10, MaxDataBytes: 1000}})
 	nest := func(depth int) map[string]any {
 		m := map[string]any{"leaf": 1}
 		for range depth - 1 {
@@ -51,7 +51,7 @@ func TestCheckData(t *testing.T) {
 }
 
 func TestCheckDataNamesAnAnswerWithoutAValue(t *testing.T) {
-	s := New(nil, nil, Options{MaxDataDepth: 32, MaxDataKeys: 1000, MaxStringBytes: 100, MaxDataBytes: 10000})
+	s := New(nil, nil, Options{Limits: Limits{MaxDataDepth: 32, MaxDataKeys: 1000, MaxStringBytes: 100, MaxDataBytes: 10000}})
 	none, red := &structpb.Value{}, structpb.NewStringValue("red")
 	list := func(vs ...*structpb.Value) *structpb.Value {
 		return structpb.NewListValue(&structpb.ListValue{Values: vs})

@@ -21,24 +21,20 @@ import (
 
 // Options are the service's tunables; zero values take the defaults.
 type Options struct {
-	// CodeTTL is how long a handoff code can be redeemed (default 10 minutes).
-	CodeTTL time.Duration
-	// MaxDataBytes caps a journey's answers, measured as the paths and JSON
-	// of its answers (default 64 KiB); a request's own answers are also
-	// refused past it by their encoded size.
-	MaxDataBytes int
+	// Limits are the service's rules in figures: handoffd's configuration
+	// embeds them, so each is one field, its default and one flag.
+	Limits
 	// Now is the clock (default time.Now); tests move it.
 	Now func() time.Time
-	// MaxDataDepth, MaxDataKeys and MaxStringBytes bound the shape of a
-	// journey's answers: how deeply they nest (default 32), how many
-	// answers a journey holds and keys a request's answers hold in all
-	// (default 1,000), and how long one string may be (default 16 KiB).
-	MaxDataDepth   int
-	MaxDataKeys    int
-	MaxStringBytes int
-	// MaxPageSize is the most journeys or touchpoints one page lists
-	// (default 1,000); a larger page_size gets this many.
-	MaxPageSize int
+	// Logger receives rule-level events; never answers or notes.
+	Logger *slog.Logger
+}
+
+// Limits are the figures the rules use; a zero field takes its default
+// (DefaultLimits).
+type Limits struct {
+	// CodeTTL is how long a handoff code can be redeemed (default 10 minutes).
+	CodeTTL time.Duration
 	// ClaimLease is how long a claim holds without renewal (default 10
 	// minutes).
 	ClaimLease time.Duration
@@ -53,8 +49,31 @@ type Options struct {
 	// is how many codes a journey may be given per CodeTTL (default 10).
 	MaxCodesPerJourney int
 	HandoffsPerJourney int
-	// Logger receives rule-level events; never answers or notes.
-	Logger *slog.Logger
+	// MaxDataBytes caps a journey's answers, measured as the paths and JSON
+	// of its answers (default 64 KiB); a request's own answers are also
+	// refused past it by their encoded size.
+	MaxDataBytes int
+	// MaxDataDepth, MaxDataKeys and MaxStringBytes bound the shape of a
+	// journey's answers: how deeply they nest (default 32), how many
+	// answers a journey holds and keys a request's answers hold in all
+	// (default 1,000), and how long one string may be (default 16 KiB).
+	MaxDataDepth   int
+	MaxDataKeys    int
+	MaxStringBytes int
+	// MaxPageSize is the most journeys or touchpoints one page lists
+	// (default 1,000); a larger page_size gets this many.
+	MaxPageSize int
+}
+
+// DefaultLimits are the limits of a service configured with none.
+func DefaultLimits() Limits {
+	return Limits{
+		CodeTTL: DefaultCodeTTL, ClaimLease: DefaultClaimLease,
+		RedeemFailures: DefaultRedeemFailures, AddressRedeemFailures: DefaultAddressRedeemFailures, RedeemFailureWindow: DefaultRedeemFailureWindow,
+		MaxCodesPerJourney: DefaultMaxCodesPerJourney, HandoffsPerJourney: DefaultHandoffsPerJourney,
+		MaxDataBytes: DefaultMaxDataBytes, MaxDataDepth: DefaultMaxDataDepth, MaxDataKeys: DefaultMaxDataKeys,
+		MaxStringBytes: DefaultMaxStringBytes, MaxPageSize: DefaultMaxPageSize,
+	}
 }
 
 // Defaults for Options.
