@@ -3,13 +3,11 @@ package auth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
+	"github.com/journeyhandoff/handoff/internal/apierr"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 )
 
 // openServices need no token: load balancers and orchestrators probe health
@@ -23,7 +21,7 @@ var openServices = map[string]bool{
 // errBadToken is the one answer for a missing, malformed or unknown token, so
 // a caller learns nothing about which it was. It never repeats the token,
 // which would put a secret into client logs.
-var errBadToken = status.Error(codes.Unauthenticated, "missing or invalid bearer token: send Authorization: Bearer <token>")
+var errBadToken = apierr.Unauthenticated("missing or invalid bearer token: send Authorization: Bearer <token>")
 
 // UnaryServerInterceptor authenticates each call with a and checks the
 // permission matrix, then runs the handler with the principal in its context
@@ -70,7 +68,7 @@ func authorize(ctx context.Context, a Authenticator, fullMethod string) (context
 		return nil, err
 	}
 	if !Allowed(p.Role, fullMethod) {
-		return nil, status.Error(codes.PermissionDenied, fmt.Sprintf("role %s may not call %s", roleName(p.Role), method))
+		return nil, apierr.PermissionDenied("role %s may not call %s", roleName(p.Role), method)
 	}
 	return WithPrincipal(ctx, p), nil
 }
@@ -91,7 +89,7 @@ func Authenticate(ctx context.Context, a Authenticator, authorization []string) 
 		return Principal{}, errBadToken
 	case err != nil:
 		// The token may well be good; say so, and let the client retry.
-		return Principal{}, status.Error(codes.Unavailable, "could not check the bearer token; try again")
+		return Principal{}, apierr.Unavailable("could not check the bearer token; try again")
 	}
 	return p, nil
 }

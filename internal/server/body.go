@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/journeyhandoff/handoff/internal/apierr"
 	"github.com/journeyhandoff/handoff/internal/auth"
 )
 
@@ -156,7 +157,7 @@ func jsonDepth(b []byte) int {
 }
 
 func invalidBody(reason, desc string) *status.Status {
-	return badRequest("body: "+desc, &errdetails.BadRequest_FieldViolation{Field: "body", Reason: reason, Description: desc})
+	return status.Convert(apierr.BadRequest("body: "+desc, &errdetails.BadRequest_FieldViolation{Field: "body", Reason: reason, Description: desc}))
 }
 
 // writeStatus answers as the gateway's error handler does: the status as

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/apierr"
 	"github.com/journeyhandoff/handoff/internal/tracing"
 )
 
@@ -122,7 +123,7 @@ func errorHandler(ctx context.Context, mux *runtime.ServeMux, _ runtime.Marshale
 			reason = "UNKNOWN_FIELD"
 		}
 		desc := strings.TrimPrefix(st.Message(), "proto: ")
-		err = badRequest(field+": "+desc, &errdetails.BadRequest_FieldViolation{Field: field, Reason: reason, Description: desc}).Err()
+		err = apierr.BadRequest(field+": "+desc, &errdetails.BadRequest_FieldViolation{Field: field, Reason: reason, Description: desc})
 	}
 	runtime.DefaultHTTPErrorHandler(ctx, mux, errorMarshaler, w, r, err)
 }

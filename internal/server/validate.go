@@ -6,10 +6,9 @@ import (
 	"strings"
 
 	"buf.build/go/protovalidate"
+	"github.com/journeyhandoff/handoff/internal/apierr"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -54,9 +53,9 @@ func (s *validatingStream) RecvMsg(m any) error {
 // breaks the rules in the .proto.
 func validate(v protovalidate.Validator, msg proto.Message) error {
 	if reason, failed := decodeFailure(msg); failed {
-		return badRequest("the request message does not decode: "+reason, &errdetails.BadRequest_FieldViolation{
+		return apierr.BadRequest("the request message does not decode: "+reason, &errdetails.BadRequest_FieldViolation{
 			Field: "request", Reason: "MALFORMED_REQUEST", Description: "is not a valid " + string(msg.ProtoReflect().Descriptor().FullName()) + ": " + reason,
-		}).Err()
+		})
 	}
 	return validationStatus(v.Validate(msg))
 }
@@ -84,7 +83,7 @@ func validationStatus(err error) error {
 	}
 	var verr *protovalidate.ValidationError
 	if !errors.As(err, &verr) {
-		return status.Error(codes.Internal, "request validation failed to run")
+		return apierr.Internal()
 	}
 	var violations []*errdetails.BadRequest_FieldViolation
 	var summary []string
@@ -97,5 +96,5 @@ func validationStatus(err error) error {
 		violations = append(violations, &errdetails.BadRequest_FieldViolation{Field: field, Reason: ruleReason(viol.Proto.GetRuleId()), Description: desc})
 		summary = append(summary, field+": "+desc)
 	}
-	return badRequest(strings.Join(summary, "; "), violations...).Err()
+	return apierr.BadRequest(strings.Join(summary, "; "), violations...)
 }

@@ -6,11 +6,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/apierr"
 	"github.com/journeyhandoff/handoff/internal/auth"
 )
 
@@ -38,7 +37,7 @@ var sourceDetail = regexp.MustCompile(`^[A-Za-z0-9._-]{1,32}$`)
 func channelOf(ctx context.Context, p auth.Principal, field handoffv1.Channel, detail string) (handoffv1.Channel, string, error) {
 	rule, ok := auth.ChannelRuleOf(p.Role)
 	if !ok {
-		return 0, "", status.Errorf(codes.PermissionDenied, "a %s cannot record a touch on a journey", roleName(p.Role))
+		return 0, "", apierr.PermissionDenied("a %s cannot record a touch on a journey", roleName(p.Role))
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	ch, from := field, "channel"
@@ -54,7 +53,7 @@ func channelOf(ctx context.Context, p auth.Principal, field handoffv1.Channel, d
 	case ch == handoffv1.Channel_CHANNEL_UNSPECIFIED:
 		ch = rule.Default
 	case !rule.Allows(ch):
-		return 0, "", status.Errorf(codes.PermissionDenied, "%s: a %s may state only %s, not %s (the other channels are staff desks, recorded by agents and by the services that run them)",
+		return 0, "", apierr.PermissionDenied("%s: a %s may state only %s, not %s (the other channels are staff desks, recorded by agents and by the services that run them)",
 			from, roleName(p.Role), orList(rule.Channels), channelName(ch))
 	}
 	from = "channel_detail"

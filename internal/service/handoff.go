@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/apierr"
 	"github.com/journeyhandoff/handoff/internal/auth"
 	"github.com/journeyhandoff/handoff/internal/handoffcode"
 	"github.com/journeyhandoff/handoff/internal/store"
@@ -18,7 +19,7 @@ import (
 // errCodeNotValid is the one answer to every code that does not redeem:
 // unknown, used, expired or mistyped look the same, so a guesser learns
 // nothing.
-var errCodeNotValid = status.Error(codes.NotFound, "that code is not valid or has expired: ask the customer to read it again, or to ask for a new one")
+var errCodeNotValid = apierr.NotFound("that code is not valid or has expired: ask the customer to read it again, or to ask for a new one")
 
 // HandoffJourney gives the customer a code to read aloud to an agent.
 func (s *Service) HandoffJourney(ctx context.Context, req *handoffv1.HandoffJourneyRequest) (*handoffv1.HandoffJourneyResponse, error) {
@@ -79,7 +80,7 @@ func (s *Service) newCode(ctx context.Context, key store.JourneyKey, expire time
 		}
 		return code, nil
 	}
-	return "", status.Error(codes.Unavailable, "could not find a free handoff code; try again")
+	return "", apierr.Unavailable("could not find a free handoff code; try again")
 }
 
 // RedeemHandoff exchanges a code for the journey, now held by the calling

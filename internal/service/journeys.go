@@ -9,13 +9,12 @@ import (
 	"strconv"
 	"strings"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/answers"
+	"github.com/journeyhandoff/handoff/internal/apierr"
 	"github.com/journeyhandoff/handoff/internal/auth"
 	"github.com/journeyhandoff/handoff/internal/store"
 )
@@ -28,7 +27,7 @@ func (s *Service) CreateJourney(ctx context.Context, req *handoffv1.CreateJourne
 		return nil, err
 	}
 	if !auth.CustomerCanAccess(p, customer) {
-		return nil, status.Errorf(codes.NotFound, "customer %s not found", req.GetParent())
+		return nil, apierr.NotFound("customer %s not found", req.GetParent())
 	}
 	ch, detail, err := channelOf(ctx, p, req.GetChannel(), req.GetChannelDetail())
 	if err != nil {
@@ -64,7 +63,7 @@ func (s *Service) CreateJourney(ctx context.Context, req *handoffv1.CreateJourne
 	tp := touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_STARTED, j, "")
 	saved, _, err := s.store.CreateJourney(ctx, j, tp, req.GetRequestId())
 	if errors.Is(err, store.ErrAlreadyExists) {
-		return nil, status.Errorf(codes.AlreadyExists, "journey %s already exists: choose another journey_id, or leave it empty to get a generated one", key.Name())
+		return nil, apierr.AlreadyExists("journey %s already exists: choose another journey_id, or leave it empty to get a generated one", key.Name())
 	}
 	if err != nil {
 		return nil, journeyError(key, err)
@@ -279,7 +278,7 @@ func (s *Service) touchOn(ctx context.Context, name string, field handoffv1.Chan
 func (s *Service) caller(ctx context.Context) (auth.Principal, error) {
 	p, ok := auth.PrincipalFrom(ctx)
 	if !ok {
-		return auth.Principal{}, status.Error(codes.Unauthenticated, "no principal: send Authorization: Bearer <token>")
+		return auth.Principal{}, apierr.Unauthenticated("no principal: send Authorization: Bearer <token>")
 	}
 	return p, nil
 }

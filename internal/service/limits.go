@@ -2,14 +2,9 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/durationpb"
-
+	"github.com/journeyhandoff/handoff/internal/apierr"
 	"github.com/journeyhandoff/handoff/internal/auth"
 	"github.com/journeyhandoff/handoff/internal/clientaddr"
 )
@@ -83,10 +78,5 @@ func (s *Service) forget(ctx context.Context, a *redeemAttempt) {
 }
 
 func tooManyFailures(retryIn time.Duration) error {
-	retryIn = max(retryIn, time.Second).Round(time.Second)
-	st := status.New(codes.ResourceExhausted, fmt.Sprintf("too many codes did not work; try again in %s", retryIn))
-	if d, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(retryIn)}); err == nil {
-		st = d
-	}
-	return st.Err()
+	return apierr.RetryLater("too many codes did not work", retryIn)
 }

@@ -7,10 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/apierr"
 	"github.com/journeyhandoff/handoff/internal/auth"
 	"github.com/journeyhandoff/handoff/internal/store"
 )
@@ -30,7 +28,7 @@ func (s *Service) ListJourneys(ctx context.Context, req *handoffv1.ListJourneysR
 	}
 	customer := strings.TrimPrefix(req.GetParent(), "customers/")
 	if !auth.CustomerCanAccess(p, customer) {
-		return nil, status.Errorf(codes.NotFound, "customer %s not found", req.GetParent())
+		return nil, apierr.NotFound("customer %s not found", req.GetParent())
 	}
 	var tok journeyPageToken
 	if err := decodePageToken(req.GetPageToken(), &tok); err != nil {

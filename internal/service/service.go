@@ -10,11 +10,10 @@ import (
 	"errors"
 	"log/slog"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"time"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/apierr"
 	"github.com/journeyhandoff/handoff/internal/store"
 	"github.com/journeyhandoff/handoff/internal/watch"
 )
@@ -200,7 +199,7 @@ func (s *Service) mutate(ctx context.Context, key store.JourneyKey, ifEtag strin
 		}
 		saved, err := s.store.UpdateJourney(ctx, store.Update{Journey: cur, ContentChanged: eff.contentChanged, Touchpoints: tps})
 		if errors.Is(err, store.ErrConflict) && attempt == maxUnconditionalAttempts {
-			return nil, status.Errorf(codes.Aborted, "journey %s is changing too fast to save right now; try again", key.Name())
+			return nil, apierr.Aborted("journey %s is changing too fast to save right now; try again", key.Name())
 		}
 		if errors.Is(err, store.ErrConflict) {
 			// Someone else wrote first. Without an etag that is no conflict

@@ -12,12 +12,10 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/apierr"
 	"github.com/journeyhandoff/handoff/internal/delta"
 	"github.com/journeyhandoff/handoff/internal/store"
 )
@@ -334,13 +332,5 @@ func (h *Hub) catchUp(ctx context.Context, key store.JourneyKey, w *watcher, emi
 }
 
 func resumeStatus(reason, msg string, resumeAfter int64) error {
-	st := status.New(codes.Unavailable, fmt.Sprintf("%s: reconnect with after_revision=%d", msg, resumeAfter))
-	if d, err := st.WithDetails(&errdetails.ErrorInfo{
-		Reason:   reason,
-		Domain:   ErrorDomain,
-		Metadata: map[string]string{"resume_after_revision": fmt.Sprint(resumeAfter)},
-	}); err == nil {
-		st = d
-	}
-	return st.Err()
+	return apierr.Reconnect(ErrorDomain, reason, msg, resumeAfter)
 }

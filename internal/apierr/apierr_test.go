@@ -1,4 +1,4 @@
-package server
+package apierr
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"github.com/journeyhandoff/handoff/internal/store"
 )
 
-func TestToStatus(t *testing.T) {
+func TestStatus(t *testing.T) {
 	secret := errors.New("dial tcp 10.0.0.7:6379: connection refused")
 	tests := []struct {
 		name string
@@ -35,7 +35,7 @@ func TestToStatus(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs strings.Builder
-			got := toStatus(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)), tt.err)
+			got := Status(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)), tt.err)
 			require.Equal(t, tt.want, status.Code(got))
 			require.NotContains(t, status.Convert(got).Message(), "10.0.0.7", "internal causes stay out of the client's message")
 		})
