@@ -16,8 +16,11 @@ type Rights struct {
 	// staff reading a customer's data leave a trace the customer sees.
 	Audited bool
 	// Staff are the people the timeline is evidence about: their notes
-	// are for colleagues, and customers see the journey without them.
+	// are for colleagues.
 	Staff bool
+	// SeesStaffNotes sees those notes; a customer sees the journey, and who
+	// helps them, without them.
+	SeesStaffNotes bool
 	// OwnCasesOnly keeps the role off cases another agent holds: it may not
 	// save, release or transfer them (customers and websites keep saving:
 	// the etag protects both sides).
@@ -28,22 +31,26 @@ type Rights struct {
 }
 
 // rights is THE table of what each role may do with cases. A role missing
-// here (ROLE_UNSPECIFIED, ROLE_SYSTEM) has no rights at all.
+// here (ROLE_UNSPECIFIED) has no rights at all.
 //
 //   - A customer reaches only their own journeys and sees them without
 //     the notes staff leave each other.
 //   - A service (a website or app backend, a voice-response backend) works
 //     for every customer; its saves are the customer's progress, not a
-//     staff read, so they are not recorded as views.
+//     staff read, so they are not recorded as views. It is trusted with
+//     staff notes, as a configured deployment is.
 //   - An agent, on any desk, works for every customer, and their reads are
 //     recorded; one agent keeps off another's case.
 //   - An admin is a supervisor: recorded like an agent, and may release,
 //     transfer or take over anyone's case.
+//   - The system is handoff itself (a lapsed claim released): it calls
+//     nothing, but its notes name agents, so they are staff notes.
 var rights = map[handoffv1.Role]Rights{
-	roleCustomer: {},
-	roleService:  {EveryCustomer: true},
-	roleAgent:    {EveryCustomer: true, Audited: true, Staff: true, OwnCasesOnly: true},
-	roleAdmin:    {EveryCustomer: true, Audited: true, Staff: true, OverridesHolder: true},
+	roleCustomer:               {},
+	roleService:                {EveryCustomer: true, SeesStaffNotes: true},
+	roleAgent:                  {EveryCustomer: true, Audited: true, Staff: true, SeesStaffNotes: true, OwnCasesOnly: true},
+	roleAdmin:                  {EveryCustomer: true, Audited: true, Staff: true, SeesStaffNotes: true, OverridesHolder: true},
+	handoffv1.Role_ROLE_SYSTEM: {Staff: true},
 }
 
 // RightsOf returns role's rights; none for a role not in the table.

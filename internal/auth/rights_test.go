@@ -14,10 +14,10 @@ func TestRightsOf_matrix(t *testing.T) {
 	want := map[handoffv1.Role]Rights{
 		handoffv1.Role_ROLE_UNSPECIFIED: {},
 		handoffv1.Role_ROLE_CUSTOMER:    {},
-		handoffv1.Role_ROLE_SERVICE:     {EveryCustomer: true},
-		handoffv1.Role_ROLE_AGENT:       {EveryCustomer: true, Audited: true, Staff: true, OwnCasesOnly: true},
-		handoffv1.Role_ROLE_ADMIN:       {EveryCustomer: true, Audited: true, Staff: true, OverridesHolder: true},
-		handoffv1.Role_ROLE_SYSTEM:      {},
+		handoffv1.Role_ROLE_SERVICE:     {EveryCustomer: true, SeesStaffNotes: true},
+		handoffv1.Role_ROLE_AGENT:       {EveryCustomer: true, Audited: true, Staff: true, SeesStaffNotes: true, OwnCasesOnly: true},
+		handoffv1.Role_ROLE_ADMIN:       {EveryCustomer: true, Audited: true, Staff: true, SeesStaffNotes: true, OverridesHolder: true},
+		handoffv1.Role_ROLE_SYSTEM:      {Staff: true},
 	}
 	for _, role := range allRoles() {
 		t.Run(role.String(), func(t *testing.T) {

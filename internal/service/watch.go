@@ -64,13 +64,12 @@ func (e encodedChange) EncodedProto() []byte { return e }
 
 // forCustomer reports whether p sees the customer's view: presence (who is
 // helping, on which channel) but never the notes staff leave each other.
-func forCustomer(p auth.Principal) bool { return !auth.RightsOf(p.Role).Staff }
+func forCustomer(p auth.Principal) bool { return !auth.RightsOf(p.Role).SeesStaffNotes }
 
-// staffNote reports a note left by staff, or by handoff itself (a lapsed
-// claim names the agent whose claim lapsed).
+// staffNote reports a note left by staff (handoff itself included: a
+// lapsed claim names the agent whose claim lapsed).
 func staffNote(tp *handoffv1.Touchpoint) bool {
-	role := tp.GetActor().GetRole()
-	return tp.GetNote() != "" && (auth.RightsOf(role).Staff || role == systemActor.GetRole())
+	return tp.GetNote() != "" && auth.RightsOf(tp.GetActor().GetRole()).Staff
 }
 
 func redactTouchpoints(p auth.Principal, tps []*handoffv1.Touchpoint) []*handoffv1.Touchpoint {
