@@ -92,7 +92,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	}, func() float64 { return float64(a.hub.Count()) }))
 	a.svc = service.New(a.store, a.hub, service.Options{Limits: cfg.Limits, Logger: log})
 	if a.grpc, err = server.NewGRPCServer(a.svc, server.GRPCOptions{
-		Logger: log, Authenticator: authn, Registerer: reg, MaxRecvMsgBytes: cfg.MaxMessageBytes,
+		Logger: log, Authenticator: authn, Registerer: reg, Limits: cfg.RequestLimits,
 		TrustedProxy: cfg.TrustedProxies.Contains, Tracing: a.traces,
 	}); err != nil {
 		return nil, err
@@ -117,8 +117,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	// proxy in front can treat HTTP/2 gRPC and HTTP/1.1 REST differently.
 	a.http = &http.Server{
 		Handler: server.NewHTTPHandler(server.HTTPOptions{
-			API: server.WithServerSentEvents(api, conn), Ready: a.store.Ping, Gatherer: reg, MaxBodyBytes: cfg.MaxBodyBytes,
-			BodyReadTimeout: cfg.BodyReadTimeout, Authenticator: authn, TrustedProxy: cfg.TrustedProxies.Contains,
+			API: server.WithServerSentEvents(api, conn), Ready: a.store.Ping, Gatherer: reg, Limits: cfg.RequestLimits,
+			Authenticator: authn, TrustedProxy: cfg.TrustedProxies.Contains,
 			Web: web.Handler(), CORSAllowedOrigins: cfg.CORSAllowedOrigins, Tracing: a.traces,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,

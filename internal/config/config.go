@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/journeyhandoff/handoff/internal/auth"
+	"github.com/journeyhandoff/handoff/internal/server"
 	"github.com/journeyhandoff/handoff/internal/service"
 	"github.com/journeyhandoff/handoff/internal/store"
 )
@@ -61,12 +62,8 @@ type Config struct {
 	// CORSAllowedOrigins are the web origins whose pages may call the REST
 	// API from a browser; none by default.
 	CORSAllowedOrigins Origins
-	// BodyReadTimeout bounds how long a client may take to send an HTTP
-	// request body.
-	BodyReadTimeout time.Duration
-	MaxHeaderBytes  int
-	MaxBodyBytes    int64
-	MaxMessageBytes int
+	// RequestLimits bound what a client may send: the server's block.
+	server.RequestLimits
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
 }
@@ -97,14 +94,9 @@ func Default() Config {
 		RedisReplicasAckTimeout: 500 * time.Millisecond,
 		JourneyTTL:              store.DefaultTTL,
 		Limits:                  service.DefaultLimits(),
-		BodyReadTimeout:         15 * time.Second,
-		MaxHeaderBytes:          64 << 10,
-		// Four times the answers' limit: room for the rest of a request,
-		// and a quarter of the memory per call of 1 MiB.
-		MaxBodyBytes:    256 << 10,
-		MaxMessageBytes: 256 << 10,
-		ShutdownTimeout: 15 * time.Second,
-		LogLevel:        slog.LevelInfo,
+		RequestLimits:           server.DefaultRequestLimits(),
+		ShutdownTimeout:         15 * time.Second,
+		LogLevel:                slog.LevelInfo,
 		JWT: JWT{JWTConfig: auth.JWTConfig{
 			RoleClaim: auth.DefaultRoleClaim,
 			IDClaim:   auth.DefaultIDClaim,

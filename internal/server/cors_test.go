@@ -14,7 +14,7 @@ func TestCrossOriginRequests(t *testing.T) {
 	const shop, other = "https://shop.example.com", "https://evil.example.net"
 	api := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	handler := func(origins ...string) http.Handler {
-		return NewHTTPHandler(HTTPOptions{API: api, Web: api, Gatherer: prometheus.NewRegistry(), MaxBodyBytes: 1 << 20, CORSAllowedOrigins: origins})
+		return NewHTTPHandler(HTTPOptions{API: api, Web: api, Gatherer: prometheus.NewRegistry(), Limits: DefaultRequestLimits(), CORSAllowedOrigins: origins})
 	}
 	preflight := func(origin, method, headers string) *http.Request {
 		r := httptest.NewRequest(http.MethodOptions, "/v1/customers/c-42/journeys/j", nil)

@@ -42,8 +42,8 @@ type GRPCOptions struct {
 	Authenticator auth.Authenticator
 	// Registerer receives the gRPC metrics.
 	Registerer prometheus.Registerer
-	// MaxRecvMsgBytes caps one request message.
-	MaxRecvMsgBytes int
+	// Limits bound requests; the gRPC server uses MaxMessageBytes.
+	Limits RequestLimits
 	// TrustedProxy reports whether a peer is a proxy whose x-forwarded-for
 	// is believed (see clientaddr.Resolve); nil: nobody's.
 	TrustedProxy func(netip.Addr) bool
@@ -95,7 +95,7 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 			otelgrpc.WithTracerProvider(opts.Tracing.Provider), otelgrpc.WithPropagators(opts.Tracing.Propagator))))
 	}
 	srv := grpc.NewServer(append(traced,
-		grpc.MaxRecvMsgSize(opts.MaxRecvMsgBytes),
+		grpc.MaxRecvMsgSize(opts.Limits.MaxMessageBytes),
 		// A connection that never finishes its handshake (a port scanner, a
 		// TCP probe) would otherwise hold even a forced Stop for grpc-go's
 		// default 120 s, far past the shutdown timeout.

@@ -25,10 +25,8 @@ type HTTPOptions struct {
 	Ready Pinger
 	// Gatherer serves /metrics.
 	Gatherer prometheus.Gatherer
-	// MaxBodyBytes caps a request body.
-	MaxBodyBytes int64
-	// BodyReadTimeout bounds how long a client may take to send a body.
-	BodyReadTimeout time.Duration
+	// Limits bound requests: body size and how long it may take to come.
+	Limits RequestLimits
 	// Authenticator checks the bearer token of a request with a large body
 	// before the body is read.
 	Authenticator auth.Authenticator
@@ -55,8 +53,8 @@ var corsHeaders = []string{"Authorization", "Content-Type", "Accept", "X-Handoff
 // beside it and, when opts.Web is set, the browser pages at every other path.
 func NewHTTPHandler(opts HTTPOptions) http.Handler {
 	mux := http.NewServeMux()
-	api := readBody(opts.API, opts.Authenticator, opts.BodyReadTimeout)
-	mux.Handle("/v1/", withClientAddress(http.MaxBytesHandler(api, opts.MaxBodyBytes), opts.TrustedProxy))
+	api := readBody(opts.API, opts.Authenticator, opts.Limits.BodyReadTimeout)
+	mux.Handle("/v1/", withClientAddress(http.MaxBytesHandler(api, opts.Limits.MaxBodyBytes), opts.TrustedProxy))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
