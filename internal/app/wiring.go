@@ -2,12 +2,10 @@ package app
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
-	"os"
 	"runtime/debug"
 	"strings"
 
@@ -39,19 +37,13 @@ func openStore(cfg config.Config, log *slog.Logger, traces *tracing.Tracing) (st
 	// go-redis logs reconnects through its own printf logger; route them into
 	// our JSON logs so an operator sees one format.
 	goredis.SetLogger(redisLogger{log})
-	opts := []redisstore.Option{
-		redisstore.WithTTL(cfg.JourneyTTL), redisstore.WithKeyPrefix(cfg.RedisKeyPrefix),
-		redisstore.WithMinReplicasAck(cfg.RedisMinReplicasAck, cfg.RedisReplicasAckTimeout),
+	opts, err := cfg.Settings.Options()
+	if err != nil {
+		return nil, err
 	}
+	opts = append(opts, redisstore.WithTTL(cfg.JourneyTTL))
 	if traces.Enabled {
 		opts = append(opts, redisstore.WithTracing(traces.Provider))
-	}
-	if cfg.RedisCAFile != "" {
-		roots, err := certPool(cfg.RedisCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("--redis-ca-file: %w", err)
-		}
-		opts = append(opts, redisstore.WithTLSRootCAs(roots))
 	}
 	ring, err := encryptionKeys(cfg)
 	if err != nil {
@@ -68,19 +60,6 @@ func openStore(cfg config.Config, log *slog.Logger, traces *tracing.Tracing) (st
 	}
 	log.Info("journeys are kept in Redis", "redis", redactedURL(cfg.RedisURL))
 	return st, nil
-}
-
-// certPool reads a PEM bundle of CA certificates.
-func certPool(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	roots := x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", path)
-	}
-	return roots, nil
 }
 
 // authenticator picks how bearer tokens are checked: a tokens file, JWTs

@@ -20,6 +20,7 @@ import (
 	"github.com/journeyhandoff/handoff/internal/server"
 	"github.com/journeyhandoff/handoff/internal/service"
 	"github.com/journeyhandoff/handoff/internal/store"
+	redisstore "github.com/journeyhandoff/handoff/internal/store/redis"
 )
 
 // Config is everything handoffd can be told.
@@ -30,17 +31,11 @@ type Config struct {
 	DebugAddr string
 	// TLSCertFile and TLSKeyFile, set together, make both listeners serve
 	// TLS with that certificate.
-	TLSCertFile    string
-	TLSKeyFile     string
-	RedisURL       string
-	RedisKeyPrefix string
-	// RedisCAFile is a PEM bundle of the CAs trusted for a rediss:// URL,
-	// instead of the system's.
-	RedisCAFile string
-	// RedisMinReplicasAck is how many replicas must acknowledge each write
-	// (Redis WAIT) within RedisReplicasAckTimeout; 0 does not wait.
-	RedisMinReplicasAck     int
-	RedisReplicasAckTimeout time.Duration
+	TLSCertFile string
+	TLSKeyFile  string
+	// Settings are the Redis store's block: URL, key prefix, CA file,
+	// replicas to wait for.
+	redisstore.Settings
 	// EncryptionKeysFile, or EncryptionKeys (its text, from the environment
 	// only: HANDOFF_ENCRYPTION_KEYS), is a keyring (see internal/sealing)
 	// that seals answers and notes at rest in Redis.
@@ -88,15 +83,14 @@ const maxClockSkew = 5 * time.Minute
 // Default is the configuration of `go run ./cmd/handoffd` with nothing set.
 func Default() Config {
 	return Config{
-		GRPCAddr:                "localhost:9090",
-		HTTPAddr:                "localhost:8080",
-		RedisKeyPrefix:          "handoff:",
-		RedisReplicasAckTimeout: 500 * time.Millisecond,
-		JourneyTTL:              store.DefaultTTL,
-		Limits:                  service.DefaultLimits(),
-		RequestLimits:           server.DefaultRequestLimits(),
-		ShutdownTimeout:         15 * time.Second,
-		LogLevel:                slog.LevelInfo,
+		GRPCAddr:        "localhost:9090",
+		HTTPAddr:        "localhost:8080",
+		Settings:        redisstore.DefaultSettings(),
+		JourneyTTL:      store.DefaultTTL,
+		Limits:          service.DefaultLimits(),
+		RequestLimits:   server.DefaultRequestLimits(),
+		ShutdownTimeout: 15 * time.Second,
+		LogLevel:        slog.LevelInfo,
 		JWT: JWT{JWTConfig: auth.JWTConfig{
 			RoleClaim: auth.DefaultRoleClaim,
 			IDClaim:   auth.DefaultIDClaim,
