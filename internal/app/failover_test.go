@@ -110,7 +110,9 @@ func killUnderLoad(t *testing.T, h *harness, names []string, kill, restart func(
 	if f.restarted = !savedAgain(); f.restarted {
 		restart()
 	}
-	require.Eventually(t, savedAgain, 30*time.Second, 10*time.Millisecond, "the first writer's journey was never saved again")
+	// Sentinel makes a returning old primary a replica some 15 s after it is
+	// back; a loaded machine may take longer.
+	require.Eventually(t, savedAgain, 60*time.Second, 10*time.Millisecond, "the first writer's journey was never saved again")
 	f.outage = time.Since(killed)
 	time.Sleep(500 * time.Millisecond)
 	close(stop)
