@@ -1,8 +1,10 @@
 package app_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -120,4 +122,95 @@ func redisClients(b *testing.B, addr string) int {
 		}
 	}
 	return -1
+}
+
+// BenchmarkSaveToSSEWatcher is BenchmarkSaveToWatcher for browsers: each
+// watcher reads Server-Sent Events through the REST gateway (one HTTP/1.1
+// connection each, as EventSource opens them). Run it with:
+//
+//	go test ./internal/app -run '^$' -bench SaveToSSEWatcher -benchtime 200x
+func BenchmarkSaveToSSEWatcher(b *testing.B) {
+	for _, watchers := range []int{1, 1000} {
+		b.Run(fmt.Sprintf("watchers=%d", watchers), func(b *testing.B) {
+			benchSaveToSSEWatcher(b, watchers)
+		})
+	}
+}
+
+func benchSaveToSSEWatcher(b *testing.B, watchers int) {
+	h := start(b, redisStore)
+	j := newJourney(b, h, "c-42")
+	ctx := as(b, websiteToken)
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: watchers}}
+	b.Cleanup(client.CloseIdleConnections)
+	var sentAt sync.Map // revision → time.Time
+	var mu sync.Mutex
+	var latencies []time.Duration
+	received := make(chan struct{}, watchers)
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var opened sync.WaitGroup
+	url := h.base + "/v1/" + j.GetName() + ":watch"
+	for range watchers {
+		opened.Add(1)
+		go func() {
+			req, err := http.NewRequestWithContext(wctx, http.MethodGet, url, nil)
+			if err != nil {
+				opened.Done()
+				return
+			}
+			req.Header.Set("Authorization", "Bearer "+websiteToken)
+			req.Header.Set("Accept", "text/event-stream")
+			req.Header.Set("Last-Event-ID", strconv.FormatInt(j.GetRevision(), 10))
+			resp, err := client.Do(req)
+			opened.Done()
+			if err != nil {
+				return
+			}
+			defer resp.Body.Close()
+			lines := bufio.NewReader(resp.Body)
+			for {
+				line, err := lines.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if v, ok := strings.CutPrefix(strings.TrimSpace(line), "id: "); ok {
+					rev, _ := strconv.ParseInt(v, 10, 64)
+					if at, ok := sentAt.Load(rev); ok {
+						d := time.Since(at.(time.Time))
+						mu.Lock()
+						latencies = append(latencies, d)
+						mu.Unlock()
+						received <- struct{}{}
+					}
+				}
+			}
+		}()
+	}
+	opened.Wait()
+	require.Eventually(b, func() bool { return h.app.OpenWatches() == watchers }, 30*time.Second, 10*time.Millisecond)
+
+	var saveTimes []time.Duration
+	rev := j.GetRevision()
+	for i := 0; b.Loop(); i++ {
+		rev++
+		began := time.Now()
+		sentAt.Store(rev, began)
+		require.NoError(b, saveAnswer(ctx, h.api, j.GetName(), "n", i))
+		saveTimes = append(saveTimes, time.Since(began))
+		for range watchers {
+			<-received
+		}
+	}
+	b.StopTimer()
+
+	p := func(ds []time.Duration, q float64) float64 {
+		slices.Sort(ds)
+		return float64(ds[int(q*float64(len(ds)-1))].Microseconds())
+	}
+	save50 := p(saveTimes, 0.5)
+	b.ReportMetric(save50, "save-p50-µs")
+	b.ReportMetric(p(latencies, 0.5), "watch-p50-µs")
+	b.ReportMetric(p(latencies, 0.99), "watch-p99-µs")
+	b.ReportMetric(p(latencies, 0.5)/save50, "watch-p50/save-p50")
 }
