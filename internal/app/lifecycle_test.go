@@ -52,13 +52,20 @@ func TestOperatorEndpoints(t *testing.T) {
 			require.Contains(t, paths, p)
 		}
 	})
-	t.Run("the_request_id_comes_back_and_lands_in_the_log", func(t *testing.T) {
+	t.Run("the_request_id_comes_back_and_lands_in_the_log_with_the_client's_address", func(t *testing.T) {
 		var header metadata.MD
 		_, err := h.api.ListJourneys(as(t, aliceToken, "x-request-id", "trace-me-42"),
 			&handoffv1.ListJourneysRequest{Parent: "customers/c-42"}, grpc.Header(&header))
 		require.NoError(t, err)
 		require.Equal(t, []string{"trace-me-42"}, header.Get("x-request-id"))
 		require.Eventually(t, func() bool { return strings.Contains(h.logs.String(), `"request_id":"trace-me-42"`) }, time.Second, 10*time.Millisecond)
+		var line string
+		for l := range strings.SplitSeq(h.logs.String(), "\n") {
+			if strings.Contains(l, `"request_id":"trace-me-42"`) {
+				line = l
+			}
+		}
+		require.Contains(t, line, `"client_addr":"127.0.0.1"`, "the call's line names where it came from")
 	})
 	t.Run("logs_hold_no_answers", func(t *testing.T) {
 		require.NotContains(t, h.logs.String(), "AB-123-C")

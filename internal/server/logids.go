@@ -5,12 +5,15 @@ import (
 	"log/slog"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/journeyhandoff/handoff/internal/clientaddr"
 )
 
-// WithCallIDs adds the call's request id and, when the call is traced, its
-// trace and span ids to every line logged with the call's context, so that
-// a line from deep inside a call (a store that did not answer) sits beside
-// the call's own line and its trace.
+// WithCallIDs adds the call's request id, its client's address (as
+// --trusted-proxies decides it) and, when the call is traced, its trace and
+// span ids to every line logged with the call's context, so that a line
+// from deep inside a call (a store that did not answer) sits beside the
+// call's own line and its trace, and a flood can be traced to its source.
 func WithCallIDs(h slog.Handler) slog.Handler { return callIDs{h} }
 
 type callIDs struct{ slog.Handler }
@@ -18,6 +21,9 @@ type callIDs struct{ slog.Handler }
 func (c callIDs) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
+	}
+	if addr, ok := clientaddr.FromContext(ctx); ok {
+		r.AddAttrs(slog.String("client_addr", addr.String()))
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
