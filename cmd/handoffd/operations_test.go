@@ -40,9 +40,7 @@ func TestTheRunbookRunsAsWritten(t *testing.T) {
 	keys := filepath.Join(work, "keys.txt")
 	require.NoError(t, os.WriteFile(keys, []byte("k1 "+base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))+"\n"), 0o600))
 
-	bin := filepath.Join(t.TempDir(), "handoffd")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := buildHandoffd(t)
 	grpcAddr, httpAddr := freeAddr(t), freeAddr(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()

@@ -30,9 +30,7 @@ import (
 // and the process cleanly.
 func TestTwoProcessesOnOneRedisAreOneService(t *testing.T) {
 	r := testutil.StartRedis(t)
-	bin := filepath.Join(t.TempDir(), "handoffd")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := buildHandoffd(t)
 	tokens := filepath.Join(t.TempDir(), "tokens.yaml")
 	require.NoError(t, os.WriteFile(tokens, []byte(`tokens:
   - {token: "web-secret", principal: "shop-website", role: service}

@@ -29,11 +29,7 @@ func TestTheREADMEWalkThroughRunsAsWritten(t *testing.T) {
 	require.NoError(t, err)
 	script := walkThrough(t, string(readme))
 
-	bin := filepath.Join(t.TempDir(), "handoffd")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-
+	bin := buildHandoffd(t)
 	grpcAddr, httpAddr := freeAddr(t), freeAddr(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -113,6 +109,15 @@ func shBlocks(t *testing.T, markdown string) string {
 	}
 	require.NotEmpty(t, blocks)
 	return strings.Join(blocks, "\n")
+}
+
+// buildHandoffd builds this tree's handoffd into a temporary directory.
+func buildHandoffd(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "handoffd")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return bin
 }
 
 func freeAddr(t *testing.T) string {

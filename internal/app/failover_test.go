@@ -197,7 +197,8 @@ func TestKillingAClusterPrimaryUnderLoad(t *testing.T) {
 					onVictim++
 				}
 			}
-			node := nodeOf(t, c, victim.Options().Addr)
+			node := c.Node(victim.Options().Addr)
+			require.NotNil(t, node)
 			f := killUnderLoad(t, h, names, node.Kill, node.Start)
 			t.Logf("%d writers, %d of them on the killed primary: %v", writers, onVictim, f)
 			requireFailoverOutcome(t, tc.ack, f)
@@ -222,16 +223,4 @@ func TestKillingTheSentinelManagedPrimaryUnderLoad(t *testing.T) {
 			requireFailoverOutcome(t, tc.ack, f)
 		})
 	}
-}
-
-// nodeOf is the cluster's node listening at addr.
-func nodeOf(t *testing.T, c *testutil.RedisCluster, addr string) *testutil.Redis {
-	t.Helper()
-	for i, a := range c.Addrs() {
-		if a == addr {
-			return c.Nodes()[i]
-		}
-	}
-	t.Fatalf("no node at %s", addr)
-	return nil
 }

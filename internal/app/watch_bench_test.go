@@ -47,10 +47,7 @@ func benchSaveToWatcher(b *testing.B, watchers int) {
 		b.Cleanup(func() { _ = c.Close() })
 		clients = append(clients, handoffv1.NewJourneyServiceClient(c))
 	}
-	var sentAt sync.Map // revision → time.Time
-	var mu sync.Mutex
-	var latencies []time.Duration
-	received := make(chan struct{}, watchers)
+	d := newDeliveries(watchers)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var opened sync.WaitGroup
@@ -70,42 +67,14 @@ func benchSaveToWatcher(b *testing.B, watchers int) {
 				if err != nil {
 					return
 				}
-				if at, ok := sentAt.Load(c.GetRevision()); ok {
-					d := time.Since(at.(time.Time))
-					mu.Lock()
-					latencies = append(latencies, d)
-					mu.Unlock()
-				}
-				received <- struct{}{}
+				d.arrived(c.GetRevision())
 			}
 		}()
 	}
 	opened.Wait()
 	require.Equal(b, watchers, h.app.OpenWatches())
 
-	var saveTimes []time.Duration
-	rev := j.GetRevision()
-	for i := 0; b.Loop(); i++ {
-		rev++
-		began := time.Now()
-		sentAt.Store(rev, began)
-		require.NoError(b, saveAnswer(ctx, h.api, j.GetName(), "n", i))
-		saveTimes = append(saveTimes, time.Since(began))
-		for range watchers {
-			<-received
-		}
-	}
-	b.StopTimer()
-
-	p := func(ds []time.Duration, q float64) float64 {
-		slices.Sort(ds)
-		return float64(ds[int(q*float64(len(ds)-1))].Microseconds())
-	}
-	save50 := p(saveTimes, 0.5)
-	b.ReportMetric(save50, "save-p50-µs")
-	b.ReportMetric(p(latencies, 0.5), "watch-p50-µs")
-	b.ReportMetric(p(latencies, 0.99), "watch-p99-µs")
-	b.ReportMetric(p(latencies, 0.5)/save50, "watch-p50/save-p50")
+	d.saveAndReport(b, ctx, h, j)
 	b.ReportMetric(float64(redisClients(b, h.redis.Addr())), "redis-conns")
 }
 
@@ -143,10 +112,7 @@ func benchSaveToSSEWatcher(b *testing.B, watchers int) {
 	ctx := as(b, websiteToken)
 	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: watchers}}
 	b.Cleanup(client.CloseIdleConnections)
-	var sentAt sync.Map // revision → time.Time
-	var mu sync.Mutex
-	var latencies []time.Duration
-	received := make(chan struct{}, watchers)
+	d := newDeliveries(watchers)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var opened sync.WaitGroup
@@ -176,13 +142,7 @@ func benchSaveToSSEWatcher(b *testing.B, watchers int) {
 				}
 				if v, ok := strings.CutPrefix(strings.TrimSpace(line), "id: "); ok {
 					rev, _ := strconv.ParseInt(v, 10, 64)
-					if at, ok := sentAt.Load(rev); ok {
-						d := time.Since(at.(time.Time))
-						mu.Lock()
-						latencies = append(latencies, d)
-						mu.Unlock()
-						received <- struct{}{}
-					}
+					d.arrived(rev)
 				}
 			}
 		}()
@@ -190,16 +150,51 @@ func benchSaveToSSEWatcher(b *testing.B, watchers int) {
 	opened.Wait()
 	require.Eventually(b, func() bool { return h.app.OpenWatches() == watchers }, 30*time.Second, 10*time.Millisecond)
 
+	d.saveAndReport(b, ctx, h, j)
+}
+
+// deliveries times each save from just before it is sent until each of the
+// watchers has received it.
+type deliveries struct {
+	watchers  int
+	sentAt    sync.Map // revision → time.Time
+	mu        sync.Mutex
+	latencies []time.Duration
+	received  chan struct{}
+}
+
+func newDeliveries(watchers int) *deliveries {
+	return &deliveries{watchers: watchers, received: make(chan struct{}, watchers)}
+}
+
+// arrived notes that a watcher received revision rev; revisions no save
+// of the loop made (a watch's start) are not counted.
+func (d *deliveries) arrived(rev int64) {
+	at, ok := d.sentAt.Load(rev)
+	if !ok {
+		return
+	}
+	latency := time.Since(at.(time.Time))
+	d.mu.Lock()
+	d.latencies = append(d.latencies, latency)
+	d.mu.Unlock()
+	d.received <- struct{}{}
+}
+
+// saveAndReport saves to j once per benchmark iteration, waits until every
+// watcher received the save, and reports the save's and the deliveries'
+// percentiles.
+func (d *deliveries) saveAndReport(b *testing.B, ctx context.Context, h *harness, j *handoffv1.Journey) {
 	var saveTimes []time.Duration
 	rev := j.GetRevision()
 	for i := 0; b.Loop(); i++ {
 		rev++
 		began := time.Now()
-		sentAt.Store(rev, began)
+		d.sentAt.Store(rev, began)
 		require.NoError(b, saveAnswer(ctx, h.api, j.GetName(), "n", i))
 		saveTimes = append(saveTimes, time.Since(began))
-		for range watchers {
-			<-received
+		for range d.watchers {
+			<-d.received
 		}
 	}
 	b.StopTimer()
@@ -210,7 +205,7 @@ func benchSaveToSSEWatcher(b *testing.B, watchers int) {
 	}
 	save50 := p(saveTimes, 0.5)
 	b.ReportMetric(save50, "save-p50-µs")
-	b.ReportMetric(p(latencies, 0.5), "watch-p50-µs")
-	b.ReportMetric(p(latencies, 0.99), "watch-p99-µs")
-	b.ReportMetric(p(latencies, 0.5)/save50, "watch-p50/save-p50")
+	b.ReportMetric(p(d.latencies, 0.5), "watch-p50-µs")
+	b.ReportMetric(p(d.latencies, 0.99), "watch-p99-µs")
+	b.ReportMetric(p(d.latencies, 0.5)/save50, "watch-p50/save-p50")
 }

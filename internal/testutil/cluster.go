@@ -108,6 +108,16 @@ func (c *RedisCluster) URL() string {
 // Nodes are the nodes' processes, to stop, kill or pause one.
 func (c *RedisCluster) Nodes() []*Redis { return c.nodes }
 
+// Node is the node listening at addr ("127.0.0.1:port"), or nil.
+func (c *RedisCluster) Node(addr string) *Redis {
+	for _, n := range c.nodes {
+		if n.Addr() == addr {
+			return n
+		}
+	}
+	return nil
+}
+
 func (c *RedisCluster) stop() {
 	var wg sync.WaitGroup
 	for _, n := range c.nodes {

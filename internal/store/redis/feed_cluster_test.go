@@ -124,18 +124,6 @@ func replicaOf(t *testing.T, c *testutil.RedisCluster, addr string) string {
 	return ""
 }
 
-// nodeAt is the cluster's node listening at addr.
-func nodeAt(t *testing.T, c *testutil.RedisCluster, addr string) *testutil.Redis {
-	t.Helper()
-	for i, a := range c.Addrs() {
-		if a == addr {
-			return c.Nodes()[i]
-		}
-	}
-	t.Fatalf("no node at %s", addr)
-	return nil
-}
-
 // saveUntilDelivered saves to key until a save succeeds (calls fail while
 // the cluster fails over) and rec has received it.
 func saveUntilDelivered(t *testing.T, s store.Store, rec *storetest.Recorder, key store.JourneyKey) {
@@ -202,7 +190,9 @@ func TestAFeedKeepsItsJourneysThroughAFailover(t *testing.T) {
 		// so its link breaks; what is published before it is placed again
 		// is not heard, which is why the feed then calls resync.
 		resynced := rs.n.Load()
-		nodeAt(t, c, primary).Kill()
+		node := c.Node(primary)
+		require.NotNil(t, node, "no node at %s", primary)
+		node.Kill()
 		rs.waitFor(t, resynced+1)
 		for _, k := range keys {
 			saveUntilDelivered(t, s, rec, k)
