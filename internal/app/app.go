@@ -33,6 +33,7 @@ type App struct {
 	store          store.Store
 	hub            *watch.Hub
 	svc            *service.Service
+	types          *service.Types
 	grpc           *server.GRPC
 	http           *http.Server
 	gateway        *grpc.ClientConn
@@ -72,7 +73,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 		}
 		log.Info("both listeners serve TLS", "names", a.tls.Names(), "not_after", a.tls.NotAfter())
 	}
-	if a.store, err = openStore(cfg, log, a.traces); err != nil {
+	a.types = service.NewTypes()
+	if a.store, err = openStore(cfg, log, a.traces, a.types.TTL); err != nil {
 		return nil, err
 	}
 	// The keys outlive New's ctx (main's signal context): calls in flight at
@@ -90,10 +92,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "handoff_watches_open", Help: "Watch streams this instance is serving (gRPC, NDJSON and SSE alike).",
 	}, func() float64 { return float64(a.hub.Count()) }))
-	a.svc = service.New(a.store, a.hub, service.Options{Limits: cfg.Limits, Logger: log})
+	a.svc = service.New(a.store, a.hub, service.Options{Limits: cfg.Limits, Logger: log, Types: a.types})
+	if err := a.startJourneyTypes(ctx); err != nil {
+		return nil, err
+	}
 	if a.grpc, err = server.NewGRPCServer(a.svc, server.GRPCOptions{
 		Logger: log, Authenticator: authn, Registerer: reg, Limits: cfg.RequestLimits,
 		TrustedProxy: cfg.TrustedProxies.Contains, Tracing: a.traces,
+		JourneyTypes: a.svc.TypesAPI(), Responses: a.svc.MaskSensitiveUnary,
 	}); err != nil {
 		return nil, err
 	}
@@ -168,6 +174,8 @@ func (a *App) Run(ctx context.Context) error {
 	a.stopBackground = stopBackground
 	go server.WatchReadiness(bg, a.grpc.Health, a.store.Ping, time.Second)
 	go a.svc.ReleaseLapsedClaims(bg, time.Second)
+	go a.types.KeepRefreshing(bg, typesRefresh)
+	go a.reloadOnHangup(bg)
 	a.hubDone = make(chan struct{})
 	go func() {
 		defer close(a.hubDone)

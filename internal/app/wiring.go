@@ -29,10 +29,10 @@ func version() string {
 	return "unknown"
 }
 
-func openStore(cfg config.Config, log *slog.Logger, traces *tracing.Tracing) (store.Store, error) {
+func openStore(cfg config.Config, log *slog.Logger, traces *tracing.Tracing, typeTTL store.TTLFunc) (store.Store, error) {
 	if cfg.RedisURL == "" {
 		log.Warn("no --redis-url: journeys are kept in memory and lost when handoffd stops; set HANDOFF_REDIS_URL for production")
-		return memory.New(memory.WithTTL(cfg.JourneyTTL)), nil
+		return memory.New(memory.WithTTL(cfg.JourneyTTL), memory.WithTypeTTL(typeTTL)), nil
 	}
 	// go-redis logs reconnects through its own printf logger; route them into
 	// our JSON logs so an operator sees one format.
@@ -41,7 +41,7 @@ func openStore(cfg config.Config, log *slog.Logger, traces *tracing.Tracing) (st
 	if err != nil {
 		return nil, err
 	}
-	opts = append(opts, redisstore.WithTTL(cfg.JourneyTTL))
+	opts = append(opts, redisstore.WithTTL(cfg.JourneyTTL), redisstore.WithTypeTTL(typeTTL))
 	if traces.Enabled {
 		opts = append(opts, redisstore.WithTracing(traces.Provider))
 	}

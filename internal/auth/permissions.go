@@ -50,6 +50,17 @@ var permissions = map[string][]handoffv1.Role{
 	// Warm transfer is between staff: the holder (or a supervisor) passes
 	// the case on.
 	handoffv1.JourneyService_TransferJourney_FullMethodName: {roleAgent, roleAdmin},
+	// Revealing a sensitive answer is a staff read on the record; the
+	// customer reads their own answers unmasked anyway.
+	handoffv1.JourneyService_RevealAnswer_FullMethodName: {roleAgent, roleAdmin},
+
+	// Every role reads journey types: websites and the customer's own form
+	// draw from them. Declaring them is configuration: an admin's.
+	handoffv1.JourneyTypeService_GetJourneyType_FullMethodName:    {roleCustomer, roleAgent, roleService, roleAdmin},
+	handoffv1.JourneyTypeService_ListJourneyTypes_FullMethodName:  {roleCustomer, roleAgent, roleService, roleAdmin},
+	handoffv1.JourneyTypeService_CreateJourneyType_FullMethodName: {roleAdmin},
+	handoffv1.JourneyTypeService_UpdateJourneyType_FullMethodName: {roleAdmin},
+
 	// Erasure is irreversible: a supervisor's or operator's decision.
 	handoffv1.JourneyService_DeleteCustomer_FullMethodName: {roleAdmin},
 }

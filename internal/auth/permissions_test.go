@@ -5,20 +5,22 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 )
 
-// journeyServiceMethods lists every RPC of JourneyService as a full method
+// journeyServiceMethods lists every RPC of JourneyService and JourneyTypeService as a full method
 // name, unary and streaming alike, straight from the generated descriptor.
 func journeyServiceMethods() []string {
-	desc := handoffv1.JourneyService_ServiceDesc
 	var methods []string
-	for _, m := range desc.Methods {
-		methods = append(methods, "/"+desc.ServiceName+"/"+m.MethodName)
-	}
-	for _, s := range desc.Streams {
-		methods = append(methods, "/"+desc.ServiceName+"/"+s.StreamName)
+	for _, desc := range []grpc.ServiceDesc{handoffv1.JourneyService_ServiceDesc, handoffv1.JourneyTypeService_ServiceDesc} {
+		for _, m := range desc.Methods {
+			methods = append(methods, "/"+desc.ServiceName+"/"+m.MethodName)
+		}
+		for _, s := range desc.Streams {
+			methods = append(methods, "/"+desc.ServiceName+"/"+s.StreamName)
+		}
 	}
 	return methods
 }
@@ -58,6 +60,12 @@ func TestAllowed_matrix(t *testing.T) {
 		"TransferJourney": {G, A},
 		"DeleteCustomer":  {A},
 		"WatchJourney":    {C, G, S, A},
+		"RevealAnswer":    {G, A},
+
+		"GetJourneyType":    {C, G, S, A},
+		"ListJourneyTypes":  {C, G, S, A},
+		"CreateJourneyType": {A},
+		"UpdateJourneyType": {A},
 	}
 	// ROLE_SYSTEM is handoff itself: it never calls the API, so it has no
 	// row above and every call is denied.
@@ -82,7 +90,7 @@ func TestAllowed_matrix(t *testing.T) {
 func TestAllowed_matrix_has_no_stale_methods(t *testing.T) {
 	methods := journeyServiceMethods()
 	for full := range permissions {
-		require.Contains(t, methods, full, "permissions lists a method JourneyService no longer has")
+		require.Contains(t, methods, full, "permissions lists a method the services no longer have")
 	}
 }
 

@@ -28,13 +28,19 @@ type Rights struct {
 	// OverridesHolder may release or transfer a case anyone holds, and
 	// take one over (recorded as TAKEN_OVER).
 	OverridesHolder bool
+	// SeesSensitiveAnswers reads the answers a journey type declares
+	// sensitive as they are; everyone else reads them masked until an
+	// agent reveals one (docs/journeytypes.md).
+	SeesSensitiveAnswers bool
 }
 
 // rights is THE table of what each role may do with cases. A role missing
 // here (ROLE_UNSPECIFIED) has no rights at all.
 //
 //   - A customer reaches only their own journeys and sees them without
-//     the notes staff leave each other.
+//     the notes staff leave each other, and alone sees their sensitive
+//     answers (an IBAN) unmasked: everyone else must reveal one, on the
+//     record.
 //   - A service (a website or app backend, a voice-response backend) works
 //     for every customer; its saves are the customer's progress, not a
 //     staff read, so they are not recorded as views. It is trusted with
@@ -46,7 +52,7 @@ type Rights struct {
 //   - The system is handoff itself (a lapsed claim released): it calls
 //     nothing, but its notes name agents, so they are staff notes.
 var rights = map[handoffv1.Role]Rights{
-	roleCustomer:               {},
+	roleCustomer:               {SeesSensitiveAnswers: true},
 	roleService:                {EveryCustomer: true, SeesStaffNotes: true},
 	roleAgent:                  {EveryCustomer: true, Audited: true, Staff: true, SeesStaffNotes: true, OwnCasesOnly: true},
 	roleAdmin:                  {EveryCustomer: true, Audited: true, Staff: true, SeesStaffNotes: true, OverridesHolder: true},

@@ -13,7 +13,7 @@ import (
 func TestRightsOf_matrix(t *testing.T) {
 	want := map[handoffv1.Role]Rights{
 		handoffv1.Role_ROLE_UNSPECIFIED: {},
-		handoffv1.Role_ROLE_CUSTOMER:    {},
+		handoffv1.Role_ROLE_CUSTOMER:    {SeesSensitiveAnswers: true},
 		handoffv1.Role_ROLE_SERVICE:     {EveryCustomer: true, SeesStaffNotes: true},
 		handoffv1.Role_ROLE_AGENT:       {EveryCustomer: true, Audited: true, Staff: true, SeesStaffNotes: true, OwnCasesOnly: true},
 		handoffv1.Role_ROLE_ADMIN:       {EveryCustomer: true, Audited: true, Staff: true, SeesStaffNotes: true, OverridesHolder: true},

@@ -44,6 +44,9 @@ type Config struct {
 	TokensFile         string
 	JWT                JWT
 	JourneyTTL         time.Duration
+	// JourneyTypesDir holds journey type definitions (YAML or JSON), loaded
+	// at start and on SIGHUP (docs/journeytypes.md).
+	JourneyTypesDir string
 	// Limits are the service's figures (code lifetime, claim lease, redeem
 	// limits, answer limits), its own block: each is one field, with its
 	// default, in service.Limits.
@@ -158,6 +161,7 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.StringVar(&c.JWT.NameClaim, "jwt-name-claim", c.JWT.NameClaim, "JWT claim holding the name customers see for an agent; optional in tokens")
 	fs.DurationVar(&c.JWT.ClockSkew, "jwt-clock-skew", c.JWT.ClockSkew, "how far a JWT's exp and nbf may be off, for clock differences")
 	fs.DurationVar(&c.JourneyTTL, "journey-ttl", c.JourneyTTL, "how long a journey lives after its last change")
+	fs.StringVar(&c.JourneyTypesDir, "journey-types-dir", c.JourneyTypesDir, "directory of journey type definitions (*.yaml, *.yml, *.json), loaded at start and on SIGHUP; empty: types come only through the admin API")
 	fs.DurationVar(&c.CodeTTL, "code-ttl", c.CodeTTL, "how long a handoff code can be redeemed")
 	fs.DurationVar(&c.ClaimLease, "claim-lease", c.ClaimLease, "how long an agent's claim holds unless renewed (by claiming again)")
 	fs.IntVar(&c.RedeemFailures, "redeem-failures", c.RedeemFailures, "failed code redeems one principal may make per --redeem-failure-window")

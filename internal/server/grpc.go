@@ -50,6 +50,11 @@ type GRPCOptions struct {
 	// Tracing, when enabled, makes a span of every call, the child of the
 	// caller's (W3C traceparent).
 	Tracing *tracing.Tracing
+	// JourneyTypes serves the journey types; nil: not served.
+	JourneyTypes handoffv1.JourneyTypeServiceServer
+	// Responses runs innermost, around each unary handler: the service
+	// masks sensitive answers in what it returns (nil: nothing).
+	Responses grpc.UnaryServerInterceptor
 }
 
 // GRPC is the gRPC server with its health service.
@@ -60,7 +65,8 @@ type GRPC struct {
 
 // NewGRPCServer builds the gRPC server around the journey service. The
 // interceptors run in this order, outermost first: request id, client
-// address, logging, metrics, recovery, auth, validation, error mapping.
+// address, logging, metrics, recovery, auth, validation, error mapping,
+// then opts.Responses.
 // Logging and metrics are outside everything else so they see the status
 // the client sees.
 func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC, error) {
@@ -113,6 +119,7 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 			notePrincipalUnary,
 			validationUnary(validator),
 			errorMappingUnary(opts.Logger),
+			responsesUnary(opts.Responses),
 		),
 		grpc.ChainStreamInterceptor(
 			requestIDStream,
@@ -127,9 +134,22 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 		),
 	)...)
 	handoffv1.RegisterJourneyServiceServer(srv, svc)
+	if opts.JourneyTypes != nil {
+		handoffv1.RegisterJourneyTypeServiceServer(srv, opts.JourneyTypes)
+	}
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)
 	metrics.InitializeMetrics(srv)
 	return &GRPC{Server: srv, Health: hs}, nil
+}
+
+// responsesUnary is i, or a pass-through when there is none.
+func responsesUnary(i grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
+	if i != nil {
+		return i
+	}
+	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		return handler(ctx, req)
+	}
 }

@@ -49,18 +49,35 @@ func (s *Service) CreateJourney(ctx context.Context, req *handoffv1.CreateJourne
 	if err := s.checkTotals(data, "journey.data"); err != nil {
 		return nil, err
 	}
+	step := req.GetJourney().GetStep()
+	var version int64
+	if tp := s.types.Latest(req.GetJourney().GetJourneyType()); tp != nil {
+		// A journey of a declared type keeps its latest version for life.
+		version = tp.Version()
+		if step == "" {
+			step = tp.FirstStep()
+		}
+		if err := checkStep(tp, step); err != nil {
+			return nil, err
+		}
+		if err := checkAnswers(tp, []store.AnswerChange{{Value: structpb.NewStructValue(data)}}); err != nil {
+			return nil, err
+		}
+	}
 	j := &handoffv1.Journey{
-		Name:          key.Name(),
-		JourneyType:   req.GetJourney().GetJourneyType(),
-		State:         handoffv1.JourneyState_JOURNEY_STATE_ACTIVE,
-		Step:          req.GetJourney().GetStep(),
-		Data:          data,
-		Channel:       ch,
-		ChannelDetail: detail,
-		CreateTime:    now,
-		UpdateTime:    now,
+		Name:               key.Name(),
+		JourneyType:        req.GetJourney().GetJourneyType(),
+		JourneyTypeVersion: version,
+		State:              handoffv1.JourneyState_JOURNEY_STATE_ACTIVE,
+		Step:               step,
+		Data:               data,
+		Channel:            ch,
+		ChannelDetail:      detail,
+		CreateTime:         now,
+		UpdateTime:         now,
 	}
 	tp := touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_STARTED, j, "")
+	tp.Answers = leafPaths(data)
 	saved, _, err := s.store.CreateJourney(ctx, j, tp, req.GetRequestId())
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return nil, apierr.AlreadyExists("journey %s already exists: choose another journey_id, or leave it empty to get a generated one", key.Name())
@@ -74,6 +91,7 @@ func (s *Service) CreateJourney(ctx context.Context, req *handoffv1.CreateJourne
 		// customer's journey on the strength of an id.
 		return nil, journeyNotFound(key)
 	}
+	s.types.remember(saved.GetName(), saved.GetJourneyType(), saved.GetJourneyTypeVersion())
 	return saved, nil
 }
 
@@ -132,14 +150,34 @@ func (s *Service) UpdateJourney(ctx context.Context, req *handoffv1.UpdateJourne
 	}
 	sv := s.save(key, p, req, paths, ch, detail)
 	sv.WantJourney = reply.wantsJourney()
-	for lapsed := false; ; lapsed = true {
+	// Checked against the type version this instance expects the journey
+	// to have; the store confirms it as it writes (docs/journeytypes.md).
+	if err := s.typeSave(ctx, &sv, s.types.expected(key.Name(), req.GetJourney().GetJourneyType())); err != nil {
+		return nil, err
+	}
+	lapsed, retyped := false, false
+	for {
 		saved, err := s.store.SaveJourney(ctx, sv)
+		var wrongType *store.TypeVersionError
+		if errors.As(err, &wrongType) && !retyped {
+			retyped = true
+			s.types.remember(key.Name(), wrongType.Type, wrongType.Version)
+			if err := s.typeSave(ctx, &sv, typeVersion{wrongType.Type, wrongType.Version}); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if errors.Is(err, store.ErrClaimLapsed) && !lapsed {
+			lapsed = true
 			// Release the lapsed claim (a read-check-write, rare), then save.
 			if _, err := s.mutate(ctx, key, "", func(*handoffv1.Journey) (effect, error) { return effect{unchanged: true}, nil }); err != nil {
 				return nil, err
 			}
 			continue
+		}
+		var wrongStep *store.StepError
+		if errors.As(err, &wrongStep) {
+			return nil, stepError(key, wrongStep.Step, sv.Step)
 		}
 		if err != nil {
 			return nil, s.saveError(key, err)
@@ -188,6 +226,7 @@ func (s *Service) save(key store.JourneyKey, p auth.Principal, req *handoffv1.Up
 			sv.Answers = append(sv.Answers, store.AnswerChange{Path: path, Value: v})
 		}
 	}
+	sv.Touchpoint.Answers = changedAnswers(sv)
 	return sv
 }
 

@@ -27,6 +27,9 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives rule-level events; never answers or notes.
 	Logger *slog.Logger
+	// Types are the journey types (default: none declared yet); the
+	// service gives it its store.
+	Types *Types
 }
 
 // Limits are the figures the rules use; a zero field takes its default
@@ -90,6 +93,7 @@ const (
 type Service struct {
 	handoffv1.UnimplementedJourneyServiceServer
 	store  store.Store
+	types  *Types
 	hub    *watch.Hub
 	opts   Options
 	writes writeQueue
@@ -142,7 +146,11 @@ func New(st store.Store, hub *watch.Hub, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, hub: hub, opts: opts}
+	if opts.Types == nil {
+		opts.Types = NewTypes()
+	}
+	opts.Types.st, opts.Types.log = st, opts.Logger
+	return &Service{store: st, hub: hub, opts: opts, types: opts.Types}
 }
 
 func (s *Service) now() time.Time {
@@ -181,6 +189,11 @@ func (s *Service) mutate(ctx context.Context, key store.JourneyKey, ifEtag strin
 		cur, err := s.store.GetJourney(ctx, key)
 		if err != nil {
 			return nil, journeyError(key, err)
+		}
+		// Its type version must be known here before the write: the store
+		// asks it for the journey's TTL (Types.TTL).
+		if _, err := s.types.ofJourney(ctx, cur); err != nil {
+			return nil, typesError(err)
 		}
 		if ifEtag != "" && cur.GetEtag() != ifEtag {
 			return nil, journeyError(key, store.ErrConflict)

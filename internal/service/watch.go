@@ -6,6 +6,7 @@ import (
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/auth"
+	"github.com/journeyhandoff/handoff/internal/journeytype"
 	"github.com/journeyhandoff/handoff/internal/watch"
 )
 
@@ -25,8 +26,16 @@ func (s *Service) WatchJourney(req *handoffv1.WatchJourneyRequest, stream handof
 			return err
 		}
 	}
-	if _, err := s.store.GetJourney(ctx, key); err != nil {
+	j, err := s.store.GetJourney(ctx, key)
+	if err != nil {
 		return journeyError(key, err)
+	}
+	// Changes carry no type version; the journey's never changes.
+	var masking *journeytype.Type
+	if !auth.RightsOf(p.Role).SeesSensitiveAnswers {
+		if masking, err = s.types.ofJourney(ctx, j); err != nil {
+			return typesError(err)
+		}
 	}
 	// Headers now say the watch is accepted, before any change arrives: an
 	// event-stream client resuming at the current revision must not wait
@@ -38,8 +47,9 @@ func (s *Service) WatchJourney(req *handoffv1.WatchJourneyRequest, stream handof
 		// Every watcher of the journey gets the same Change: it is encoded
 		// once per view (the customer's, staff's), and the server's codec
 		// sends those bytes on each stream (server.requestCodec).
-		if e, ok := c.Memo(forCustomer(p), func() any {
-			b, err := proto.Marshal(redactChange(p, c.JourneyChange))
+		view := func() *handoffv1.JourneyChange { return maskedChange(masking, redactChange(p, c.JourneyChange)) }
+		if e, ok := c.Memo(viewOf(p), func() any {
+			b, err := proto.Marshal(view())
 			if err != nil {
 				return nil
 			}
@@ -47,7 +57,7 @@ func (s *Service) WatchJourney(req *handoffv1.WatchJourneyRequest, stream handof
 		}).(encodedChange); ok {
 			return stream.SendMsg(e)
 		}
-		return stream.Send(redactChange(p, c.JourneyChange))
+		return stream.Send(view())
 	})
 	if err != nil {
 		return journeyError(key, err)
@@ -61,6 +71,14 @@ type encodedChange []byte
 
 // EncodedProto returns the encoded change.
 func (e encodedChange) EncodedProto() []byte { return e }
+
+// view is what a watcher sees of a change, by its role's rights: staff
+// notes or not, sensitive answers masked or not.
+type view struct{ customer, masked bool }
+
+func viewOf(p auth.Principal) view {
+	return view{customer: forCustomer(p), masked: !auth.RightsOf(p.Role).SeesSensitiveAnswers}
+}
 
 // forCustomer reports whether p sees the customer's view: presence (who is
 // helping, on which channel) but never the notes staff leave each other.

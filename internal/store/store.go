@@ -167,6 +167,17 @@ type Save struct {
 	// WantJourney asks for the journey back; without it the store returns
 	// only its name, etag, revision, and update and expire times.
 	WantJourney bool
+	// Type and TypeVersion are the journey type version the service
+	// checked the save against (docs/journeytypes.md): a journey created
+	// with another gives a *TypeVersionError, so the service checks again.
+	// TypeVersion 0 means a journey of no declared type, whatever its
+	// journey_type.
+	Type        string
+	TypeVersion int64
+	// StepFrom, when not nil, lists the steps the journey may be on for
+	// the save to set Step: a journey on another gives a *StepError (one
+	// on no step may move anywhere). Step ids hold no spaces.
+	StepFrom []string
 }
 
 // AnswerChange sets one answer (Value) or removes it (Value nil).
@@ -194,7 +205,76 @@ var (
 	ErrHeld = errors.New("the journey is held by another agent")
 	// ErrTooLarge wraps a *TooLargeError.
 	ErrTooLarge = errors.New("the journey's answers would pass a limit")
+	// ErrTypeVersion wraps a *TypeVersionError.
+	ErrTypeVersion = errors.New("the journey is of another journey type version")
+	// ErrStepNotAllowed wraps a *StepError.
+	ErrStepNotAllowed = errors.New("the journey may not move to that step from where it is")
 )
+
+// ProvenanceOf is who changed an answer, as the touchpoint of the write
+// that changed it says.
+func ProvenanceOf(tp *handoffv1.Touchpoint) *handoffv1.AnswerProvenance {
+	return &handoffv1.AnswerProvenance{Actor: tp.GetActor(), Channel: tp.GetChannel(), Time: tp.GetTime(), Touchpoint: tp.GetName()}
+}
+
+// TTLFunc says how long a journey of a type version lives after its last
+// write; 0 keeps the store's own TTL. The service provides it (a journey
+// type's ttl, docs/journeytypes.md); a store calls it on every write.
+type TTLFunc func(journeyType string, version int64) time.Duration
+
+// JourneyTypes keeps journey type definitions and their versions
+// (docs/journeytypes.md). Definitions are checked by the caller; the store
+// numbers and keeps them.
+type JourneyTypes interface {
+	// PutJourneyType stores def as the next version of its type, unless
+	// put.Same finds it declares what the latest version does: then
+	// nothing changes and the latest is returned with added false. See
+	// TypePut for the conditions. The returned definition has its version,
+	// etag and create time set.
+	PutJourneyType(ctx context.Context, def *handoffv1.JourneyType, put TypePut) (_ *handoffv1.JourneyType, added bool, _ error)
+
+	// JourneyType returns a version of a type (version 0: the latest), or
+	// ErrNotFound.
+	JourneyType(ctx context.Context, id string, version int64) (*handoffv1.JourneyType, error)
+
+	// LatestJourneyTypes returns every type's latest version number.
+	LatestJourneyTypes(ctx context.Context) (map[string]int64, error)
+}
+
+// TypePut says how PutJourneyType may store a definition.
+type TypePut struct {
+	// Same reports whether two definitions declare the same.
+	Same func(a, b *handoffv1.JourneyType) bool
+	// IfVersion, when not 0, must be the type's latest version.
+	IfVersion int64
+	// MustBeNew refuses with ErrAlreadyExists when the type has a version.
+	MustBeNew bool
+	// Now is the new version's create time.
+	Now time.Time
+}
+
+// TypeVersionError says which journey type version a journey was created
+// with, when a save expected another.
+type TypeVersionError struct {
+	Type    string
+	Version int64
+}
+
+func (e *TypeVersionError) Error() string {
+	return fmt.Sprintf("the journey is of %s version %d", e.Type, e.Version)
+}
+
+// Unwrap makes errors.Is(err, ErrTypeVersion) hold.
+func (e *TypeVersionError) Unwrap() error { return ErrTypeVersion }
+
+// StepError says which step a journey is on, when a save may not move it
+// to the step it sets from there.
+type StepError struct{ Step string }
+
+func (e *StepError) Error() string { return "the journey is on step " + e.Step }
+
+// Unwrap makes errors.Is(err, ErrStepNotAllowed) hold.
+func (e *StepError) Unwrap() error { return ErrStepNotAllowed }
 
 // NotActiveError says which state a journey that can no longer be saved is in.
 type NotActiveError struct{ State handoffv1.JourneyState }
@@ -234,7 +314,7 @@ func AnswerSize(path string, json []byte) int { return len(path) + len(json) }
 // watches (docs/layout.md, "Changes are deltas").
 var (
 	// CreatePaths: the whole journey.
-	CreatePaths = []string{"name", "journey_type", "state", "step", "data", "channel", "channel_detail", "create_time", "update_time", "expire_time", "etag"}
+	CreatePaths = []string{"name", "journey_type", "journey_type_version", "state", "step", "data", "channel", "channel_detail", "create_time", "update_time", "expire_time", "etag"}
 	// UpdatePaths: every field but the answers (see UpdateJourney).
 	UpdatePaths = []string{"etag", "update_time", "expire_time", "state", "step", "channel", "channel_detail", "assignee", "assignee_display_name", "assignee_channel", "claim_expire_time"}
 )
@@ -290,6 +370,8 @@ type Feed interface {
 // journey passed in, but the journey it returns may share message fields
 // (answers, times) with it: the caller owns the two as one.
 type Store interface {
+	JourneyTypes
+
 	// CreateJourney stores a new journey (revision 1) and its first
 	// touchpoint. When requestID is not empty and a journey was already
 	// created for this customer with it, that journey is returned with

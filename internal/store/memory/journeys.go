@@ -52,10 +52,15 @@ func (s *Store) CreateJourney(_ context.Context, j *handoffv1.Journey, first *ha
 		c.requests[requestID] = requestEntry{journey: key.Journey, expires: now.Add(requestTTL)}
 	}
 	s.commit(key, e, proto.CloneOf(j), now, true, []*handoffv1.Touchpoint{first}, slices.Clone(store.CreatePaths))
-	// Every answer and the step are written at the first etag.
+	// Every answer and the step are written at the first etag, by the
+	// first touchpoint.
 	e.written = make(map[string]int64)
+	e.writtenBy = make(map[string]int)
 	for _, l := range answers.Leaves(e.body.GetData()) {
 		e.written[l.Path] = e.etag
+		if first != nil {
+			e.writtenBy[l.Path] = 1
+		}
 	}
 	e.stepEtag = e.etag
 	return e.out(), true, nil
@@ -94,6 +99,8 @@ func (s *Store) UpdateJourney(_ context.Context, u store.Update) (*handoffv1.Jou
 	}
 	body := proto.CloneOf(j)
 	body.Data = e.body.Data
+	body.JourneyType, body.JourneyTypeVersion = e.body.GetJourneyType(), e.body.GetJourneyTypeVersion()
+	body.AnswerProvenance, body.MaskedAnswers = nil, nil
 	stepChanged := body.GetStep() != e.body.GetStep()
 	s.commit(key, e, body, now, u.ContentChanged, u.Touchpoints, slices.Clone(store.UpdatePaths))
 	if stepChanged {
@@ -141,6 +148,9 @@ func (s *Store) ListJourneys(_ context.Context, customer string, q store.ListJou
 	page := make([]*handoffv1.Journey, len(items))
 	for i, it := range items {
 		page[i] = it.e.out()
+		// Lists carry no provenance, as in Redis, where it would cost a
+		// read of the timeline per journey.
+		page[i].AnswerProvenance = nil
 	}
 	return page, next, nil
 }
@@ -182,7 +192,7 @@ func (s *Store) commit(key store.JourneyKey, e *journeyEntry, body *handoffv1.Jo
 	if body.UpdateTime != nil {
 		updated = body.UpdateTime.AsTime()
 	}
-	e.expires = updated.Add(s.ttl)
+	e.expires = updated.Add(s.journeyTTL(body))
 	body.ExpireTime = timestamppb.New(e.expires)
 	e.body = body
 	e.revision++

@@ -38,6 +38,7 @@ var _ store.Store = (*Store)(nil)
 // with Close.
 type Store struct {
 	ttl        time.Duration
+	ttlOf      store.TTLFunc
 	logEntries int
 	logTTL     time.Duration
 
@@ -51,6 +52,8 @@ type Store struct {
 	attemptSeq uint64
 	// feeds are called under mu, which is what orders their changes.
 	feeds map[*feed]struct{}
+	// types holds every version of each journey type, oldest first.
+	types map[string][]*handoffv1.JourneyType
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -92,6 +95,10 @@ type journeyEntry struct {
 	written     map[string]int64
 	stepEtag    int64
 	removedEtag int64
+	// writtenBy is, per answer, the position in the timeline of the
+	// touchpoint of the write that last changed it (docs/journeytypes.md,
+	// "Who changed each answer"); 0 when that write had none.
+	writtenBy map[string]int
 }
 
 type requestEntry struct {
@@ -117,6 +124,12 @@ func WithTTL(d time.Duration) Option {
 	}
 }
 
+// WithTypeTTL makes a journey of a type version whose ttl says so live
+// that long after its last write instead of the store's TTL.
+func WithTypeTTL(f store.TTLFunc) Option {
+	return func(s *Store) { s.ttlOf = f }
+}
+
 // WithChangeLog sets how many of a journey's last changes are kept for
 // ChangesSince, and for how long after its last change (defaults 128 and an
 // hour). A value that is not positive keeps its default.
@@ -138,6 +151,7 @@ func New(opts ...Option) *Store {
 		logEntries: defaultLogEntries,
 		logTTL:     defaultLogTTL,
 		customers:  make(map[string]*customer),
+		types:      make(map[string][]*handoffv1.JourneyType),
 		codes:      make(map[string]codeEntry),
 		attempts:   make(map[string][]attempt),
 		feeds:      make(map[*feed]struct{}),
@@ -213,5 +227,25 @@ func (e *journeyEntry) out() *handoffv1.Journey {
 	j := proto.CloneOf(e.body)
 	j.Etag = strconv.FormatInt(e.etag, 10)
 	j.Revision = e.revision
+	j.AnswerProvenance = nil
+	for path, pos := range e.writtenBy {
+		if pos < 1 || pos > len(e.timeline) {
+			continue
+		}
+		if j.AnswerProvenance == nil {
+			j.AnswerProvenance = make(map[string]*handoffv1.AnswerProvenance, len(e.writtenBy))
+		}
+		j.AnswerProvenance[path] = proto.CloneOf(store.ProvenanceOf(e.timeline[pos-1]))
+	}
 	return j
+}
+
+// journeyTTL is how long the journey lives after a write.
+func (s *Store) journeyTTL(j *handoffv1.Journey) time.Duration {
+	if s.ttlOf != nil {
+		if d := s.ttlOf(j.GetJourneyType(), j.GetJourneyTypeVersion()); d > 0 {
+			return d
+		}
+	}
+	return s.ttl
 }

@@ -14,7 +14,7 @@ import (
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, o storetest.Options) store.Store {
-		s := New(WithTTL(o.TTL), WithChangeLog(o.ChangeLogEntries, 0))
+		s := New(WithTTL(o.TTL), WithChangeLog(o.ChangeLogEntries, 0), WithTypeTTL(o.TypeTTL))
 		t.Cleanup(func() { require.NoError(t, s.Close()) })
 		return s
 	})

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,9 @@ func (s *Store) SaveJourney(_ context.Context, sv store.Save) (*handoffv1.Journe
 	if at.IsZero() {
 		at = now
 	}
+	if err := e.checkTypeAndStep(sv); err != nil {
+		return nil, fmt.Errorf("journey %s: %w", sv.Key.Name(), err)
+	}
 	if err := e.maySave(sv, at); err != nil {
 		return nil, fmt.Errorf("journey %s: %w", sv.Key.Name(), err)
 	}
@@ -47,7 +51,11 @@ func (s *Store) SaveJourney(_ context.Context, sv store.Save) (*handoffv1.Journe
 	body := e.body
 	if data != nil {
 		body.Data = data
-		e.recordWrites(sv, leaves, etag)
+		by := 0
+		if sv.Touchpoint != nil {
+			by = len(e.timeline) + 1
+		}
+		e.recordWrites(sv, leaves, etag, by)
 	}
 	if sv.SetStep {
 		if sv.Step != body.GetStep() {
@@ -94,6 +102,21 @@ func (e *journeyEntry) maySave(sv store.Save, at time.Time) error {
 	}
 	if sv.Agent != "" && j.GetAssignee() != "" && j.GetAssignee() != sv.Agent {
 		return &store.HeldError{Assignee: j.GetAssignee()}
+	}
+	return nil
+}
+
+// checkTypeAndStep refuses a save checked against another journey type
+// version than the journey's, and one that sets a step the journey may not
+// move to from the step it is on.
+func (e *journeyEntry) checkTypeAndStep(sv store.Save) error {
+	j := e.body
+	if sv.TypeVersion != j.GetJourneyTypeVersion() || (sv.TypeVersion != 0 && sv.Type != j.GetJourneyType()) {
+		return &store.TypeVersionError{Type: j.GetJourneyType(), Version: j.GetJourneyTypeVersion()}
+	}
+	// A journey on no step may move anywhere.
+	if sv.SetStep && sv.StepFrom != nil && j.GetStep() != "" && !slices.Contains(sv.StepFrom, j.GetStep()) {
+		return &store.StepError{Step: j.GetStep()}
 	}
 	return nil
 }
@@ -186,15 +209,19 @@ func (e *journeyEntry) merge(sv store.Save) (*structpb.Struct, []answers.Leaf, e
 // save wrote (those at, under or above a path it names: an object a
 // removal left empty is an answer it made; after ReplaceAnswers that is
 // every answer) and whether it removed any, at etag, the etag it gives
-// the journey.
-func (e *journeyEntry) recordWrites(sv store.Save, leaves []answers.Leaf, etag int64) {
+// the journey, by the touchpoint at position by.
+func (e *journeyEntry) recordWrites(sv store.Save, leaves []answers.Leaf, etag int64, by int) {
 	written := make(map[string]int64, len(leaves))
+	writtenBy := make(map[string]int, len(leaves))
 	for _, l := range leaves {
 		written[l.Path] = e.written[l.Path]
+		writtenBy[l.Path] = e.writtenBy[l.Path]
 		if touches(sv.Answers, l.Path) {
 			written[l.Path] = etag
+			writtenBy[l.Path] = by
 		}
 	}
+	e.writtenBy = writtenBy
 	for p := range e.written {
 		if _, ok := written[p]; !ok {
 			e.removedEtag = etag

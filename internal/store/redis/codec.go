@@ -19,10 +19,14 @@ import (
 )
 
 // storedAnswer is one answer as its field holds it: `<etag>:<size>:<value>`.
-func storedAnswer(etag int64, size int, value []byte) string {
+func storedAnswer(etag int64, by int, size int, value []byte) string {
 	var b strings.Builder
-	b.Grow(24 + len(value))
+	b.Grow(32 + len(value))
 	b.WriteString(strconv.FormatInt(etag, 10))
+	if by > 0 {
+		b.WriteByte('.')
+		b.WriteString(strconv.Itoa(by))
+	}
 	b.WriteByte(':')
 	b.WriteString(strconv.Itoa(size))
 	b.WriteByte(':')
@@ -30,20 +34,28 @@ func storedAnswer(etag int64, size int, value []byte) string {
 	return b.String()
 }
 
-// parseStoredAnswer splits a stored answer into its etag, size and value.
-func parseStoredAnswer(v string) (etag int64, size int, value string, err error) {
+// parseStoredAnswer splits a stored answer into its etag, the position of
+// the touchpoint that wrote it (0: not kept), size and value.
+func parseStoredAnswer(v string) (etag int64, by int, size int, value string, err error) {
 	e, rest, ok1 := strings.Cut(v, ":")
 	sz, value, ok2 := strings.Cut(rest, ":")
 	if !ok1 || !ok2 {
-		return 0, 0, "", fmt.Errorf("malformed answer %.20q", v)
+		return 0, 0, 0, "", fmt.Errorf("malformed answer %.20q", v)
 	}
-	if etag, err = strconv.ParseInt(e, 10, 64); err != nil {
-		return 0, 0, "", fmt.Errorf("malformed answer etag %q", e)
+	if e, b, ok := strings.Cut(e, "."); ok {
+		if by, err = strconv.Atoi(b); err != nil || by < 1 {
+			return 0, 0, 0, "", fmt.Errorf("malformed answer writer %q", b)
+		}
+		if etag, err = strconv.ParseInt(e, 10, 64); err != nil {
+			return 0, 0, 0, "", fmt.Errorf("malformed answer etag %q", e)
+		}
+	} else if etag, err = strconv.ParseInt(e, 10, 64); err != nil {
+		return 0, 0, 0, "", fmt.Errorf("malformed answer etag %q", e)
 	}
 	if size, err = strconv.Atoi(sz); err != nil {
-		return 0, 0, "", fmt.Errorf("malformed answer size %q", sz)
+		return 0, 0, 0, "", fmt.Errorf("malformed answer size %q", sz)
 	}
-	return etag, size, value, nil
+	return etag, by, size, value, nil
 }
 
 // answerOwner is what a sealed answer is bound to: its journey and path,
@@ -96,6 +108,14 @@ func fromMicros(v string) (*timestamppb.Timestamp, error) {
 }
 
 // enum is an enum's number as the record keeps it; "" for the zero value.
+// decimal is n in decimal, or "" (the field absent) for 0.
+func decimal(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.FormatInt(n, 10)
+}
+
 func enum[E ~int32](e E) string {
 	if e == 0 {
 		return ""
@@ -109,6 +129,7 @@ func enum[E ~int32](e E) string {
 func metaFields(j *handoffv1.Journey) []any {
 	return []any{
 		fType, j.GetJourneyType(),
+		fTypeVersion, decimal(j.GetJourneyTypeVersion()),
 		fState, enum(j.GetState()),
 		fStep, j.GetStep(),
 		fChannel, enum(j.GetChannel()),
@@ -126,8 +147,9 @@ func metaFields(j *handoffv1.Journey) []any {
 // recordFields is the whole record of j, as HSET pairs (absent fields left
 // out), with every answer written at its etag: what a create and a
 // conversion write. It also returns the answers as the change record
-// carries them.
-func (s *Store) recordFields(key store.JourneyKey, j *handoffv1.Journey, etag, revision int64) ([]any, []recordAnswer, error) {
+// carries them. by is the position of the touchpoint writing the answers
+// (0: none).
+func (s *Store) recordFields(key store.JourneyKey, j *handoffv1.Journey, etag, revision int64, by int) ([]any, []recordAnswer, error) {
 	out := []any{fVersion, recordVersion, fEtag, strconv.FormatInt(etag, 10), fRevision, strconv.FormatInt(revision, 10)}
 	meta := metaFields(j)
 	for i := 0; i < len(meta); i += 2 {
@@ -147,7 +169,7 @@ func (s *Store) recordFields(key store.JourneyKey, j *handoffv1.Journey, etag, r
 			return nil, nil, err
 		}
 		total += size
-		out = append(out, fAnswerPrefix+l.Path, storedAnswer(etag, size, stored))
+		out = append(out, fAnswerPrefix+l.Path, storedAnswer(etag, by, size, stored))
 		recAnswers = append(recAnswers, recordAnswer{path: l.Path, stored: stored})
 	}
 	out = append(out, fAnswerCount, strconv.Itoa(len(leaves)), fAnswerBytes, strconv.Itoa(total))
@@ -155,8 +177,10 @@ func (s *Store) recordFields(key store.JourneyKey, j *handoffv1.Journey, etag, r
 }
 
 // decodeRecord reads a journey from its hash's fields and values (HGETALL),
-// of either layout; an empty hash is ErrNotFound.
-func (s *Store) decodeRecord(key store.JourneyKey, kv map[string]string) (*handoffv1.Journey, error) {
+// of either layout; an empty hash is ErrNotFound. writers are the timeline
+// entries that wrote its answers, by position (see provenanceRead); an
+// answer whose writer is not among them has no provenance.
+func (s *Store) decodeRecord(key store.JourneyKey, kv map[string]string, writers map[int]*handoffv1.Touchpoint) (*handoffv1.Journey, error) {
 	if len(kv) == 0 {
 		return nil, store.ErrNotFound
 	}
@@ -206,6 +230,7 @@ func (s *Store) decodeRecord(key store.JourneyKey, kv map[string]string) (*hando
 	j.Channel = handoffv1.Channel(number(fChannel))
 	j.AssigneeChannel = handoffv1.Channel(number(fAssigneeChannel))
 	j.Revision = number(fRevision)
+	j.JourneyTypeVersion = number(fTypeVersion)
 	j.ClaimExpireTime = timeOf(fClaimExpire)
 	j.CreateTime = timeOf(fCreateTime)
 	j.UpdateTime = timeOf(fUpdateTime)
@@ -215,11 +240,17 @@ func (s *Store) decodeRecord(key store.JourneyKey, kv map[string]string) (*hando
 		if !ok {
 			continue
 		}
-		_, _, stored, err := parseStoredAnswer(v)
+		_, by, _, stored, err := parseStoredAnswer(v)
 		if err == nil {
 			var value *structpb.Value
 			if value, err = s.decodeAnswer(name, path, []byte(stored)); err == nil {
 				answers.Set(j.Data, path, value)
+				if tp := writers[by]; tp != nil {
+					if j.AnswerProvenance == nil {
+						j.AnswerProvenance = make(map[string]*handoffv1.AnswerProvenance)
+					}
+					j.AnswerProvenance[path] = store.ProvenanceOf(tp)
+				}
 				continue
 			}
 		}

@@ -17,6 +17,11 @@ func TestShallowCopyCopiesEveryField(t *testing.T) {
 	for i := range fields.Len() {
 		fd := fields.Get(i)
 		switch {
+		case fd.IsMap():
+			m := j.ProtoReflect().Mutable(fd).Map()
+			m.Set(protoreflect.ValueOfString("k").MapKey(), protoreflect.ValueOfMessage(m.NewValue().Message()))
+		case fd.IsList():
+			j.ProtoReflect().Mutable(fd).List().Append(protoreflect.ValueOfString(string(fd.Name())))
 		case fd.Kind() == protoreflect.MessageKind:
 			j.ProtoReflect().Set(fd, protoreflect.ValueOfMessage(j.ProtoReflect().NewField(fd).Message()))
 		case fd.Kind() == protoreflect.EnumKind:

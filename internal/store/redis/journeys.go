@@ -35,6 +35,9 @@ var (
 	//go:embed update.lua
 	updateLua    string
 	updateScript = newScript(updateArgs, updateLua)
+	//go:embed get.lua
+	getLua    string
+	getScript = newScript(args{}, getLua)
 	//go:embed convert.lua
 	convertLua    string
 	convertScript = newScript(convertArgs, convertLua)
@@ -82,7 +85,11 @@ func (s *Store) CreateJourney(ctx context.Context, j *handoffv1.Journey, first *
 // of its script (see create.lua).
 func (s *Store) createCall(key store.JourneyKey, j *handoffv1.Journey, first *handoffv1.Touchpoint, requestID string) (*handoffv1.Journey, []string, []any, error) {
 	out := s.stamped(j, "1", 1)
-	fields, recAnswers, err := s.recordFields(key, out, 1, 1)
+	by := 0
+	if first != nil {
+		by = 1 // the timeline starts anew with it (create.lua)
+	}
+	fields, recAnswers, err := s.recordFields(key, out, 1, 1, by)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -138,7 +145,7 @@ func (s *Store) stamped(j *handoffv1.Journey, etag string, revision int64) *hand
 	if out.GetUpdateTime() != nil {
 		base = out.GetUpdateTime().AsTime()
 	}
-	out.ExpireTime = timestamppb.New(base.Add(s.ttl))
+	out.ExpireTime = timestamppb.New(base.Add(s.journeyTTL(out.GetJourneyType(), out.GetJourneyTypeVersion())))
 	// The record keeps times to the microsecond; return them as it will
 	// read them.
 	for _, t := range []**timestamppb.Timestamp{&out.CreateTime, &out.UpdateTime, &out.ExpireTime, &out.ClaimExpireTime} {
@@ -154,17 +161,53 @@ func (s *Store) stamped(j *handoffv1.Journey, etag string, revision int64) *hand
 	return out
 }
 
-// GetJourney implements store.Store.
+// GetJourney implements store.Store: the record and the timeline entries
+// that wrote its answers, in one script.
 func (s *Store) GetJourney(ctx context.Context, key store.JourneyKey) (*handoffv1.Journey, error) {
-	kv, err := s.client.HGetAll(ctx, s.journeyKey(key)).Result()
+	res, err := getScript.Run(ctx, s.client, []string{s.journeyKey(key), s.timelineKey(key)}).StringSlice()
 	if err != nil {
 		return nil, wrapErr(ctx, "get journey", err)
 	}
-	j, err := s.decodeRecord(key, kv)
+	j, err := s.decodeReply(key, res)
 	if err != nil {
 		return nil, fmt.Errorf("get journey: %w", err)
 	}
 	return j, nil
+}
+
+// decodeReply reads a journey from a script's reply of the record's
+// fields and its answers' writers (record_reply in change.lua): the
+// number of record items, the record's fields and values, then positions
+// and timeline entries.
+func (s *Store) decodeReply(key store.JourneyKey, res []string) (*handoffv1.Journey, error) {
+	if len(res) == 0 {
+		return nil, errors.New("an empty reply")
+	}
+	n, err := strconv.Atoi(res[0])
+	if err != nil || n < 0 || 1+n > len(res) {
+		return nil, fmt.Errorf("a malformed reply: %d items, %q first", len(res), res[0])
+	}
+	kv := make(map[string]string, n/2)
+	for i := 1; i+1 <= n; i += 2 {
+		kv[res[i]] = res[i+1]
+	}
+	var writers map[int]*handoffv1.Touchpoint
+	for i := 1 + n; i+1 < len(res); i += 2 {
+		pos, err := strconv.Atoi(res[i])
+		if err != nil {
+			return nil, fmt.Errorf("a malformed reply: writer %q", res[i])
+		}
+		tp, err := s.decodeEntry([]byte(res[i+1]), []byte(key.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("touchpoint %d: %w", pos, err)
+		}
+		tp.Name = store.TouchpointName(key, pos)
+		if writers == nil {
+			writers = make(map[int]*handoffv1.Touchpoint)
+		}
+		writers[pos] = tp
+	}
+	return s.decodeRecord(key, kv, writers)
 }
 
 // UpdateJourney implements store.Store: every field but the answers, if
@@ -210,7 +253,8 @@ func (s *Store) updateCall(key store.JourneyKey, u store.Update) (*handoffv1.Jou
 	out := s.stamped(u.Journey, nextEtag(readEtag, u.ContentChanged), readRevision+1)
 	meta := shallowCopy(out)
 	meta.Name, meta.Data, meta.Etag, meta.Revision = "", nil, "", 0
-	meta.JourneyType, meta.CreateTime = "", nil
+	meta.JourneyType, meta.JourneyTypeVersion, meta.CreateTime = "", 0, nil
+	meta.AnswerProvenance, meta.MaskedAnswers = nil, nil
 	head, err := recordHead(key, meta, store.UpdatePaths, nil)
 	if err != nil {
 		return nil, nil, nil, err
@@ -248,7 +292,7 @@ func (s *Store) convert(ctx context.Context, key store.JourneyKey) error {
 		if err != nil {
 			return wrapErr(ctx, "convert journey", err)
 		}
-		j, err := s.decodeRecord(key, kv)
+		j, err := s.decodeRecord(key, kv, nil)
 		if err != nil {
 			return fmt.Errorf("convert journey: %w", err)
 		}
@@ -256,7 +300,7 @@ func (s *Store) convert(ctx context.Context, key store.JourneyKey) error {
 		if err != nil {
 			return fmt.Errorf("convert journey: etag %q is not a number", j.GetEtag())
 		}
-		fields, _, err := s.recordFields(key, j, etag, j.GetRevision())
+		fields, _, err := s.recordFields(key, j, etag, j.GetRevision(), 0)
 		if err != nil {
 			return fmt.Errorf("convert journey: %w", err)
 		}

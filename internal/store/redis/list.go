@@ -93,7 +93,7 @@ func (s *Store) readMembers(ctx context.Context, customer string, members []stri
 	var stale []any
 	for i, cmd := range cmds {
 		kv := cmd.Val()
-		j, err := s.decodeRecord(keys[i], kv)
+		j, err := s.decodeRecord(keys[i], kv, nil)
 		switch {
 		case err == nil && indexMember(j.GetCreateTime().AsTime(), keys[i].Journey) == members[i]:
 			found = append(found, j)

@@ -30,6 +30,7 @@ const (
 	fRevision        = "seq"
 	fIncarnation     = "inc"
 	fType            = "type"
+	fTypeVersion     = "tv" // the journey type version it was created with; absent: none
 	fState           = "state"
 	fStep            = "step"
 	fChannel         = "ch"
@@ -46,7 +47,9 @@ const (
 	fAnswerCount     = "n"
 	fAnswerBytes     = "sz"
 	// fAnswerPrefix starts an answer's field: `d:vehicle.plate`. Its value is
-	// `<etag when written>:<size>:<JSON, or sealed JSON>`.
+	// `<etag when written>.<position of the write's touchpoint>:<size>:<JSON,
+	// or sealed JSON>`; answers written before positions were kept (or by a
+	// write with no touchpoint) read `<etag>:<size>:<...>`.
 	fAnswerPrefix = "d:"
 	// fWritePrefix starts the fields of the last writes' ids: w0 … w7, the
 	// write of revision r in slot r mod writeSlots.
@@ -60,7 +63,7 @@ const (
 // scripts use (F.etag, F.answer_prefix, ...).
 var recordFields = map[string]string{
 	"version": fVersion, "etag": fEtag, "revision": fRevision, "incarnation": fIncarnation,
-	"type": fType, "state": fState, "step": fStep, "channel": fChannel, "channel_detail": fChannelDetail,
+	"type": fType, "type_version": fTypeVersion, "state": fState, "step": fStep, "channel": fChannel, "channel_detail": fChannelDetail,
 	"assignee": fAssignee, "assignee_name": fAssigneeName, "assignee_channel": fAssigneeChannel,
 	"claim_expire": fClaimExpire, "create_time": fCreateTime, "update_time": fUpdateTime, "expire_time": fExpireTime,
 	"step_etag": fStepEtag, "removed_etag": fRemovedEtag, "answer_count": fAnswerCount, "answer_bytes": fAnswerBytes,

@@ -49,7 +49,7 @@ var prefixes atomic.Int64
 func newStore(t *testing.T, o storetest.Options) (*redis.Store, string) {
 	t.Helper()
 	prefix := fmt.Sprintf("test%d:", prefixes.Add(1))
-	s := redis.New(client, redis.WithKeyPrefix(prefix), redis.WithTTL(o.TTL), redis.WithChangeLog(o.ChangeLogEntries, 0))
+	s := redis.New(client, redis.WithKeyPrefix(prefix), redis.WithTTL(o.TTL), redis.WithChangeLog(o.ChangeLogEntries, 0), redis.WithTypeTTL(o.TypeTTL))
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	return s, prefix
 }

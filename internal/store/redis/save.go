@@ -22,7 +22,7 @@ var (
 	// saveArgs are save.lua's arguments; the answers follow as triples.
 	saveArgs = args{"write_id", "update_us", "expire_us", "expire_ms", "active_state", "agent",
 		"if_etag", "whole_journey_etag", "set_step", "step", "replace_answers", "channel", "channel_detail",
-		"max_answers", "max_bytes", "touchpoint", "stamp_step", "want_journey",
+		"max_answers", "max_bytes", "type", "type_version", "step_from", "touchpoint", "stamp_step", "want_journey",
 		"head", "touchpoint_prefix", "log_entries", "log_ttl_ms", "feed_channel", "rest"}
 
 	//go:embed save.lua
@@ -96,6 +96,11 @@ func saveRefusal(res []string, limits store.AnswerLimits) error {
 	case "state":
 		n, _ := strconv.Atoi(arg(1))
 		return &store.NotActiveError{State: handoffv1.JourneyState(n)}
+	case "type":
+		v, _ := strconv.ParseInt(arg(2), 10, 64)
+		return &store.TypeVersionError{Type: arg(1), Version: v}
+	case "step":
+		return &store.StepError{Step: arg(1)}
 	case "limit":
 		n, _ := strconv.Atoi(arg(1))
 		b, _ := strconv.Atoi(arg(2))
@@ -108,7 +113,7 @@ func saveRefusal(res []string, limits store.AnswerLimits) error {
 func (s *Store) saveCall(sv store.Save) ([]string, []any, error) {
 	key := sv.Key
 	update := sv.UpdateTime.Truncate(time.Microsecond)
-	expire := update.Add(s.ttl)
+	expire := update.Add(s.journeyTTL(sv.Type, sv.TypeVersion))
 
 	meta := &handoffv1.Journey{
 		UpdateTime:    timestamppb.New(update),
@@ -199,6 +204,13 @@ func (s *Store) saveCall(sv store.Save) ([]string, []any, error) {
 	set("channel_detail", sv.ChannelDetail)
 	set("max_answers", sv.Limits.Answers)
 	set("max_bytes", sv.Limits.Bytes)
+	set("type", sv.Type)
+	set("type_version", decimal(sv.TypeVersion))
+	if sv.StepFrom != nil {
+		// Step ids have no spaces (the API's pattern); a journey on no step
+		// may move anywhere (save.lua).
+		set("step_from", " "+strings.Join(sv.StepFrom, " ")+" ")
+	}
 	set("touchpoint", entry)
 	// The step after a save that sets none is the script's to know.
 	set("stamp_step", flag(!sv.SetStep))
@@ -225,14 +237,10 @@ func (s *Store) saved(sv store.Save, res []string) (*handoffv1.Journey, error) {
 			Etag:       res[1],
 			Revision:   revision,
 			UpdateTime: timestamppb.New(update),
-			ExpireTime: timestamppb.New(update.Add(s.ttl)),
+			ExpireTime: timestamppb.New(update.Add(s.journeyTTL(sv.Type, sv.TypeVersion))),
 		}, nil
 	}
-	kv := make(map[string]string, (len(res)-3)/2)
-	for i := 3; i+1 < len(res); i += 2 {
-		kv[res[i]] = res[i+1]
-	}
-	j, err := s.decodeRecord(sv.Key, kv)
+	j, err := s.decodeReply(sv.Key, res[3:])
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("save journey: the script returned no record")
 	}

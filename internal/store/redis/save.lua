@@ -13,14 +13,17 @@
 -- emptied object), with that size ('' when there is no such parent).
 --
 -- Returns {'saved', etag, revision} followed, with A.want_journey, by the
--- record's fields and values; or {'missing'}, {'convert'} (a v1 record),
--- {'replayed'} (this very save ran before), {'state', state}, {'lapsed'},
--- {'held', assignee}, {'conflict'}, {'limit', answers, bytes}.
+-- record (record_reply in change.lua); or {'missing'}, {'convert'} (a v1
+-- record), {'replayed'} (this very save ran before), {'type', type,
+-- version} (the save was checked against another journey type version),
+-- {'step', step} (the journey may not move to the save's step from its
+-- own), {'state', state}, {'lapsed'}, {'held', assignee}, {'conflict'},
+-- {'limit', answers, bytes}.
 
 local key = KEYS[1]
 local P = F.answer_prefix
 local names = {F.version, F.etag, F.revision, F.state, F.assignee, F.claim_expire,
-  F.step, F.step_etag, F.removed_etag, F.answer_count, F.answer_bytes}
+  F.step, F.step_etag, F.removed_etag, F.answer_count, F.answer_bytes, F.type, F.type_version}
 local first_write = #names + 1
 for _, w in ipairs(write_fields()) do
   names[#names + 1] = w
@@ -28,6 +31,7 @@ end
 local cur = redis.call('HMGET', key, unpack(names))
 local version, etag, revision, state, assignee, claim_expire = cur[1], cur[2], cur[3], cur[4], cur[5], cur[6]
 local step, step_etag, removed_etag, count, bytes = cur[7], cur[8], cur[9], cur[10], cur[11]
+local journey_type, type_version = cur[12] or '', cur[13] or ''
 
 if not etag then
   return {'missing'}
@@ -40,6 +44,18 @@ for i = first_write, #cur do
   if cur[i] == wid then
     return {'replayed'}
   end
+end
+-- The service checked the save against the journey type version it
+-- expected; a journey of another is checked again.
+if type_version ~= ARGV[A.type_version] or (type_version ~= '' and journey_type ~= ARGV[A.type]) then
+  return {'type', journey_type, type_version}
+end
+local set_step = ARGV[A.set_step] == '1'
+-- A.step_from: ' a b c ', the steps the journey may move to A.step from;
+-- a journey on no step may move anywhere.
+if set_step and ARGV[A.step_from] ~= '' and step and step ~= '' and
+    not string.find(ARGV[A.step_from], ' ' .. step .. ' ', 1, true) then
+  return {'step', step}
 end
 if state ~= ARGV[A.active_state] then
   return {'state', state or ''}
@@ -58,7 +74,6 @@ for i = A.rest, #ARGV, 4 do
   ops[#ops + 1] = {path = ARGV[i], size = ARGV[i + 1], value = ARGV[i + 2], parent_size = ARGV[i + 3]}
 end
 local replace = ARGV[A.replace_answers] == '1'
-local set_step = ARGV[A.set_step] == '1'
 
 -- The stored answers, read as needed: one HGET per field, or all of them
 -- at once when a path's descendants must be found.
@@ -89,10 +104,10 @@ local function load_all()
   return all
 end
 local function version_of(v)
-  return tonumber(string.match(v, '^(%d+):'))
+  return tonumber(string.match(v, '^(%d+)[.:]'))
 end
 local function size_of(v)
-  return tonumber(string.match(v, '^%d+:(%d+):'))
+  return tonumber(string.match(v, '^[%d.]+:(%d+):'))
 end
 local function starts(s, prefix)
   return string.sub(s, 1, #prefix) == prefix
@@ -167,8 +182,14 @@ if if_etag ~= '' then
   end
 end
 
--- The merge, in a view of the changed fields (false: removed).
+-- The merge, in a view of the changed fields (false: removed). Each
+-- answer written names the touchpoint that wrote it: the one this save
+-- appends.
 local new_etag = tonumber(etag) + 1
+local written = tostring(new_etag)
+if ARGV[A.touchpoint] ~= '' then
+  written = written .. '.' .. (redis.call('LLEN', KEYS[2]) + 1)
+end
 local new_revision = tonumber(revision or '0') + 1
 count, bytes = tonumber(count or '0'), tonumber(bytes or '0')
 local view = {}
@@ -235,14 +256,14 @@ for _, op in ipairs(ops) do
     end
   end
   if setting then
-    view[f] = new_etag .. ':' .. op.size .. ':' .. op.value
+    view[f] = written .. ':' .. op.size .. ':' .. op.value
     count = count + 1
     bytes = bytes + tonumber(op.size)
   elseif dropped and op.parent_size ~= '' then
     -- An object the removal left empty stays, as an empty object.
     local parent = string.match(op.path, '^(.*)%.[^.]*$')
     if not any_under(P .. parent .. '.') then
-      view[P .. parent] = new_etag .. ':' .. op.parent_size .. ':' .. op.value
+      view[P .. parent] = written .. ':' .. op.parent_size .. ':' .. op.value
       count = count + 1
       bytes = bytes + tonumber(op.parent_size)
     end
@@ -325,7 +346,7 @@ log_change(KEYS[4], record(ARGV[A.head], new_revision, tostring(new_etag), touch
 
 local reply = {'saved', tostring(new_etag), tostring(new_revision)}
 if ARGV[A.want_journey] == '1' then
-  for _, x in ipairs(redis.call('HGETALL', key)) do
+  for _, x in ipairs(record_reply(key, KEYS[2])) do
     reply[#reply + 1] = x
   end
 end

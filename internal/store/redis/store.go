@@ -48,6 +48,7 @@ type Store struct {
 	client goredis.UniversalClient
 	owned  bool // Close closes client only if Open made it
 	ttl    time.Duration
+	ttlOf  store.TTLFunc
 	prefix string
 
 	logEntries int
@@ -72,6 +73,22 @@ func WithTracing(tp trace.TracerProvider) Option {
 
 // Option configures a Store.
 type Option func(*Store)
+
+// WithTypeTTL makes a journey of a type version whose ttl says so live
+// that long after its last write instead of the store's TTL.
+func WithTypeTTL(f store.TTLFunc) Option {
+	return func(s *Store) { s.ttlOf = f }
+}
+
+// journeyTTL is how long a journey of the type version lives after a write.
+func (s *Store) journeyTTL(journeyType string, version int64) time.Duration {
+	if s.ttlOf != nil {
+		if d := s.ttlOf(journeyType, version); d > 0 {
+			return d
+		}
+	}
+	return s.ttl
+}
 
 // WithTTL sets how long a journey lives after its last write (default
 // store.DefaultTTL). A duration that is not positive keeps the default.

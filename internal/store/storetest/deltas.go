@@ -22,7 +22,7 @@ import (
 // store's changes are these, exactly, so a watcher cannot tell stores
 // apart.
 var (
-	createPaths = []string{"name", "journey_type", "state", "step", "data", "channel", "channel_detail", "create_time", "update_time", "expire_time", "etag"}
+	createPaths = []string{"name", "journey_type", "journey_type_version", "state", "step", "data", "channel", "channel_detail", "create_time", "update_time", "expire_time", "etag"}
 	// An update (claim, release, transfer, completion, audited read,
 	// offer) names every field it may change, which is all but the answers.
 	updatePaths = []string{"etag", "update_time", "expire_time", "state", "step", "channel", "channel_detail", "assignee", "assignee_display_name", "assignee_channel", "claim_expire_time"}

@@ -231,6 +231,8 @@ const (
 	// see who looked at their data, when and on which channel. Redeeming a
 	// code is recorded as RESUMED instead.
 	TouchpointKind_TOUCHPOINT_KIND_VIEWED TouchpointKind = 11
+	// An agent or admin revealed a sensitive answer; the note says why.
+	TouchpointKind_TOUCHPOINT_KIND_REVEALED TouchpointKind = 12
 )
 
 // Enum value maps for TouchpointKind.
@@ -248,6 +250,7 @@ var (
 		9:  "TOUCHPOINT_KIND_TRANSFERRED",
 		10: "TOUCHPOINT_KIND_TAKEN_OVER",
 		11: "TOUCHPOINT_KIND_VIEWED",
+		12: "TOUCHPOINT_KIND_REVEALED",
 	}
 	TouchpointKind_value = map[string]int32{
 		"TOUCHPOINT_KIND_UNSPECIFIED":     0,
@@ -262,6 +265,7 @@ var (
 		"TOUCHPOINT_KIND_TRANSFERRED":     9,
 		"TOUCHPOINT_KIND_TAKEN_OVER":      10,
 		"TOUCHPOINT_KIND_VIEWED":          11,
+		"TOUCHPOINT_KIND_REVEALED":        12,
 	}
 )
 
@@ -337,8 +341,19 @@ type Journey struct {
 	AssigneeDisplayName string `protobuf:"bytes,15,opt,name=assignee_display_name,json=assigneeDisplayName,proto3" json:"assignee_display_name,omitempty"`
 	// The channel the assignee works the case on.
 	AssigneeChannel Channel `protobuf:"varint,16,opt,name=assignee_channel,json=assigneeChannel,proto3,enum=handoff.v1.Channel" json:"assignee_channel,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The version of its journey type the journey was created with, and is
+	// checked and drawn by for its whole life (`journeyTypes/{journey_type}@{version}`);
+	// 0 when the type was not declared then.
+	JourneyTypeVersion int64 `protobuf:"varint,17,opt,name=journey_type_version,json=journeyTypeVersion,proto3" json:"journey_type_version,omitempty"`
+	// Who last changed each answer, by its path (`vehicle.plate`), on reads
+	// of one journey (not in lists, nor in a watch's changes). Answers saved
+	// before handoff kept this have none.
+	AnswerProvenance map[string]*AnswerProvenance `protobuf:"bytes,18,rep,name=answer_provenance,json=answerProvenance,proto3" json:"answer_provenance,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The answers whose values this caller sees masked (`•••• 4821`): the
+	// type declares them sensitive. RevealAnswer shows one.
+	MaskedAnswers []string `protobuf:"bytes,19,rep,name=masked_answers,json=maskedAnswers,proto3" json:"masked_answers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Journey) Reset() {
@@ -483,6 +498,97 @@ func (x *Journey) GetAssigneeChannel() Channel {
 	return Channel_CHANNEL_UNSPECIFIED
 }
 
+func (x *Journey) GetJourneyTypeVersion() int64 {
+	if x != nil {
+		return x.JourneyTypeVersion
+	}
+	return 0
+}
+
+func (x *Journey) GetAnswerProvenance() map[string]*AnswerProvenance {
+	if x != nil {
+		return x.AnswerProvenance
+	}
+	return nil
+}
+
+func (x *Journey) GetMaskedAnswers() []string {
+	if x != nil {
+		return x.MaskedAnswers
+	}
+	return nil
+}
+
+// AnswerProvenance says who last changed an answer, where and when.
+type AnswerProvenance struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Actor   *Actor                 `protobuf:"bytes,1,opt,name=actor,proto3" json:"actor,omitempty"`
+	Channel Channel                `protobuf:"varint,2,opt,name=channel,proto3,enum=handoff.v1.Channel" json:"channel,omitempty"`
+	Time    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
+	// The touchpoint of the save that wrote it.
+	Touchpoint    string `protobuf:"bytes,4,opt,name=touchpoint,proto3" json:"touchpoint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnswerProvenance) Reset() {
+	*x = AnswerProvenance{}
+	mi := &file_handoff_v1_journey_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnswerProvenance) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnswerProvenance) ProtoMessage() {}
+
+func (x *AnswerProvenance) ProtoReflect() protoreflect.Message {
+	mi := &file_handoff_v1_journey_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnswerProvenance.ProtoReflect.Descriptor instead.
+func (*AnswerProvenance) Descriptor() ([]byte, []int) {
+	return file_handoff_v1_journey_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *AnswerProvenance) GetActor() *Actor {
+	if x != nil {
+		return x.Actor
+	}
+	return nil
+}
+
+func (x *AnswerProvenance) GetChannel() Channel {
+	if x != nil {
+		return x.Channel
+	}
+	return Channel_CHANNEL_UNSPECIFIED
+}
+
+func (x *AnswerProvenance) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *AnswerProvenance) GetTouchpoint() string {
+	if x != nil {
+		return x.Touchpoint
+	}
+	return ""
+}
+
 // Actor is who did something.
 type Actor struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -495,7 +601,7 @@ type Actor struct {
 
 func (x *Actor) Reset() {
 	*x = Actor{}
-	mi := &file_handoff_v1_journey_proto_msgTypes[1]
+	mi := &file_handoff_v1_journey_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -507,7 +613,7 @@ func (x *Actor) String() string {
 func (*Actor) ProtoMessage() {}
 
 func (x *Actor) ProtoReflect() protoreflect.Message {
-	mi := &file_handoff_v1_journey_proto_msgTypes[1]
+	mi := &file_handoff_v1_journey_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -520,7 +626,7 @@ func (x *Actor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Actor.ProtoReflect.Descriptor instead.
 func (*Actor) Descriptor() ([]byte, []int) {
-	return file_handoff_v1_journey_proto_rawDescGZIP(), []int{1}
+	return file_handoff_v1_journey_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Actor) GetId() string {
@@ -554,14 +660,20 @@ type Touchpoint struct {
 	// the notes agents leave.
 	Note string `protobuf:"bytes,8,opt,name=note,proto3" json:"note,omitempty"`
 	// Set on TRANSFERRED: who passed the case to whom.
-	Transfer      *Transfer `protobuf:"bytes,9,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	Transfer *Transfer `protobuf:"bytes,9,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	// The paths of the answers a save changed, or the answer revealed; never
+	// their values.
+	Answers []string `protobuf:"bytes,10,rep,name=answers,proto3" json:"answers,omitempty"`
+	// Set on REVEALED: why the agent needed to see the answer. Unlike a
+	// note, the customer reads it.
+	Reason        string `protobuf:"bytes,11,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Touchpoint) Reset() {
 	*x = Touchpoint{}
-	mi := &file_handoff_v1_journey_proto_msgTypes[2]
+	mi := &file_handoff_v1_journey_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -573,7 +685,7 @@ func (x *Touchpoint) String() string {
 func (*Touchpoint) ProtoMessage() {}
 
 func (x *Touchpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_handoff_v1_journey_proto_msgTypes[2]
+	mi := &file_handoff_v1_journey_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -586,7 +698,7 @@ func (x *Touchpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Touchpoint.ProtoReflect.Descriptor instead.
 func (*Touchpoint) Descriptor() ([]byte, []int) {
-	return file_handoff_v1_journey_proto_rawDescGZIP(), []int{2}
+	return file_handoff_v1_journey_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Touchpoint) GetName() string {
@@ -652,6 +764,20 @@ func (x *Touchpoint) GetTransfer() *Transfer {
 	return nil
 }
 
+func (x *Touchpoint) GetAnswers() []string {
+	if x != nil {
+		return x.Answers
+	}
+	return nil
+}
+
+func (x *Touchpoint) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // Transfer is a warm hand-over between agents (or to the open queue).
 type Transfer struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -666,7 +792,7 @@ type Transfer struct {
 
 func (x *Transfer) Reset() {
 	*x = Transfer{}
-	mi := &file_handoff_v1_journey_proto_msgTypes[3]
+	mi := &file_handoff_v1_journey_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -678,7 +804,7 @@ func (x *Transfer) String() string {
 func (*Transfer) ProtoMessage() {}
 
 func (x *Transfer) ProtoReflect() protoreflect.Message {
-	mi := &file_handoff_v1_journey_proto_msgTypes[3]
+	mi := &file_handoff_v1_journey_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -691,7 +817,7 @@ func (x *Transfer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Transfer.ProtoReflect.Descriptor instead.
 func (*Transfer) Descriptor() ([]byte, []int) {
-	return file_handoff_v1_journey_proto_rawDescGZIP(), []int{3}
+	return file_handoff_v1_journey_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Transfer) GetFromAgent() string {
@@ -752,7 +878,7 @@ type JourneyChange struct {
 
 func (x *JourneyChange) Reset() {
 	*x = JourneyChange{}
-	mi := &file_handoff_v1_journey_proto_msgTypes[4]
+	mi := &file_handoff_v1_journey_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -764,7 +890,7 @@ func (x *JourneyChange) String() string {
 func (*JourneyChange) ProtoMessage() {}
 
 func (x *JourneyChange) ProtoReflect() protoreflect.Message {
-	mi := &file_handoff_v1_journey_proto_msgTypes[4]
+	mi := &file_handoff_v1_journey_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -777,7 +903,7 @@ func (x *JourneyChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JourneyChange.ProtoReflect.Descriptor instead.
 func (*JourneyChange) Descriptor() ([]byte, []int) {
-	return file_handoff_v1_journey_proto_rawDescGZIP(), []int{4}
+	return file_handoff_v1_journey_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *JourneyChange) GetRevision() int64 {
@@ -820,7 +946,7 @@ var File_handoff_v1_journey_proto protoreflect.FileDescriptor
 const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\n" +
 	"\x18handoff/v1/journey.proto\x12\n" +
-	"handoff.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc8\a\n" +
+	"handoff.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\t\n" +
 	"\aJourney\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12F\n" +
 	"\fjourney_type\x18\x02 \x01(\tB#\xe0A\x05\xbaH\x1d\xd8\x01\x01r\x182\x16^[a-z][a-z0-9-]{0,62}$R\vjourneyType\x123\n" +
@@ -841,11 +967,24 @@ const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\brevision\x18\r \x01(\x03B\x03\xe0A\x03R\brevision\x12K\n" +
 	"\x11claim_expire_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x0fclaimExpireTime\x127\n" +
 	"\x15assignee_display_name\x18\x0f \x01(\tB\x03\xe0A\x03R\x13assigneeDisplayName\x12C\n" +
-	"\x10assignee_channel\x18\x10 \x01(\x0e2\x13.handoff.v1.ChannelB\x03\xe0A\x03R\x0fassigneeChannel:c\xeaA`\n" +
-	"\"handoff.journeyhandoff.dev/Journey\x12'customers/{customer}/journeys/{journey}*\bjourneys2\ajourney\"=\n" +
+	"\x10assignee_channel\x18\x10 \x01(\x0e2\x13.handoff.v1.ChannelB\x03\xe0A\x03R\x0fassigneeChannel\x125\n" +
+	"\x14journey_type_version\x18\x11 \x01(\x03B\x03\xe0A\x03R\x12journeyTypeVersion\x12[\n" +
+	"\x11answer_provenance\x18\x12 \x03(\v2).handoff.v1.Journey.AnswerProvenanceEntryB\x03\xe0A\x03R\x10answerProvenance\x12*\n" +
+	"\x0emasked_answers\x18\x13 \x03(\tB\x03\xe0A\x03R\rmaskedAnswers\x1aa\n" +
+	"\x15AnswerProvenanceEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x122\n" +
+	"\x05value\x18\x02 \x01(\v2\x1c.handoff.v1.AnswerProvenanceR\x05value:\x028\x01:c\xeaA`\n" +
+	"\"handoff.journeyhandoff.dev/Journey\x12'customers/{customer}/journeys/{journey}*\bjourneys2\ajourney\"\xba\x01\n" +
+	"\x10AnswerProvenance\x12'\n" +
+	"\x05actor\x18\x01 \x01(\v2\x11.handoff.v1.ActorR\x05actor\x12-\n" +
+	"\achannel\x18\x02 \x01(\x0e2\x13.handoff.v1.ChannelR\achannel\x12.\n" +
+	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1e\n" +
+	"\n" +
+	"touchpoint\x18\x04 \x01(\tR\n" +
+	"touchpoint\"=\n" +
 	"\x05Actor\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12$\n" +
-	"\x04role\x18\x02 \x01(\x0e2\x10.handoff.v1.RoleR\x04role\"\xe7\x03\n" +
+	"\x04role\x18\x02 \x01(\x0e2\x10.handoff.v1.RoleR\x04role\"\x99\x04\n" +
 	"\n" +
 	"Touchpoint\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12.\n" +
@@ -856,7 +995,10 @@ const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\x04kind\x18\x06 \x01(\x0e2\x1a.handoff.v1.TouchpointKindR\x04kind\x12\x12\n" +
 	"\x04step\x18\a \x01(\tR\x04step\x12\x12\n" +
 	"\x04note\x18\b \x01(\tR\x04note\x120\n" +
-	"\btransfer\x18\t \x01(\v2\x14.handoff.v1.TransferR\btransfer:\x86\x01\xeaA\x82\x01\n" +
+	"\btransfer\x18\t \x01(\v2\x14.handoff.v1.TransferR\btransfer\x12\x18\n" +
+	"\aanswers\x18\n" +
+	" \x03(\tR\aanswers\x12\x16\n" +
+	"\x06reason\x18\v \x01(\tR\x06reason:\x86\x01\xeaA\x82\x01\n" +
 	"%handoff.journeyhandoff.dev/Touchpoint\x12@customers/{customer}/journeys/{journey}/touchpoints/{touchpoint}*\vtouchpoints2\n" +
 	"touchpoint\"\xb0\x01\n" +
 	"\bTransfer\x12\x1d\n" +
@@ -894,7 +1036,7 @@ const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\fROLE_SERVICE\x10\x03\x12\x0e\n" +
 	"\n" +
 	"ROLE_ADMIN\x10\x04\x12\x0f\n" +
-	"\vROLE_SYSTEM\x10\x05*\x8a\x03\n" +
+	"\vROLE_SYSTEM\x10\x05*\xa8\x03\n" +
 	"\x0eTouchpointKind\x12\x1f\n" +
 	"\x1bTOUCHPOINT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TOUCHPOINT_KIND_STARTED\x10\x01\x12\"\n" +
@@ -908,7 +1050,8 @@ const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\x1bTOUCHPOINT_KIND_TRANSFERRED\x10\t\x12\x1e\n" +
 	"\x1aTOUCHPOINT_KIND_TAKEN_OVER\x10\n" +
 	"\x12\x1a\n" +
-	"\x16TOUCHPOINT_KIND_VIEWED\x10\vB?Z=github.com/journeyhandoff/handoff/gen/go/handoff/v1;handoffv1b\x06proto3"
+	"\x16TOUCHPOINT_KIND_VIEWED\x10\v\x12\x1c\n" +
+	"\x18TOUCHPOINT_KIND_REVEALED\x10\fB?Z=github.com/journeyhandoff/handoff/gen/go/handoff/v1;handoffv1b\x06proto3"
 
 var (
 	file_handoff_v1_journey_proto_rawDescOnce sync.Once
@@ -923,44 +1066,51 @@ func file_handoff_v1_journey_proto_rawDescGZIP() []byte {
 }
 
 var file_handoff_v1_journey_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_handoff_v1_journey_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_handoff_v1_journey_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_handoff_v1_journey_proto_goTypes = []any{
 	(JourneyState)(0),             // 0: handoff.v1.JourneyState
 	(Channel)(0),                  // 1: handoff.v1.Channel
 	(Role)(0),                     // 2: handoff.v1.Role
 	(TouchpointKind)(0),           // 3: handoff.v1.TouchpointKind
 	(*Journey)(nil),               // 4: handoff.v1.Journey
-	(*Actor)(nil),                 // 5: handoff.v1.Actor
-	(*Touchpoint)(nil),            // 6: handoff.v1.Touchpoint
-	(*Transfer)(nil),              // 7: handoff.v1.Transfer
-	(*JourneyChange)(nil),         // 8: handoff.v1.JourneyChange
-	(*structpb.Struct)(nil),       // 9: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*AnswerProvenance)(nil),      // 5: handoff.v1.AnswerProvenance
+	(*Actor)(nil),                 // 6: handoff.v1.Actor
+	(*Touchpoint)(nil),            // 7: handoff.v1.Touchpoint
+	(*Transfer)(nil),              // 8: handoff.v1.Transfer
+	(*JourneyChange)(nil),         // 9: handoff.v1.JourneyChange
+	nil,                           // 10: handoff.v1.Journey.AnswerProvenanceEntry
+	(*structpb.Struct)(nil),       // 11: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
 }
 var file_handoff_v1_journey_proto_depIdxs = []int32{
 	0,  // 0: handoff.v1.Journey.state:type_name -> handoff.v1.JourneyState
-	9,  // 1: handoff.v1.Journey.data:type_name -> google.protobuf.Struct
+	11, // 1: handoff.v1.Journey.data:type_name -> google.protobuf.Struct
 	1,  // 2: handoff.v1.Journey.channel:type_name -> handoff.v1.Channel
-	10, // 3: handoff.v1.Journey.create_time:type_name -> google.protobuf.Timestamp
-	10, // 4: handoff.v1.Journey.update_time:type_name -> google.protobuf.Timestamp
-	10, // 5: handoff.v1.Journey.expire_time:type_name -> google.protobuf.Timestamp
-	10, // 6: handoff.v1.Journey.claim_expire_time:type_name -> google.protobuf.Timestamp
+	12, // 3: handoff.v1.Journey.create_time:type_name -> google.protobuf.Timestamp
+	12, // 4: handoff.v1.Journey.update_time:type_name -> google.protobuf.Timestamp
+	12, // 5: handoff.v1.Journey.expire_time:type_name -> google.protobuf.Timestamp
+	12, // 6: handoff.v1.Journey.claim_expire_time:type_name -> google.protobuf.Timestamp
 	1,  // 7: handoff.v1.Journey.assignee_channel:type_name -> handoff.v1.Channel
-	2,  // 8: handoff.v1.Actor.role:type_name -> handoff.v1.Role
-	10, // 9: handoff.v1.Touchpoint.time:type_name -> google.protobuf.Timestamp
-	1,  // 10: handoff.v1.Touchpoint.channel:type_name -> handoff.v1.Channel
-	5,  // 11: handoff.v1.Touchpoint.actor:type_name -> handoff.v1.Actor
-	3,  // 12: handoff.v1.Touchpoint.kind:type_name -> handoff.v1.TouchpointKind
-	7,  // 13: handoff.v1.Touchpoint.transfer:type_name -> handoff.v1.Transfer
-	1,  // 14: handoff.v1.Transfer.from_channel:type_name -> handoff.v1.Channel
-	1,  // 15: handoff.v1.Transfer.to_channel:type_name -> handoff.v1.Channel
-	4,  // 16: handoff.v1.JourneyChange.journey:type_name -> handoff.v1.Journey
-	6,  // 17: handoff.v1.JourneyChange.touchpoints:type_name -> handoff.v1.Touchpoint
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	10, // 8: handoff.v1.Journey.answer_provenance:type_name -> handoff.v1.Journey.AnswerProvenanceEntry
+	6,  // 9: handoff.v1.AnswerProvenance.actor:type_name -> handoff.v1.Actor
+	1,  // 10: handoff.v1.AnswerProvenance.channel:type_name -> handoff.v1.Channel
+	12, // 11: handoff.v1.AnswerProvenance.time:type_name -> google.protobuf.Timestamp
+	2,  // 12: handoff.v1.Actor.role:type_name -> handoff.v1.Role
+	12, // 13: handoff.v1.Touchpoint.time:type_name -> google.protobuf.Timestamp
+	1,  // 14: handoff.v1.Touchpoint.channel:type_name -> handoff.v1.Channel
+	6,  // 15: handoff.v1.Touchpoint.actor:type_name -> handoff.v1.Actor
+	3,  // 16: handoff.v1.Touchpoint.kind:type_name -> handoff.v1.TouchpointKind
+	8,  // 17: handoff.v1.Touchpoint.transfer:type_name -> handoff.v1.Transfer
+	1,  // 18: handoff.v1.Transfer.from_channel:type_name -> handoff.v1.Channel
+	1,  // 19: handoff.v1.Transfer.to_channel:type_name -> handoff.v1.Channel
+	4,  // 20: handoff.v1.JourneyChange.journey:type_name -> handoff.v1.Journey
+	7,  // 21: handoff.v1.JourneyChange.touchpoints:type_name -> handoff.v1.Touchpoint
+	5,  // 22: handoff.v1.Journey.AnswerProvenanceEntry.value:type_name -> handoff.v1.AnswerProvenance
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_handoff_v1_journey_proto_init() }
@@ -974,7 +1124,7 @@ func file_handoff_v1_journey_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_handoff_v1_journey_proto_rawDesc), len(file_handoff_v1_journey_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   5,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

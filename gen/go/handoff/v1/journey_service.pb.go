@@ -12,6 +12,7 @@ import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -1200,12 +1201,142 @@ func (x *ListTouchpointsResponse) GetNextPageToken() string {
 	return ""
 }
 
+type RevealAnswerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The answer's path, e.g. `payment.iban`.
+	Path string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	// Why the agent needs to see it; the customer reads it on the timeline.
+	Reason        string  `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Channel       Channel `protobuf:"varint,4,opt,name=channel,proto3,enum=handoff.v1.Channel" json:"channel,omitempty"`
+	ChannelDetail string  `protobuf:"bytes,5,opt,name=channel_detail,json=channelDetail,proto3" json:"channel_detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevealAnswerRequest) Reset() {
+	*x = RevealAnswerRequest{}
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevealAnswerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevealAnswerRequest) ProtoMessage() {}
+
+func (x *RevealAnswerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevealAnswerRequest.ProtoReflect.Descriptor instead.
+func (*RevealAnswerRequest) Descriptor() ([]byte, []int) {
+	return file_handoff_v1_journey_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *RevealAnswerRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RevealAnswerRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *RevealAnswerRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RevealAnswerRequest) GetChannel() Channel {
+	if x != nil {
+		return x.Channel
+	}
+	return Channel_CHANNEL_UNSPECIFIED
+}
+
+func (x *RevealAnswerRequest) GetChannelDetail() string {
+	if x != nil {
+		return x.ChannelDetail
+	}
+	return ""
+}
+
+type RevealAnswerResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Value         *structpb.Value        `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevealAnswerResponse) Reset() {
+	*x = RevealAnswerResponse{}
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevealAnswerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevealAnswerResponse) ProtoMessage() {}
+
+func (x *RevealAnswerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_handoff_v1_journey_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevealAnswerResponse.ProtoReflect.Descriptor instead.
+func (*RevealAnswerResponse) Descriptor() ([]byte, []int) {
+	return file_handoff_v1_journey_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *RevealAnswerResponse) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *RevealAnswerResponse) GetValue() *structpb.Value {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
 var File_handoff_v1_journey_service_proto protoreflect.FileDescriptor
 
 const file_handoff_v1_journey_service_proto_rawDesc = "" +
 	"\n" +
 	" handoff/v1/journey_service.proto\x12\n" +
-	"handoff.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18handoff/v1/journey.proto\"\x8c\x04\n" +
+	"handoff.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18handoff/v1/journey.proto\"\x8c\x04\n" +
 	"\x14CreateJourneyRequest\x12M\n" +
 	"\x06parent\x18\x01 \x01(\tB5\xe0A\x02\xbaH/r-2+^customers/[A-Za-z0-9][A-Za-z0-9._-]{0,62}$R\x06parent\x12\xa7\x01\n" +
 	"\ajourney\x18\x02 \x01(\v2\x13.handoff.v1.JourneyBx\xe0A\x02\xbaHr\xba\x01l\n" +
@@ -1293,7 +1424,16 @@ const file_handoff_v1_journey_service_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"{\n" +
 	"\x17ListTouchpointsResponse\x128\n" +
 	"\vtouchpoints\x18\x01 \x03(\v2\x16.handoff.v1.TouchpointR\vtouchpoints\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x8b\x0e\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb4\x02\n" +
+	"\x13RevealAnswerRequest\x12j\n" +
+	"\x04name\x18\x01 \x01(\tBV\xe0A\x02\xbaHPrN2L^customers/[A-Za-z0-9][A-Za-z0-9._-]{0,62}/journeys/[a-z0-9][a-z0-9-]{0,62}$R\x04name\x12!\n" +
+	"\x04path\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02R\x04path\x12%\n" +
+	"\x06reason\x18\x03 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x06reason\x127\n" +
+	"\achannel\x18\x04 \x01(\x0e2\x13.handoff.v1.ChannelB\b\xbaH\x05\x82\x01\x02\x10\x01R\achannel\x12.\n" +
+	"\x0echannel_detail\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\rchannelDetail\"X\n" +
+	"\x14RevealAnswerResponse\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12,\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value2\x9a\x0f\n" +
 	"\x0eJourneyService\x12z\n" +
 	"\rCreateJourney\x12 .handoff.v1.CreateJourneyRequest\x1a\x13.handoff.v1.Journey\"2\x82\xd3\xe4\x93\x02,:\ajourney\"!/v1/{parent=customers/*}/journeys\x12k\n" +
 	"\n" +
@@ -1309,7 +1449,8 @@ const file_handoff_v1_journey_service_proto_rawDesc = "" +
 	"\x0fTransferJourney\x12\".handoff.v1.TransferJourneyRequest\x1a\x13.handoff.v1.Journey\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/{name=customers/*/journeys/*}:transfer\x12}\n" +
 	"\fWatchJourney\x12\x1f.handoff.v1.WatchJourneyRequest\x1a\x19.handoff.v1.JourneyChange\"/\x82\xd3\xe4\x93\x02)\x12'/v1/{name=customers/*/journeys/*}:watch0\x01\x12w\n" +
 	"\x0eDeleteCustomer\x12!.handoff.v1.DeleteCustomerRequest\x1a\".handoff.v1.DeleteCustomerResponse\"\x1e\x82\xd3\xe4\x93\x02\x18*\x16/v1/{name=customers/*}\x12\x93\x01\n" +
-	"\x0fListTouchpoints\x12\".handoff.v1.ListTouchpointsRequest\x1a#.handoff.v1.ListTouchpointsResponse\"7\x82\xd3\xe4\x93\x021\x12//v1/{parent=customers/*/journeys/*}/touchpointsB?Z=github.com/journeyhandoff/handoff/gen/go/handoff/v1;handoffv1b\x06proto3"
+	"\x0fListTouchpoints\x12\".handoff.v1.ListTouchpointsRequest\x1a#.handoff.v1.ListTouchpointsResponse\"7\x82\xd3\xe4\x93\x021\x12//v1/{parent=customers/*/journeys/*}/touchpoints\x12\x8c\x01\n" +
+	"\fRevealAnswer\x12\x1f.handoff.v1.RevealAnswerRequest\x1a .handoff.v1.RevealAnswerResponse\"9\x82\xd3\xe4\x93\x023:\x01*\"./v1/{name=customers/*/journeys/*}:revealAnswerB?Z=github.com/journeyhandoff/handoff/gen/go/handoff/v1;handoffv1b\x06proto3"
 
 var (
 	file_handoff_v1_journey_service_proto_rawDescOnce sync.Once
@@ -1323,7 +1464,7 @@ func file_handoff_v1_journey_service_proto_rawDescGZIP() []byte {
 	return file_handoff_v1_journey_service_proto_rawDescData
 }
 
-var file_handoff_v1_journey_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_handoff_v1_journey_service_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_handoff_v1_journey_service_proto_goTypes = []any{
 	(*CreateJourneyRequest)(nil),    // 0: handoff.v1.CreateJourneyRequest
 	(*GetJourneyRequest)(nil),       // 1: handoff.v1.GetJourneyRequest
@@ -1343,66 +1484,73 @@ var file_handoff_v1_journey_service_proto_goTypes = []any{
 	(*DeleteCustomerResponse)(nil),  // 15: handoff.v1.DeleteCustomerResponse
 	(*ListTouchpointsRequest)(nil),  // 16: handoff.v1.ListTouchpointsRequest
 	(*ListTouchpointsResponse)(nil), // 17: handoff.v1.ListTouchpointsResponse
-	(*Journey)(nil),                 // 18: handoff.v1.Journey
-	(Channel)(0),                    // 19: handoff.v1.Channel
-	(JourneyState)(0),               // 20: handoff.v1.JourneyState
-	(*fieldmaskpb.FieldMask)(nil),   // 21: google.protobuf.FieldMask
-	(*timestamppb.Timestamp)(nil),   // 22: google.protobuf.Timestamp
-	(*Touchpoint)(nil),              // 23: handoff.v1.Touchpoint
-	(*JourneyChange)(nil),           // 24: handoff.v1.JourneyChange
+	(*RevealAnswerRequest)(nil),     // 18: handoff.v1.RevealAnswerRequest
+	(*RevealAnswerResponse)(nil),    // 19: handoff.v1.RevealAnswerResponse
+	(*Journey)(nil),                 // 20: handoff.v1.Journey
+	(Channel)(0),                    // 21: handoff.v1.Channel
+	(JourneyState)(0),               // 22: handoff.v1.JourneyState
+	(*fieldmaskpb.FieldMask)(nil),   // 23: google.protobuf.FieldMask
+	(*timestamppb.Timestamp)(nil),   // 24: google.protobuf.Timestamp
+	(*Touchpoint)(nil),              // 25: handoff.v1.Touchpoint
+	(*structpb.Value)(nil),          // 26: google.protobuf.Value
+	(*JourneyChange)(nil),           // 27: handoff.v1.JourneyChange
 }
 var file_handoff_v1_journey_service_proto_depIdxs = []int32{
-	18, // 0: handoff.v1.CreateJourneyRequest.journey:type_name -> handoff.v1.Journey
-	19, // 1: handoff.v1.CreateJourneyRequest.channel:type_name -> handoff.v1.Channel
-	20, // 2: handoff.v1.ListJourneysRequest.state:type_name -> handoff.v1.JourneyState
-	18, // 3: handoff.v1.ListJourneysResponse.journeys:type_name -> handoff.v1.Journey
-	18, // 4: handoff.v1.UpdateJourneyRequest.journey:type_name -> handoff.v1.Journey
-	21, // 5: handoff.v1.UpdateJourneyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	19, // 6: handoff.v1.UpdateJourneyRequest.channel:type_name -> handoff.v1.Channel
-	21, // 7: handoff.v1.UpdateJourneyRequest.read_mask:type_name -> google.protobuf.FieldMask
-	19, // 8: handoff.v1.CompleteJourneyRequest.channel:type_name -> handoff.v1.Channel
-	19, // 9: handoff.v1.AbandonJourneyRequest.channel:type_name -> handoff.v1.Channel
-	19, // 10: handoff.v1.HandoffJourneyRequest.channel:type_name -> handoff.v1.Channel
-	22, // 11: handoff.v1.HandoffJourneyResponse.expire_time:type_name -> google.protobuf.Timestamp
-	19, // 12: handoff.v1.RedeemHandoffRequest.channel:type_name -> handoff.v1.Channel
-	19, // 13: handoff.v1.ClaimJourneyRequest.channel:type_name -> handoff.v1.Channel
-	19, // 14: handoff.v1.TransferJourneyRequest.to_channel:type_name -> handoff.v1.Channel
-	19, // 15: handoff.v1.TransferJourneyRequest.channel:type_name -> handoff.v1.Channel
-	19, // 16: handoff.v1.ReleaseJourneyRequest.channel:type_name -> handoff.v1.Channel
-	23, // 17: handoff.v1.ListTouchpointsResponse.touchpoints:type_name -> handoff.v1.Touchpoint
-	0,  // 18: handoff.v1.JourneyService.CreateJourney:input_type -> handoff.v1.CreateJourneyRequest
-	1,  // 19: handoff.v1.JourneyService.GetJourney:input_type -> handoff.v1.GetJourneyRequest
-	2,  // 20: handoff.v1.JourneyService.ListJourneys:input_type -> handoff.v1.ListJourneysRequest
-	4,  // 21: handoff.v1.JourneyService.UpdateJourney:input_type -> handoff.v1.UpdateJourneyRequest
-	5,  // 22: handoff.v1.JourneyService.CompleteJourney:input_type -> handoff.v1.CompleteJourneyRequest
-	6,  // 23: handoff.v1.JourneyService.AbandonJourney:input_type -> handoff.v1.AbandonJourneyRequest
-	7,  // 24: handoff.v1.JourneyService.HandoffJourney:input_type -> handoff.v1.HandoffJourneyRequest
-	9,  // 25: handoff.v1.JourneyService.RedeemHandoff:input_type -> handoff.v1.RedeemHandoffRequest
-	10, // 26: handoff.v1.JourneyService.ClaimJourney:input_type -> handoff.v1.ClaimJourneyRequest
-	13, // 27: handoff.v1.JourneyService.ReleaseJourney:input_type -> handoff.v1.ReleaseJourneyRequest
-	11, // 28: handoff.v1.JourneyService.TransferJourney:input_type -> handoff.v1.TransferJourneyRequest
-	12, // 29: handoff.v1.JourneyService.WatchJourney:input_type -> handoff.v1.WatchJourneyRequest
-	14, // 30: handoff.v1.JourneyService.DeleteCustomer:input_type -> handoff.v1.DeleteCustomerRequest
-	16, // 31: handoff.v1.JourneyService.ListTouchpoints:input_type -> handoff.v1.ListTouchpointsRequest
-	18, // 32: handoff.v1.JourneyService.CreateJourney:output_type -> handoff.v1.Journey
-	18, // 33: handoff.v1.JourneyService.GetJourney:output_type -> handoff.v1.Journey
-	3,  // 34: handoff.v1.JourneyService.ListJourneys:output_type -> handoff.v1.ListJourneysResponse
-	18, // 35: handoff.v1.JourneyService.UpdateJourney:output_type -> handoff.v1.Journey
-	18, // 36: handoff.v1.JourneyService.CompleteJourney:output_type -> handoff.v1.Journey
-	18, // 37: handoff.v1.JourneyService.AbandonJourney:output_type -> handoff.v1.Journey
-	8,  // 38: handoff.v1.JourneyService.HandoffJourney:output_type -> handoff.v1.HandoffJourneyResponse
-	18, // 39: handoff.v1.JourneyService.RedeemHandoff:output_type -> handoff.v1.Journey
-	18, // 40: handoff.v1.JourneyService.ClaimJourney:output_type -> handoff.v1.Journey
-	18, // 41: handoff.v1.JourneyService.ReleaseJourney:output_type -> handoff.v1.Journey
-	18, // 42: handoff.v1.JourneyService.TransferJourney:output_type -> handoff.v1.Journey
-	24, // 43: handoff.v1.JourneyService.WatchJourney:output_type -> handoff.v1.JourneyChange
-	15, // 44: handoff.v1.JourneyService.DeleteCustomer:output_type -> handoff.v1.DeleteCustomerResponse
-	17, // 45: handoff.v1.JourneyService.ListTouchpoints:output_type -> handoff.v1.ListTouchpointsResponse
-	32, // [32:46] is the sub-list for method output_type
-	18, // [18:32] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	20, // 0: handoff.v1.CreateJourneyRequest.journey:type_name -> handoff.v1.Journey
+	21, // 1: handoff.v1.CreateJourneyRequest.channel:type_name -> handoff.v1.Channel
+	22, // 2: handoff.v1.ListJourneysRequest.state:type_name -> handoff.v1.JourneyState
+	20, // 3: handoff.v1.ListJourneysResponse.journeys:type_name -> handoff.v1.Journey
+	20, // 4: handoff.v1.UpdateJourneyRequest.journey:type_name -> handoff.v1.Journey
+	23, // 5: handoff.v1.UpdateJourneyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	21, // 6: handoff.v1.UpdateJourneyRequest.channel:type_name -> handoff.v1.Channel
+	23, // 7: handoff.v1.UpdateJourneyRequest.read_mask:type_name -> google.protobuf.FieldMask
+	21, // 8: handoff.v1.CompleteJourneyRequest.channel:type_name -> handoff.v1.Channel
+	21, // 9: handoff.v1.AbandonJourneyRequest.channel:type_name -> handoff.v1.Channel
+	21, // 10: handoff.v1.HandoffJourneyRequest.channel:type_name -> handoff.v1.Channel
+	24, // 11: handoff.v1.HandoffJourneyResponse.expire_time:type_name -> google.protobuf.Timestamp
+	21, // 12: handoff.v1.RedeemHandoffRequest.channel:type_name -> handoff.v1.Channel
+	21, // 13: handoff.v1.ClaimJourneyRequest.channel:type_name -> handoff.v1.Channel
+	21, // 14: handoff.v1.TransferJourneyRequest.to_channel:type_name -> handoff.v1.Channel
+	21, // 15: handoff.v1.TransferJourneyRequest.channel:type_name -> handoff.v1.Channel
+	21, // 16: handoff.v1.ReleaseJourneyRequest.channel:type_name -> handoff.v1.Channel
+	25, // 17: handoff.v1.ListTouchpointsResponse.touchpoints:type_name -> handoff.v1.Touchpoint
+	21, // 18: handoff.v1.RevealAnswerRequest.channel:type_name -> handoff.v1.Channel
+	26, // 19: handoff.v1.RevealAnswerResponse.value:type_name -> google.protobuf.Value
+	0,  // 20: handoff.v1.JourneyService.CreateJourney:input_type -> handoff.v1.CreateJourneyRequest
+	1,  // 21: handoff.v1.JourneyService.GetJourney:input_type -> handoff.v1.GetJourneyRequest
+	2,  // 22: handoff.v1.JourneyService.ListJourneys:input_type -> handoff.v1.ListJourneysRequest
+	4,  // 23: handoff.v1.JourneyService.UpdateJourney:input_type -> handoff.v1.UpdateJourneyRequest
+	5,  // 24: handoff.v1.JourneyService.CompleteJourney:input_type -> handoff.v1.CompleteJourneyRequest
+	6,  // 25: handoff.v1.JourneyService.AbandonJourney:input_type -> handoff.v1.AbandonJourneyRequest
+	7,  // 26: handoff.v1.JourneyService.HandoffJourney:input_type -> handoff.v1.HandoffJourneyRequest
+	9,  // 27: handoff.v1.JourneyService.RedeemHandoff:input_type -> handoff.v1.RedeemHandoffRequest
+	10, // 28: handoff.v1.JourneyService.ClaimJourney:input_type -> handoff.v1.ClaimJourneyRequest
+	13, // 29: handoff.v1.JourneyService.ReleaseJourney:input_type -> handoff.v1.ReleaseJourneyRequest
+	11, // 30: handoff.v1.JourneyService.TransferJourney:input_type -> handoff.v1.TransferJourneyRequest
+	12, // 31: handoff.v1.JourneyService.WatchJourney:input_type -> handoff.v1.WatchJourneyRequest
+	14, // 32: handoff.v1.JourneyService.DeleteCustomer:input_type -> handoff.v1.DeleteCustomerRequest
+	16, // 33: handoff.v1.JourneyService.ListTouchpoints:input_type -> handoff.v1.ListTouchpointsRequest
+	18, // 34: handoff.v1.JourneyService.RevealAnswer:input_type -> handoff.v1.RevealAnswerRequest
+	20, // 35: handoff.v1.JourneyService.CreateJourney:output_type -> handoff.v1.Journey
+	20, // 36: handoff.v1.JourneyService.GetJourney:output_type -> handoff.v1.Journey
+	3,  // 37: handoff.v1.JourneyService.ListJourneys:output_type -> handoff.v1.ListJourneysResponse
+	20, // 38: handoff.v1.JourneyService.UpdateJourney:output_type -> handoff.v1.Journey
+	20, // 39: handoff.v1.JourneyService.CompleteJourney:output_type -> handoff.v1.Journey
+	20, // 40: handoff.v1.JourneyService.AbandonJourney:output_type -> handoff.v1.Journey
+	8,  // 41: handoff.v1.JourneyService.HandoffJourney:output_type -> handoff.v1.HandoffJourneyResponse
+	20, // 42: handoff.v1.JourneyService.RedeemHandoff:output_type -> handoff.v1.Journey
+	20, // 43: handoff.v1.JourneyService.ClaimJourney:output_type -> handoff.v1.Journey
+	20, // 44: handoff.v1.JourneyService.ReleaseJourney:output_type -> handoff.v1.Journey
+	20, // 45: handoff.v1.JourneyService.TransferJourney:output_type -> handoff.v1.Journey
+	27, // 46: handoff.v1.JourneyService.WatchJourney:output_type -> handoff.v1.JourneyChange
+	15, // 47: handoff.v1.JourneyService.DeleteCustomer:output_type -> handoff.v1.DeleteCustomerResponse
+	17, // 48: handoff.v1.JourneyService.ListTouchpoints:output_type -> handoff.v1.ListTouchpointsResponse
+	19, // 49: handoff.v1.JourneyService.RevealAnswer:output_type -> handoff.v1.RevealAnswerResponse
+	35, // [35:50] is the sub-list for method output_type
+	20, // [20:35] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_handoff_v1_journey_service_proto_init() }
@@ -1417,7 +1565,7 @@ func file_handoff_v1_journey_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_handoff_v1_journey_service_proto_rawDesc), len(file_handoff_v1_journey_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

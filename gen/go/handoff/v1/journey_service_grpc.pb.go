@@ -33,6 +33,7 @@ const (
 	JourneyService_WatchJourney_FullMethodName    = "/handoff.v1.JourneyService/WatchJourney"
 	JourneyService_DeleteCustomer_FullMethodName  = "/handoff.v1.JourneyService/DeleteCustomer"
 	JourneyService_ListTouchpoints_FullMethodName = "/handoff.v1.JourneyService/ListTouchpoints"
+	JourneyService_RevealAnswer_FullMethodName    = "/handoff.v1.JourneyService/RevealAnswer"
 )
 
 // JourneyServiceClient is the client API for JourneyService service.
@@ -86,6 +87,10 @@ type JourneyServiceClient interface {
 	DeleteCustomer(ctx context.Context, in *DeleteCustomerRequest, opts ...grpc.CallOption) (*DeleteCustomerResponse, error)
 	// Lists a journey's timeline, oldest first.
 	ListTouchpoints(ctx context.Context, in *ListTouchpointsRequest, opts ...grpc.CallOption) (*ListTouchpointsResponse, error)
+	// Shows one sensitive answer to an agent or admin, for a stated reason,
+	// and records it on the journey's timeline as REVEALED (the customer
+	// reads who looked and why). It does not unmask the journey.
+	RevealAnswer(ctx context.Context, in *RevealAnswerRequest, opts ...grpc.CallOption) (*RevealAnswerResponse, error)
 }
 
 type journeyServiceClient struct {
@@ -245,6 +250,16 @@ func (c *journeyServiceClient) ListTouchpoints(ctx context.Context, in *ListTouc
 	return out, nil
 }
 
+func (c *journeyServiceClient) RevealAnswer(ctx context.Context, in *RevealAnswerRequest, opts ...grpc.CallOption) (*RevealAnswerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevealAnswerResponse)
+	err := c.cc.Invoke(ctx, JourneyService_RevealAnswer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // JourneyServiceServer is the server API for JourneyService service.
 // All implementations must embed UnimplementedJourneyServiceServer
 // for forward compatibility.
@@ -296,6 +311,10 @@ type JourneyServiceServer interface {
 	DeleteCustomer(context.Context, *DeleteCustomerRequest) (*DeleteCustomerResponse, error)
 	// Lists a journey's timeline, oldest first.
 	ListTouchpoints(context.Context, *ListTouchpointsRequest) (*ListTouchpointsResponse, error)
+	// Shows one sensitive answer to an agent or admin, for a stated reason,
+	// and records it on the journey's timeline as REVEALED (the customer
+	// reads who looked and why). It does not unmask the journey.
+	RevealAnswer(context.Context, *RevealAnswerRequest) (*RevealAnswerResponse, error)
 	mustEmbedUnimplementedJourneyServiceServer()
 }
 
@@ -347,6 +366,9 @@ func (UnimplementedJourneyServiceServer) DeleteCustomer(context.Context, *Delete
 }
 func (UnimplementedJourneyServiceServer) ListTouchpoints(context.Context, *ListTouchpointsRequest) (*ListTouchpointsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListTouchpoints not implemented")
+}
+func (UnimplementedJourneyServiceServer) RevealAnswer(context.Context, *RevealAnswerRequest) (*RevealAnswerResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevealAnswer not implemented")
 }
 func (UnimplementedJourneyServiceServer) mustEmbedUnimplementedJourneyServiceServer() {}
 func (UnimplementedJourneyServiceServer) testEmbeddedByValue()                        {}
@@ -614,6 +636,24 @@ func _JourneyService_ListTouchpoints_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _JourneyService_RevealAnswer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevealAnswerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(JourneyServiceServer).RevealAnswer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: JourneyService_RevealAnswer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(JourneyServiceServer).RevealAnswer(ctx, req.(*RevealAnswerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // JourneyService_ServiceDesc is the grpc.ServiceDesc for JourneyService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -672,6 +712,10 @@ var JourneyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListTouchpoints",
 			Handler:    _JourneyService_ListTouchpoints_Handler,
+		},
+		{
+			MethodName: "RevealAnswer",
+			Handler:    _JourneyService_RevealAnswer_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
