@@ -128,7 +128,7 @@ func TestBadInputIsRefusedWithFieldViolationsAndWritesNothing(t *testing.T) {
 	t.Run("nothing_was_written", func(t *testing.T) {
 		after, err := h.api.GetJourney(as(t, websiteToken), &handoffv1.GetJourneyRequest{Name: name})
 		require.NoError(t, err)
-		require.True(t, proto.Equal(j, after), "the journey changed")
+		require.True(t, proto.Equal(j, after), "the journey changed:\n%v\n%v", j, after)
 		require.Len(t, timeline(t, h, name), len(before))
 		list, err := h.api.ListJourneys(as(t, websiteToken), &handoffv1.ListJourneysRequest{Parent: "customers/c-42"})
 		require.NoError(t, err)
@@ -300,7 +300,7 @@ func TestAnswersWithoutAValueAreRefusedOverGRPC(t *testing.T) {
 	t.Run("nothing_was_written_and_every_read_answers", func(t *testing.T) {
 		after, err := h.api.GetJourney(as(t, websiteToken), &handoffv1.GetJourneyRequest{Name: j.GetName()})
 		require.NoError(t, err)
-		require.True(t, proto.Equal(j, after), "the journey changed")
+		require.True(t, proto.Equal(j, after), "the journey changed:\n%v\n%v", j, after)
 		require.Len(t, websiteTimeline(t, h, j.GetName()), len(before))
 		_, err = h.api.GetJourney(as(t, websiteToken), &handoffv1.GetJourneyRequest{Name: "customers/c-42/journeys/refused"})
 		requireCode(t, err, codes.NotFound)

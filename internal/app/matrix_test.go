@@ -2,9 +2,12 @@ package app_test
 
 import (
 	"context"
+	"crypto/rand"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -17,7 +20,7 @@ import (
 // PERMISSION_DENIED (the role may never) or NOT_FOUND (a customer reaching
 // for another's journey) and changes nothing.
 func TestEveryRoleCallsEveryMethod(t *testing.T) {
-	h := start(t, memoryStore)
+	h := start(t, memoryStore, withExampleTypes(t))
 	callers := []struct {
 		name, token, principal string
 		role                   handoffv1.Role
@@ -90,16 +93,52 @@ func TestEveryRoleCallsEveryMethod(t *testing.T) {
 			_, err := h.api.DeleteCustomer(ctx, &handoffv1.DeleteCustomerRequest{Name: "customers/c-42"})
 			return err
 		},
+		"RevealAnswer": func(ctx context.Context, _ *handoffv1.Journey, _ string) error {
+			// Another customer's claim, so a refusal leaves c-42's list as it was.
+			claim, err := h.api.CreateJourney(as(t, websiteToken), &handoffv1.CreateJourneyRequest{Parent: "customers/c-2", Journey: &handoffv1.Journey{
+				JourneyType: claimType, Data: structOf(t, map[string]any{"payment": map[string]any{"iban": anIBAN}})}})
+			if err != nil {
+				return err
+			}
+			_, err = h.api.RevealAnswer(ctx, &handoffv1.RevealAnswerRequest{Name: claim.GetName(), Path: "payment.iban", Reason: "checking the payout account"})
+			return err
+		},
+		"GetJourneyType": func(ctx context.Context, _ *handoffv1.Journey, _ string) error {
+			_, err := h.types().GetJourneyType(ctx, &handoffv1.GetJourneyTypeRequest{Name: "journeyTypes/" + claimType})
+			return err
+		},
+		"ListJourneyTypes": func(ctx context.Context, _ *handoffv1.Journey, _ string) error {
+			_, err := h.types().ListJourneyTypes(ctx, &handoffv1.ListJourneyTypesRequest{})
+			return err
+		},
+		"CreateJourneyType": func(ctx context.Context, _ *handoffv1.Journey, _ string) error {
+			_, err := h.types().CreateJourneyType(ctx, &handoffv1.CreateJourneyTypeRequest{JourneyType: &handoffv1.JourneyType{
+				Name: "journeyTypes/matrix-" + strings.ToLower(rand.Text()[:8]), Steps: []*handoffv1.JourneyStep{{Id: "only"}}}})
+			return err
+		},
+		"UpdateJourneyType": func(ctx context.Context, _ *handoffv1.Journey, _ string) error {
+			def, err := h.types().GetJourneyType(as(t, adminToken), &handoffv1.GetJourneyTypeRequest{Name: "journeyTypes/" + claimType})
+			if err != nil {
+				return err
+			}
+			_, err = h.types().UpdateJourneyType(ctx, &handoffv1.UpdateJourneyTypeRequest{JourneyType: def})
+			return err
+		},
 	}
-	for _, m := range handoffv1.JourneyService_ServiceDesc.Methods {
-		require.Contains(t, methods, m.MethodName, "a new RPC needs a row here")
-	}
-	for _, s := range handoffv1.JourneyService_ServiceDesc.Streams {
-		require.Contains(t, methods, s.StreamName, "a new RPC needs a row here")
+	services := map[string]grpc.ServiceDesc{}
+	for _, desc := range []grpc.ServiceDesc{handoffv1.JourneyService_ServiceDesc, handoffv1.JourneyTypeService_ServiceDesc} {
+		for _, m := range desc.Methods {
+			require.Contains(t, methods, m.MethodName, "a new RPC needs a row here")
+			services[m.MethodName] = desc
+		}
+		for _, s := range desc.Streams {
+			require.Contains(t, methods, s.StreamName, "a new RPC needs a row here")
+			services[s.StreamName] = desc
+		}
 	}
 
 	for method, do := range methods {
-		full := "/" + handoffv1.JourneyService_ServiceDesc.ServiceName + "/" + method
+		full := "/" + services[method].ServiceName + "/" + method
 		for _, c := range callers {
 			t.Run(method+"_by_"+c.name, func(t *testing.T) {
 				j := newJourney(t, h, "c-42")
@@ -118,8 +157,11 @@ func TestEveryRoleCallsEveryMethod(t *testing.T) {
 				err = do(as(t, c.token), j, offer.GetCode())
 
 				allowed := auth.Allowed(c.role, full)
+				// Journey types belong to no customer: every caller allowed
+				// reaches them.
+				own := c.own || services[method].ServiceName == handoffv1.JourneyTypeService_ServiceDesc.ServiceName
 				switch {
-				case allowed && c.own:
+				case allowed && own:
 					require.NoError(t, err)
 					return
 				case allowed:

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/answers"
 	"github.com/journeyhandoff/handoff/internal/store"
 )
 
@@ -93,8 +94,17 @@ func (s *Store) createCall(key store.JourneyKey, j *handoffv1.Journey, first *ha
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if first != nil {
+		// Every answer is the first touchpoint's, as a read will say.
+		named := proto.CloneOf(first)
+		named.Name = store.TouchpointName(key, 1)
+		out.AnswerProvenance = make(map[string]*handoffv1.AnswerProvenance)
+		for _, l := range answers.Leaves(out.GetData()) {
+			out.AnswerProvenance[l.Path] = store.ProvenanceOf(named)
+		}
+	}
 	meta := shallowCopy(out)
-	meta.Name, meta.Data, meta.Etag, meta.Revision = "", nil, "", 0
+	meta.Name, meta.Data, meta.Etag, meta.Revision, meta.AnswerProvenance = "", nil, "", 0, nil
 	head, err := recordHead(key, meta, store.CreatePaths, recAnswers)
 	if err != nil {
 		return nil, nil, nil, err

@@ -168,7 +168,7 @@ func TestSealedValuesHoldNoAnswerInClearText(t *testing.T) {
 	require.Equal(t, "2", h["rev"])
 	require.Equal(t, "2", h["seq"])
 	for _, f := range []string{"d:address", "d:driver", "d:vehicle.plate"} {
-		require.Regexp(t, `^\d+:\d+:hs1:k1:`, h[f], "answer %s: etag and size clear, the value sealed", f)
+		require.Regexp(t, `^\d+(\.\d+)?:\d+:hs1:k1:`, h[f], "answer %s: etag, writer and size clear, the value sealed", f)
 	}
 
 	// And everything reads back.
@@ -277,7 +277,7 @@ func TestSealingKeyRotation(t *testing.T) {
 	require.NoError(t, err)
 	h, err := client.HGet(ctx, prefix+"{c1}:j:j1", "d:address").Result()
 	require.NoError(t, err)
-	require.Regexp(t, `^\d+:\d+:hs1:b:`, h, "new writes are sealed with the current key")
+	require.Regexp(t, `^\d+\.\d+:\d+:hs1:b:`, h, "new writes are sealed with the current key")
 	timeline, err := client.LRange(ctx, prefix+"{c1}:t:j1", 0, -1).Result()
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(timeline[0], "hs1:a:"))
