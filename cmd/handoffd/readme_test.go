@@ -33,7 +33,9 @@ func TestTheREADMEWalkThroughRunsAsWritten(t *testing.T) {
 	grpcAddr, httpAddr := freeAddr(t), freeAddr(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	srv := exec.CommandContext(ctx, bin)
+	// As the README starts it, from the repository's root.
+	srv := exec.CommandContext(ctx, bin, "--journey-types-dir", "examples/journey-types")
+	srv.Dir = "../.."
 	srv.Env = append(os.Environ(), "HANDOFF_GRPC_ADDR="+grpcAddr, "HANDOFF_HTTP_ADDR="+httpAddr)
 	stderr, err := srv.StderrPipe()
 	require.NoError(t, err)
@@ -78,6 +80,11 @@ func TestTheREADMEWalkThroughRunsAsWritten(t *testing.T) {
 		"TOUCHPOINT_KIND_RESUMED  CHANNEL_PHONE  dev-agent  cover",
 		"TOUCHPOINT_KIND_PROGRESS_SAVED  CHANNEL_PHONE  dev-agent  confirm",
 		`"name": "customers/c-42/journeys/anna-quote"`, // from grpcurl
+		"journey type car-insurance-quote@1 does not allow these answers: journey.data.cover.level: must be one of the declared options",
+		"journeyTypes/home-insurance-claim v1: incident → contact → payment → review",
+		`{"iban":"•••• 4300","maskedAnswers":["payment.iban"],"changedBy":"ROLE_CUSTOMER"}`,
+		"\nNL91ABNA0417164300\n",
+		`TOUCHPOINT_KIND_REVEALED ["payment.iban"] by dev-agent: Anna asked to check the payout account`,
 	} {
 		require.Contains(t, text, want)
 	}

@@ -49,11 +49,8 @@ func (a *App) ReloadJourneyTypes(ctx context.Context) error {
 
 // reloadOnHangup reloads the journey types on every SIGHUP until ctx
 // ends; a directory that does not load is logged and leaves the types
-// as they were.
+// as they were. Without a directory a SIGHUP is logged, not fatal.
 func (a *App) reloadOnHangup(ctx context.Context) {
-	if a.cfg.JourneyTypesDir == "" {
-		return
-	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -62,6 +59,10 @@ func (a *App) reloadOnHangup(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-hup:
+			if a.cfg.JourneyTypesDir == "" {
+				a.log.Info("SIGHUP: no --journey-types-dir, nothing to reload")
+				continue
+			}
 			if err := a.ReloadJourneyTypes(ctx); err != nil {
 				a.log.Error("journey types not reloaded; the ones loaded before stay", "dir", a.cfg.JourneyTypesDir, "error", err)
 			}
