@@ -76,8 +76,9 @@ func (s *Service) CreateJourney(ctx context.Context, req *handoffv1.CreateJourne
 		CreateTime:         now,
 		UpdateTime:         now,
 	}
+	// The STARTED entry names no answers: they are all the journey's
+	// first, and naming them would double a new journey's timeline.
 	tp := touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_STARTED, j, "")
-	tp.Answers = leafPaths(data)
 	saved, _, err := s.store.CreateJourney(ctx, j, tp, req.GetRequestId())
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return nil, apierr.AlreadyExists("journey %s already exists: choose another journey_id, or leave it empty to get a generated one", key.Name())

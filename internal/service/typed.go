@@ -3,12 +3,10 @@ package service
 import (
 	"context"
 	"errors"
-	"slices"
 	"strconv"
 	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/protobuf/types/known/structpb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/answers"
@@ -116,16 +114,6 @@ func changedAnswers(sv store.Save) []string {
 		}
 		out = append(out, c.Path)
 	}
-	return out
-}
-
-// leafPaths names every answer of data.
-func leafPaths(data *structpb.Struct) []string {
-	var out []string
-	for _, l := range answers.Leaves(data) {
-		out = append(out, l.Path)
-	}
-	slices.Sort(out)
 	return out
 }
 
