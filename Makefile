@@ -12,8 +12,8 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
 
 .PHONY: run
-run: ## run handoffd on the embedded memory store (DEV MODE tokens)
-	go run ./cmd/handoffd
+run: ## run handoffd on the embedded memory store (DEV MODE tokens) with the example journey types
+	go run ./cmd/handoffd --journey-types-dir examples/journey-types
 
 .PHONY: test
 test: deps lint generate-check ## everything CI checks: installs redis-server and chromium if missing, vet, staticcheck, buf lint, drift, tests with -race (browser tests included)

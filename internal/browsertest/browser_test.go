@@ -30,7 +30,9 @@ type browser struct {
 	ctx context.Context
 }
 
-func startBrowser(t *testing.T) *browser {
+// startBrowser starts Chromium; more options (a language) go after the
+// defaults.
+func startBrowser(t *testing.T, more ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("Chromium is missing at %s; the browser tests need it. Install it with:\n"+
@@ -51,6 +53,7 @@ func startBrowser(t *testing.T) *browser {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 720),
 	}
+	opts = append(opts, more...)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(func() {
@@ -258,6 +261,30 @@ func (p *page) waitFor(what, cond string) {
 	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(step)))
 	require.NoError(p.t, err, "%s page: waiting until %s (%s)", p.name, what, cond)
+}
+
+// waitAcrossReload is waitFor for a condition that holds only after the
+// page loads itself again (location.reload()), which a poll inside the old
+// page does not survive.
+func (p *page) waitAcrossReload(what, cond string) {
+	p.t.Helper()
+	deadline := time.Now().Add(step)
+	for {
+		ctx, cancel := context.WithTimeout(p.ctx, time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`Boolean(%s)`, cond)))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		require.True(p.t, time.Now().Before(deadline), "%s page: waiting until %s (%s): %v", p.name, what, cond, err)
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// attr is an attribute of the element sel, or "" without it.
+func (p *page) attr(sel, name string) string {
+	p.t.Helper()
+	return eval[string](p, fmt.Sprintf(`document.querySelector(%q)?.getAttribute(%q) ?? ''`, sel, name))
 }
 
 // waitText waits until the element's text contains want.

@@ -32,7 +32,9 @@ const tokensYAML = `tokens:
   - {token: "sam-secret-4567", principal: "sam", role: agent, display_name: "Sam"}
 `
 
-// handoffd is one server on free loopback ports with the memory store.
+// handoffd is one server on free loopback ports with the memory store and
+// the example journey types (examples/journey-types), which the console and
+// the demo draw their forms from.
 type handoffd struct {
 	base string
 	logs *testutil.SyncBuffer
@@ -46,6 +48,7 @@ func startHandoffd(t *testing.T, change ...func(*config.Config)) *handoffd {
 	cfg.TokensFile = filepath.Join(t.TempDir(), "tokens.yaml")
 	require.NoError(t, os.WriteFile(cfg.TokensFile, []byte(tokensYAML), 0o600))
 	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.JourneyTypesDir = filepath.Join(testutil.RepoRoot(t), "examples", "journey-types")
 	for _, c := range change {
 		c(&cfg)
 	}
@@ -68,13 +71,45 @@ func startHandoffd(t *testing.T, change ...func(*config.Config)) *handoffd {
 	return &handoffd{base: "http://" + a.HTTPAddr(), logs: logs}
 }
 
-// get reads a journey over REST as the customer (a customer's reads are not
-// recorded on the timeline, so checking does not change what the pages show).
+// journey reads a journey over REST as the customer (a customer's reads are
+// not recorded on the timeline, so checking does not change what the pages
+// show).
 func (s *handoffd) journey(t *testing.T, name string) map[string]any {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.base+"/v1/"+name, nil)
+	return s.get(t, annaToken, name)
+}
+
+// timeline is a journey's touchpoints as the customer reads them.
+func (s *handoffd) timeline(t *testing.T, name string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, tp := range s.get(t, annaToken, name+"/touchpoints?pageSize=1000")["touchpoints"].([]any) {
+		out = append(out, tp.(map[string]any))
+	}
+	return out
+}
+
+// post is POST /v1/<path> with a token and a JSON body; the answer as JSON.
+func (s *handoffd) post(t *testing.T, token, path, body string) map[string]any {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.base+"/v1/"+path, strings.NewReader(body))
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+annaToken)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	return s.do(t, req)
+}
+
+// get is GET /v1/<path> with a token, as JSON.
+func (s *handoffd) get(t *testing.T, token, path string) map[string]any {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.base+"/v1/"+path, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	return s.do(t, req)
+}
+
+func (s *handoffd) do(t *testing.T, req *http.Request) map[string]any {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

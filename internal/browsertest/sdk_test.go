@@ -49,6 +49,11 @@ const sdkScript = `(async () => {
   // Having seen theirs, keep mine.
   out.kept = (await tab1.save({ data: { vehicle: { plate: 'AB-128-C' } } }, { base: conflict.journey })).data.vehicle.plate;
 
+  // An emptied field removes its answer: named in the mask, absent from the body.
+  calls.length = 0;
+  out.removed = (await tab1.save({ remove: ['vehicle.make'] })).data.vehicle;
+  out.removeCalls = calls.slice();
+
   // A refused call says what is wrong, field by field.
   try {
     await client.updateJourney(first.name, { step: 'no spaces allowed' });
@@ -93,6 +98,8 @@ type sdkResult struct {
 	}
 	AfterConflict string
 	Kept          string
+	Removed       map[string]any
+	RemoveCalls   []string
 	Error         struct {
 		Name, Code string
 		Status     int
@@ -139,6 +146,8 @@ func TestSDK_savesWithEtagsAsksForACodeAndWatches(t *testing.T) {
 	require.Equal(t, "AB-123-C", c.Base)
 	require.Equal(t, "XY-999-Z", r.AfterConflict)
 	require.Equal(t, "AB-128-C", r.Kept)
+	require.Equal(t, map[string]any{"plate": "AB-128-C"}, r.Removed, "save({remove}) removes the answer")
+	require.Equal(t, []string{"PATCH 200"}, r.RemoveCalls)
 
 	require.Equal(t, "HandoffError", r.Error.Name)
 	require.Equal(t, "INVALID_ARGUMENT", r.Error.Code)

@@ -37,7 +37,7 @@ func openDemo(b *browser, s *handoffd) anna {
 // fillVehicleAndDriver is steps 1 and 2 of the quote, as Anna types them;
 // she stays on the driver step.
 func (a anna) fillVehicleAndDriver() {
-	a.fill("#f-vehicle-plate", "ab-123-c")
+	a.fill("#f-vehicle-plate", "AB-123-C")
 	a.fill("#f-vehicle-make", "Volvo")
 	a.fill("#f-vehicle-model", "V60")
 	a.fill("#f-vehicle-year", "2019")

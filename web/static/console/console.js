@@ -1,11 +1,15 @@
 // The agent console: sign in with a token and a channel, open a case from
 // the code the customer reads out or from their customer number, and work
-// it live: answers, timeline, claim, release, transfer, corrections.
+// it live: answers (drawn by the journey's type), who changed each,
+// masked answers revealed for a reason, timeline, claim, release,
+// transfer, corrections.
 
 import { HandoffClient, JourneySession, HandoffError, same } from '/sdk/handoff.js';
+import { loadForm, typeRef, labelOf } from '/forms/forms.js';
 import { $, describeError } from '/assets/ui.js';
-import { renderHeader, renderSteps, renderAnswers, renderCase, renderTimeline, renderResults, title } from '/console/view.js';
+import { renderHeader, renderSteps, renderAnswers, renderCase, renderTimeline, renderResults, title, refreshAges } from '/console/view.js';
 import { openEditor, editorSees, wireEditor } from '/console/editor.js';
+import { openReveal, wireReveal } from '/console/reveal.js';
 
 const TOKEN_KEY = 'handoff-console-token';
 const CHANNEL_KEY = 'handoff-console-channel';
@@ -15,8 +19,11 @@ const state = {
   client: null,
   me: sessionStorage.getItem(ME_KEY) || '', // learnt from the first case this agent holds
   session: null,
+  form: null, // the open journey's type version, as forms.js draws it; null: no declared type
+  forms: new Map(), // 'type@version' → form, for the list of found journeys
   watch: null,
   shown: null, // the journey as last drawn
+  revealed: new Map(), // answer path → {value, masked, touchpoint}: shown to this agent until they open another case
   touchpoints: new Map(), // name → touchpoint
   leaseTimer: 0,
 };
@@ -26,6 +33,9 @@ const state = {
 function boot() {
   wire();
   wireEditor({ onKeptTheirs: (path, text) => announce(`Kept the customer's value “${text}”.`) });
+  wireReveal();
+  // "4 minutes ago" beside each answer stays true while the case is open.
+  setInterval(refreshAges, 20000);
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (!token) {
     $('#signin-view').hidden = false;
@@ -63,7 +73,7 @@ async function redeem(code) {
     learnMe(j.assignee);
     $('#code').value = '';
     await open(j);
-    announce(`Opened ${title(j)} of customer ${j.name.split('/')[1]}. The case is yours.`);
+    announce(`Opened ${title(j, state.form)} of customer ${j.name.split('/')[1]}. The case is yours.`);
   } catch (err) {
     findError(err);
     $('#code').select();
@@ -74,7 +84,9 @@ async function lookup(customer) {
   findError(null);
   try {
     const journeys = await state.client.listJourneys(customer.trim());
-    renderResults(journeys, openByName);
+    // Each found journey is titled by its type version (fetched once each).
+    await Promise.allSettled(journeys.map(async (j) => state.forms.set(typeRef(j), await loadForm(state.client, j))));
+    renderResults(journeys, openByName, (j) => state.forms.get(typeRef(j)) || null);
   } catch (err) {
     findError(err);
   }
@@ -103,8 +115,18 @@ async function open(journey) {
   clearTimeout(state.leaseTimer);
   state.session = new JourneySession(state.client, journey);
   state.touchpoints = new Map();
+  state.revealed = new Map();
   state.shown = null;
+  journeyError(null);
   history.replaceState(null, '', `#${journey.name}`);
+  try {
+    state.form = await loadForm(state.client, journey);
+  } catch (err) {
+    // Without its definition the journey still shows, keys in words.
+    state.form = null;
+    journeyError(err);
+  }
+  if (state.session?.name !== journey.name) return; // another case was opened meanwhile
   $('#empty').hidden = true;
   $('#journey').hidden = false;
   draw(journey);
@@ -113,7 +135,10 @@ async function open(journey) {
   state.watch = state.session.watch({
     onChange: (j, change) => {
       if (change.snapshot) loadTimeline();
-      else addTouchpoints(change.touchpoints);
+      else {
+        addTouchpoints(change.touchpoints);
+        learnProvenance(j, change.touchpoints);
+      }
       draw(j);
     },
     onState: (s) => live(s),
@@ -121,28 +146,76 @@ async function open(journey) {
   });
 }
 
-function draw(journey) {
+/**
+ * A watched change carries no answer_provenance: its touchpoints say who
+ * changed which answers, on which channel, when. Only newer touchpoints
+ * count, so a late change cannot undo what a fresh read said.
+ */
+function learnProvenance(journey, touchpoints) {
+  const position = (name) => Number(String(name || '').split('/').pop()) || 0;
+  const prov = { ...(journey.answerProvenance || {}) };
+  for (const tp of touchpoints || []) {
+    if (!['TOUCHPOINT_KIND_PROGRESS_SAVED', 'TOUCHPOINT_KIND_STARTED'].includes(tp.kind)) continue;
+    for (const path of tp.answers || []) {
+      if (position(prov[path]?.touchpoint) > position(tp.name)) continue;
+      prov[path] = { actor: tp.actor, channel: tp.channel, time: tp.time, touchpoint: tp.name };
+    }
+  }
+  journey.answerProvenance = prov;
+}
+
+function draw(journey, { answers = false } = {}) {
   if (state.session && journey.name !== state.session.name) return;
   const before = state.shown;
-  renderHeader(journey);
-  renderSteps(journey);
+  const form = state.form;
+  renderHeader(journey, form);
+  renderSteps(journey, form);
   // Most changes (views, claims, leases) leave the answers as they are:
   // drawing them again would only take the keyboard focus away.
-  if (!before || !same(before.data, journey.data) || before.step !== journey.step || before.state !== journey.state) {
-    const focused = document.activeElement?.closest?.('#answers button.edit')?.dataset.path;
-    renderAnswers(journey, before, (path) => openEditor(state.session, path, { onSaved: saved, whoSaved }));
-    if (focused) document.querySelector(`#answers button.edit[data-path="${CSS.escape(focused)}"]`)?.focus();
+  if (answers || !before || !same(before.data, journey.data) || before.step !== journey.step || before.state !== journey.state ||
+      !same(before.answerProvenance, journey.answerProvenance)) {
+    const focused = document.activeElement?.closest?.('#answers button');
+    const again = focused && `#answers button.${focused.classList[0]}[data-path="${CSS.escape(focused.dataset.path || '')}"]`;
+    renderAnswers(journey, before, {
+      form,
+      revealed: state.revealed,
+      onEdit: (path) => openEditor(state.session, path, { form, onSaved: saved, whoSaved }),
+      onReveal: (path) => openReveal(path, labelOf(form, path), { reveal, onRevealed: revealed }),
+      onHide: (path) => {
+        state.revealed.delete(path);
+        draw(state.session.journey, { answers: true });
+        document.querySelector(`#answers button.reveal[data-path="${CSS.escape(path)}"]`)?.focus();
+      },
+    });
+    if (again) (document.querySelector(again) || document.querySelector(`#answers .answer[data-path="${CSS.escape(focused.dataset.path || '')}"] button`))?.focus();
   }
   renderCase(journey, state.me);
   editorSees(journey);
   state.shown = journey;
-  if (before && before.step !== journey.step) announce(`The customer is now at step ${journey.step}.`);
+  if (before && before.step !== journey.step) {
+    announce(`The customer is now at step ${form?.steps.find((s) => s.id === journey.step)?.title || journey.step}.`);
+  }
   renewLease(journey);
 }
 
 function saved(journey, path) {
   draw(state.session.adopt(journey));
-  announce(`Saved ${path}.`);
+  announce(`Saved ${labelOf(state.form, path)}.`);
+}
+
+/** Asks the server for a masked answer's value; the REVEALED touchpoint arrives through the watch. */
+function reveal(path, reason) {
+  return state.client.call('POST', `${state.session.name}:revealAnswer`, { body: { path, reason } });
+}
+
+/** Shows a revealed value in place, for as long as the answer it stands for is the one saved. */
+function revealed(path, value) {
+  const j = state.session.journey;
+  const masked = path.split('.').reduce((v, k) => (v && typeof v === 'object' ? v[k] : undefined), j.data);
+  state.revealed.set(path, { value, masked, touchpoint: j.answerProvenance?.[path]?.touchpoint });
+  draw(state.session.journey, { answers: true });
+  announce(`Revealed ${labelOf(state.form, path)}. The customer sees in their timeline that you did, and why.`);
+  document.querySelector(`#answers button.hide[data-path="${CSS.escape(path)}"]`)?.focus();
 }
 
 /** Who saved last, for the conflict message: usually the customer. */
@@ -170,7 +243,7 @@ async function loadTimeline() {
 function addTouchpoints(tps) {
   for (const tp of tps || []) state.touchpoints.set(tp.name, tp);
   const position = (tp) => Number(String(tp.name).split('/').pop());
-  renderTimeline([...state.touchpoints.values()].sort((a, b) => position(a) - position(b)), state.me);
+  renderTimeline([...state.touchpoints.values()].sort((a, b) => position(a) - position(b)), state.me, state.form);
 }
 
 /** Keeps the agent's claim while the case is open on this screen. */

@@ -1,36 +1,42 @@
-// Editing one answer. The edit remembers the journey it started from; the
-// website kit saves with that etag, so a customer's save in the meantime
-// comes back as a conflict with both values and the agent chooses. Nothing
-// is overwritten without the agent seeing the customer's newer value.
+// Editing one answer, with the input its journey type asks for. The edit
+// remembers the journey it started from; the website kit saves with that
+// etag, so a customer's save in the meantime comes back as a conflict with
+// both values and the agent chooses. Nothing is overwritten without the
+// agent seeing the customer's newer value. Masked answers are never
+// offered here: their masked value saved back would replace the real one.
 
 import { ConflictError, get, same, unflatten } from '/sdk/handoff.js';
-import { fieldFor, formatValue, humanize } from '/forms/forms.js';
+import { fieldFor, formatValue, humanize, inputAttrs, optionValue } from '/forms/forms.js';
 import { h, $, describeError, formatTime } from '/assets/ui.js';
 
 let edit = null; // {path, field, base, baseValue, conflict}
 
-/** Opens the editor for the answer at path, as the session's journey has it now. */
-export function openEditor(session, path, { onSaved, whoSaved }) {
+/** Opens the editor for the answer at path, as the session's journey has it now; form is its type's (or null). */
+export function openEditor(session, path, { form, onSaved, whoSaved }) {
   const journey = session.journey;
   const value = get(journey.data, path);
-  const field = fieldFor(journey.journeyType, path) || inferField(path, value);
+  const field = fieldFor(form, path) || inferField(path, value);
   edit = { session, path, field, base: journey, baseValue: value, conflict: null, onSaved, whoSaved };
   const id = 'editor-input';
-  const label = field.label || humanize(path.split('.').at(-1));
+  const label = field.label;
+  const step = form?.steps.find((s) => s.id === path.split('.')[0])?.title || humanize(path.split('.')[0]);
   $('#editor-title').textContent = `Edit: ${label}`;
-  $('#editor-step').textContent = `Step: ${humanize(path.split('.')[0])}. Saved value when you opened this: ${formatValue(field, value)}`;
+  $('#editor-step').textContent = `Step: ${step}. Saved value when you opened this: ${formatValue(field, value)}`;
   let input;
-  if (field.type === 'select') {
+  if (field.kind === 'select') {
     input = h('select', { id }, h('option', { value: '' }, '—'), field.options.map((o) => h('option', { value: String(o.value) }, o.label)));
     input.value = value === undefined ? '' : String(value);
-  } else if (field.type === 'checkbox') {
+  } else if (field.kind === 'checkbox') {
     input = h('input', { id, type: 'checkbox' });
     input.checked = value === true;
   } else {
-    input = h('input', { id, type: ['number', 'date', 'email'].includes(field.type) ? field.type : 'text', autocomplete: 'off' });
+    // The schema's hints, but not `required`: the agent may clear an answer.
+    const attrs = { ...inputAttrs(field), id, required: undefined, autocomplete: 'off' };
+    input = h(field.kind === 'textarea' ? 'textarea' : 'input', attrs);
     input.value = value === undefined || value === null ? '' : String(value);
   }
-  $('#editor-field').replaceChildren(h('label', { for: id }, label), input);
+  $('#editor-field').replaceChildren(h('label', { for: id }, label), input,
+    field.hint ? h('p', { class: 'hint' }, field.hint) : null);
   $('#editor-live').hidden = true;
   $('#editor-conflict').hidden = true;
   $('#editor-actions').hidden = false;
@@ -55,12 +61,19 @@ export function editorSees(journey) {
 
 export function editing() { return edit?.path || ''; }
 
+/**
+ * The answer the input holds. Emptied, it is removed (undefined): an empty
+ * string is no answer to a type, whose schemas mostly refuse one. A journey
+ * of no declared type keeps its empty answer, as it always did.
+ */
 function read() {
   const el = $('#editor-input');
   const f = edit.field;
-  if (f.type === 'checkbox') return el.checked;
+  if (f.kind === 'checkbox') return el.checked;
   const v = el.value.trim();
-  if ((f.type === 'number' || f.number) && v !== '') return Number(v);
+  if (v === '') return f.free ? '' : undefined;
+  if (f.kind === 'select') return optionValue(f, v);
+  if (f.number) return Number(v);
   return v;
 }
 
@@ -69,7 +82,8 @@ async function save(base) {
   $('#editor-error').textContent = '';
   $('#editor-save').disabled = true;
   try {
-    const j = await edit.session.save({ data: unflatten({ [edit.path]: mine }) }, { base, expect: base === edit.base ? { [edit.path]: edit.baseValue } : {} });
+    const change = mine === undefined ? { remove: [edit.path] } : { data: unflatten({ [edit.path]: mine }) };
+    const j = await edit.session.save(change, { base, expect: base === edit.base ? { [edit.path]: edit.baseValue } : {} });
     const { onSaved, path } = edit;
     close();
     onSaved(j, path);
@@ -128,9 +142,11 @@ export function wireEditor({ onKeptTheirs }) {
   });
 }
 
+// A journey of no declared type: the input follows the value saved.
 function inferField(path, value) {
   const label = humanize(path.split('.').at(-1));
-  if (typeof value === 'number') return { label, type: 'number' };
-  if (typeof value === 'boolean') return { label, type: 'checkbox' };
-  return { label, type: 'text' };
+  const base = { key: path.split('.').at(-1), path, label, hint: '', required: false, sensitive: false, options: [], schema: {}, free: true };
+  if (typeof value === 'number') return { ...base, kind: 'number', number: true };
+  if (typeof value === 'boolean') return { ...base, kind: 'checkbox', number: false };
+  return { ...base, kind: 'text', number: false };
 }

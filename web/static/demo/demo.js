@@ -1,18 +1,23 @@
-// The demo website: a four-step car-insurance quote that saves after every
-// step through the website kit, resumes after a reload, hands over to the
-// phone with a code, and shows an agent's help and edits live.
+// The demo website: the visitor picks a journey type the server declares
+// (a car-insurance quote, a home-insurance claim, ...) and gets its form,
+// drawn from the type's definition. It saves after every step through the
+// website kit, resumes after a reload, hands over to the phone with a code,
+// and shows an agent's help and edits live.
 
 import { HandoffClient, JourneySession, ConflictError, HandoffError, get, same } from '/sdk/handoff.js';
-import form from '/forms/car-insurance-quote.js';
-import { answerGroups, formatValue } from '/forms/forms.js';
+import { listTypes, loadForm, answerGroups, formatValue, nextStep, previousStep, labelOf } from '/forms/forms.js';
+import { fieldEl, input, read, write, note, clearRemote, refused } from '/demo/fields.js';
 import { h, $, channelInfo, channelIcon, describeError } from '/assets/ui.js';
 
 const TOKEN_KEY = 'handoff-demo-token';
 const CUSTOMER_KEY = 'handoff-demo-customer';
+const TYPE_KEY = 'handoff-demo-type';
+const DEFAULT_TYPE = 'car-insurance-quote';
 const STAFF = ['ROLE_AGENT', 'ROLE_ADMIN'];
 
 const ui = {
   session: null,
+  form: null, // the journey type version the journey is drawn from (forms.js)
   shown: '', // the step on screen
   seen: {}, // answer path → the saved value its input last showed: what the user's edit started from
   codeTimer: 0,
@@ -22,145 +27,136 @@ const ui = {
 
 function readSignIn() {
   const params = new URLSearchParams(location.search);
-  if (params.has('token') || params.has('customer')) {
+  if (params.has('token') || params.has('customer') || params.has('type')) {
     if (params.get('token')) localStorage.setItem(TOKEN_KEY, params.get('token'));
     if (params.get('customer')) localStorage.setItem(CUSTOMER_KEY, params.get('customer'));
+    if (params.get('type')) localStorage.setItem(TYPE_KEY, params.get('type'));
     // Keep the token out of the address bar and the history.
     params.delete('token');
     params.delete('customer');
+    params.delete('type');
     history.replaceState(null, '', location.pathname + (params.size ? `?${params}` : ''));
   }
   return { token: localStorage.getItem(TOKEN_KEY), customer: localStorage.getItem(CUSTOMER_KEY) || 'c-42' };
 }
 
+function askToSignIn(message) {
+  if (message) $('#error').textContent = message;
+  $('.site-footer').hidden = true;
+  $('#signin').hidden = false;
+  $('#signin-token').focus();
+}
+
 async function boot() {
-  buildSteps();
   wire();
   const { token, customer } = readSignIn();
   if (!token) {
-    $('.site-footer').hidden = true;
-    $('#signin').hidden = false;
-    $('#signin-token').focus();
+    askToSignIn('');
     return;
   }
   const client = new HandoffClient({ token, channel: 'web' });
+  let type;
   try {
-    ui.session = await JourneySession.start(client, {
-      customer, journeyType: form.journeyType, step: form.steps[0].id,
-    });
+    const types = await listTypes(client);
+    if (!types.length) {
+      showError(new Error('This server declares no journey types, so there is no form to show. Start handoffd with --journey-types-dir examples/journey-types.'));
+      return;
+    }
+    const wanted = localStorage.getItem(TYPE_KEY) || DEFAULT_TYPE;
+    type = types.find((t) => t.id === wanted) || types.find((t) => t.id === DEFAULT_TYPE) || types[0];
+    fillPicker(types, type.id);
+    ui.session = await JourneySession.start(client, { customer, journeyType: type.id });
+    // A journey keeps the version it started with; one started before its
+    // type was declared has none and is drawn by the latest.
+    ui.form = (await loadForm(client, ui.session.journey)) || type.form;
   } catch (err) {
     if (err instanceof HandoffError && err.code === 'UNAUTHENTICATED') {
       // The sign-in form is right here: ask for another token in it.
       localStorage.removeItem(TOKEN_KEY);
-      $('#error').textContent = 'That token was not accepted. Enter a valid customer token below.';
-      $('.site-footer').hidden = true;
-      $('#signin').hidden = false;
-      $('#signin-token').focus();
+      askToSignIn('That token was not accepted. Enter a valid customer token below.');
       return;
     }
     showError(err);
     $('#signin').hidden = false;
     return;
   }
+  buildSteps(ui.form);
   $('#quote').hidden = false;
   applyJourney(ui.session.journey, null);
-  showStep(ui.session.journey.step || form.steps[0].id, { focus: false });
+  showStep(ui.session.journey.step || ui.form.steps[0].id, { focus: false });
   ui.session.watch({
     onChange: (journey, change) => applyJourney(journey, change),
     onError: (err) => showError(err),
   });
 }
 
+function fillPicker(types, chosen) {
+  const select = $('#journey-type');
+  select.replaceChildren(...types.map((t) => h('option', { value: t.id }, t.title)));
+  select.value = chosen;
+  $('#type-pick').hidden = types.length < 2;
+}
+
+/** Another journey type: what is typed on this step is saved first, then the page starts (or resumes) the other. */
+async function switchType(id) {
+  if (ui.session && !(await saveChanges(undefined))) {
+    $('#journey-type').value = ui.form.journeyType;
+    return;
+  }
+  localStorage.setItem(TYPE_KEY, id);
+  ui.session?.watcher?.close();
+  location.reload();
+}
+
 // ---- the form ----
 
-function fieldId(step, f) { return `f-${step.id}-${f.key}`; }
-
-function buildSteps() {
+function buildSteps(form) {
+  document.title = `${form.title} · handoff demo`;
+  $('#quote-title').textContent = form.title;
+  $('#done-text').textContent = `We have everything we need for your ${form.title.toLowerCase()}, and will be in touch shortly.`;
   const host = $('#steps');
+  host.replaceChildren();
   for (const step of form.steps) {
     const set = h('fieldset', { id: `step-${step.id}`, class: 'step', hidden: true, dataset: { step: step.id } },
       h('legend', { class: 'sr-only' }, step.title));
-    for (const f of step.fields) set.append(fieldEl(step, f));
+    for (const f of step.fields) set.append(fieldEl(f));
     host.append(set);
   }
-  const progress = $('#progress');
-  form.steps.forEach((s, i) => progress.append(h('li', { dataset: { step: s.id } },
+  $('#progress').replaceChildren(...form.steps.map((s, i) => h('li', { dataset: { step: s.id } },
     h('span', { class: 'num', 'aria-hidden': 'true' }, String(i + 1)), ' ', s.title)));
 }
 
-function fieldEl(step, f) {
-  const id = fieldId(step, f);
-  const described = [f.hint && `${id}-hint`, `${id}-remote`].filter(Boolean).join(' ');
-  let input;
-  if (f.type === 'select') {
-    input = h('select', { id, name: id, required: f.required, 'aria-describedby': described },
-      h('option', { value: '' }, 'Choose…'),
-      f.options.map((o) => h('option', { value: String(o.value) }, o.label)));
-  } else {
-    input = h('input', {
-      id, name: id, type: f.type, required: f.required, min: f.min, max: f.max,
-      autocomplete: f.autocomplete, 'aria-describedby': described,
-      inputmode: f.type === 'number' ? 'numeric' : undefined,
-      autocapitalize: f.upper ? 'characters' : undefined,
-    });
-  }
-  input.dataset.path = `${step.id}.${f.key}`;
-  if (f.upper) input.classList.add('upper');
-  input.addEventListener('input', () => clearRemote(input.dataset.path));
-  const remote = h('p', { id: `${id}-remote`, class: 'remote', 'aria-live': 'polite' });
-  if (f.type === 'checkbox') {
-    return h('div', { class: 'field check' }, input, h('label', { for: id }, f.label), remote);
-  }
-  return h('div', { class: 'field' },
-    h('label', { for: id }, f.label, f.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
-    input,
-    f.hint ? h('p', { id: `${id}-hint`, class: 'hint' }, f.hint) : null,
-    remote);
-}
+function allFields() { return ui.form.steps.flatMap((s) => s.fields); }
 
-function fieldsOf(stepId) {
-  return form.steps.find((s) => s.id === stepId)?.fields.map((f) => ({ f, path: `${stepId}.${f.key}` })) || [];
-}
-
-function input(path) { return document.querySelector(`[data-path="${CSS.escape(path)}"]`); }
-
-/** The answer an input holds, as saved: numbers as numbers, an empty field as ''. */
-function read(path, f) {
-  const el = input(path);
-  if (f.type === 'checkbox') return el.checked;
-  const v = el.value.trim();
-  if (v === '') return '';
-  if (f.type === 'number' || f.number) return Number(v);
-  return f.upper ? v.toUpperCase() : v;
-}
-
-function write(path, f, value) {
-  const el = input(path);
-  if (f.type === 'checkbox') el.checked = value === true;
-  else el.value = value === undefined || value === null ? '' : String(value);
-}
+function fieldsOf(stepId) { return ui.form.steps.find((s) => s.id === stepId)?.fields || []; }
 
 /** Whether the user changed an answer since it last showed the saved value. */
-function dirty(path, f) {
-  const v = read(path, f);
-  const was = ui.seen[path];
+function dirty(f) {
+  const v = read(f);
+  const was = ui.seen[f.path];
   if (was === undefined) return !(v === '' || v === false);
   return !same(v, was);
 }
 
-/** What the user changed on these steps, with what each edit started from. */
+/**
+ * What the user changed on these steps, with what each edit started from.
+ * An emptied field removes its answer: an empty string is not an answer
+ * (and most schemas refuse one).
+ */
 function changes(stepIds) {
   const data = {};
+  const remove = [];
   const expect = {};
   for (const id of stepIds) {
-    for (const { f, path } of fieldsOf(id)) {
-      if (!dirty(path, f)) continue;
-      data[id] ??= {};
-      data[id][f.key] = read(path, f);
-      expect[path] = ui.seen[path];
+    for (const f of fieldsOf(id)) {
+      if (!dirty(f)) continue;
+      const v = read(f);
+      if (v === '') remove.push(f.path);
+      else (data[id] ??= {})[f.key] = v;
+      expect[f.path] = ui.seen[f.path];
     }
   }
-  return { data, expect };
+  return { data, remove, expect };
 }
 
 // ---- saved state → screen ----
@@ -172,45 +168,59 @@ function changes(stepIds) {
  */
 function applyJourney(journey, change) {
   const who = changedBy(journey, change);
-  for (const step of form.steps) {
-    for (const f of step.fields) {
-      const path = `${step.id}.${f.key}`;
-      const saved = get(journey.data, path);
-      if (dirty(path, f)) {
-        if (same(saved, read(path, f))) {
-          ui.seen[path] = saved;
-          clearRemote(path);
-        } else if (!same(saved, ui.seen[path]) && saved !== undefined) {
-          note(path, `${who || 'Someone'} changed this to “${formatValue(f, saved)}” while you were typing. Next will ask which to keep.`, 'warn');
-        }
-        continue;
-      }
-      if (!same(saved, ui.seen[path])) {
-        const first = !(path in ui.seen);
-        write(path, f, saved);
+  for (const f of allFields()) {
+    const path = f.path;
+    const saved = get(journey.data, path);
+    if (dirty(f)) {
+      if (same(saved, read(f))) {
         ui.seen[path] = saved;
-        if (!first && who) {
-          note(path, `${who} updated this`);
-          input(path).classList.add('updated');
-        }
+        clearRemote(path);
+      } else if (!same(saved, ui.seen[path]) && saved !== undefined) {
+        note(path, `${who || 'Someone'} changed this to “${formatValue(f, saved)}” while you were typing. Next will ask which to keep.`, 'warn');
+      }
+      continue;
+    }
+    if (!same(saved, ui.seen[path])) {
+      const first = !(path in ui.seen);
+      write(f, saved);
+      ui.seen[path] = saved;
+      if (!first && who) {
+        note(path, `${who} updated this`);
+        input(path).classList.add('updated');
       }
     }
   }
+  revealed(journey, change);
   banner(journey);
   if (change?.touchpoints?.some((t) => t.kind === 'TOUCHPOINT_KIND_RESUMED')) codeUsed(journey);
   if (journey.state === 'JOURNEY_STATE_COMPLETED') return finish();
-  if (change && journey.step && journey.step !== ui.shown && form.steps.some((s) => s.id === journey.step)) {
+  if (change && journey.step && journey.step !== ui.shown && ui.form.steps.some((s) => s.id === journey.step)) {
     showStep(journey.step, { focus: false });
-    if (who) status(`${who} moved your quote to ${titleOf(journey.step)}.`);
+    if (who) status(`${who} moved you to ${titleOf(journey.step)}.`);
   }
-  if (ui.shown === 'confirm') summary(journey);
+  if (!nextStep(ui.form, ui.shown)) summary(journey);
+}
+
+/** The customer is told, next to the answer, when staff looked at a sensitive one, and why. */
+function revealed(journey, change) {
+  for (const tp of change?.touchpoints || []) {
+    if (tp.kind !== 'TOUCHPOINT_KIND_REVEALED') continue;
+    const name = staffName(journey, tp.actor);
+    for (const path of tp.answers || []) {
+      if (input(path)) note(path, `${name} looked at this answer: “${tp.reason}”`, 'info');
+      status(`${name} looked at your ${labelOf(ui.form, path)}: “${tp.reason}”`);
+    }
+  }
 }
 
 /** The name of the staff member behind a change, as the customer may see it. */
 function changedBy(journey, change) {
-  const tp = [...(change?.touchpoints || [])].reverse().find((t) => STAFF.includes(t.actor?.role));
-  if (!tp) return '';
-  return tp.actor.id === journey.assignee && journey.assigneeDisplayName ? journey.assigneeDisplayName : 'An agent';
+  const tp = [...(change?.touchpoints || [])].reverse().find((t) => STAFF.includes(t.actor?.role) && t.kind !== 'TOUCHPOINT_KIND_REVEALED');
+  return tp ? staffName(journey, tp.actor) : '';
+}
+
+function staffName(journey, actor) {
+  return actor?.id === journey.assignee && journey.assigneeDisplayName ? journey.assigneeDisplayName : 'An agent';
 }
 
 function banner(journey) {
@@ -231,41 +241,32 @@ function banner(journey) {
   el.hidden = false;
 }
 
-function note(path, text, kind = '') {
-  const el = document.getElementById(`${input(path).id}-remote`);
-  el.textContent = text;
-  el.className = `remote ${kind}`;
-}
-
-function clearRemote(path) {
-  const el = input(path);
-  el.classList.remove('updated');
-  document.getElementById(`${el.id}-remote`).textContent = '';
-}
-
-function titleOf(stepId) { return form.steps.find((s) => s.id === stepId)?.title || stepId; }
+function titleOf(stepId) { return ui.form.steps.find((s) => s.id === stepId)?.title || stepId; }
 
 function showStep(stepId, { focus = true } = {}) {
-  const i = Math.max(0, form.steps.findIndex((s) => s.id === stepId));
-  const step = form.steps[i];
+  const steps = ui.form.steps;
+  const i = Math.max(0, steps.findIndex((s) => s.id === stepId));
+  const step = steps[i];
   ui.shown = step.id;
   for (const set of document.querySelectorAll('fieldset.step')) set.hidden = set.dataset.step !== step.id;
   for (const li of document.querySelectorAll('#progress li')) {
-    const j = form.steps.findIndex((s) => s.id === li.dataset.step);
+    const j = steps.findIndex((s) => s.id === li.dataset.step);
     li.className = j < i ? 'done' : (j === i ? 'current' : 'todo');
     if (j === i) li.setAttribute('aria-current', 'step'); else li.removeAttribute('aria-current');
   }
-  $('#step-title').textContent = `Step ${i + 1} of ${form.steps.length}: ${step.title}`;
-  $('#step-intro').textContent = step.intro;
-  $('#back').hidden = i === 0;
-  $('#next').textContent = i === form.steps.length - 1 ? 'Request my quote' : 'Next';
-  $('#summary').hidden = step.id !== 'confirm';
-  if (step.id === 'confirm' && ui.session) summary(ui.session.journey);
+  const last = !nextStep(ui.form, step.id);
+  $('#step-title').textContent = `Step ${i + 1} of ${steps.length}: ${step.title}`;
+  $('#step-intro').textContent = step.help;
+  $('#back').hidden = !previousStep(ui.form, step.id);
+  $('#next').textContent = last ? 'Send' : 'Next';
+  $('#summary').hidden = !last;
+  if (last && ui.session) summary(ui.session.journey);
   if (focus) $('#step-title').focus();
 }
 
+/** On the last step, every answer of the steps before it. */
 function summary(journey) {
-  const groups = answerGroups(journey).filter((g) => g.id !== 'confirm');
+  const groups = answerGroups(journey, ui.form).filter((g) => g.id !== ui.shown);
   $('#summary').replaceChildren(h('h3', {}, 'Your answers'), ...groups.map((g) => h('div', { class: 'sum-group' },
     h('h4', {}, g.title),
     h('dl', {}, g.answers.flatMap((a) => [h('dt', {}, a.label), h('dd', {}, a.text)])))));
@@ -280,16 +281,17 @@ function wire() {
     localStorage.setItem(CUSTOMER_KEY, $('#signin-customer').value.trim() || 'c-42');
     location.reload();
   });
+  $('#journey-type').addEventListener('change', (e) => switchType(e.target.value));
   $('#step-form').addEventListener('submit', (e) => {
     e.preventDefault();
-    const i = form.steps.findIndex((s) => s.id === ui.shown);
     if (!validStep(ui.shown)) return;
-    if (i === form.steps.length - 1) submitQuote();
-    else move(form.steps[i + 1].id);
+    const to = nextStep(ui.form, ui.shown);
+    if (!to) submitJourney();
+    else move(to);
   });
   $('#back').addEventListener('click', () => {
-    const i = form.steps.findIndex((s) => s.id === ui.shown);
-    if (i > 0) move(form.steps[i - 1].id);
+    const to = previousStep(ui.form, ui.shown);
+    if (to) move(to);
   });
   $('#continue-by-phone').addEventListener('click', continueByPhone);
   $('#new-quote').addEventListener('click', startOver);
@@ -302,7 +304,7 @@ function wire() {
 
 function validStep(stepId) {
   const set = $(`#step-${stepId}`);
-  for (const el of set.querySelectorAll('input, select')) {
+  for (const el of set.querySelectorAll('input, select, textarea')) {
     if (!el.checkValidity()) {
       el.reportValidity();
       el.focus();
@@ -321,21 +323,46 @@ async function move(toStep) {
 /** Saves the answers changed on the step on screen, and the step; true when saved. */
 async function saveChanges(step) {
   if (!ui.session) return false;
-  const { data, expect } = changes([ui.shown]);
+  const { data, remove, expect } = changes([ui.shown]);
   status('Saving…');
   $('#conflict').hidden = true;
   showError(null);
+  for (const f of fieldsOf(ui.shown)) refused(f.path, '');
   try {
-    const j = await ui.session.save({ step, data }, { expect });
+    const j = await ui.session.save({ step, data, remove }, { expect });
     applyJourney(j, null);
     status(`Saved at ${new Date().toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })}. You can close this page and come back.`);
     return true;
   } catch (err) {
     status('');
     if (err instanceof ConflictError) conflict(err);
-    else showError(err);
+    else if (!showRefused(err)) showError(err);
     return false;
   }
+}
+
+/**
+ * A save the type refused: each reason goes next to its field
+ * (journey.data.vehicle.plate → the plate's input). False when the error
+ * names no field on the page.
+ */
+function showRefused(err) {
+  const shown = [];
+  for (const v of err.fieldViolations || []) {
+    const field = String(v.field);
+    const path = field.replace(/^journey\.data\./, '');
+    if (!field.startsWith('journey.data.') || !input(path)) continue;
+    refused(path, v.description);
+    shown.push({ path, why: v.description });
+  }
+  if (!shown.length) return false;
+  const step = shown[0].path.split('.')[0];
+  if (step !== ui.shown) showStep(step, { focus: false });
+  $('#error').textContent = shown.length === 1
+    ? `We could not save “${labelOf(ui.form, shown[0].path)}”: ${shown[0].why}.`
+    : `We could not save ${shown.length} answers: see the marked fields.`;
+  input(shown[0].path).focus();
+  return true;
 }
 
 /** Someone saved other values for answers the user changed: let the user choose, per answer. */
@@ -343,13 +370,13 @@ function conflict(err) {
   const box = $('#conflict');
   const who = err.journey.assigneeDisplayName || 'Someone';
   const items = err.conflicts.map((c) => {
-    const f = fieldsOf(c.path.split('.')[0]).find((x) => x.path === c.path)?.f;
+    const f = allFields().find((x) => x.path === c.path);
     const label = f?.label || c.path;
     const li = h('li', {},
       h('strong', {}, label), `: ${who} saved “${formatValue(f, c.theirs)}”, you typed “${formatValue(f, c.mine)}”. `,
       h('button', { type: 'button', onclick: () => { ui.seen[c.path] = c.theirs; li.remove(); done(); } }, 'Keep mine'),
       ' ',
-      h('button', { type: 'button', onclick: () => { write(c.path, f, c.theirs); ui.seen[c.path] = c.theirs; clearRemote(c.path); li.remove(); done(); } }, `Use ${who}'s`));
+      h('button', { type: 'button', onclick: () => { if (f) { write(f, c.theirs); clearRemote(c.path); } ui.seen[c.path] = c.theirs; li.remove(); done(); } }, `Use ${who}'s`));
     return li;
   });
   const done = () => {
@@ -362,7 +389,7 @@ function conflict(err) {
   box.hidden = false;
 }
 
-async function submitQuote() {
+async function submitJourney() {
   if (!(await saveChanges(ui.shown))) return;
   try {
     await ui.session.client.complete(ui.session.name);

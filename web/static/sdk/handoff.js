@@ -346,22 +346,28 @@ export class JourneySession {
    * - `expect` names the value an answer had when the user started editing
    *   it ({'vehicle.plate': 'AB-123-C'}), for pages that show live changes:
    *   the session's journey may already hold someone else's newer value.
+   * - `remove` names answers to remove ('vehicle.year'), as a user who
+   *   empties a field means; they are checked like the answers in data
+   *   (a removal's `mine` is undefined).
    *
    * Answers whose value is already what you send are not sent. Resolves to
    * the saved journey.
    */
-  async save({ step, data } = {}, { base = this.journey, expect = {} } = {}) {
+  async save({ step, data, remove = [] } = {}, { base = this.journey, expect = {} } = {}) {
     const mine = leaves(data || {});
+    for (const p of remove) mine[p] = undefined;
     const expected = {};
     for (const p of Object.keys(mine)) expected[p] = p in expect ? expect[p] : get(base.data, p);
     let current = base;
     for (let attempt = 0; attempt < 5; attempt++) {
       const conflicts = [];
       const send = {};
+      const removing = [];
       for (const [p, v] of Object.entries(mine)) {
         const now = get(current.data, p);
         if (same(now, v)) continue; // nothing to do for this answer
         if (!same(now, expected[p])) conflicts.push({ path: p, mine: v, theirs: now, base: expected[p] });
+        else if (v === undefined) removing.push(p);
         else send[p] = v;
       }
       if (conflicts.length) {
@@ -369,12 +375,17 @@ export class JourneySession {
         throw new ConflictError(conflicts, current);
       }
       const stepChanges = step !== undefined && step !== current.step;
-      if (!stepChanges && Object.keys(send).length === 0) return this.adopt(current);
+      if (!stepChanges && Object.keys(send).length === 0 && removing.length === 0) return this.adopt(current);
       try {
         const saved = await this.client.updateJourney(this.name, {
           etag: current.etag,
           step: stepChanges ? step : undefined,
           data: Object.keys(send).length ? unflatten(send) : undefined,
+          // A removal is a path named in the mask and absent from the body;
+          // without one the server derives the mask from the body.
+          updateMask: removing.length
+            ? [...(stepChanges ? ['step'] : []), ...[...Object.keys(send), ...removing].map((p) => `data.${p}`)]
+            : undefined,
         });
         return this.adopt(saved);
       } catch (err) {
