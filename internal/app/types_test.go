@@ -477,3 +477,36 @@ func appNew(t *testing.T, cfg config.Config) (*app.App, error) {
 	}
 	return a, err
 }
+
+func TestAJourneyStartedBeforeItsTypeWasDeclaredStaysFree(t *testing.T) {
+	one := start(t, redisStore)
+	two := start(t, sharedRedis(one))
+	j, err := one.api.CreateJourney(as(t, c42Token), &handoffv1.CreateJourneyRequest{
+		Parent: "customers/c-42", Journey: &handoffv1.Journey{JourneyType: "address-change", Step: "anywhere"},
+	})
+	require.NoError(t, err)
+	_, err = one.types().CreateJourneyType(as(t, adminToken), &handoffv1.CreateJourneyTypeRequest{JourneyType: &handoffv1.JourneyType{
+		Name:  "journeyTypes/address-change",
+		Steps: []*handoffv1.JourneyStep{{Id: "address", Answers: []*handoffv1.AnswerDefinition{{Key: "street", Kind: "text"}}}},
+	}})
+	require.NoError(t, err)
+
+	// Once the other instance knows the type (its creates get it)...
+	require.Eventually(t, func() bool {
+		fresh, err := two.api.CreateJourney(as(t, c42Token), &handoffv1.CreateJourneyRequest{
+			Parent: "customers/c-42", Journey: &handoffv1.Journey{JourneyType: "address-change"},
+		})
+		require.NoError(t, err)
+		return fresh.GetJourneyTypeVersion() == 1
+	}, 5*time.Second, 100*time.Millisecond)
+	// ...a save through it, which never saw the journey, by a caller that
+	// names the type: the journey is still of no declared version.
+	for _, h := range []*harness{two, one} {
+		data := structOf(t, map[string]any{"anything": map[string]any{"goes": 1}})
+		saved, err := h.api.UpdateJourney(as(t, c42Token), &handoffv1.UpdateJourneyRequest{
+			Journey: &handoffv1.Journey{Name: j.GetName(), JourneyType: "address-change", Data: data},
+		})
+		require.NoError(t, err)
+		require.Zero(t, saved.GetJourneyTypeVersion())
+	}
+}

@@ -153,7 +153,7 @@ func (s *Service) UpdateJourney(ctx context.Context, req *handoffv1.UpdateJourne
 	sv.WantJourney = reply.wantsJourney()
 	// Checked against the type version this instance expects the journey
 	// to have; the store confirms it as it writes (docs/journeytypes.md).
-	if err := s.typeSave(ctx, &sv, s.types.expected(key.Name(), req.GetJourney().GetJourneyType())); err != nil {
+	if err := s.typeSave(ctx, &sv, s.types.expected(key.Name())); err != nil {
 		return nil, err
 	}
 	lapsed, retyped := false, false
