@@ -86,10 +86,8 @@ func (s *Service) RevealAnswer(ctx context.Context, req *handoffv1.RevealAnswerR
 	if err != nil {
 		return nil, err
 	}
-	path := req.GetPath()
-	if strings.HasPrefix(path, "data.") {
-		path = strings.TrimPrefix(path, "data.")
-	}
+	// `payment.iban`, or as a save's mask names it, `data.payment.iban`.
+	path := strings.TrimPrefix(req.GetPath(), "data.")
 	var revealed *handoffv1.RevealAnswerResponse
 	_, err = s.mutate(ctx, key, "", func(cur *handoffv1.Journey) (effect, error) {
 		tp, err := s.types.ofJourney(ctx, cur)
