@@ -440,7 +440,10 @@ func TestEachAnswerSaysWhoChangedItAfterConcurrentSavesFromTwoChannels(t *testin
 	}
 	wg.Wait()
 
-	got, err := h.api.GetJourney(as(t, c42Token), &handoffv1.GetJourneyRequest{Name: j.GetName()})
+	basic, err := h.api.GetJourney(as(t, c42Token), &handoffv1.GetJourneyRequest{Name: j.GetName()})
+	require.NoError(t, err)
+	require.Nil(t, basic.GetAnswerProvenance(), "only the FULL view says who changed each answer")
+	got, err := h.api.GetJourney(as(t, c42Token), &handoffv1.GetJourneyRequest{Name: j.GetName(), View: handoffv1.JourneyView_JOURNEY_VIEW_FULL})
 	require.NoError(t, err)
 	tps := websiteTimeline(t, h, j.GetName())
 	for _, w := range writers {
@@ -462,6 +465,13 @@ func TestEachAnswerSaysWhoChangedItAfterConcurrentSavesFromTwoChannels(t *testin
 		require.True(t, p.GetTime().AsTime().Equal(last.GetTime().AsTime()))
 	}
 	requireNoValue(t, &handoffv1.ListTouchpointsResponse{Touchpoints: tps}, "answer 19", "the timeline")
+
+	// An agent's FULL read is audited like any read, and masked like any.
+	before := len(websiteTimeline(t, h, j.GetName()))
+	agents, err := h.api.GetJourney(as(t, aliceToken, "x-handoff-channel", "phone"), &handoffv1.GetJourneyRequest{Name: j.GetName(), View: handoffv1.JourneyView_JOURNEY_VIEW_FULL})
+	require.NoError(t, err)
+	require.Equal(t, "alice", agents.GetAnswerProvenance()["contact.name"].GetActor().GetId())
+	require.Len(t, websiteTimeline(t, h, j.GetName()), before+1, "the read is recorded as VIEWED")
 }
 
 // appNew builds handoffd from cfg, as main does, and closes what it built.

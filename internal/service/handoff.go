@@ -128,7 +128,10 @@ func (s *Service) RedeemHandoff(ctx context.Context, req *handoffv1.RedeemHandof
 		// caller learns no more than from any other code that does not work.
 		return nil, errCodeNotValid
 	}
-	return j, err
+	if err != nil || req.GetView() != handoffv1.JourneyView_JOURNEY_VIEW_FULL {
+		return j, err
+	}
+	return s.readJourney(ctx, key, s.store.JourneyWithProvenance)
 }
 
 // ClaimJourney lets an agent take the case, or renew the claim it holds.

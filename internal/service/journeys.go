@@ -102,6 +102,14 @@ func (s *Service) GetJourney(ctx context.Context, req *handoffv1.GetJourneyReque
 	if err != nil {
 		return nil, err
 	}
+	// FULL adds who changed each answer, which costs the store a read of
+	// the timeline entries that wrote them: asked for by the console, not
+	// by every website read.
+	full := req.GetView() == handoffv1.JourneyView_JOURNEY_VIEW_FULL
+	read := s.store.GetJourney
+	if full {
+		read = s.store.JourneyWithProvenance
+	}
 	if audited(p) {
 		ch, detail, err := channelOf(ctx, p, handoffv1.Channel_CHANNEL_UNSPECIFIED, "")
 		if err != nil {
@@ -109,15 +117,31 @@ func (s *Service) GetJourney(ctx context.Context, req *handoffv1.GetJourneyReque
 		}
 		// The view is recorded in the same read-check-write that releases a
 		// lapsed claim, so the agent sees what the customer will.
-		return s.recordView(ctx, p, key, ch, detail)
+		j, err := s.recordView(ctx, p, key, ch, detail)
+		if err != nil || !full {
+			return j, err
+		}
+		return s.readJourney(ctx, key, read)
 	}
-	j, err := s.store.GetJourney(ctx, key)
+	j, err := s.readJourney(ctx, key, read)
 	if err != nil {
-		return nil, journeyError(key, err)
+		return nil, err
 	}
 	if s.claimLapsed(j) {
 		// Show the truth: record the release instead of a stale holder.
-		return s.mutate(ctx, key, "", func(*handoffv1.Journey) (effect, error) { return effect{unchanged: true}, nil })
+		if j, err = s.mutate(ctx, key, "", func(*handoffv1.Journey) (effect, error) { return effect{unchanged: true}, nil }); err != nil || !full {
+			return j, err
+		}
+		return s.readJourney(ctx, key, read)
+	}
+	return j, nil
+}
+
+// readJourney reads the journey at key with read (a store's read).
+func (s *Service) readJourney(ctx context.Context, key store.JourneyKey, read func(context.Context, store.JourneyKey) (*handoffv1.Journey, error)) (*handoffv1.Journey, error) {
+	j, err := read(ctx, key)
+	if err != nil {
+		return nil, journeyError(key, err)
 	}
 	return j, nil
 }

@@ -379,8 +379,14 @@ type Store interface {
 	// gives ErrAlreadyExists.
 	CreateJourney(ctx context.Context, j *handoffv1.Journey, first *handoffv1.Touchpoint, requestID string) (_ *handoffv1.Journey, created bool, _ error)
 
-	// GetJourney returns the journey, or ErrNotFound.
+	// GetJourney returns the journey, or ErrNotFound. No write returns
+	// answer_provenance, nor does this read: it costs reading the timeline.
 	GetJourney(ctx context.Context, key JourneyKey) (*handoffv1.Journey, error)
+
+	// JourneyWithProvenance is GetJourney plus answer_provenance: for each
+	// answer, the touchpoint of the write that last changed it, when that
+	// write had one and the store kept it.
+	JourneyWithProvenance(ctx context.Context, key JourneyKey) (*handoffv1.Journey, error)
 
 	// ListJourneys returns a page of the customer's journeys, newest first,
 	// and the cursor of the next page (nil on the last page).

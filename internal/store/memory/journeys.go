@@ -77,6 +77,18 @@ func (s *Store) GetJourney(_ context.Context, key store.JourneyKey) (*handoffv1.
 	return e.out(), nil
 }
 
+// JourneyWithProvenance returns a copy of the journey with who last
+// changed each answer.
+func (s *Store) JourneyWithProvenance(_ context.Context, key store.JourneyKey) (*handoffv1.Journey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.live(key, time.Now())
+	if e == nil {
+		return nil, fmt.Errorf("journey %s: %w", key.Name(), store.ErrNotFound)
+	}
+	return e.withProvenance(), nil
+}
+
 // UpdateJourney applies u if the journey is still at the revision and etag
 // u.Journey was read at. It replaces every field but the answers, which
 // change only through CreateJourney and SaveJourney (whose per-answer
@@ -148,9 +160,6 @@ func (s *Store) ListJourneys(_ context.Context, customer string, q store.ListJou
 	page := make([]*handoffv1.Journey, len(items))
 	for i, it := range items {
 		page[i] = it.e.out()
-		// Lists carry no provenance, as in Redis, where it would cost a
-		// read of the timeline per journey.
-		page[i].AnswerProvenance = nil
 	}
 	return page, next, nil
 }

@@ -228,6 +228,12 @@ func (e *journeyEntry) out() *handoffv1.Journey {
 	j.Etag = strconv.FormatInt(e.etag, 10)
 	j.Revision = e.revision
 	j.AnswerProvenance = nil
+	return j
+}
+
+// withProvenance is out plus, per answer, the touchpoint that last wrote it.
+func (e *journeyEntry) withProvenance() *handoffv1.Journey {
+	j := e.out()
 	for path, pos := range e.writtenBy {
 		if pos < 1 || pos > len(e.timeline) {
 			continue

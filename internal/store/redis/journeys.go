@@ -17,7 +17,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
-	"github.com/journeyhandoff/handoff/internal/answers"
 	"github.com/journeyhandoff/handoff/internal/store"
 )
 
@@ -94,17 +93,8 @@ func (s *Store) createCall(key store.JourneyKey, j *handoffv1.Journey, first *ha
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if first != nil {
-		// Every answer is the first touchpoint's, as a read will say.
-		named := proto.CloneOf(first)
-		named.Name = store.TouchpointName(key, 1)
-		out.AnswerProvenance = make(map[string]*handoffv1.AnswerProvenance)
-		for _, l := range answers.Leaves(out.GetData()) {
-			out.AnswerProvenance[l.Path] = store.ProvenanceOf(named)
-		}
-	}
 	meta := shallowCopy(out)
-	meta.Name, meta.Data, meta.Etag, meta.Revision, meta.AnswerProvenance = "", nil, "", 0, nil
+	meta.Name, meta.Data, meta.Etag, meta.Revision = "", nil, "", 0
 	head, err := recordHead(key, meta, store.CreatePaths, recAnswers)
 	if err != nil {
 		return nil, nil, nil, err
@@ -171,9 +161,22 @@ func (s *Store) stamped(j *handoffv1.Journey, etag string, revision int64) *hand
 	return out
 }
 
-// GetJourney implements store.Store: the record and the timeline entries
-// that wrote its answers, in one script.
+// GetJourney implements store.Store.
 func (s *Store) GetJourney(ctx context.Context, key store.JourneyKey) (*handoffv1.Journey, error) {
+	kv, err := s.client.HGetAll(ctx, s.journeyKey(key)).Result()
+	if err != nil {
+		return nil, wrapErr(ctx, "get journey", err)
+	}
+	j, err := s.decodeRecord(key, kv, nil)
+	if err != nil {
+		return nil, fmt.Errorf("get journey: %w", err)
+	}
+	return j, nil
+}
+
+// JourneyWithProvenance implements store.Store: the record and the
+// timeline entries that wrote its answers, in one script.
+func (s *Store) JourneyWithProvenance(ctx context.Context, key store.JourneyKey) (*handoffv1.Journey, error) {
 	res, err := getScript.Run(ctx, s.client, []string{s.journeyKey(key), s.timelineKey(key)}).StringSlice()
 	if err != nil {
 		return nil, wrapErr(ctx, "get journey", err)
@@ -186,7 +189,7 @@ func (s *Store) GetJourney(ctx context.Context, key store.JourneyKey) (*handoffv
 }
 
 // decodeReply reads a journey from a script's reply of the record's
-// fields and its answers' writers (record_reply in change.lua): the
+// fields and its answers' writers (get.lua): the
 // number of record items, the record's fields and values, then positions
 // and timeline entries.
 func (s *Store) decodeReply(key store.JourneyKey, res []string) (*handoffv1.Journey, error) {

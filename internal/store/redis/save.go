@@ -240,7 +240,11 @@ func (s *Store) saved(sv store.Save, res []string) (*handoffv1.Journey, error) {
 			ExpireTime: timestamppb.New(update.Add(s.journeyTTL(sv.Type, sv.TypeVersion))),
 		}, nil
 	}
-	j, err := s.decodeReply(sv.Key, res[3:])
+	kv := make(map[string]string, (len(res)-3)/2)
+	for i := 3; i+1 < len(res); i += 2 {
+		kv[res[i]] = res[i+1]
+	}
+	j, err := s.decodeRecord(sv.Key, kv, nil)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("save journey: the script returned no record")
 	}

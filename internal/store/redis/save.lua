@@ -13,7 +13,7 @@
 -- emptied object), with that size ('' when there is no such parent).
 --
 -- Returns {'saved', etag, revision} followed, with A.want_journey, by the
--- record (record_reply in change.lua); or {'missing'}, {'convert'} (a v1
+-- record's fields and values; or {'missing'}, {'convert'} (a v1
 -- record), {'replayed'} (this very save ran before), {'type', type,
 -- version} (the save was checked against another journey type version),
 -- {'step', step} (the journey may not move to the save's step from its
@@ -346,7 +346,7 @@ log_change(KEYS[4], record(ARGV[A.head], new_revision, tostring(new_etag), touch
 
 local reply = {'saved', tostring(new_etag), tostring(new_revision)}
 if ARGV[A.want_journey] == '1' then
-  for _, x in ipairs(record_reply(key, KEYS[2])) do
+  for _, x in ipairs(redis.call('HGETALL', key)) do
     reply[#reply + 1] = x
   end
 end

@@ -265,14 +265,6 @@ func countLeaves(s *structpb.Struct) int {
 	return n
 }
 
-// withoutProvenance is j without answer_provenance, for comparing with
-// journeys built by hand.
-func withoutProvenance(j *handoffv1.Journey) *handoffv1.Journey {
-	j = proto.CloneOf(j)
-	j.AnswerProvenance = nil
-	return j
-}
-
 func requireProtoEqual(t *testing.T, want, got proto.Message) {
 	t.Helper()
 	require.True(t, proto.Equal(want, got), "want %v\n got %v", fmt.Sprint(want), fmt.Sprint(got))

@@ -222,25 +222,12 @@ func named(k store.JourneyKey, from int, tps ...*handoffv1.Touchpoint) []*handof
 
 // requireProtoEqual fails with both messages in text form, which reads far
 // better than testify's dump of generated structs.
-// Journeys are compared without answer_provenance, which a change does not
-// carry and a list does not return: its own cases check it (types.go).
 func requireProtoEqual(t *testing.T, want, got proto.Message, msgAndArgs ...any) {
 	t.Helper()
-	want, got = withoutProvenance(want), withoutProvenance(got)
 	if !proto.Equal(want, got) {
 		require.Failf(t, "messages differ", "want:\n%s\ngot:\n%s\n%s",
 			prototext.Format(want), prototext.Format(got), messageFrom(msgAndArgs))
 	}
-}
-
-func withoutProvenance(m proto.Message) proto.Message {
-	j, ok := m.(*handoffv1.Journey)
-	if !ok || j.GetAnswerProvenance() == nil {
-		return m
-	}
-	j = proto.CloneOf(j)
-	j.AnswerProvenance = nil
-	return j
 }
 
 func requireProtosEqual[M proto.Message](t *testing.T, want, got []M) {

@@ -240,11 +240,20 @@ func actorOf(id string, role handoffv1.Role) *handoffv1.Actor {
 	return &handoffv1.Actor{Id: id, Role: role}
 }
 
+// withProvenance is JourneyWithProvenance that must succeed.
+func withProvenance(t *testing.T, s store.Store, k store.JourneyKey) *handoffv1.Journey {
+	t.Helper()
+	got, err := s.JourneyWithProvenance(t.Context(), k)
+	require.NoError(t, err)
+	return got
+}
+
 func testProvenance(t *testing.T, newStore Factory) {
 	t.Run("each_answer_names_the_touchpoint_of_the_write_that_last_changed_it", func(t *testing.T) {
 		s := newStore(t, Options{})
 		k := key("c-1", "j-1")
-		created := create(t, s, newJourney(t, k, now()))
+		create(t, s, newJourney(t, k, now()))
+		created := withProvenance(t, s, k)
 		for _, path := range []string{"n", "vehicle.plate", "vehicle.year"} {
 			p := created.GetAnswerProvenance()[path]
 			require.NotNil(t, p, "answer %s has no provenance after the create", path)
@@ -256,17 +265,18 @@ func testProvenance(t *testing.T, newStore Factory) {
 		sv.Channel = handoffv1.Channel_CHANNEL_PHONE
 		sv.Touchpoint.Channel = handoffv1.Channel_CHANNEL_PHONE
 		sv.Touchpoint.Actor = actorOf("ravi", handoffv1.Role_ROLE_AGENT)
-		saved := save(t, s, sv)
-		for _, j := range []*handoffv1.Journey{saved, get(t, s, k)} {
-			plate := j.GetAnswerProvenance()["vehicle.plate"]
-			requireProtoEqual(t, &handoffv1.AnswerProvenance{
-				Actor:      actorOf("ravi", handoffv1.Role_ROLE_AGENT),
-				Channel:    handoffv1.Channel_CHANNEL_PHONE,
-				Time:       sv.Touchpoint.GetTime(),
-				Touchpoint: store.TouchpointName(k, 2),
-			}, plate)
-			require.Equal(t, store.TouchpointName(k, 1), j.GetAnswerProvenance()["vehicle.year"].GetTouchpoint())
-		}
+		save(t, s, sv)
+		j := withProvenance(t, s, k)
+		requireProtoEqual(t, &handoffv1.AnswerProvenance{
+			Actor:      actorOf("ravi", handoffv1.Role_ROLE_AGENT),
+			Channel:    handoffv1.Channel_CHANNEL_PHONE,
+			Time:       sv.Touchpoint.GetTime(),
+			Touchpoint: store.TouchpointName(k, 2),
+		}, j.GetAnswerProvenance()["vehicle.plate"])
+		require.Equal(t, store.TouchpointName(k, 1), j.GetAnswerProvenance()["vehicle.year"].GetTouchpoint())
+		withoutIt := proto.CloneOf(j)
+		withoutIt.AnswerProvenance = nil
+		requireProtoEqual(t, get(t, s, k), withoutIt, "a read with provenance is a plain read plus it")
 	})
 
 	t.Run("concurrent_saves_from_two_channels_leave_each_answer_with_its_own_writer", func(t *testing.T) {
@@ -292,7 +302,7 @@ func testProvenance(t *testing.T, newStore Factory) {
 			})
 		}
 		wg.Wait()
-		j := get(t, s, k)
+		j := withProvenance(t, s, k)
 		tps := timeline(t, s, k)
 		for who, actor := range writers {
 			p := j.GetAnswerProvenance()[who+".answer"]
@@ -316,17 +326,23 @@ func testProvenance(t *testing.T, newStore Factory) {
 		create(t, s, newJourney(t, k, now()))
 		sv := saveOf(k, answer(t, "n", 7))
 		sv.Touchpoint = nil
-		got := save(t, s, sv)
+		save(t, s, sv)
+		got := withProvenance(t, s, k)
 		require.Nil(t, got.GetAnswerProvenance()["n"])
 		require.NotNil(t, got.GetAnswerProvenance()["vehicle.plate"])
 	})
 
-	t.Run("listed_journeys_carry_no_provenance", func(t *testing.T) {
+	t.Run("plain_reads_writes_and_lists_carry_no_provenance", func(t *testing.T) {
 		s := newStore(t, Options{})
-		create(t, s, newJourney(t, key("c-1", "j-1"), now()))
+		k := key("c-1", "j-1")
+		created := create(t, s, newJourney(t, k, now()))
+		saved := save(t, s, saveOf(k, answer(t, "n", 7)))
+		updated := update(t, s, get(t, s, k))
 		page, _, err := s.ListJourneys(t.Context(), "c-1", store.ListJourneysQuery{Limit: 10})
 		require.NoError(t, err)
 		require.Len(t, page, 1)
-		require.Nil(t, page[0].GetAnswerProvenance())
+		for _, j := range []*handoffv1.Journey{created, saved, updated, get(t, s, k), page[0]} {
+			require.Nil(t, j.GetAnswerProvenance())
+		}
 	})
 }

@@ -69,7 +69,7 @@ function signOut() {
 async function redeem(code) {
   findError(null);
   try {
-    const j = await state.client.redeem(code);
+    const j = await state.client.redeem(code, { view: 'full' });
     learnMe(j.assignee);
     $('#code').value = '';
     await open(j);
@@ -95,7 +95,7 @@ async function lookup(customer) {
 async function openByName(name) {
   findError(null);
   try {
-    await open(await state.client.getJourney(name));
+    await open(await state.client.getJourney(name, { view: 'full' }));
   } catch (err) {
     findError(err);
   }
@@ -116,6 +116,7 @@ async function open(journey) {
   state.session = new JourneySession(state.client, journey);
   state.touchpoints = new Map();
   state.revealed = new Map();
+  state.provenance = journey.answerProvenance || {};
   state.shown = null;
   journeyError(null);
   history.replaceState(null, '', `#${journey.name}`);
@@ -134,12 +135,18 @@ async function open(journey) {
   await loadTimeline();
   state.watch = state.session.watch({
     onChange: (j, change) => {
-      if (change.snapshot) loadTimeline();
-      else {
+      if (change.snapshot) {
+        // A snapshot carries no answer_provenance: keep what was known,
+        // and learn what the gap changed from the timeline read again.
+        j.answerProvenance = { ...(state.provenance || {}) };
+        loadTimeline().then(() => draw(j, { answers: learnProvenance(j, [...state.touchpoints.values()]) }));
+        draw(j);
+      } else {
         addTouchpoints(change.touchpoints);
-        learnProvenance(j, change.touchpoints);
+        // A change this screen already holds (its own save's) still says
+        // who changed what: draw the answers again if that is news.
+        draw(j, { answers: learnProvenance(j, change.touchpoints) });
       }
-      draw(j);
     },
     onState: (s) => live(s),
     onError: (err) => journeyError(err),
@@ -149,23 +156,39 @@ async function open(journey) {
 /**
  * A watched change carries no answer_provenance: its touchpoints say who
  * changed which answers, on which channel, when. Only newer touchpoints
- * count, so a late change cannot undo what a fresh read said.
+ * count, so a late change cannot undo what a fresh read said. Reports
+ * whether it learned anything.
  */
 function learnProvenance(journey, touchpoints) {
   const position = (name) => Number(String(name || '').split('/').pop()) || 0;
-  const prov = { ...(journey.answerProvenance || {}) };
+  const prov = { ...(hasProvenance(journey) ? journey.answerProvenance : state.provenance || {}) };
+  let learned = false;
   for (const tp of touchpoints || []) {
     if (!['TOUCHPOINT_KIND_PROGRESS_SAVED', 'TOUCHPOINT_KIND_STARTED'].includes(tp.kind)) continue;
     for (const path of tp.answers || []) {
-      if (position(prov[path]?.touchpoint) > position(tp.name)) continue;
+      if (position(prov[path]?.touchpoint) >= position(tp.name)) continue;
       prov[path] = { actor: tp.actor, channel: tp.channel, time: tp.time, touchpoint: tp.name };
+      learned = true;
     }
   }
   journey.answerProvenance = prov;
+  state.provenance = prov;
+  return learned;
+}
+
+// hasProvenance reports whether a journey says who changed its answers
+// (the gateway sends `{}` for a read that does not).
+function hasProvenance(journey) {
+  return Object.keys(journey.answerProvenance || {}).length > 0;
 }
 
 function draw(journey, { answers = false } = {}) {
   if (state.session && journey.name !== state.session.name) return;
+  // Only a FULL read says who changed each answer; a save's or a claim's
+  // answer does not, so what was known (from reads and watched changes,
+  // whichever came first) carries over.
+  if (!hasProvenance(journey)) journey.answerProvenance = { ...(state.provenance || {}) };
+  state.provenance = journey.answerProvenance;
   const before = state.shown;
   const form = state.form;
   renderHeader(journey, form);

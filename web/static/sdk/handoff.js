@@ -113,7 +113,12 @@ export class HandoffClient {
     });
   }
 
-  getJourney(name) { return this.call('GET', name); }
+  /**
+   * The journey; with {view: 'full'} also who last changed each answer
+   * (answerProvenance), which a website rarely needs and the store reads
+   * only when asked.
+   */
+  getJourney(name, { view } = {}) { return this.call('GET', name, { query: { view: journeyView(view) } }); }
 
   async listJourneys(customer, { state = 'JOURNEY_STATE_ACTIVE', pageSize } = {}) {
     const out = [];
@@ -147,7 +152,9 @@ export class HandoffClient {
   }
 
   handoff(name, { note } = {}) { return this.call('POST', `${name}:handoff`, { body: prune({ note }) }); }
-  redeem(code) { return this.call('POST', `handoffs/${enc(String(code).trim())}:redeem`, { body: {} }); }
+  redeem(code, { view } = {}) {
+    return this.call('POST', `handoffs/${enc(String(code).trim())}:redeem`, { body: prune({ view: journeyView(view) }) });
+  }
   claim(name, { takeOver } = {}) { return this.call('POST', `${name}:claim`, { body: prune({ takeOver }) }); }
   release(name, { note } = {}) { return this.call('POST', `${name}:release`, { body: prune({ note }) }); }
   transfer(name, { toAgent, toChannel, note } = {}) {
@@ -528,6 +535,11 @@ function canonical(v) {
   if (v === null || typeof v !== 'object') return JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+}
+
+/** journeyView('full') is the API's JOURNEY_VIEW_FULL; undefined stays undefined. */
+function journeyView(view) {
+  return view ? `JOURNEY_VIEW_${String(view).toUpperCase()}` : undefined;
 }
 
 function prune(o) {

@@ -345,9 +345,9 @@ type Journey struct {
 	// checked and drawn by for its whole life (`journeyTypes/{journey_type}@{version}`);
 	// 0 when the type was not declared then.
 	JourneyTypeVersion int64 `protobuf:"varint,17,opt,name=journey_type_version,json=journeyTypeVersion,proto3" json:"journey_type_version,omitempty"`
-	// Who last changed each answer, by its path (`vehicle.plate`), on reads
-	// of one journey (not in lists, nor in a watch's changes). Answers saved
-	// before handoff kept this have none.
+	// Who last changed each answer, by its path (`vehicle.plate`): only in
+	// a GetJourney with view JOURNEY_VIEW_FULL. Answers saved before handoff
+	// kept this have none.
 	AnswerProvenance map[string]*AnswerProvenance `protobuf:"bytes,18,rep,name=answer_provenance,json=answerProvenance,proto3" json:"answer_provenance,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// The answers whose values this caller sees masked (`•••• 4821`): the
 	// type declares them sensitive. RevealAnswer shows one.

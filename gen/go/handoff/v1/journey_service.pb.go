@@ -26,6 +26,60 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// JourneyView is how much of a journey a read returns.
+type JourneyView int32
+
+const (
+	// The same as BASIC.
+	JourneyView_JOURNEY_VIEW_UNSPECIFIED JourneyView = 0
+	// Every field but answer_provenance: what a website reads.
+	JourneyView_JOURNEY_VIEW_BASIC JourneyView = 1
+	// Also who last changed each answer (answer_provenance), which costs
+	// the read the timeline entries that wrote them: what the console reads.
+	JourneyView_JOURNEY_VIEW_FULL JourneyView = 2
+)
+
+// Enum value maps for JourneyView.
+var (
+	JourneyView_name = map[int32]string{
+		0: "JOURNEY_VIEW_UNSPECIFIED",
+		1: "JOURNEY_VIEW_BASIC",
+		2: "JOURNEY_VIEW_FULL",
+	}
+	JourneyView_value = map[string]int32{
+		"JOURNEY_VIEW_UNSPECIFIED": 0,
+		"JOURNEY_VIEW_BASIC":       1,
+		"JOURNEY_VIEW_FULL":        2,
+	}
+)
+
+func (x JourneyView) Enum() *JourneyView {
+	p := new(JourneyView)
+	*p = x
+	return p
+}
+
+func (x JourneyView) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (JourneyView) Descriptor() protoreflect.EnumDescriptor {
+	return file_handoff_v1_journey_service_proto_enumTypes[0].Descriptor()
+}
+
+func (JourneyView) Type() protoreflect.EnumType {
+	return &file_handoff_v1_journey_service_proto_enumTypes[0]
+}
+
+func (x JourneyView) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use JourneyView.Descriptor instead.
+func (JourneyView) EnumDescriptor() ([]byte, []int) {
+	return file_handoff_v1_journey_service_proto_rawDescGZIP(), []int{0}
+}
+
 type CreateJourneyRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The customer, `customers/{customer}`.
@@ -117,7 +171,9 @@ func (x *CreateJourneyRequest) GetChannelDetail() string {
 type GetJourneyRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// `customers/{customer}/journeys/{journey}`.
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// How much of the journey to return (AIP-157); BASIC when unset.
+	View          JourneyView `protobuf:"varint,2,opt,name=view,proto3,enum=handoff.v1.JourneyView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -157,6 +213,13 @@ func (x *GetJourneyRequest) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *GetJourneyRequest) GetView() JourneyView {
+	if x != nil {
+		return x.View
+	}
+	return JourneyView_JOURNEY_VIEW_UNSPECIFIED
 }
 
 type ListJourneysRequest struct {
@@ -663,6 +726,8 @@ type RedeemHandoffRequest struct {
 	Code          string  `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
 	Channel       Channel `protobuf:"varint,2,opt,name=channel,proto3,enum=handoff.v1.Channel" json:"channel,omitempty"`
 	ChannelDetail string  `protobuf:"bytes,3,opt,name=channel_detail,json=channelDetail,proto3" json:"channel_detail,omitempty"`
+	// How much of the journey to return, as GetJourney's view.
+	View          JourneyView `protobuf:"varint,4,opt,name=view,proto3,enum=handoff.v1.JourneyView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -716,6 +781,13 @@ func (x *RedeemHandoffRequest) GetChannelDetail() string {
 		return x.ChannelDetail
 	}
 	return ""
+}
+
+func (x *RedeemHandoffRequest) GetView() JourneyView {
+	if x != nil {
+		return x.View
+	}
+	return JourneyView_JOURNEY_VIEW_UNSPECIFIED
 }
 
 type ClaimJourneyRequest struct {
@@ -1346,9 +1418,10 @@ const file_handoff_v1_journey_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x04 \x01(\tB$\xe0A\x01\xbaH\x1e\xd8\x01\x01r\x192\x17^[A-Za-z0-9._-]{1,128}$R\trequestId\x127\n" +
 	"\achannel\x18\x05 \x01(\x0e2\x13.handoff.v1.ChannelB\b\xbaH\x05\x82\x01\x02\x10\x01R\achannel\x12.\n" +
-	"\x0echannel_detail\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\rchannelDetail\"\x7f\n" +
+	"\x0echannel_detail\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\rchannelDetail\"\xb6\x01\n" +
 	"\x11GetJourneyRequest\x12j\n" +
-	"\x04name\x18\x01 \x01(\tBV\xe0A\x02\xbaHPrN2L^customers/[A-Za-z0-9][A-Za-z0-9._-]{0,62}/journeys/[a-z0-9][a-z0-9-]{0,62}$R\x04name\"\xed\x01\n" +
+	"\x04name\x18\x01 \x01(\tBV\xe0A\x02\xbaHPrN2L^customers/[A-Za-z0-9][A-Za-z0-9._-]{0,62}/journeys/[a-z0-9][a-z0-9-]{0,62}$R\x04name\x125\n" +
+	"\x04view\x18\x02 \x01(\x0e2\x17.handoff.v1.JourneyViewB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04view\"\xed\x01\n" +
 	"\x13ListJourneysRequest\x12M\n" +
 	"\x06parent\x18\x01 \x01(\tB5\xe0A\x02\xbaH/r-2+^customers/[A-Za-z0-9][A-Za-z0-9._-]{0,62}$R\x06parent\x12$\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
@@ -1387,11 +1460,12 @@ const file_handoff_v1_journey_service_proto_rawDesc = "" +
 	"\x16HandoffJourneyResponse\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12;\n" +
 	"\vexpire_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"expireTime\"\x98\x01\n" +
+	"expireTime\"\xcf\x01\n" +
 	"\x14RedeemHandoffRequest\x12\x17\n" +
 	"\x04code\x18\x01 \x01(\tB\x03\xe0A\x02R\x04code\x127\n" +
 	"\achannel\x18\x02 \x01(\x0e2\x13.handoff.v1.ChannelB\b\xbaH\x05\x82\x01\x02\x10\x01R\achannel\x12.\n" +
-	"\x0echannel_detail\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\rchannelDetail\"\x87\x02\n" +
+	"\x0echannel_detail\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\rchannelDetail\x125\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x17.handoff.v1.JourneyViewB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04view\"\x87\x02\n" +
 	"\x13ClaimJourneyRequest\x12j\n" +
 	"\x04name\x18\x01 \x01(\tBV\xe0A\x02\xbaHPrN2L^customers/[A-Za-z0-9][A-Za-z0-9._-]{0,62}/journeys/[a-z0-9][a-z0-9-]{0,62}$R\x04name\x127\n" +
 	"\achannel\x18\x02 \x01(\x0e2\x13.handoff.v1.ChannelB\b\xbaH\x05\x82\x01\x02\x10\x01R\achannel\x12.\n" +
@@ -1433,7 +1507,11 @@ const file_handoff_v1_journey_service_proto_rawDesc = "" +
 	"\x0echannel_detail\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\rchannelDetail\"X\n" +
 	"\x14RevealAnswerResponse\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12,\n" +
-	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value2\x9a\x0f\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value*Z\n" +
+	"\vJourneyView\x12\x1c\n" +
+	"\x18JOURNEY_VIEW_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12JOURNEY_VIEW_BASIC\x10\x01\x12\x15\n" +
+	"\x11JOURNEY_VIEW_FULL\x10\x022\x9a\x0f\n" +
 	"\x0eJourneyService\x12z\n" +
 	"\rCreateJourney\x12 .handoff.v1.CreateJourneyRequest\x1a\x13.handoff.v1.Journey\"2\x82\xd3\xe4\x93\x02,:\ajourney\"!/v1/{parent=customers/*}/journeys\x12k\n" +
 	"\n" +
@@ -1464,93 +1542,97 @@ func file_handoff_v1_journey_service_proto_rawDescGZIP() []byte {
 	return file_handoff_v1_journey_service_proto_rawDescData
 }
 
+var file_handoff_v1_journey_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_handoff_v1_journey_service_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_handoff_v1_journey_service_proto_goTypes = []any{
-	(*CreateJourneyRequest)(nil),    // 0: handoff.v1.CreateJourneyRequest
-	(*GetJourneyRequest)(nil),       // 1: handoff.v1.GetJourneyRequest
-	(*ListJourneysRequest)(nil),     // 2: handoff.v1.ListJourneysRequest
-	(*ListJourneysResponse)(nil),    // 3: handoff.v1.ListJourneysResponse
-	(*UpdateJourneyRequest)(nil),    // 4: handoff.v1.UpdateJourneyRequest
-	(*CompleteJourneyRequest)(nil),  // 5: handoff.v1.CompleteJourneyRequest
-	(*AbandonJourneyRequest)(nil),   // 6: handoff.v1.AbandonJourneyRequest
-	(*HandoffJourneyRequest)(nil),   // 7: handoff.v1.HandoffJourneyRequest
-	(*HandoffJourneyResponse)(nil),  // 8: handoff.v1.HandoffJourneyResponse
-	(*RedeemHandoffRequest)(nil),    // 9: handoff.v1.RedeemHandoffRequest
-	(*ClaimJourneyRequest)(nil),     // 10: handoff.v1.ClaimJourneyRequest
-	(*TransferJourneyRequest)(nil),  // 11: handoff.v1.TransferJourneyRequest
-	(*WatchJourneyRequest)(nil),     // 12: handoff.v1.WatchJourneyRequest
-	(*ReleaseJourneyRequest)(nil),   // 13: handoff.v1.ReleaseJourneyRequest
-	(*DeleteCustomerRequest)(nil),   // 14: handoff.v1.DeleteCustomerRequest
-	(*DeleteCustomerResponse)(nil),  // 15: handoff.v1.DeleteCustomerResponse
-	(*ListTouchpointsRequest)(nil),  // 16: handoff.v1.ListTouchpointsRequest
-	(*ListTouchpointsResponse)(nil), // 17: handoff.v1.ListTouchpointsResponse
-	(*RevealAnswerRequest)(nil),     // 18: handoff.v1.RevealAnswerRequest
-	(*RevealAnswerResponse)(nil),    // 19: handoff.v1.RevealAnswerResponse
-	(*Journey)(nil),                 // 20: handoff.v1.Journey
-	(Channel)(0),                    // 21: handoff.v1.Channel
-	(JourneyState)(0),               // 22: handoff.v1.JourneyState
-	(*fieldmaskpb.FieldMask)(nil),   // 23: google.protobuf.FieldMask
-	(*timestamppb.Timestamp)(nil),   // 24: google.protobuf.Timestamp
-	(*Touchpoint)(nil),              // 25: handoff.v1.Touchpoint
-	(*structpb.Value)(nil),          // 26: google.protobuf.Value
-	(*JourneyChange)(nil),           // 27: handoff.v1.JourneyChange
+	(JourneyView)(0),                // 0: handoff.v1.JourneyView
+	(*CreateJourneyRequest)(nil),    // 1: handoff.v1.CreateJourneyRequest
+	(*GetJourneyRequest)(nil),       // 2: handoff.v1.GetJourneyRequest
+	(*ListJourneysRequest)(nil),     // 3: handoff.v1.ListJourneysRequest
+	(*ListJourneysResponse)(nil),    // 4: handoff.v1.ListJourneysResponse
+	(*UpdateJourneyRequest)(nil),    // 5: handoff.v1.UpdateJourneyRequest
+	(*CompleteJourneyRequest)(nil),  // 6: handoff.v1.CompleteJourneyRequest
+	(*AbandonJourneyRequest)(nil),   // 7: handoff.v1.AbandonJourneyRequest
+	(*HandoffJourneyRequest)(nil),   // 8: handoff.v1.HandoffJourneyRequest
+	(*HandoffJourneyResponse)(nil),  // 9: handoff.v1.HandoffJourneyResponse
+	(*RedeemHandoffRequest)(nil),    // 10: handoff.v1.RedeemHandoffRequest
+	(*ClaimJourneyRequest)(nil),     // 11: handoff.v1.ClaimJourneyRequest
+	(*TransferJourneyRequest)(nil),  // 12: handoff.v1.TransferJourneyRequest
+	(*WatchJourneyRequest)(nil),     // 13: handoff.v1.WatchJourneyRequest
+	(*ReleaseJourneyRequest)(nil),   // 14: handoff.v1.ReleaseJourneyRequest
+	(*DeleteCustomerRequest)(nil),   // 15: handoff.v1.DeleteCustomerRequest
+	(*DeleteCustomerResponse)(nil),  // 16: handoff.v1.DeleteCustomerResponse
+	(*ListTouchpointsRequest)(nil),  // 17: handoff.v1.ListTouchpointsRequest
+	(*ListTouchpointsResponse)(nil), // 18: handoff.v1.ListTouchpointsResponse
+	(*RevealAnswerRequest)(nil),     // 19: handoff.v1.RevealAnswerRequest
+	(*RevealAnswerResponse)(nil),    // 20: handoff.v1.RevealAnswerResponse
+	(*Journey)(nil),                 // 21: handoff.v1.Journey
+	(Channel)(0),                    // 22: handoff.v1.Channel
+	(JourneyState)(0),               // 23: handoff.v1.JourneyState
+	(*fieldmaskpb.FieldMask)(nil),   // 24: google.protobuf.FieldMask
+	(*timestamppb.Timestamp)(nil),   // 25: google.protobuf.Timestamp
+	(*Touchpoint)(nil),              // 26: handoff.v1.Touchpoint
+	(*structpb.Value)(nil),          // 27: google.protobuf.Value
+	(*JourneyChange)(nil),           // 28: handoff.v1.JourneyChange
 }
 var file_handoff_v1_journey_service_proto_depIdxs = []int32{
-	20, // 0: handoff.v1.CreateJourneyRequest.journey:type_name -> handoff.v1.Journey
-	21, // 1: handoff.v1.CreateJourneyRequest.channel:type_name -> handoff.v1.Channel
-	22, // 2: handoff.v1.ListJourneysRequest.state:type_name -> handoff.v1.JourneyState
-	20, // 3: handoff.v1.ListJourneysResponse.journeys:type_name -> handoff.v1.Journey
-	20, // 4: handoff.v1.UpdateJourneyRequest.journey:type_name -> handoff.v1.Journey
-	23, // 5: handoff.v1.UpdateJourneyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	21, // 6: handoff.v1.UpdateJourneyRequest.channel:type_name -> handoff.v1.Channel
-	23, // 7: handoff.v1.UpdateJourneyRequest.read_mask:type_name -> google.protobuf.FieldMask
-	21, // 8: handoff.v1.CompleteJourneyRequest.channel:type_name -> handoff.v1.Channel
-	21, // 9: handoff.v1.AbandonJourneyRequest.channel:type_name -> handoff.v1.Channel
-	21, // 10: handoff.v1.HandoffJourneyRequest.channel:type_name -> handoff.v1.Channel
-	24, // 11: handoff.v1.HandoffJourneyResponse.expire_time:type_name -> google.protobuf.Timestamp
-	21, // 12: handoff.v1.RedeemHandoffRequest.channel:type_name -> handoff.v1.Channel
-	21, // 13: handoff.v1.ClaimJourneyRequest.channel:type_name -> handoff.v1.Channel
-	21, // 14: handoff.v1.TransferJourneyRequest.to_channel:type_name -> handoff.v1.Channel
-	21, // 15: handoff.v1.TransferJourneyRequest.channel:type_name -> handoff.v1.Channel
-	21, // 16: handoff.v1.ReleaseJourneyRequest.channel:type_name -> handoff.v1.Channel
-	25, // 17: handoff.v1.ListTouchpointsResponse.touchpoints:type_name -> handoff.v1.Touchpoint
-	21, // 18: handoff.v1.RevealAnswerRequest.channel:type_name -> handoff.v1.Channel
-	26, // 19: handoff.v1.RevealAnswerResponse.value:type_name -> google.protobuf.Value
-	0,  // 20: handoff.v1.JourneyService.CreateJourney:input_type -> handoff.v1.CreateJourneyRequest
-	1,  // 21: handoff.v1.JourneyService.GetJourney:input_type -> handoff.v1.GetJourneyRequest
-	2,  // 22: handoff.v1.JourneyService.ListJourneys:input_type -> handoff.v1.ListJourneysRequest
-	4,  // 23: handoff.v1.JourneyService.UpdateJourney:input_type -> handoff.v1.UpdateJourneyRequest
-	5,  // 24: handoff.v1.JourneyService.CompleteJourney:input_type -> handoff.v1.CompleteJourneyRequest
-	6,  // 25: handoff.v1.JourneyService.AbandonJourney:input_type -> handoff.v1.AbandonJourneyRequest
-	7,  // 26: handoff.v1.JourneyService.HandoffJourney:input_type -> handoff.v1.HandoffJourneyRequest
-	9,  // 27: handoff.v1.JourneyService.RedeemHandoff:input_type -> handoff.v1.RedeemHandoffRequest
-	10, // 28: handoff.v1.JourneyService.ClaimJourney:input_type -> handoff.v1.ClaimJourneyRequest
-	13, // 29: handoff.v1.JourneyService.ReleaseJourney:input_type -> handoff.v1.ReleaseJourneyRequest
-	11, // 30: handoff.v1.JourneyService.TransferJourney:input_type -> handoff.v1.TransferJourneyRequest
-	12, // 31: handoff.v1.JourneyService.WatchJourney:input_type -> handoff.v1.WatchJourneyRequest
-	14, // 32: handoff.v1.JourneyService.DeleteCustomer:input_type -> handoff.v1.DeleteCustomerRequest
-	16, // 33: handoff.v1.JourneyService.ListTouchpoints:input_type -> handoff.v1.ListTouchpointsRequest
-	18, // 34: handoff.v1.JourneyService.RevealAnswer:input_type -> handoff.v1.RevealAnswerRequest
-	20, // 35: handoff.v1.JourneyService.CreateJourney:output_type -> handoff.v1.Journey
-	20, // 36: handoff.v1.JourneyService.GetJourney:output_type -> handoff.v1.Journey
-	3,  // 37: handoff.v1.JourneyService.ListJourneys:output_type -> handoff.v1.ListJourneysResponse
-	20, // 38: handoff.v1.JourneyService.UpdateJourney:output_type -> handoff.v1.Journey
-	20, // 39: handoff.v1.JourneyService.CompleteJourney:output_type -> handoff.v1.Journey
-	20, // 40: handoff.v1.JourneyService.AbandonJourney:output_type -> handoff.v1.Journey
-	8,  // 41: handoff.v1.JourneyService.HandoffJourney:output_type -> handoff.v1.HandoffJourneyResponse
-	20, // 42: handoff.v1.JourneyService.RedeemHandoff:output_type -> handoff.v1.Journey
-	20, // 43: handoff.v1.JourneyService.ClaimJourney:output_type -> handoff.v1.Journey
-	20, // 44: handoff.v1.JourneyService.ReleaseJourney:output_type -> handoff.v1.Journey
-	20, // 45: handoff.v1.JourneyService.TransferJourney:output_type -> handoff.v1.Journey
-	27, // 46: handoff.v1.JourneyService.WatchJourney:output_type -> handoff.v1.JourneyChange
-	15, // 47: handoff.v1.JourneyService.DeleteCustomer:output_type -> handoff.v1.DeleteCustomerResponse
-	17, // 48: handoff.v1.JourneyService.ListTouchpoints:output_type -> handoff.v1.ListTouchpointsResponse
-	19, // 49: handoff.v1.JourneyService.RevealAnswer:output_type -> handoff.v1.RevealAnswerResponse
-	35, // [35:50] is the sub-list for method output_type
-	20, // [20:35] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	21, // 0: handoff.v1.CreateJourneyRequest.journey:type_name -> handoff.v1.Journey
+	22, // 1: handoff.v1.CreateJourneyRequest.channel:type_name -> handoff.v1.Channel
+	0,  // 2: handoff.v1.GetJourneyRequest.view:type_name -> handoff.v1.JourneyView
+	23, // 3: handoff.v1.ListJourneysRequest.state:type_name -> handoff.v1.JourneyState
+	21, // 4: handoff.v1.ListJourneysResponse.journeys:type_name -> handoff.v1.Journey
+	21, // 5: handoff.v1.UpdateJourneyRequest.journey:type_name -> handoff.v1.Journey
+	24, // 6: handoff.v1.UpdateJourneyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	22, // 7: handoff.v1.UpdateJourneyRequest.channel:type_name -> handoff.v1.Channel
+	24, // 8: handoff.v1.UpdateJourneyRequest.read_mask:type_name -> google.protobuf.FieldMask
+	22, // 9: handoff.v1.CompleteJourneyRequest.channel:type_name -> handoff.v1.Channel
+	22, // 10: handoff.v1.AbandonJourneyRequest.channel:type_name -> handoff.v1.Channel
+	22, // 11: handoff.v1.HandoffJourneyRequest.channel:type_name -> handoff.v1.Channel
+	25, // 12: handoff.v1.HandoffJourneyResponse.expire_time:type_name -> google.protobuf.Timestamp
+	22, // 13: handoff.v1.RedeemHandoffRequest.channel:type_name -> handoff.v1.Channel
+	0,  // 14: handoff.v1.RedeemHandoffRequest.view:type_name -> handoff.v1.JourneyView
+	22, // 15: handoff.v1.ClaimJourneyRequest.channel:type_name -> handoff.v1.Channel
+	22, // 16: handoff.v1.TransferJourneyRequest.to_channel:type_name -> handoff.v1.Channel
+	22, // 17: handoff.v1.TransferJourneyRequest.channel:type_name -> handoff.v1.Channel
+	22, // 18: handoff.v1.ReleaseJourneyRequest.channel:type_name -> handoff.v1.Channel
+	26, // 19: handoff.v1.ListTouchpointsResponse.touchpoints:type_name -> handoff.v1.Touchpoint
+	22, // 20: handoff.v1.RevealAnswerRequest.channel:type_name -> handoff.v1.Channel
+	27, // 21: handoff.v1.RevealAnswerResponse.value:type_name -> google.protobuf.Value
+	1,  // 22: handoff.v1.JourneyService.CreateJourney:input_type -> handoff.v1.CreateJourneyRequest
+	2,  // 23: handoff.v1.JourneyService.GetJourney:input_type -> handoff.v1.GetJourneyRequest
+	3,  // 24: handoff.v1.JourneyService.ListJourneys:input_type -> handoff.v1.ListJourneysRequest
+	5,  // 25: handoff.v1.JourneyService.UpdateJourney:input_type -> handoff.v1.UpdateJourneyRequest
+	6,  // 26: handoff.v1.JourneyService.CompleteJourney:input_type -> handoff.v1.CompleteJourneyRequest
+	7,  // 27: handoff.v1.JourneyService.AbandonJourney:input_type -> handoff.v1.AbandonJourneyRequest
+	8,  // 28: handoff.v1.JourneyService.HandoffJourney:input_type -> handoff.v1.HandoffJourneyRequest
+	10, // 29: handoff.v1.JourneyService.RedeemHandoff:input_type -> handoff.v1.RedeemHandoffRequest
+	11, // 30: handoff.v1.JourneyService.ClaimJourney:input_type -> handoff.v1.ClaimJourneyRequest
+	14, // 31: handoff.v1.JourneyService.ReleaseJourney:input_type -> handoff.v1.ReleaseJourneyRequest
+	12, // 32: handoff.v1.JourneyService.TransferJourney:input_type -> handoff.v1.TransferJourneyRequest
+	13, // 33: handoff.v1.JourneyService.WatchJourney:input_type -> handoff.v1.WatchJourneyRequest
+	15, // 34: handoff.v1.JourneyService.DeleteCustomer:input_type -> handoff.v1.DeleteCustomerRequest
+	17, // 35: handoff.v1.JourneyService.ListTouchpoints:input_type -> handoff.v1.ListTouchpointsRequest
+	19, // 36: handoff.v1.JourneyService.RevealAnswer:input_type -> handoff.v1.RevealAnswerRequest
+	21, // 37: handoff.v1.JourneyService.CreateJourney:output_type -> handoff.v1.Journey
+	21, // 38: handoff.v1.JourneyService.GetJourney:output_type -> handoff.v1.Journey
+	4,  // 39: handoff.v1.JourneyService.ListJourneys:output_type -> handoff.v1.ListJourneysResponse
+	21, // 40: handoff.v1.JourneyService.UpdateJourney:output_type -> handoff.v1.Journey
+	21, // 41: handoff.v1.JourneyService.CompleteJourney:output_type -> handoff.v1.Journey
+	21, // 42: handoff.v1.JourneyService.AbandonJourney:output_type -> handoff.v1.Journey
+	9,  // 43: handoff.v1.JourneyService.HandoffJourney:output_type -> handoff.v1.HandoffJourneyResponse
+	21, // 44: handoff.v1.JourneyService.RedeemHandoff:output_type -> handoff.v1.Journey
+	21, // 45: handoff.v1.JourneyService.ClaimJourney:output_type -> handoff.v1.Journey
+	21, // 46: handoff.v1.JourneyService.ReleaseJourney:output_type -> handoff.v1.Journey
+	21, // 47: handoff.v1.JourneyService.TransferJourney:output_type -> handoff.v1.Journey
+	28, // 48: handoff.v1.JourneyService.WatchJourney:output_type -> handoff.v1.JourneyChange
+	16, // 49: handoff.v1.JourneyService.DeleteCustomer:output_type -> handoff.v1.DeleteCustomerResponse
+	18, // 50: handoff.v1.JourneyService.ListTouchpoints:output_type -> handoff.v1.ListTouchpointsResponse
+	20, // 51: handoff.v1.JourneyService.RevealAnswer:output_type -> handoff.v1.RevealAnswerResponse
+	37, // [37:52] is the sub-list for method output_type
+	22, // [22:37] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_handoff_v1_journey_service_proto_init() }
@@ -1564,13 +1646,14 @@ func file_handoff_v1_journey_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_handoff_v1_journey_service_proto_rawDesc), len(file_handoff_v1_journey_service_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_handoff_v1_journey_service_proto_goTypes,
 		DependencyIndexes: file_handoff_v1_journey_service_proto_depIdxs,
+		EnumInfos:         file_handoff_v1_journey_service_proto_enumTypes,
 		MessageInfos:      file_handoff_v1_journey_service_proto_msgTypes,
 	}.Build()
 	File_handoff_v1_journey_service_proto = out.File
