@@ -75,6 +75,7 @@ type app struct {
 	settings Settings
 	conn     *grpc.ClientConn
 	api      handoffv1.JourneyServiceClient
+	types    handoffv1.JourneyTypeServiceClient
 }
 
 func newRoot(stdout io.Writer, getenv func(string) string) *cobra.Command {
@@ -178,7 +179,7 @@ func (a *app) connect(cmd *cobra.Command) error {
 	if err != nil {
 		return &usageError{fmt.Errorf("--addr %s: %w", s.Addr, err)}
 	}
-	a.settings, a.conn, a.api = s, conn, handoffv1.NewJourneyServiceClient(conn)
+	a.settings, a.conn, a.api, a.types = s, conn, handoffv1.NewJourneyServiceClient(conn), handoffv1.NewJourneyTypeServiceClient(conn)
 	return nil
 }
 

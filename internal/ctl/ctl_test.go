@@ -18,11 +18,13 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/app"
 	"github.com/journeyhandoff/handoff/internal/config"
 	"github.com/journeyhandoff/handoff/internal/ctl"
+	"github.com/journeyhandoff/handoff/internal/testutil"
 )
 
 const tokensYAML = `tokens:
@@ -235,4 +237,63 @@ func TestHandoffctlSettings(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestHandoffctlAppliesJourneyTypesAndRevealsAnAnswer(t *testing.T) {
+	addr := startHandoffd(t)
+	as := func(token string) map[string]string {
+		return map[string]string{"HANDOFFCTL_ADDR": addr, "HANDOFFCTL_TOKEN": token}
+	}
+	example := filepath.Join(testutil.RepoRoot(t), "examples", "journey-types", "home-insurance-claim.yaml")
+
+	r := handoffctl(t, as("alice-secret"), "types", "apply", example)
+	require.Equal(t, 1, r.code, "an agent may not declare types")
+	require.Contains(t, r.stderr, "PermissionDenied")
+
+	r = handoffctl(t, as("admin-secret"), "types", "apply", example)
+	require.Zero(t, r.code, r.stderr)
+	require.Regexp(t, `(?m)^journeyTypes/home-insurance-claim\s+1\s+created$`, r.stdout)
+	r = handoffctl(t, as("admin-secret"), "types", "apply", example)
+	require.Zero(t, r.code, r.stderr)
+	require.Regexp(t, `(?m)^journeyTypes/home-insurance-claim\s+1\s+unchanged$`, r.stdout)
+
+	text, err := os.ReadFile(example)
+	require.NoError(t, err)
+	changed := filepath.Join(t.TempDir(), "claim.yaml")
+	require.NoError(t, os.WriteFile(changed, []byte(strings.Replace(string(text), "Home insurance claim", "Home claim", 1)), 0o600))
+	r = handoffctl(t, as("admin-secret"), "types", "apply", changed)
+	require.Zero(t, r.code, r.stderr)
+	require.Regexp(t, `(?m)^journeyTypes/home-insurance-claim\s+2\s+new version$`, r.stdout)
+
+	broken := filepath.Join(t.TempDir(), "broken.yaml")
+	require.NoError(t, os.WriteFile(broken, []byte("name: journeyTypes/broken\nsteps: []\n"), 0o600))
+	r = handoffctl(t, as("admin-secret"), "types", "apply", broken)
+	require.Equal(t, 2, r.code, "a file that does not compile is a wrong command line: nothing is sent")
+	require.Contains(t, r.stderr, "broken.yaml")
+
+	r = handoffctl(t, as("alice-secret"), "types", "list")
+	require.Zero(t, r.code, r.stderr)
+	require.Regexp(t, `(?m)^journeyTypes/home-insurance-claim\s+2\s+incident → contact → payment → review$`, r.stdout)
+	r = handoffctl(t, as("alice-secret"), "types", "get", "home-insurance-claim@1", "-o", "json")
+	require.Zero(t, r.code, r.stderr)
+	require.Contains(t, r.stdout, `"Home insurance claim"`)
+
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	data, err := structpb.NewStruct(map[string]any{"payment": map[string]any{"iban": "NL91ABNA0417164300"}})
+	require.NoError(t, err)
+	j, err := handoffv1.NewJourneyServiceClient(conn).CreateJourney(
+		metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer web-secret"),
+		&handoffv1.CreateJourneyRequest{Parent: "customers/c-42", Journey: &handoffv1.Journey{JourneyType: "home-insurance-claim", Data: data}})
+	require.NoError(t, err)
+
+	r = handoffctl(t, as("alice-secret"), "get", j.GetName())
+	require.Zero(t, r.code, r.stderr)
+	require.NotContains(t, r.stdout, "NL91ABNA0417164300")
+	r = handoffctl(t, as("alice-secret"), "reveal", j.GetName(), "payment.iban")
+	require.Equal(t, 2, r.code, "a reveal needs a reason")
+	r = handoffctl(t, as("alice-secret"), "reveal", j.GetName(), "payment.iban", "--reason", "checking the payout account")
+	require.Zero(t, r.code, r.stderr)
+	require.Regexp(t, `(?m)^payment\.iban\s+"NL91ABNA0417164300"$`, r.stdout)
 }
