@@ -362,7 +362,26 @@ func TestASensitiveAnswerIsMaskedForEveryoneButTheCustomerUntilRevealed(t *testi
 			saved, err := setAnswer(ctx, h, j.GetName(), "contact.name", "Anna Lindqvist")
 			require.NoError(t, err)
 			requireNoValue(t, saved, other, "a save's answer")
-			code, body := h.rest(t, "GET", "/v1/"+j.GetName(), staff.token, nil, "x-handoff-channel", "phone")
+			for _, mask := range [][]string{{"data"}, {"data", "etag"}, {"data", "masked_answers"}} {
+				asked, err := h.api.UpdateJourney(ctx, &handoffv1.UpdateJourneyRequest{
+					Journey:    &handoffv1.Journey{Name: j.GetName(), Data: structOf(t, map[string]any{"contact": map[string]any{"name": "Anna L."}})},
+					UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"data.contact.name"}},
+					ReadMask:   &fieldmaskpb.FieldMask{Paths: mask},
+				})
+				require.NoError(t, err)
+				requireNoValue(t, asked, other, fmt.Sprintf("a save's answer with read_mask %v", mask))
+			}
+			code, body := h.rest(t, "PATCH", "/v1/"+j.GetName()+"?readMask=data", staff.token, map[string]any{"data": map[string]any{"contact": map[string]any{"name": "Anna L."}}}, "x-handoff-channel", "phone")
+			require.Equal(t, 200, code)
+			require.NotContains(t, fmt.Sprint(body), other, "a REST save's answer with readMask=data holds the value")
+
+			// What staff read masked they cannot save back.
+			_, err = setAnswer(ctx, h, j.GetName(), "payment.iban", "•••• 3000")
+			st := requireCode(t, err, codes.InvalidArgument)
+			require.Contains(t, st.Message(), "payment.iban")
+			_, err = setAnswer(ctx, h, j.GetName(), "payment", map[string]any{"iban": "•••• 3000", "accountHolder": "A. Lindqvist"})
+			requireCode(t, err, codes.InvalidArgument)
+			code, body = h.rest(t, "GET", "/v1/"+j.GetName(), staff.token, nil, "x-handoff-channel", "phone")
 			require.Equal(t, 200, code)
 			require.NotContains(t, fmt.Sprint(body), other, "a REST read holds the value")
 		})
@@ -389,6 +408,11 @@ func TestASensitiveAnswerIsMaskedForEveryoneButTheCustomerUntilRevealed(t *testi
 		require.Contains(t, ev, "•••• 3000")
 	})
 
+	t.Run("the_answer_is_still_the_customers", func(t *testing.T) {
+		got, err := h.api.GetJourney(as(t, c42Token), &handoffv1.GetJourneyRequest{Name: j.GetName()})
+		require.NoError(t, err)
+		require.Equal(t, other, got.GetData().GetFields()["payment"].GetStructValue().GetFields()["iban"].GetStringValue(), "a staff save replaced it")
+	})
 	t.Run("an_agent_reveals_it_for_a_reason_the_customer_reads", func(t *testing.T) {
 		_, err := h.api.RevealAnswer(as(t, aliceToken), &handoffv1.RevealAnswerRequest{Name: j.GetName(), Path: "contact.name", Reason: "checking"})
 		requireCode(t, err, codes.InvalidArgument) // not sensitive
@@ -519,4 +543,32 @@ func TestAJourneyStartedBeforeItsTypeWasDeclaredStaysFree(t *testing.T) {
 		require.NoError(t, err)
 		require.Zero(t, saved.GetJourneyTypeVersion())
 	}
+}
+
+func TestStaffCannotSaveBackASensitiveAnswerTheyReadMasked(t *testing.T) {
+	h := start(t, memoryStore)
+	_, err := h.types().CreateJourneyType(as(t, adminToken), &handoffv1.CreateJourneyTypeRequest{JourneyType: &handoffv1.JourneyType{
+		Name: "journeyTypes/account-recovery",
+		// No schema: only the mask rule keeps "••••" from replacing it.
+		Steps: []*handoffv1.JourneyStep{{Id: "check", Answers: []*handoffv1.AnswerDefinition{{Key: "word", Sensitive: true}, {Key: "note"}}}},
+	}})
+	require.NoError(t, err)
+	j, err := h.api.CreateJourney(as(t, c42Token), &handoffv1.CreateJourneyRequest{Parent: "customers/c-42", Journey: &handoffv1.Journey{
+		JourneyType: "account-recovery", Data: structOf(t, map[string]any{"check": map[string]any{"word": "swordfish"}})}})
+	require.NoError(t, err)
+
+	read, err := h.api.GetJourney(as(t, aliceToken), &handoffv1.GetJourneyRequest{Name: j.GetName()})
+	require.NoError(t, err)
+	// The agent's form saves the whole step as it read it.
+	_, err = h.api.UpdateJourney(as(t, aliceToken), &handoffv1.UpdateJourneyRequest{
+		Journey: &handoffv1.Journey{Name: j.GetName(), Data: structOf(t, map[string]any{"check": map[string]any{
+			"word": read.GetData().GetFields()["check"].GetStructValue().GetFields()["word"].GetStringValue(), "note": "called in"}})},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"data.check"}},
+	})
+	st := requireCode(t, err, codes.InvalidArgument)
+	require.Contains(t, st.Message(), "check.word")
+
+	got, err := h.api.GetJourney(as(t, c42Token), &handoffv1.GetJourneyRequest{Name: j.GetName()})
+	require.NoError(t, err)
+	require.Equal(t, "swordfish", got.GetData().GetFields()["check"].GetStructValue().GetFields()["word"].GetStringValue())
 }

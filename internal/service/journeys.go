@@ -177,7 +177,8 @@ func (s *Service) UpdateJourney(ctx context.Context, req *handoffv1.UpdateJourne
 	sv.WantJourney = reply.wantsJourney()
 	// Checked against the type version this instance expects the journey
 	// to have; the store confirms it as it writes (docs/journeytypes.md).
-	if err := s.typeSave(ctx, &sv, s.types.expected(key.Name())); err != nil {
+	seesSensitive := auth.RightsOf(p.Role).SeesSensitiveAnswers
+	if err := s.typeSave(ctx, &sv, s.types.expected(key.Name()), seesSensitive); err != nil {
 		return nil, err
 	}
 	lapsed, retyped := false, false
@@ -187,7 +188,7 @@ func (s *Service) UpdateJourney(ctx context.Context, req *handoffv1.UpdateJourne
 		if errors.As(err, &wrongType) && !retyped {
 			retyped = true
 			s.types.remember(key.Name(), wrongType.Type, wrongType.Version)
-			if err := s.typeSave(ctx, &sv, typeVersion{wrongType.Type, wrongType.Version}); err != nil {
+			if err := s.typeSave(ctx, &sv, typeVersion{wrongType.Type, wrongType.Version}, seesSensitive); err != nil {
 				return nil, err
 			}
 			continue
@@ -206,6 +207,13 @@ func (s *Service) UpdateJourney(ctx context.Context, req *handoffv1.UpdateJourne
 		}
 		if err != nil {
 			return nil, s.saveError(key, err)
+		}
+		if !seesSensitive {
+			// Masked here, before the read mask may drop the type fields
+			// the interceptor would mask by.
+			if err := s.maskJourney(ctx, saved); err != nil {
+				return nil, typesError(err)
+			}
 		}
 		return reply.apply(saved), nil
 	}

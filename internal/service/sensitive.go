@@ -19,8 +19,10 @@ import (
 // one, on the record.
 
 // MaskSensitiveUnary masks the sensitive answers in every journey a unary
-// call returns, whatever the method: one place, so a new method returning
-// journeys cannot forget. Watches mask in WatchJourney, per view.
+// call returns, whatever the method: one place, and a test
+// (TestEveryResponseHoldingJourneysIsOneTheMaskingKnows) fails when a
+// method returns journeys in a message this does not look into. Watches
+// mask in WatchJourney, per view.
 func (s *Service) MaskSensitiveUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	resp, err := handler(ctx, req)
 	if err != nil {

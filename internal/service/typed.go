@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -57,15 +58,16 @@ func checkStep(tp *journeytype.Type, step string) error {
 	return invalidArgument("journey.step", "UNKNOWN_STEP", "step "+strconv.Quote(step)+" is not a step of "+typeName(tp)+": use one of "+strings.Join(steps, ", "))
 }
 
-// typeName is how errors name a type version: `car-insurance-quote@2`.
+// typeName is how errors name a type version: `journey type car-insurance-quote@2`.
 func typeName(tp *journeytype.Type) string {
 	return "journey type " + tp.ID() + "@" + strconv.FormatInt(tp.Version(), 10)
 }
 
 // typeSave checks sv against version tv of its journey's type and tells
 // the store which version it was checked against and from which steps
-// it may set its step.
-func (s *Service) typeSave(ctx context.Context, sv *store.Save, tv typeVersion) error {
+// it may set its step. A caller who reads sensitive answers masked may
+// not write a masked value back (seesSensitive false).
+func (s *Service) typeSave(ctx context.Context, sv *store.Save, tv typeVersion, seesSensitive bool) error {
 	sv.Type, sv.TypeVersion, sv.StepFrom = tv.id, tv.version, nil
 	tp, err := s.types.Version(ctx, tv.id, tv.version)
 	if err != nil {
@@ -77,11 +79,37 @@ func (s *Service) typeSave(ctx context.Context, sv *store.Save, tv typeVersion) 
 	if err := checkAnswers(tp, sv.Answers); err != nil {
 		return err
 	}
+	if !seesSensitive {
+		if err := refuseMaskedWrites(tp, sv.Answers); err != nil {
+			return err
+		}
+	}
 	if sv.SetStep {
 		if err := checkStep(tp, sv.Step); err != nil {
 			return err
 		}
 		sv.StepFrom = tp.StepsFrom(sv.Step)
+	}
+	return nil
+}
+
+// refuseMaskedWrites refuses a save that writes, at a sensitive answer, a
+// value as the caller read it masked (`•••• 4300`): a staff form saving
+// what it read would replace the answer with its mask.
+func refuseMaskedWrites(tp *journeytype.Type, changes []store.AnswerChange) error {
+	for _, c := range changes {
+		leaves := []answers.Leaf{{Path: c.Path, Value: c.Value}}
+		if obj := c.Value.GetStructValue(); len(obj.GetFields()) > 0 {
+			leaves = answers.Leaves(obj)
+			for i := range leaves {
+				leaves[i].Path = c.Path + answers.Sep + leaves[i].Path
+			}
+		}
+		for _, l := range leaves {
+			if _, sensitive := tp.Sensitive(l.Path); sensitive && strings.HasPrefix(l.Value.GetStringValue(), journeytype.Masked) {
+				return invalidArgument("journey.data."+l.Path, "MASKED_VALUE", "answer "+l.Path+" is shown to you masked: leave it out of the save, or reveal it first")
+			}
+		}
 	}
 	return nil
 }
@@ -119,14 +147,14 @@ func changedAnswers(sv store.Save) []string {
 
 // mask replaces the sensitive answers of j, which must be the caller's
 // own, with what staff may see, and names them in masked_answers. tp is
-// j's type version (nil: none).
+// j's type version (nil: none). Masking twice changes nothing.
 func mask(tp *journeytype.Type, j *handoffv1.Journey) {
 	if tp == nil || j.GetData() == nil {
 		return
 	}
 	for _, path := range tp.SensitivePaths() {
 		v, ok := answers.Lookup(j.GetData(), path)
-		if !ok {
+		if !ok || slices.Contains(j.GetMaskedAnswers(), path) {
 			continue
 		}
 		keep, _ := tp.Sensitive(path)

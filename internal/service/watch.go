@@ -1,6 +1,8 @@
 package service
 
 import (
+	"slices"
+
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
@@ -30,9 +32,12 @@ func (s *Service) WatchJourney(req *handoffv1.WatchJourneyRequest, stream handof
 	if err != nil {
 		return journeyError(key, err)
 	}
-	// Changes carry no type version; the journey's never changes.
+	// Changes carry no type version; the journey's never changes, but a
+	// journey created again under its name (after it expired or was
+	// erased) may be of another: snapshots and creates carry it.
+	masked := !auth.RightsOf(p.Role).SeesSensitiveAnswers
 	var masking *journeytype.Type
-	if !auth.RightsOf(p.Role).SeesSensitiveAnswers {
+	if masked {
 		if masking, err = s.types.ofJourney(ctx, j); err != nil {
 			return typesError(err)
 		}
@@ -44,11 +49,17 @@ func (s *Service) WatchJourney(req *handoffv1.WatchJourneyRequest, stream handof
 		return err
 	}
 	err = s.hub.Watch(ctx, key, req.GetAfterRevision(), func(c *watch.Change) error {
+		if masked && (c.GetSnapshot() || slices.Contains(c.GetChangedPaths(), "journey_type_version")) {
+			if masking, err = s.types.ofJourney(ctx, c.GetJourney()); err != nil {
+				return typesError(err)
+			}
+		}
 		// Every watcher of the journey gets the same Change: it is encoded
-		// once per view (the customer's, staff's), and the server's codec
-		// sends those bytes on each stream (server.requestCodec).
+		// once per view (the customer's, staff's, by the type version
+		// masking it), and the server's codec sends those bytes on each
+		// stream (server.requestCodec).
 		view := func() *handoffv1.JourneyChange { return maskedChange(masking, redactChange(p, c.JourneyChange)) }
-		if e, ok := c.Memo(viewOf(p), func() any {
+		if e, ok := c.Memo(viewOf(p, masking), func() any {
 			b, err := proto.Marshal(view())
 			if err != nil {
 				return nil
@@ -73,11 +84,19 @@ type encodedChange []byte
 func (e encodedChange) EncodedProto() []byte { return e }
 
 // view is what a watcher sees of a change, by its role's rights: staff
-// notes or not, sensitive answers masked or not.
-type view struct{ customer, masked bool }
+// notes or not, and the type version sensitive answers are masked by
+// (none: not masked).
+type view struct {
+	customer bool
+	masking  typeVersion
+}
 
-func viewOf(p auth.Principal) view {
-	return view{customer: forCustomer(p), masked: !auth.RightsOf(p.Role).SeesSensitiveAnswers}
+func viewOf(p auth.Principal, masking *journeytype.Type) view {
+	v := view{customer: forCustomer(p)}
+	if masking != nil {
+		v.masking = typeVersion{masking.ID(), masking.Version()}
+	}
+	return v
 }
 
 // forCustomer reports whether p sees the customer's view: presence (who is

@@ -40,7 +40,8 @@ func parseStoredAnswer(v string) (etag int64, by int, size int, value string, er
 	e, rest, ok1 := strings.Cut(v, ":")
 	sz, value, ok2 := strings.Cut(rest, ":")
 	if !ok1 || !ok2 {
-		return 0, 0, 0, "", fmt.Errorf("malformed answer %.20q", v)
+		// Never the value: this error is logged.
+		return 0, 0, 0, "", fmt.Errorf("malformed answer of %d bytes", len(v))
 	}
 	if e, b, ok := strings.Cut(e, "."); ok {
 		if by, err = strconv.Atoi(b); err != nil || by < 1 {
