@@ -572,3 +572,36 @@ func TestStaffCannotSaveBackASensitiveAnswerTheyReadMasked(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "swordfish", got.GetData().GetFields()["check"].GetStructValue().GetFields()["word"].GetStringValue())
 }
+
+func TestAWatchFollowsAJourneyCreatedAgainUnderItsNameMaskedByItsNewType(t *testing.T) {
+	h := start(t, redisStore, withExampleTypes(t))
+	create := func(journeyType string) {
+		t.Helper()
+		_, err := h.api.CreateJourney(as(t, c42Token), &handoffv1.CreateJourneyRequest{Parent: "customers/c-42", JourneyId: "again", Journey: &handoffv1.Journey{
+			JourneyType: journeyType, Data: structOf(t, map[string]any{"payment": map[string]any{"iban": anIBAN}})}})
+		require.NoError(t, err)
+	}
+	name := "customers/c-42/journeys/again"
+	create("untyped-before") // no declared type: nothing is sensitive
+	ctx, cancel := context.WithTimeout(as(t, adminToken, "x-handoff-channel", "phone"), 10*time.Second)
+	defer cancel()
+	stream, err := h.api.WatchJourney(ctx, &handoffv1.WatchJourneyRequest{Name: name})
+	require.NoError(t, err)
+	first, err := stream.Recv()
+	require.NoError(t, err)
+	require.Contains(t, protojson.Format(first), anIBAN, "no type declares it sensitive yet")
+	_, err = setAnswer(as(t, c42Token), h, name, "payment.note", "x")
+	require.NoError(t, err)
+	_, err = stream.Recv()
+	require.NoError(t, err)
+
+	_, err = h.api.DeleteCustomer(as(t, adminToken), &handoffv1.DeleteCustomerRequest{Name: "customers/c-42"})
+	require.NoError(t, err)
+	create(claimType)
+	c, err := stream.Recv()
+	require.NoError(t, err, "the watch never heard of the journey created again")
+	require.True(t, c.GetSnapshot(), "the new journey comes as a snapshot: its revisions start over")
+	require.Equal(t, int64(1), c.GetRevision())
+	require.Equal(t, claimType, c.GetJourney().GetJourneyType())
+	requireNoValue(t, c, anIBAN, "the new journey's snapshot, masked by its type")
+}

@@ -160,6 +160,9 @@ func (h *Hub) deliver(c *handoffv1.JourneyChange) {
 	switch {
 	case c.GetSnapshot():
 		h.latest[key] = c.GetJourney()
+	case recreated(c, latest.GetRevision()):
+		// A journey created again under the name: what was kept is gone.
+		delete(h.latest, key)
 	case !ok || c.GetRevision() <= latest.GetRevision():
 		// Nothing to apply it to, or applied already.
 	case c.GetRevision() == latest.GetRevision()+1:
@@ -279,6 +282,15 @@ func (h *Hub) pump(ctx context.Context, key store.JourneyKey, w *watcher, send f
 			}
 		case c := <-w.changes:
 			last := w.lastSent.Load()
+			if recreated(c.JourneyChange, last) {
+				// The journey the watcher followed was erased or expired and
+				// created again under its name: its revisions start over, and
+				// its create is the whole journey, so it goes out as a snapshot.
+				if err := emit(&Change{JourneyChange: asSnapshot(c.JourneyChange)}); err != nil {
+					return err
+				}
+				continue
+			}
 			switch {
 			case c.GetRevision() <= last:
 				continue // already sent, by a catch-up
@@ -329,6 +341,21 @@ func (h *Hub) catchUp(ctx context.Context, key store.JourneyKey, w *watcher, emi
 	}
 	h.mu.Unlock()
 	return emit(&Change{JourneyChange: &handoffv1.JourneyChange{Revision: j.GetRevision(), Journey: j, Snapshot: true}})
+}
+
+// recreated reports whether c is the create of a journey created again
+// under the name of one already at revision after (> 1: a journey's own
+// create may arrive after a snapshot of its revision 1).
+func recreated(c *handoffv1.JourneyChange, after int64) bool {
+	return !c.GetSnapshot() && c.GetRevision() == 1 && after > 1
+}
+
+// asSnapshot is a create's change as the snapshot of the journey it made:
+// a create names every field it sets.
+func asSnapshot(c *handoffv1.JourneyChange) *handoffv1.JourneyChange {
+	j := proto.CloneOf(c.GetJourney())
+	j.Revision = c.GetRevision()
+	return &handoffv1.JourneyChange{Revision: c.GetRevision(), Journey: j, Touchpoints: c.GetTouchpoints(), Snapshot: true}
 }
 
 func resumeStatus(reason, msg string, resumeAfter int64) error {
