@@ -29,6 +29,20 @@ type Leaf struct {
 // Leaves lists every leaf of data, sorted by path: nested objects are
 // walked; anything else, an empty object included, is a leaf.
 func Leaves(data *structpb.Struct) []Leaf {
+	return leavesUnder("", data)
+}
+
+// LeavesAt lists the leaves a value written at path makes: its own leaves,
+// below path, when it is a non-empty object; else itself (nil included).
+func LeavesAt(path string, v *structpb.Value) []Leaf {
+	if obj := v.GetStructValue(); len(obj.GetFields()) > 0 {
+		return leavesUnder(path, obj)
+	}
+	return []Leaf{{Path: path, Value: v}}
+}
+
+// leavesUnder is Leaves of data with every path below prefix.
+func leavesUnder(prefix string, data *structpb.Struct) []Leaf {
 	var out []Leaf
 	var walk func(prefix string, s *structpb.Struct)
 	walk = func(prefix string, s *structpb.Struct) {
@@ -44,7 +58,7 @@ func Leaves(data *structpb.Struct) []Leaf {
 			out = append(out, Leaf{Path: p, Value: v})
 		}
 	}
-	walk("", data)
+	walk(prefix, data)
 	slices.SortFunc(out, func(a, b Leaf) int { return strings.Compare(a.Path, b.Path) })
 	return out
 }

@@ -125,3 +125,27 @@ func TestJSONRoundTrips(t *testing.T) {
 		})
 	}
 }
+
+func TestLeavesAtPutsAnObjectsLeavesBelowItsPath(t *testing.T) {
+	obj, err := structpb.NewValue(map[string]any{"plate": "AB", "extras": map[string]any{"glass": true}, "none": map[string]any{}})
+	require.NoError(t, err)
+	tests := []struct {
+		name  string
+		value *structpb.Value
+		want  []string
+	}{
+		{"an_object_gives_its_leaves_below_the_path", obj, []string{"vehicle.extras.glass", "vehicle.none", "vehicle.plate"}},
+		{"a_scalar_is_itself", structpb.NewStringValue("AB"), []string{"vehicle"}},
+		{"an_empty_object_is_itself", structpb.NewStructValue(&structpb.Struct{}), []string{"vehicle"}},
+		{"a_removal_is_itself", nil, []string{"vehicle"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, l := range LeavesAt("vehicle", tt.value) {
+				got = append(got, l.Path)
+			}
+			require.Equal(t, tt.want, got)
+		})
+	}
+}

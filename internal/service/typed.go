@@ -98,14 +98,7 @@ func (s *Service) typeSave(ctx context.Context, sv *store.Save, tv typeVersion, 
 // what it read would replace the answer with its mask.
 func refuseMaskedWrites(tp *journeytype.Type, changes []store.AnswerChange) error {
 	for _, c := range changes {
-		leaves := []answers.Leaf{{Path: c.Path, Value: c.Value}}
-		if obj := c.Value.GetStructValue(); len(obj.GetFields()) > 0 {
-			leaves = answers.Leaves(obj)
-			for i := range leaves {
-				leaves[i].Path = c.Path + answers.Sep + leaves[i].Path
-			}
-		}
-		for _, l := range leaves {
+		for _, l := range answers.LeavesAt(c.Path, c.Value) {
 			if _, sensitive := tp.Sensitive(l.Path); sensitive && strings.HasPrefix(l.Value.GetStringValue(), journeytype.Masked) {
 				return invalidArgument("journey.data."+l.Path, "MASKED_VALUE", "answer "+l.Path+" is shown to you masked: leave it out of the save, or reveal it first")
 			}
@@ -134,13 +127,9 @@ func typesError(err error) error {
 func changedAnswers(sv store.Save) []string {
 	var out []string
 	for _, c := range sv.Answers {
-		if obj := c.Value.GetStructValue(); len(obj.GetFields()) > 0 {
-			for _, l := range answers.Leaves(obj) {
-				out = append(out, c.Path+answers.Sep+l.Path)
-			}
-			continue
+		for _, l := range answers.LeavesAt(c.Path, c.Value) {
+			out = append(out, l.Path)
 		}
-		out = append(out, c.Path)
 	}
 	return out
 }

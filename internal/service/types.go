@@ -75,17 +75,6 @@ func (t *Types) Latest(id string) *journeytype.Type {
 	return t.latest[id]
 }
 
-// All is the latest version of every type, by id.
-func (t *Types) All() []*journeytype.Type {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	out := make([]*journeytype.Type, 0, len(t.latest))
-	for _, tp := range t.latest {
-		out = append(out, tp)
-	}
-	return out
-}
-
 // Version is a version of a type, fetched and compiled on first use; nil
 // for version 0. A version that does not compile (stored by a newer
 // handoffd with rules this one does not know) is an error.
@@ -163,15 +152,12 @@ func (t *Types) Put(ctx context.Context, def *handoffv1.JourneyType, put store.T
 	return tp, added, err
 }
 
-// PutAll checks every definition, then stores each (see Put): a directory
-// loads whole or not at all, as far as checking can tell; a store that
-// fails half-way leaves the earlier ones stored, each a valid version.
+// PutAll stores each definition (see Put). defs come checked as a whole
+// (journeytype.LoadDir refuses a directory with any invalid file), so a
+// directory loads whole or not at all as far as checking can tell; a
+// store that fails half-way leaves the earlier ones stored, each a valid
+// version.
 func (t *Types) PutAll(ctx context.Context, defs []*handoffv1.JourneyType, now time.Time) (added []string, _ error) {
-	for _, def := range defs {
-		if _, err := journeytype.Compile(def); err != nil {
-			return nil, err
-		}
-	}
 	for _, def := range defs {
 		tp, isNew, err := t.Put(ctx, def, store.TypePut{Now: now})
 		if err != nil {

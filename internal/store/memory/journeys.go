@@ -68,25 +68,24 @@ func (s *Store) CreateJourney(_ context.Context, j *handoffv1.Journey, first *ha
 
 // GetJourney returns a copy of the journey.
 func (s *Store) GetJourney(_ context.Context, key store.JourneyKey) (*handoffv1.Journey, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e := s.live(key, time.Now())
-	if e == nil {
-		return nil, fmt.Errorf("journey %s: %w", key.Name(), store.ErrNotFound)
-	}
-	return e.out(), nil
+	return s.read(key, (*journeyEntry).out)
 }
 
 // JourneyWithProvenance returns a copy of the journey with who last
 // changed each answer.
 func (s *Store) JourneyWithProvenance(_ context.Context, key store.JourneyKey) (*handoffv1.Journey, error) {
+	return s.read(key, (*journeyEntry).withProvenance)
+}
+
+// read is the live journey at key, as view copies it.
+func (s *Store) read(key store.JourneyKey, view func(*journeyEntry) *handoffv1.Journey) (*handoffv1.Journey, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.live(key, time.Now())
 	if e == nil {
 		return nil, fmt.Errorf("journey %s: %w", key.Name(), store.ErrNotFound)
 	}
-	return e.withProvenance(), nil
+	return view(e), nil
 }
 
 // UpdateJourney applies u if the journey is still at the revision and etag

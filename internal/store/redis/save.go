@@ -149,19 +149,14 @@ func (s *Store) saveCall(sv store.Save) ([]string, []any, error) {
 			}
 			continue
 		}
-		leaves := []answers.Leaf{{Path: a.Path, Value: a.Value}}
 		if obj := a.Value.GetStructValue(); len(obj.GetFields()) > 0 {
 			// The record keeps leaves: an object replaces what stood at its
 			// path with its own leaves (which then fill the path again).
 			if err := remove(a.Path, false); err != nil {
 				return nil, nil, err
 			}
-			leaves = answers.Leaves(obj)
-			for i := range leaves {
-				leaves[i].Path = a.Path + answers.Sep + leaves[i].Path
-			}
 		}
-		for _, l := range leaves {
+		for _, l := range answers.LeavesAt(a.Path, a.Value) {
 			size, stored, err := s.encodeAnswer(key, l.Path, l.Value)
 			if err != nil {
 				return nil, nil, err
