@@ -233,6 +233,16 @@ const (
 	TouchpointKind_TOUCHPOINT_KIND_VIEWED TouchpointKind = 11
 	// An agent or admin revealed a sensitive answer; the note says why.
 	TouchpointKind_TOUCHPOINT_KIND_REVEALED TouchpointKind = 12
+	// An agent found the journey by an identity the customer linked (a phone
+	// number, a handle): they saw its type and step, nothing more.
+	TouchpointKind_TOUCHPOINT_KIND_LOOKED_UP TouchpointKind = 13
+	// The step-up check of a lookup passed: the agent opened the journey.
+	TouchpointKind_TOUCHPOINT_KIND_IDENTIFIED TouchpointKind = 14
+	// The step-up check of a lookup failed.
+	TouchpointKind_TOUCHPOINT_KIND_CHECK_FAILED TouchpointKind = 15
+	// The journey was about to expire and a `journey.expiring` event went out,
+	// so the organisation could remind the customer.
+	TouchpointKind_TOUCHPOINT_KIND_REMINDED TouchpointKind = 16
 )
 
 // Enum value maps for TouchpointKind.
@@ -251,6 +261,10 @@ var (
 		10: "TOUCHPOINT_KIND_TAKEN_OVER",
 		11: "TOUCHPOINT_KIND_VIEWED",
 		12: "TOUCHPOINT_KIND_REVEALED",
+		13: "TOUCHPOINT_KIND_LOOKED_UP",
+		14: "TOUCHPOINT_KIND_IDENTIFIED",
+		15: "TOUCHPOINT_KIND_CHECK_FAILED",
+		16: "TOUCHPOINT_KIND_REMINDED",
 	}
 	TouchpointKind_value = map[string]int32{
 		"TOUCHPOINT_KIND_UNSPECIFIED":     0,
@@ -266,6 +280,10 @@ var (
 		"TOUCHPOINT_KIND_TAKEN_OVER":      10,
 		"TOUCHPOINT_KIND_VIEWED":          11,
 		"TOUCHPOINT_KIND_REVEALED":        12,
+		"TOUCHPOINT_KIND_LOOKED_UP":       13,
+		"TOUCHPOINT_KIND_IDENTIFIED":      14,
+		"TOUCHPOINT_KIND_CHECK_FAILED":    15,
+		"TOUCHPOINT_KIND_REMINDED":        16,
 	}
 )
 
@@ -352,6 +370,9 @@ type Journey struct {
 	// The answers whose values this caller sees masked (`•••• 4821`): the
 	// type declares them sensitive. RevealAnswer shows one.
 	MaskedAnswers []string `protobuf:"bytes,19,rep,name=masked_answers,json=maskedAnswers,proto3" json:"masked_answers,omitempty"`
+	// When the journey was last reminded that it would expire (a REMINDED
+	// touchpoint, its type's remind_before), if it ever was.
+	ReminderTime  *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=reminder_time,json=reminderTime,proto3" json:"reminder_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -515,6 +536,13 @@ func (x *Journey) GetAnswerProvenance() map[string]*AnswerProvenance {
 func (x *Journey) GetMaskedAnswers() []string {
 	if x != nil {
 		return x.MaskedAnswers
+	}
+	return nil
+}
+
+func (x *Journey) GetReminderTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReminderTime
 	}
 	return nil
 }
@@ -946,7 +974,8 @@ var File_handoff_v1_journey_proto protoreflect.FileDescriptor
 const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\n" +
 	"\x18handoff/v1/journey.proto\x12\n" +
-	"handoff.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\t\n" +
+	"handoff.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\n" +
+	"\n" +
 	"\aJourney\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12F\n" +
 	"\fjourney_type\x18\x02 \x01(\tB#\xe0A\x05\xbaH\x1d\xd8\x01\x01r\x182\x16^[a-z][a-z0-9-]{0,62}$R\vjourneyType\x123\n" +
@@ -970,7 +999,8 @@ const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\x10assignee_channel\x18\x10 \x01(\x0e2\x13.handoff.v1.ChannelB\x03\xe0A\x03R\x0fassigneeChannel\x125\n" +
 	"\x14journey_type_version\x18\x11 \x01(\x03B\x03\xe0A\x03R\x12journeyTypeVersion\x12[\n" +
 	"\x11answer_provenance\x18\x12 \x03(\v2).handoff.v1.Journey.AnswerProvenanceEntryB\x03\xe0A\x03R\x10answerProvenance\x12*\n" +
-	"\x0emasked_answers\x18\x13 \x03(\tB\x03\xe0A\x03R\rmaskedAnswers\x1aa\n" +
+	"\x0emasked_answers\x18\x13 \x03(\tB\x03\xe0A\x03R\rmaskedAnswers\x12D\n" +
+	"\rreminder_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\freminderTime\x1aa\n" +
 	"\x15AnswerProvenanceEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x122\n" +
 	"\x05value\x18\x02 \x01(\v2\x1c.handoff.v1.AnswerProvenanceR\x05value:\x028\x01:c\xeaA`\n" +
@@ -1036,7 +1066,7 @@ const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\fROLE_SERVICE\x10\x03\x12\x0e\n" +
 	"\n" +
 	"ROLE_ADMIN\x10\x04\x12\x0f\n" +
-	"\vROLE_SYSTEM\x10\x05*\xa8\x03\n" +
+	"\vROLE_SYSTEM\x10\x05*\xa7\x04\n" +
 	"\x0eTouchpointKind\x12\x1f\n" +
 	"\x1bTOUCHPOINT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TOUCHPOINT_KIND_STARTED\x10\x01\x12\"\n" +
@@ -1051,7 +1081,11 @@ const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\x1aTOUCHPOINT_KIND_TAKEN_OVER\x10\n" +
 	"\x12\x1a\n" +
 	"\x16TOUCHPOINT_KIND_VIEWED\x10\v\x12\x1c\n" +
-	"\x18TOUCHPOINT_KIND_REVEALED\x10\fB?Z=github.com/journeyhandoff/handoff/gen/go/handoff/v1;handoffv1b\x06proto3"
+	"\x18TOUCHPOINT_KIND_REVEALED\x10\f\x12\x1d\n" +
+	"\x19TOUCHPOINT_KIND_LOOKED_UP\x10\r\x12\x1e\n" +
+	"\x1aTOUCHPOINT_KIND_IDENTIFIED\x10\x0e\x12 \n" +
+	"\x1cTOUCHPOINT_KIND_CHECK_FAILED\x10\x0f\x12\x1c\n" +
+	"\x18TOUCHPOINT_KIND_REMINDED\x10\x10B?Z=github.com/journeyhandoff/handoff/gen/go/handoff/v1;handoffv1b\x06proto3"
 
 var (
 	file_handoff_v1_journey_proto_rawDescOnce sync.Once
@@ -1092,25 +1126,26 @@ var file_handoff_v1_journey_proto_depIdxs = []int32{
 	12, // 6: handoff.v1.Journey.claim_expire_time:type_name -> google.protobuf.Timestamp
 	1,  // 7: handoff.v1.Journey.assignee_channel:type_name -> handoff.v1.Channel
 	10, // 8: handoff.v1.Journey.answer_provenance:type_name -> handoff.v1.Journey.AnswerProvenanceEntry
-	6,  // 9: handoff.v1.AnswerProvenance.actor:type_name -> handoff.v1.Actor
-	1,  // 10: handoff.v1.AnswerProvenance.channel:type_name -> handoff.v1.Channel
-	12, // 11: handoff.v1.AnswerProvenance.time:type_name -> google.protobuf.Timestamp
-	2,  // 12: handoff.v1.Actor.role:type_name -> handoff.v1.Role
-	12, // 13: handoff.v1.Touchpoint.time:type_name -> google.protobuf.Timestamp
-	1,  // 14: handoff.v1.Touchpoint.channel:type_name -> handoff.v1.Channel
-	6,  // 15: handoff.v1.Touchpoint.actor:type_name -> handoff.v1.Actor
-	3,  // 16: handoff.v1.Touchpoint.kind:type_name -> handoff.v1.TouchpointKind
-	8,  // 17: handoff.v1.Touchpoint.transfer:type_name -> handoff.v1.Transfer
-	1,  // 18: handoff.v1.Transfer.from_channel:type_name -> handoff.v1.Channel
-	1,  // 19: handoff.v1.Transfer.to_channel:type_name -> handoff.v1.Channel
-	4,  // 20: handoff.v1.JourneyChange.journey:type_name -> handoff.v1.Journey
-	7,  // 21: handoff.v1.JourneyChange.touchpoints:type_name -> handoff.v1.Touchpoint
-	5,  // 22: handoff.v1.Journey.AnswerProvenanceEntry.value:type_name -> handoff.v1.AnswerProvenance
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	12, // 9: handoff.v1.Journey.reminder_time:type_name -> google.protobuf.Timestamp
+	6,  // 10: handoff.v1.AnswerProvenance.actor:type_name -> handoff.v1.Actor
+	1,  // 11: handoff.v1.AnswerProvenance.channel:type_name -> handoff.v1.Channel
+	12, // 12: handoff.v1.AnswerProvenance.time:type_name -> google.protobuf.Timestamp
+	2,  // 13: handoff.v1.Actor.role:type_name -> handoff.v1.Role
+	12, // 14: handoff.v1.Touchpoint.time:type_name -> google.protobuf.Timestamp
+	1,  // 15: handoff.v1.Touchpoint.channel:type_name -> handoff.v1.Channel
+	6,  // 16: handoff.v1.Touchpoint.actor:type_name -> handoff.v1.Actor
+	3,  // 17: handoff.v1.Touchpoint.kind:type_name -> handoff.v1.TouchpointKind
+	8,  // 18: handoff.v1.Touchpoint.transfer:type_name -> handoff.v1.Transfer
+	1,  // 19: handoff.v1.Transfer.from_channel:type_name -> handoff.v1.Channel
+	1,  // 20: handoff.v1.Transfer.to_channel:type_name -> handoff.v1.Channel
+	4,  // 21: handoff.v1.JourneyChange.journey:type_name -> handoff.v1.Journey
+	7,  // 22: handoff.v1.JourneyChange.touchpoints:type_name -> handoff.v1.Touchpoint
+	5,  // 23: handoff.v1.Journey.AnswerProvenanceEntry.value:type_name -> handoff.v1.AnswerProvenance
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_handoff_v1_journey_proto_init() }

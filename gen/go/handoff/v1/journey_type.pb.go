@@ -50,7 +50,15 @@ type JourneyType struct {
 	// server's --journey-ttl when unset.
 	Ttl *durationpb.Duration `protobuf:"bytes,6,opt,name=ttl,proto3" json:"ttl,omitempty"`
 	// When this version was stored.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// The answers (`<step>.<key>`) an agent may ask a caller found by an
+	// identity (IdentityService) to confirm, in order of preference: the
+	// first one the journey has answered is asked. An answer is compared,
+	// never shown, so a sensitive one may serve.
+	IdentityChecks []string `protobuf:"bytes,8,rep,name=identity_checks,json=identityChecks,proto3" json:"identity_checks,omitempty"`
+	// How long before a journey of this type expires a `journey.expiring`
+	// event goes out (docs/reach.md); unset: --remind-before.
+	RemindBefore  *durationpb.Duration `protobuf:"bytes,9,opt,name=remind_before,json=remindBefore,proto3" json:"remind_before,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -130,6 +138,20 @@ func (x *JourneyType) GetTtl() *durationpb.Duration {
 func (x *JourneyType) GetCreateTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *JourneyType) GetIdentityChecks() []string {
+	if x != nil {
+		return x.IdentityChecks
+	}
+	return nil
+}
+
+func (x *JourneyType) GetRemindBefore() *durationpb.Duration {
+	if x != nil {
+		return x.RemindBefore
 	}
 	return nil
 }
@@ -618,7 +640,7 @@ var File_handoff_v1_journey_type_proto protoreflect.FileDescriptor
 const file_handoff_v1_journey_type_proto_rawDesc = "" +
 	"\n" +
 	"\x1dhandoff/v1/journey_type.proto\x12\n" +
-	"handoff.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\x03\n" +
+	"handoff.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb9\x04\n" +
 	"\vJourneyType\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1d\n" +
 	"\aversion\x18\x02 \x01(\x03B\x03\xe0A\x03R\aversion\x12\x12\n" +
@@ -627,7 +649,9 @@ const file_handoff_v1_journey_type_proto_rawDesc = "" +
 	"\x05steps\x18\x05 \x03(\v2\x17.handoff.v1.JourneyStepR\x05steps\x12+\n" +
 	"\x03ttl\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12@\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"createTime\x1a8\n" +
+	"createTime\x12'\n" +
+	"\x0fidentity_checks\x18\b \x03(\tR\x0eidentityChecks\x12>\n" +
+	"\rremind_before\x18\t \x01(\v2\x19.google.protobuf.DurationR\fremindBefore\x1a8\n" +
 	"\n" +
 	"TitleEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -725,31 +749,32 @@ var file_handoff_v1_journey_type_proto_depIdxs = []int32{
 	1,  // 1: handoff.v1.JourneyType.steps:type_name -> handoff.v1.JourneyStep
 	15, // 2: handoff.v1.JourneyType.ttl:type_name -> google.protobuf.Duration
 	16, // 3: handoff.v1.JourneyType.create_time:type_name -> google.protobuf.Timestamp
-	10, // 4: handoff.v1.JourneyStep.label:type_name -> handoff.v1.JourneyStep.LabelEntry
-	11, // 5: handoff.v1.JourneyStep.help:type_name -> handoff.v1.JourneyStep.HelpEntry
-	2,  // 6: handoff.v1.JourneyStep.answers:type_name -> handoff.v1.AnswerDefinition
-	12, // 7: handoff.v1.AnswerDefinition.label:type_name -> handoff.v1.AnswerDefinition.LabelEntry
-	13, // 8: handoff.v1.AnswerDefinition.help:type_name -> handoff.v1.AnswerDefinition.HelpEntry
-	17, // 9: handoff.v1.AnswerDefinition.schema:type_name -> google.protobuf.Struct
-	3,  // 10: handoff.v1.AnswerDefinition.options:type_name -> handoff.v1.AnswerOption
-	18, // 11: handoff.v1.AnswerOption.value:type_name -> google.protobuf.Value
-	14, // 12: handoff.v1.AnswerOption.label:type_name -> handoff.v1.AnswerOption.LabelEntry
-	0,  // 13: handoff.v1.CreateJourneyTypeRequest.journey_type:type_name -> handoff.v1.JourneyType
-	0,  // 14: handoff.v1.ListJourneyTypesResponse.journey_types:type_name -> handoff.v1.JourneyType
-	0,  // 15: handoff.v1.UpdateJourneyTypeRequest.journey_type:type_name -> handoff.v1.JourneyType
-	4,  // 16: handoff.v1.JourneyTypeService.CreateJourneyType:input_type -> handoff.v1.CreateJourneyTypeRequest
-	5,  // 17: handoff.v1.JourneyTypeService.GetJourneyType:input_type -> handoff.v1.GetJourneyTypeRequest
-	6,  // 18: handoff.v1.JourneyTypeService.ListJourneyTypes:input_type -> handoff.v1.ListJourneyTypesRequest
-	8,  // 19: handoff.v1.JourneyTypeService.UpdateJourneyType:input_type -> handoff.v1.UpdateJourneyTypeRequest
-	0,  // 20: handoff.v1.JourneyTypeService.CreateJourneyType:output_type -> handoff.v1.JourneyType
-	0,  // 21: handoff.v1.JourneyTypeService.GetJourneyType:output_type -> handoff.v1.JourneyType
-	7,  // 22: handoff.v1.JourneyTypeService.ListJourneyTypes:output_type -> handoff.v1.ListJourneyTypesResponse
-	0,  // 23: handoff.v1.JourneyTypeService.UpdateJourneyType:output_type -> handoff.v1.JourneyType
-	20, // [20:24] is the sub-list for method output_type
-	16, // [16:20] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	15, // 4: handoff.v1.JourneyType.remind_before:type_name -> google.protobuf.Duration
+	10, // 5: handoff.v1.JourneyStep.label:type_name -> handoff.v1.JourneyStep.LabelEntry
+	11, // 6: handoff.v1.JourneyStep.help:type_name -> handoff.v1.JourneyStep.HelpEntry
+	2,  // 7: handoff.v1.JourneyStep.answers:type_name -> handoff.v1.AnswerDefinition
+	12, // 8: handoff.v1.AnswerDefinition.label:type_name -> handoff.v1.AnswerDefinition.LabelEntry
+	13, // 9: handoff.v1.AnswerDefinition.help:type_name -> handoff.v1.AnswerDefinition.HelpEntry
+	17, // 10: handoff.v1.AnswerDefinition.schema:type_name -> google.protobuf.Struct
+	3,  // 11: handoff.v1.AnswerDefinition.options:type_name -> handoff.v1.AnswerOption
+	18, // 12: handoff.v1.AnswerOption.value:type_name -> google.protobuf.Value
+	14, // 13: handoff.v1.AnswerOption.label:type_name -> handoff.v1.AnswerOption.LabelEntry
+	0,  // 14: handoff.v1.CreateJourneyTypeRequest.journey_type:type_name -> handoff.v1.JourneyType
+	0,  // 15: handoff.v1.ListJourneyTypesResponse.journey_types:type_name -> handoff.v1.JourneyType
+	0,  // 16: handoff.v1.UpdateJourneyTypeRequest.journey_type:type_name -> handoff.v1.JourneyType
+	4,  // 17: handoff.v1.JourneyTypeService.CreateJourneyType:input_type -> handoff.v1.CreateJourneyTypeRequest
+	5,  // 18: handoff.v1.JourneyTypeService.GetJourneyType:input_type -> handoff.v1.GetJourneyTypeRequest
+	6,  // 19: handoff.v1.JourneyTypeService.ListJourneyTypes:input_type -> handoff.v1.ListJourneyTypesRequest
+	8,  // 20: handoff.v1.JourneyTypeService.UpdateJourneyType:input_type -> handoff.v1.UpdateJourneyTypeRequest
+	0,  // 21: handoff.v1.JourneyTypeService.CreateJourneyType:output_type -> handoff.v1.JourneyType
+	0,  // 22: handoff.v1.JourneyTypeService.GetJourneyType:output_type -> handoff.v1.JourneyType
+	7,  // 23: handoff.v1.JourneyTypeService.ListJourneyTypes:output_type -> handoff.v1.ListJourneyTypesResponse
+	0,  // 24: handoff.v1.JourneyTypeService.UpdateJourneyType:output_type -> handoff.v1.JourneyType
+	21, // [21:25] is the sub-list for method output_type
+	17, // [17:21] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_handoff_v1_journey_type_proto_init() }
