@@ -66,6 +66,8 @@ type options struct {
 	listpackValue    int
 	memorySample     int
 	ring             int
+	handoffdFlags    []string
+	webhookSink      bool
 }
 
 func parseFlags(args []string, output io.Writer) (options, error) {
@@ -95,6 +97,11 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 	fs.IntVar(&o.memorySample, "memory-sample", 500, "journeys sampled with MEMORY USAGE at each scale")
 	readMask := fs.String("save-read-mask", strings.Join(saveReadMask, ","), "read_mask of the website's saves, as it asks for only the next etag (comma-separated); empty: the whole journey back")
 	fs.IntVar(&o.ring, "ring", 1<<16, "requests each workload of a phase encodes before it runs and sends in turn (after the last, from the first again)")
+	fs.Func("handoffd-flag", "one more flag for handoffd, e.g. -handoffd-flag=--events (repeatable)", func(v string) error {
+		o.handoffdFlags = append(o.handoffdFlags, v)
+		return nil
+	})
+	fs.BoolVar(&o.webhookSink, "webhook-sink", false, "run a webhook receiver that accepts every delivery and give handoffd a webhooks file naming it (what a webhook costs handoffd)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -158,6 +165,7 @@ type driver struct {
 	redis *redisServer
 	hd    *handoffd
 	empty *emptyServer
+	sink  *emptyServer // the webhook receiver, with -webhook-sink
 
 	rc         *goredis.Client   // INFO, MEMORY USAGE, FLUSHALL
 	st         *redisstore.Store // preload, the save-script floor, key names (handoffd's default prefix)
@@ -221,7 +229,18 @@ func (d *driver) start(ctx context.Context) error {
 			return err
 		}
 	}
-	if d.hd, err = startHandoffd(ctx, d.dir, "handoffd", exec.Command(bin, handoffdArgs(d.redis.url(), tokens, d.opts.cpuprofile != "")...)); err != nil {
+	args := append(handoffdArgs(d.redis.url(), tokens, d.opts.cpuprofile != ""), d.opts.handoffdFlags...)
+	if d.opts.webhookSink {
+		if d.sink, err = startWebhookSink(ctx, d.dir); err != nil {
+			return err
+		}
+		file, err := writeWebhooksFile(d.dir, d.sink.addr)
+		if err != nil {
+			return err
+		}
+		args = append(args, "--webhooks-file", file)
+	}
+	if d.hd, err = startHandoffd(ctx, d.dir, "handoffd", exec.Command(bin, args...)); err != nil {
 		return err
 	}
 	if d.empty, err = startEmptyServer(ctx, d.dir); err != nil {
@@ -262,6 +281,12 @@ func (d *driver) close() error {
 	}
 	if d.hd != nil {
 		errs = append(errs, d.hd.stop(stopTimeout))
+	}
+	if d.sink != nil {
+		if n, err := d.sink.deliveries(); err == nil {
+			fmt.Fprintf(d.log, "the webhook receiver accepted %d deliveries\n", n)
+		}
+		errs = append(errs, d.sink.stop(stopTimeout))
 	}
 	if d.redis != nil {
 		errs = append(errs, d.redis.stop(stopTimeout))

@@ -304,11 +304,17 @@ type emptyServer struct {
 }
 
 func startEmptyServer(ctx context.Context, dir string) (*emptyServer, error) {
-	cmd, err := reexec(roleEmptyGRPC)
+	return startRole(ctx, dir, roleEmptyGRPC)
+}
+
+// startRole runs this binary in a helper role that prints
+// "listening <address>" first.
+func startRole(ctx context.Context, dir, role string) (*emptyServer, error) {
+	cmd, err := reexec(role)
 	if err != nil {
 		return nil, err
 	}
-	c, err := spawn(dir, "empty-grpc", cmd)
+	c, err := spawn(dir, role, cmd)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,8 @@ func runRole(role string, stdout, stderr io.Writer) int {
 	switch role {
 	case roleEmptyGRPC:
 		err = serveEmptyGRPC(ctx, stdout)
+	case roleWebhookSink:
+		err = serveWebhookSink(ctx, stdout)
 	default:
 		err = fmt.Errorf("unknown %s %q", roleEnv, role)
 	}
