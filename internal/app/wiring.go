@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,10 +30,19 @@ func version() string {
 	return "unknown"
 }
 
-func openStore(cfg config.Config, log *slog.Logger, traces *tracing.Tracing, typeTTL store.TTLFunc) (store.Store, error) {
+// openStore opens the store cfg names; events, when not nil, turn its
+// events on.
+func openStore(cfg config.Config, log *slog.Logger, traces *tracing.Tracing, typeTTL store.TTLFunc, events *store.EventOptions) (store.Store, error) {
 	if cfg.RedisURL == "" {
 		log.Warn("no --redis-url: journeys are kept in memory and lost when handoffd stops; set HANDOFF_REDIS_URL for production")
-		return memory.New(memory.WithTTL(cfg.JourneyTTL), memory.WithTypeTTL(typeTTL)), nil
+		opts := []memory.Option{memory.WithTTL(cfg.JourneyTTL), memory.WithTypeTTL(typeTTL)}
+		if events != nil {
+			opts = append(opts, memory.WithEvents(*events))
+		}
+		return memory.New(opts...), nil
+	}
+	if events != nil {
+		return nil, errors.New("--events: the Redis store does not keep events yet; run without --events, --webhooks-file and --remind-before")
 	}
 	// go-redis logs reconnects through its own printf logger; route them into
 	// our JSON logs so an operator sees one format.
