@@ -94,7 +94,7 @@ func TestLoadFileRefusesWhatCannotWorkNamingFileAndField(t *testing.T) {
 
 func TestASignedDeliveryVerifiesWithTheLibraryAndATamperedOneDoesNot(t *testing.T) {
 	dir := writeFiles(t, map[string]string{
-		"s": testSecret,
+		"s":      testSecret,
 		"w.yaml": "webhooks: [{name: crm, url: 'https://crm.example.com', secretFile: s}]\n",
 	})
 	hooks, err := LoadFile(filepath.Join(dir, "w.yaml"))
