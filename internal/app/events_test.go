@@ -305,4 +305,3 @@ func metricsText(t *testing.T, h *harness) string {
 	require.NoError(t, err)
 	return string(b)
 }
-
