@@ -150,5 +150,6 @@ func (d *Deliverers) Stop() {
 func LeaseName(webhook string) string { return "webhook:" + webhook }
 
 // Consumer is the name the webhook's cursor and dead letters are kept
-// under in the store.
-func Consumer(webhook string) string { return "webhook:" + webhook }
+// under in the store: its own, so its dead letters are
+// `{_events}:dead:<name>` (docs/reach.md).
+func Consumer(webhook string) string { return webhook }
