@@ -26,10 +26,7 @@ func eventStore(t *testing.T, newStore Factory, o Options) (store.Store, store.E
 	}
 	s := newStore(t, o)
 	ev, ok := s.(store.Events)
-	if !ok {
-		// Until the Redis store implements them (it is next).
-		t.Skip("the store does not implement store.Events yet")
-	}
+	require.True(t, ok, "the store does not implement store.Events")
 	return s, ev
 }
 
@@ -200,6 +197,20 @@ func testEvents(t *testing.T, newStore Factory) {
 		save(t, s, saveOf(k, answer(t, "n", 1)))
 		_, err := s.EraseCustomer(t.Context(), "c-1")
 		require.NoError(t, err)
+		after := lastEventID(t, ev)
+
+		again := create(t, s, newJourney(t, k, now()))
+		evs := allEvents(t, ev, after)
+		requireProtosEqual(t, []*handoffv1.JourneyEvent{touched(k, again, timeline(t, s, k)[0])}, withoutIDs(t, evs))
+	})
+
+	t.Run("a_journey_created_again_after_it_expired_starts_its_events_over", func(t *testing.T) {
+		s, ev := eventStore(t, newStore, Options{TTL: shortTTL})
+		k := key("c-1", "j-1")
+		create(t, s, newJourney(t, k, now()))
+		last := save(t, s, saveOf(k, answer(t, "n", 1)))
+		sleepUntil(last.GetExpireTime().AsTime().Add(slack))
+		requireGone(t, s, k)
 		after := lastEventID(t, ev)
 
 		again := create(t, s, newJourney(t, k, now()))
