@@ -47,11 +47,7 @@ func (a *App) loadEvents() error {
 	if !a.cfg.Events.Enabled() {
 		return nil
 	}
-	events, ok := a.store.(store.Events)
-	if !ok {
-		return fmt.Errorf("--events: this store keeps no events")
-	}
-	a.ev = &eventWorkers{events: events}
+	a.ev = &eventWorkers{events: a.store}
 	if a.cfg.Events.WebhooksFile == "" {
 		return nil
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -170,8 +171,8 @@ func TestWebhookDeliveryOutlastsAReceiverOutageAndARestart(t *testing.T) {
 	t.Parallel()
 	rcv := newHookReceiver(t)
 	hooks := withWebhooks(t, "  - {name: crm, url: '"+rcv.url("/crm")+"', secretFile: s, types: [journey.touched]}")
-	// TODO(events on Redis): run on Redis and restart handoffd mid-outage.
-	h := start(t, memoryStore, hooks)
+	first := start(t, redisStore, hooks)
+	h := first
 	web := as(t, websiteToken)
 
 	var names []string
@@ -189,7 +190,7 @@ func TestWebhookDeliveryOutlastsAReceiverOutageAndARestart(t *testing.T) {
 			require.NoError(t, err)
 		}
 	}
-	expected := func() map[string][]string {
+	expected := func(h *harness) map[string][]string {
 		want := map[string][]string{}
 		for _, name := range names {
 			want[name] = touchpointsOf(t, h, name)
@@ -203,20 +204,24 @@ func TestWebhookDeliveryOutlastsAReceiverOutageAndARestart(t *testing.T) {
 		return n
 	}
 	saveAll(h, 1)
-	require.Eventually(t, func() bool { return len(rcv.events("/crm")) == countOf(expected()) }, 10*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { return len(rcv.events("/crm")) == countOf(expected(h)) }, 10*time.Second, 50*time.Millisecond)
 
-	// 30 s of outage: first answering 503, then not listening at all.
+	// 30 s of outage: first answering 503, then not listening at all,
+	// and handoffd restarted on the same Redis meanwhile.
 	rcv.answer(http.StatusServiceUnavailable)
 	saveAll(h, 2)
 	time.Sleep(15 * time.Second)
 	rcv.closeListener()
 	saveAll(h, 3)
+	require.NoError(t, first.stop())
+	h = start(t, sharedRedis(first), hooks)
+	saveAll(h, 4)
 	time.Sleep(15 * time.Second)
 	rcv.answer(http.StatusOK)
 	rcv.reopen()
-	saveAll(h, 4)
+	saveAll(h, 5)
 
-	want := expected()
+	want := expected(h)
 	require.Eventually(t, func() bool { return len(rcv.events("/crm")) >= countOf(want) }, 40*time.Second, 100*time.Millisecond)
 	time.Sleep(500 * time.Millisecond) // nothing more comes
 	requireEachTouchpointOnceInOrder(t, rcv.events("/crm"), want)
@@ -224,8 +229,17 @@ func TestWebhookDeliveryOutlastsAReceiverOutageAndARestart(t *testing.T) {
 
 func TestAReminderGoesOutOnceForAJourneyAboutToExpireAndNeverForOneTouched(t *testing.T) {
 	t.Parallel()
+	for _, kind := range []storeKind{memoryStore, redisStore} {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			remindOnceNeverTouched(t, kind)
+		})
+	}
+}
+
+func remindOnceNeverTouched(t *testing.T, kind storeKind) {
 	rcv := newHookReceiver(t)
-	h := start(t, memoryStore, withWebhooks(t, "  - {name: crm, url: '"+rcv.url("/crm")+"', secretFile: s, types: [journey.expiring, journey.expired]}"),
+	h := start(t, kind, withWebhooks(t, "  - {name: crm, url: '"+rcv.url("/crm")+"', secretFile: s, types: [journey.expiring, journey.expired]}"),
 		func(c *config.Config) { c.JourneyTTL, c.Events.RemindBefore = 4*time.Second, 2*time.Second })
 	web := as(t, websiteToken)
 	create := func(id string) string {
@@ -259,7 +273,7 @@ func TestAReminderGoesOutOnceForAJourneyAboutToExpireAndNeverForOneTouched(t *te
 func TestWebhookAnswersOnlyWhenIncludedAndMaskedAndADeadLetterAfterMaxAttempts(t *testing.T) {
 	t.Parallel()
 	rcv := newHookReceiver(t)
-	h := start(t, memoryStore, withExampleTypes(t), withWebhooks(t,
+	h := start(t, redisStore, withExampleTypes(t), withWebhooks(t,
 		"  - {name: plain, url: '"+rcv.url("/plain")+"', secretFile: s}",
 		"  - {name: full, url: '"+rcv.url("/full")+"', secretFile: s, includeAnswers: true}",
 		"  - {name: broken, url: '"+rcv.url("/broken")+"', secretFile: s, maxAttempts: 2}",
@@ -289,6 +303,14 @@ func TestWebhookAnswersOnlyWhenIncludedAndMaskedAndADeadLetterAfterMaxAttempts(t
 	metrics := metricsText(t, h)
 	require.Contains(t, metrics, `handoff_webhook_failed_attempts_total{webhook="broken"} 2`)
 	require.Contains(t, metrics, `handoff_webhook_delivered_total{webhook="full"} 1`)
+	// Kept where docs/operations.md says, with the reason and no answer.
+	rdb := goredis.NewClient(&goredis.Options{Addr: h.redis.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	dead, err := rdb.XRange(t.Context(), "handoff:{_events}:dead:broken", "-", "+").Result()
+	require.NoError(t, err)
+	require.Len(t, dead, 1)
+	require.Equal(t, "HTTP 500", dead[0].Values["reason"])
+	require.NotContains(t, dead[0].Values["event"], "water")
 	logs := h.logs.String()
 	require.Contains(t, logs, `"msg":"webhook event dead-lettered"`)
 	require.Contains(t, logs, `"reason":"HTTP 500"`)

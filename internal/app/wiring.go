@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -41,9 +40,7 @@ func openStore(cfg config.Config, log *slog.Logger, traces *tracing.Tracing, typ
 		}
 		return memory.New(opts...), nil
 	}
-	if events != nil {
-		return nil, errors.New("--events: the Redis store does not keep events yet; run without --events, --webhooks-file and --remind-before")
-	}
+
 	// go-redis logs reconnects through its own printf logger; route them into
 	// our JSON logs so an operator sees one format.
 	goredis.SetLogger(redisLogger{log})
@@ -52,6 +49,9 @@ func openStore(cfg config.Config, log *slog.Logger, traces *tracing.Tracing, typ
 		return nil, err
 	}
 	opts = append(opts, redisstore.WithTTL(cfg.JourneyTTL), redisstore.WithTypeTTL(typeTTL))
+	if events != nil {
+		opts = append(opts, redisstore.WithEvents(*events))
+	}
 	if traces.Enabled {
 		opts = append(opts, redisstore.WithTracing(traces.Provider))
 	}
