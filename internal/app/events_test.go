@@ -327,3 +327,32 @@ func metricsText(t *testing.T, h *harness) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+func TestAWebhooksReloadStartsANewOneAndABadFileChangesNothing(t *testing.T) {
+	t.Parallel()
+	rcv := newHookReceiver(t)
+	var file string
+	h := start(t, memoryStore, withWebhooks(t, "  - {name: a, url: '"+rcv.url("/a")+"', secretFile: s}"),
+		func(c *config.Config) { file = c.Events.WebhooksFile })
+	web := as(t, websiteToken)
+	create := func() {
+		_, err := h.api.CreateJourney(web, &handoffv1.CreateJourneyRequest{Parent: "customers/c-1", Journey: &handoffv1.Journey{JourneyType: "booking"}})
+		require.NoError(t, err)
+	}
+	create()
+	require.Eventually(t, func() bool { return len(rcv.events("/a")) == 1 }, 5*time.Second, 20*time.Millisecond)
+
+	both := "webhooks:\n  - {name: a, url: '" + rcv.url("/a") + "', secretFile: s}\n  - {name: b, url: '" + rcv.url("/b") + "', secretFile: s}\n"
+	require.NoError(t, os.WriteFile(file, []byte(both), 0o600))
+	require.NoError(t, h.app.ReloadWebhooks())
+	// b is new: it starts at the oldest event kept.
+	require.Eventually(t, func() bool { return len(rcv.events("/b")) == 1 }, 5*time.Second, 20*time.Millisecond)
+
+	require.NoError(t, os.WriteFile(file, []byte(strings.Replace(both, "name: b", "name: B", 1)), 0o600))
+	err := h.app.ReloadWebhooks()
+	require.ErrorContains(t, err, file)
+	require.ErrorContains(t, err, "webhooks[1].name")
+	create()
+	require.Eventually(t, func() bool { return len(rcv.events("/a")) == 2 && len(rcv.events("/b")) == 2 }, 5*time.Second, 20*time.Millisecond)
+	require.Equal(t, rcv.events("/a")[0].GetId(), rcv.events("/b")[0].GetId())
+}
