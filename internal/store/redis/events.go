@@ -441,6 +441,9 @@ func (s *Store) DeadLetters(ctx context.Context, consumer string, limit int) ([]
 	if s.events == nil {
 		return nil, errEventsOff
 	}
+	if limit <= 0 {
+		return nil, nil
+	}
 	msgs, err := s.client.XRevRangeN(ctx, s.deadKey(consumer), "+", "-", int64(limit)).Result()
 	if err != nil {
 		return nil, wrapErr(ctx, "dead letters", err)

@@ -47,5 +47,8 @@ for i = A.rest, #ARGV, 2 do
 end
 redis.call('HSET', KEYS[2], name, revision .. ':' .. inc .. ':' .. ARGV[A.facts])
 redis.call('ZADD', KEYS[3], ARGV[A.due_ms], name)
-redis.call('SADD', KEYS[4], name)
+if not same then
+  -- Listed already when kept for this incarnation.
+  redis.call('SADD', KEYS[4], name)
+end
 return reply
