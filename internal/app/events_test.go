@@ -240,7 +240,7 @@ func TestAReminderGoesOutOnceForAJourneyAboutToExpireAndNeverForOneTouched(t *te
 func remindOnceNeverTouched(t *testing.T, kind storeKind) {
 	rcv := newHookReceiver(t)
 	h := start(t, kind, withWebhooks(t, "  - {name: crm, url: '"+rcv.url("/crm")+"', secretFile: s, types: [journey.expiring, journey.expired]}"),
-		func(c *config.Config) { c.JourneyTTL, c.Events.RemindBefore = 4*time.Second, 2*time.Second })
+		func(c *config.Config) { c.JourneyTTL, c.Events.RemindBefore = 6*time.Second, 3*time.Second })
 	web := as(t, websiteToken)
 	create := func(id string) string {
 		j, err := h.api.CreateJourney(web, &handoffv1.CreateJourneyRequest{Parent: "customers/c-1", JourneyId: id,
@@ -250,8 +250,9 @@ func remindOnceNeverTouched(t *testing.T, kind storeKind) {
 	}
 	left, touched := create("left"), create("touched")
 
-	// touched is saved every half second: never within 2 s of expiring.
-	deadline := time.Now().Add(7 * time.Second)
+	// touched is saved every half second: never within 3 s of expiring
+	// (the margin is for a loaded machine). left expires after 6 s.
+	deadline := time.Now().Add(9 * time.Second)
 	for time.Now().Before(deadline) {
 		_, err := h.api.UpdateJourney(web, &handoffv1.UpdateJourneyRequest{Journey: &handoffv1.Journey{Name: touched, Step: "rooms"}})
 		require.NoError(t, err)
