@@ -48,6 +48,9 @@ type App struct {
 	stopKeyRefresh context.CancelFunc
 	hubDone        chan struct{}
 	traces         *tracing.Tracing
+	reg            *prometheus.Registry
+	// ev is nil while events are off.
+	ev *eventWorkers
 }
 
 // New builds everything and binds both ports; nothing is served until Run.
@@ -74,7 +77,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 		log.Info("both listeners serve TLS", "names", a.tls.Names(), "not_after", a.tls.NotAfter())
 	}
 	a.types = service.NewTypes()
-	if a.store, err = openStore(cfg, log, a.traces, a.types.TTL); err != nil {
+	if a.store, err = openStore(cfg, log, a.traces, a.types.TTL, a.eventOptions()); err != nil {
+		return nil, err
+	}
+	if err := a.loadEvents(); err != nil {
 		return nil, err
 	}
 	// The keys outlive New's ctx (main's signal context): calls in flight at
@@ -86,6 +92,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
+	a.reg = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	a.hub = watch.NewHub(a.store, watch.DefaultBuffer)
@@ -168,13 +175,15 @@ func (a *App) HTTPAddr() string { return a.httpLis.Addr().String() }
 // Run serves until ctx ends, then shuts down: health NOT_SERVING first, so
 // load balancers stop sending; then HTTP (in-flight REST calls finish, and
 // they still need gRPC); then gRPC, gracefully within the shutdown timeout
-// and forcibly after it; then the store.
+// and forcibly after it; then the webhook deliverers and the reminders;
+// then the store.
 func (a *App) Run(ctx context.Context) error {
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopBackground = stopBackground
 	go server.WatchReadiness(bg, a.grpc.Health, a.store.Ping, time.Second)
 	go a.svc.ReleaseLapsedClaims(bg, time.Second)
 	go a.types.KeepRefreshing(bg, typesRefresh)
+	a.startEvents(bg)
 	go a.reloadOnHangup(bg)
 	a.hubDone = make(chan struct{})
 	go func() {
@@ -235,6 +244,9 @@ func (a *App) shutdown() error {
 	}
 	a.stopBackground()
 	<-a.hubDone
+	// Before the store closes: what was delivered is recorded, leases
+	// are released so another instance takes over at once.
+	a.stopEvents()
 	a.closeAll()
 	a.log.Info("stopped")
 	return errors.Join(errs...)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,6 +54,9 @@ type harness struct {
 	base  string // http://host:port
 	logs  *testutil.SyncBuffer
 	redis *testutil.Redis
+	// stop stops handoffd as SIGTERM does and returns Run's error; the
+	// test's cleanup calls it too (once is enough).
+	stop func() error
 }
 
 type storeKind string
@@ -101,10 +105,13 @@ func start(t testing.TB, kind storeKind, change ...func(*config.Config)) *harnes
 	h.app = a
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
+	var stopped error
+	var once sync.Once
+	h.stop = func() error {
+		once.Do(func() { cancel(); stopped = <-done })
+		return stopped
+	}
+	t.Cleanup(func() { require.NoError(t, h.stop()) })
 
 	h.conn, err = grpc.NewClient(a.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)

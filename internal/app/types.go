@@ -47,9 +47,9 @@ func (a *App) ReloadJourneyTypes(ctx context.Context) error {
 	return nil
 }
 
-// reloadOnHangup reloads the journey types on every SIGHUP until ctx
-// ends; a directory that does not load is logged and leaves the types
-// as they were. Without a directory a SIGHUP is logged, not fatal.
+// reloadOnHangup reloads the journey types and the webhooks on every
+// SIGHUP until ctx ends; a directory or file that does not load is logged
+// and leaves what was loaded. Without either a SIGHUP is logged, not fatal.
 func (a *App) reloadOnHangup(ctx context.Context) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -59,12 +59,17 @@ func (a *App) reloadOnHangup(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-hup:
-			if a.cfg.JourneyTypesDir == "" {
-				a.log.Info("SIGHUP: no --journey-types-dir, nothing to reload")
+			if a.cfg.JourneyTypesDir == "" && a.cfg.Events.WebhooksFile == "" {
+				a.log.Info("SIGHUP: no --journey-types-dir nor --webhooks-file, nothing to reload")
 				continue
 			}
-			if err := a.ReloadJourneyTypes(ctx); err != nil {
-				a.log.Error("journey types not reloaded; the ones loaded before stay", "dir", a.cfg.JourneyTypesDir, "error", err)
+			if a.cfg.JourneyTypesDir != "" {
+				if err := a.ReloadJourneyTypes(ctx); err != nil {
+					a.log.Error("journey types not reloaded; the ones loaded before stay", "dir", a.cfg.JourneyTypesDir, "error", err)
+				}
+			}
+			if err := a.ReloadWebhooks(); err != nil {
+				a.log.Error("webhooks not reloaded; the ones loaded before stay", "file", a.cfg.Events.WebhooksFile, "error", err)
 			}
 		}
 	}

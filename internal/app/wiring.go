@@ -29,11 +29,18 @@ func version() string {
 	return "unknown"
 }
 
-func openStore(cfg config.Config, log *slog.Logger, traces *tracing.Tracing, typeTTL store.TTLFunc) (store.Store, error) {
+// openStore opens the store cfg names; events, when not nil, turn its
+// events on.
+func openStore(cfg config.Config, log *slog.Logger, traces *tracing.Tracing, typeTTL store.TTLFunc, events *store.EventOptions) (store.Store, error) {
 	if cfg.RedisURL == "" {
 		log.Warn("no --redis-url: journeys are kept in memory and lost when handoffd stops; set HANDOFF_REDIS_URL for production")
-		return memory.New(memory.WithTTL(cfg.JourneyTTL), memory.WithTypeTTL(typeTTL)), nil
+		opts := []memory.Option{memory.WithTTL(cfg.JourneyTTL), memory.WithTypeTTL(typeTTL)}
+		if events != nil {
+			opts = append(opts, memory.WithEvents(*events))
+		}
+		return memory.New(opts...), nil
 	}
+
 	// go-redis logs reconnects through its own printf logger; route them into
 	// our JSON logs so an operator sees one format.
 	goredis.SetLogger(redisLogger{log})
@@ -42,6 +49,9 @@ func openStore(cfg config.Config, log *slog.Logger, traces *tracing.Tracing, typ
 		return nil, err
 	}
 	opts = append(opts, redisstore.WithTTL(cfg.JourneyTTL), redisstore.WithTypeTTL(typeTTL))
+	if events != nil {
+		opts = append(opts, redisstore.WithEvents(*events))
+	}
 	if traces.Enabled {
 		opts = append(opts, redisstore.WithTracing(traces.Provider))
 	}

@@ -62,6 +62,8 @@ type Config struct {
 	CORSAllowedOrigins Origins
 	// RequestLimits bound what a client may send: the server's block.
 	server.RequestLimits
+	// Events are the events out, webhooks and reminders (docs/reach.md).
+	Events          Events
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
 }
@@ -79,6 +81,23 @@ type JWT struct {
 // Enabled reports whether a JWT key source is configured.
 func (j JWT) Enabled() bool { return j.JWKSURL != "" || j.HS256SecretFile != "" }
 
+// Events say whether the stores keep events (docs/reach.md), for how
+// long, where webhooks are declared and when journeys are reminded.
+type Events struct {
+	// On turns events on; a webhooks file or a RemindBefore implies it.
+	On        bool
+	Retention time.Duration
+	// WebhooksFile declares the webhooks (internal/webhook), read at
+	// start and on SIGHUP.
+	WebhooksFile string
+	// RemindBefore is how long before a journey expires it is reminded,
+	// for journey types that do not say; 0: never.
+	RemindBefore time.Duration
+}
+
+// Enabled reports whether the stores keep events.
+func (e Events) Enabled() bool { return e.On || e.WebhooksFile != "" || e.RemindBefore > 0 }
+
 // maxClockSkew keeps the skew small: beyond a few minutes it stops being
 // about clocks and lets expired tokens through.
 const maxClockSkew = 5 * time.Minute
@@ -92,6 +111,7 @@ func Default() Config {
 		JourneyTTL:      store.DefaultTTL,
 		Limits:          service.DefaultLimits(),
 		RequestLimits:   server.DefaultRequestLimits(),
+		Events:          Events{Retention: store.DefaultEventRetention},
 		ShutdownTimeout: 15 * time.Second,
 		LogLevel:        slog.LevelInfo,
 		JWT: JWT{JWTConfig: auth.JWTConfig{
@@ -181,6 +201,10 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.IntVar(&c.MaxDataBytes, "max-data-bytes", c.MaxDataBytes, "largest size of a journey's answers")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest HTTP request body")
 	fs.IntVar(&c.MaxMessageBytes, "max-message-bytes", c.MaxMessageBytes, "largest gRPC request message")
+	fs.BoolVar(&c.Events.On, "events", c.Events.On, "keep every touchpoint as an event (a Redis Stream) for other systems; implied by --webhooks-file and --remind-before")
+	fs.DurationVar(&c.Events.Retention, "events-retention", c.Events.Retention, "how long events (and dead letters) are kept")
+	fs.StringVar(&c.Events.WebhooksFile, "webhooks-file", c.Events.WebhooksFile, "YAML file of webhooks events are delivered to, read at start and on SIGHUP")
+	fs.DurationVar(&c.Events.RemindBefore, "remind-before", c.Events.RemindBefore, "how long before a journey expires a journey.expiring event goes out, for journey types that set no remind_before; 0: never")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight calls may take to finish on SIGTERM")
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " [" + EnvName(f.Name) + "]" })
@@ -290,6 +314,16 @@ func (c Config) Validate() error {
 		if d <= 0 {
 			bad(name, "must be positive, e.g. 10m")
 		}
+	}
+	if c.Events.Retention < time.Minute {
+		bad("events-retention", "must be at least 1m, e.g. 72h: consumers need time to read")
+	}
+	if c.Events.RemindBefore < 0 {
+		bad("remind-before", "must be 0 (never) or more")
+	}
+	if c.Events.RemindBefore > 0 && c.Events.RemindBefore >= c.JourneyTTL {
+		// Every journey would be due for its reminder as it starts.
+		bad("remind-before", "must be shorter than --journey-ttl (%s)", c.JourneyTTL)
 	}
 	if c.RedeemFailures <= 0 {
 		bad("redeem-failures", "must be positive")

@@ -104,6 +104,25 @@ func TestLoad(t *testing.T) {
 				require.Equal(t, 250*time.Millisecond, c.RedisReplicasAckTimeout)
 			},
 		},
+		{
+			name: "events_are_off_unless_asked_for_or_implied",
+			check: func(t *testing.T, c Config) {
+				require.False(t, c.Events.Enabled())
+				require.Equal(t, 72*time.Hour, c.Events.Retention)
+				require.True(t, Events{WebhooksFile: "w.yaml"}.Enabled(), "a webhooks file implies events")
+				require.True(t, Events{RemindBefore: time.Hour}.Enabled(), "a remind-before implies events")
+			},
+		},
+		{
+			name: "event_flags_are_read_from_the_environment",
+			env:  map[string]string{"HANDOFF_EVENTS": "true", "HANDOFF_EVENTS_RETENTION": "24h", "HANDOFF_WEBHOOKS_FILE": "/etc/handoff/webhooks.yaml", "HANDOFF_REMIND_BEFORE": "48h"},
+			check: func(t *testing.T, c Config) {
+				require.Equal(t, Events{On: true, Retention: 24 * time.Hour, WebhooksFile: "/etc/handoff/webhooks.yaml", RemindBefore: 48 * time.Hour}, c.Events)
+			},
+		},
+		{name: "a_retention_under_a_minute_is_refused", args: []string{"--events-retention", "30s"}, wantErr: "--events-retention"},
+		{name: "a_negative_remind_before_is_refused", args: []string{"--remind-before", "-1h"}, wantErr: "--remind-before (HANDOFF_REMIND_BEFORE): must be 0"},
+		{name: "a_remind_before_as_long_as_the_journey_ttl_is_refused", args: []string{"--remind-before", "24h", "--journey-ttl", "24h"}, wantErr: "--remind-before (HANDOFF_REMIND_BEFORE): must be shorter than --journey-ttl"},
 		{name: "a_body_limit_below_the_data_limit_is_refused", args: []string{"--max-body-bytes", "1000"}, wantErr: "--max-body-bytes"},
 		{
 			name: "a_jwks_url_with_issuer_and_audience_turns_jwt_on",
@@ -199,7 +218,7 @@ func TestEveryFlagIsInTheREADMEConfigurationTable(t *testing.T) {
 		require.Contains(t, string(readme), row, "README's configuration table lacks --%s", name)
 		flags++
 	}
-	require.Equal(t, 43, flags, "flags found in the usage text")
+	require.Equal(t, 47, flags, "flags found in the usage text")
 }
 
 func TestHelpSaysWhatHandoffdIsAndNamesEachFlagsEnvironmentVariable(t *testing.T) {

@@ -61,6 +61,7 @@ func Compile(def *handoffv1.JourneyType) (*Type, error) {
 	c.checkName(def.GetName())
 	c.checkLanguages("title", def.GetTitle())
 	c.checkTTL(def.GetTtl())
+	c.checkRemindBefore(def.GetRemindBefore())
 	if len(def.GetSteps()) == 0 {
 		c.refuse("declares no steps: a journey type needs at least one")
 	}
@@ -117,6 +118,22 @@ func (c *compiler) checkTTL(ttl *durationpb.Duration) {
 		return
 	}
 	c.t.ttl = d
+}
+
+func (c *compiler) checkRemindBefore(d *durationpb.Duration) {
+	if d == nil {
+		return
+	}
+	if err := d.CheckValid(); err != nil || d.AsDuration() < 0 {
+		c.refuse("remind_before is not a duration of 0 (never) or more")
+		return
+	}
+	// Reminding at or before a journey's start would remind every one.
+	if c.t.ttl > 0 && d.AsDuration() >= c.t.ttl {
+		c.refuse("remind_before (%s) must be shorter than ttl (%s)", d.AsDuration(), c.t.ttl)
+		return
+	}
+	c.t.remindBefore, c.t.remindSet = d.AsDuration(), true
 }
 
 func (c *compiler) declareStep(i int, id string) {

@@ -139,6 +139,10 @@ func TestCompileRefusesADefinitionWith(t *testing.T) {
 		{"maskKeepLast below 0", func(d *handoffv1.JourneyType) { answer(d, 1, 0).MaskKeepLast = -1 }, "maskKeepLast must be between 0 and 8, not -1"},
 		{"a ttl under a minute", func(d *handoffv1.JourneyType) { d.Ttl = durationpb.New(59 * time.Second) }, "ttl must be between 1 minute and 400 days, not 59s"},
 		{"a ttl over 400 days", func(d *handoffv1.JourneyType) { d.Ttl = durationpb.New(401 * 24 * time.Hour) }, "ttl must be between 1 minute and 400 days, not 9624h0m0s"},
+		{"a negative remind_before", func(d *handoffv1.JourneyType) { d.RemindBefore = durationpb.New(-time.Hour) }, "remind_before is not a duration of 0 (never) or more"},
+		{"a remind_before as long as the ttl", func(d *handoffv1.JourneyType) {
+			d.Ttl, d.RemindBefore = durationpb.New(48*time.Hour), durationpb.New(48*time.Hour)
+		}, "remind_before (48h0m0s) must be shorter than ttl (48h0m0s)"},
 		{"a ttl that is no duration", func(d *handoffv1.JourneyType) { d.Ttl = &durationpb.Duration{Seconds: 60, Nanos: -1} }, "ttl is not a valid duration"},
 		{"a title in no language", func(d *handoffv1.JourneyType) { d.Title["EN"] = "Test" }, `title has the language "EN", which must match`},
 		{"a step label in no language", func(d *handoffv1.JourneyType) { d.Steps[0].Label["english"] = "Vehicle" }, `step "vehicle" label has the language "english"`},

@@ -21,6 +21,9 @@ type Type struct {
 	stepIndex map[string]int
 	sensitive []string
 	ttl       time.Duration
+	// remindBefore is set when remindSet (docs/reach.md).
+	remindBefore time.Duration
+	remindSet    bool
 }
 
 type step struct {
@@ -96,6 +99,11 @@ func (t *Type) SensitivePaths() []string { return slices.Clone(t.sensitive) }
 // TTL is how long a journey of this type lives after its last touch; 0
 // when the type does not say, and the server's default applies.
 func (t *Type) TTL() time.Duration { return t.ttl }
+
+// RemindBefore is how long before a journey of this type expires it is
+// reminded (0: never), and whether the type says; when it does not, the
+// server's --remind-before applies.
+func (t *Type) RemindBefore() (time.Duration, bool) { return t.remindBefore, t.remindSet }
 
 func (t *Type) answerAt(path string) *answer {
 	stepID, key, ok := strings.Cut(path, ".")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
@@ -12,6 +13,10 @@ import (
 
 // systemActor is handoff itself, e.g. when a claim lapses.
 var systemActor = &handoffv1.Actor{Id: "handoff", Role: handoffv1.Role_ROLE_SYSTEM}
+
+// SystemActor is who handoff's own touches are recorded as (a lapsed
+// claim, a reminder), for the workers outside the service.
+func SystemActor() *handoffv1.Actor { return proto.CloneOf(systemActor) }
 
 // assign gives the case to an agent with a fresh lease.
 func (s *Service) assign(j *handoffv1.Journey, id, displayName string, ch handoffv1.Channel) {

@@ -51,7 +51,13 @@ func (s *Service) MaskSensitiveUnary(ctx context.Context, req any, _ *grpc.Unary
 
 // maskJourney masks j (the caller's own) by its type version.
 func (s *Service) maskJourney(ctx context.Context, j *handoffv1.Journey) error {
-	tp, err := s.types.Version(ctx, j.GetJourneyType(), j.GetJourneyTypeVersion())
+	return s.types.MaskSensitive(ctx, j)
+}
+
+// MaskSensitive masks j's sensitive answers as staff read them, by its
+// type version: for what leaves handoff outside a call (webhooks).
+func (t *Types) MaskSensitive(ctx context.Context, j *handoffv1.Journey) error {
+	tp, err := t.Version(ctx, j.GetJourneyType(), j.GetJourneyTypeVersion())
 	if err != nil {
 		return err
 	}

@@ -67,6 +67,24 @@ func (t *Types) TTL(id string, version int64) time.Duration {
 	return 0
 }
 
+// RemindBefore is a type version's remind_before (docs/reach.md), else
+// fallback (--remind-before): a store.EventOptions.RemindBefore once
+// bound to it. Like TTL it knows only the versions loaded here; a
+// worker that may meet others loads them first (Version).
+func (t *Types) RemindBefore(id string, version int64, fallback time.Duration) time.Duration {
+	if version == 0 {
+		return fallback
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if tp := t.versions[typeVersion{id, version}]; tp != nil {
+		if d, ok := tp.RemindBefore(); ok {
+			return d
+		}
+	}
+	return fallback
+}
+
 // Latest is the latest version of the type, or nil when it is not
 // declared (as far as this instance knows; see Refresh).
 func (t *Types) Latest(id string) *journeytype.Type {

@@ -75,10 +75,21 @@ type Events interface {
 	RemindJourney(ctx context.Context, key JourneyKey, expireTime time.Time, tp *handoffv1.Touchpoint) (*handoffv1.Journey, error)
 
 	// ExpireJourney appends `journey.expired` for a scheduled journey
-	// that is gone (expired) and forgets its schedule; it reports false,
-	// changing nothing, when the journey still exists.
+	// that is gone (expired), from what its last write left (type,
+	// version, state, step, revision, expiry), and forgets its schedule.
+	// A journey gone and told already appends nothing. It reports false
+	// when the journey still exists: then it only schedules the journey
+	// again by what it is (a due entry must not stay due for ever).
 	ExpireJourney(ctx context.Context, key JourneyKey, now time.Time) (bool, error)
 }
+
+// DefaultEventRetention is how long events are kept when EventOptions
+// say 0: long enough for a consumer to come back from a weekend outage.
+const DefaultEventRetention = 72 * time.Hour
+
+// RemindPaths are what RemindJourney's change names: the reminder it sets
+// and the expiry it keeps (which its `journey.expiring` event carries).
+var RemindPaths = []string{"reminder_time", "expire_time"}
 
 // DeadLetter is an event a consumer gave up on.
 type DeadLetter struct {
@@ -93,6 +104,49 @@ type JourneyFacts struct {
 	Type         string
 	TypeVersion  int64
 	ReminderTime time.Time
+}
+
+// KeptJourney is what a store keeps of a journey's last write for its
+// `journey.expired` event, which it appends once the journey is gone.
+type KeptJourney struct {
+	Facts      JourneyFacts
+	State      handoffv1.JourneyState
+	Step       string
+	Revision   int64
+	ExpireTime time.Time
+}
+
+// ExpiredEvent is the `journey.expired` event of a journey that is gone,
+// noticed at now: it happened at its expiry (or now, if that is earlier).
+func ExpiredEvent(key JourneyKey, k KeptJourney, now time.Time) *handoffv1.JourneyEvent {
+	at := now
+	if !k.ExpireTime.IsZero() && k.ExpireTime.Before(now) {
+		at = k.ExpireTime
+	}
+	ev := &handoffv1.JourneyEvent{
+		Type:               EventExpired,
+		Time:               timestamppb.New(at),
+		Journey:            key.Name(),
+		Customer:           key.Customer,
+		JourneyType:        k.Facts.Type,
+		JourneyTypeVersion: k.Facts.TypeVersion,
+		State:              k.State,
+		Step:               k.Step,
+		Revision:           k.Revision,
+	}
+	if !k.ExpireTime.IsZero() {
+		ev.ExpireTime = timestamppb.New(k.ExpireTime)
+	}
+	if !k.Facts.ReminderTime.IsZero() {
+		ev.ReminderTime = timestamppb.New(k.Facts.ReminderTime)
+	}
+	return ev
+}
+
+// ErasedEvent is the `customer.erased` event of an erasure at now: it
+// names the customer only.
+func ErasedEvent(customer string, now time.Time) *handoffv1.JourneyEvent {
+	return &handoffv1.JourneyEvent{Type: EventCustomerErased, Time: timestamppb.New(now), Customer: customer}
 }
 
 // EventsOf returns the events of one change to a journey: one

@@ -371,6 +371,9 @@ type Feed interface {
 // (answers, times) with it: the caller owns the two as one.
 type Store interface {
 	JourneyTypes
+	// Events are off unless the store was made with them (WithEvents):
+	// then its calls fail.
+	Events
 
 	// CreateJourney stores a new journey (revision 1) and its first
 	// touchpoint. When requestID is not empty and a journey was already

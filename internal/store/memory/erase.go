@@ -1,6 +1,9 @@
 package memory
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // EraseCustomer implements store.Store.
 func (s *Store) EraseCustomer(_ context.Context, customer string) (int, error) {
@@ -16,5 +19,6 @@ func (s *Store) EraseCustomer(_ context.Context, customer string) (int, error) {
 			delete(s.codes, code)
 		}
 	}
+	s.erased(customer, time.Now())
 	return n, nil
 }

@@ -51,7 +51,10 @@ func (s *Store) CreateJourney(_ context.Context, j *handoffv1.Journey, first *ha
 	if requestID != "" {
 		c.requests[requestID] = requestEntry{journey: key.Journey, expires: now.Add(requestTTL)}
 	}
-	s.commit(key, e, proto.CloneOf(j), now, true, []*handoffv1.Touchpoint{first}, slices.Clone(store.CreatePaths))
+	body := proto.CloneOf(j)
+	// The store sets the reminder (RemindJourney), not its callers.
+	body.ReminderTime = nil
+	s.commit(key, e, body, now, true, []*handoffv1.Touchpoint{first}, slices.Clone(store.CreatePaths))
 	// Every answer and the step are written at the first etag, by the
 	// first touchpoint.
 	e.written = make(map[string]int64)
@@ -112,6 +115,7 @@ func (s *Store) UpdateJourney(_ context.Context, u store.Update) (*handoffv1.Jou
 	body.Data = e.body.Data
 	body.JourneyType, body.JourneyTypeVersion = e.body.GetJourneyType(), e.body.GetJourneyTypeVersion()
 	body.AnswerProvenance, body.MaskedAnswers = nil, nil
+	body.ReminderTime = e.body.GetReminderTime()
 	stepChanged := body.GetStep() != e.body.GetStep()
 	s.commit(key, e, body, now, u.ContentChanged, u.Touchpoints, slices.Clone(store.UpdatePaths))
 	if stepChanged {
@@ -207,7 +211,9 @@ func (s *Store) commit(key store.JourneyKey, e *journeyEntry, body *handoffv1.Jo
 	if contentChanged {
 		e.etag++
 	}
-	s.logChange(key, e, e.change(paths, e.appendTimeline(key, tps)), now)
+	ch := e.change(paths, e.appendTimeline(key, tps))
+	s.logChange(key, e, ch, now)
+	s.changed(key, e, ch, now)
 }
 
 // appendTimeline keeps copies of tps, named by their position, and returns

@@ -54,6 +54,8 @@ type Store struct {
 	feeds map[*feed]struct{}
 	// types holds every version of each journey type, oldest first.
 	types map[string][]*handoffv1.JourneyType
+	// ev keeps events and the reminder schedule; nil without WithEvents.
+	ev *eventLog
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -99,6 +101,9 @@ type journeyEntry struct {
 	// touchpoint of the write that last changed it (docs/journeytypes.md,
 	// "Who changed each answer"); 0 when that write had none.
 	writtenBy map[string]int
+	// remindedFor is the expiry the journey was last reminded of
+	// (docs/reach.md): reminded again only once a touch moved it.
+	remindedFor time.Time
 }
 
 type requestEntry struct {

@@ -14,7 +14,11 @@ import (
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, o storetest.Options) store.Store {
-		s := New(WithTTL(o.TTL), WithChangeLog(o.ChangeLogEntries, 0), WithTypeTTL(o.TypeTTL))
+		opts := []Option{WithTTL(o.TTL), WithChangeLog(o.ChangeLogEntries, 0), WithTypeTTL(o.TypeTTL)}
+		if o.Events != nil {
+			opts = append(opts, WithEvents(*o.Events))
+		}
+		s := New(opts...)
 		t.Cleanup(func() { require.NoError(t, s.Close()) })
 		return s
 	})

@@ -29,10 +29,10 @@ import (
 
 // benchStore is a store on the shared server under a fresh prefix, sealing
 // when sealed is set; what the benchmark wrote is erased afterwards.
-func benchStore(b *testing.B, sealed bool) *redis.Store {
+func benchStore(b *testing.B, sealed bool, more ...redis.Option) *redis.Store {
 	b.Helper()
 	prefix := fmt.Sprintf("bench%d:", prefixes.Add(1))
-	opts := []redis.Option{redis.WithKeyPrefix(prefix)}
+	opts := append([]redis.Option{redis.WithKeyPrefix(prefix)}, more...)
 	if sealed {
 		secret := make([]byte, sealing.KeySize)
 		_, _ = rand.Read(secret)
@@ -141,38 +141,51 @@ func BenchmarkGetJourney(b *testing.B) {
 // only the etag back): the save script, the timeline, the change log and
 // the publish.
 func BenchmarkSaveJourney(b *testing.B) {
+	forEachSealing(b, func(b *testing.B, sealed bool) { benchSave(b, benchStore(b, sealed), sealed) })
+}
+
+// BenchmarkSaveJourneyWithEvents is BenchmarkSaveJourney with events on
+// (docs/reach.md): each save's event is appended to the stream by a second
+// script, with a reminder scheduled 10 minutes before its expiry.
+func BenchmarkSaveJourneyWithEvents(b *testing.B) {
+	events := redis.WithEvents(store.EventOptions{RemindBefore: func(string, int64) time.Duration { return 10 * time.Minute }})
 	forEachSealing(b, func(b *testing.B, sealed bool) {
-		s := benchStore(b, sealed)
-		ctx := b.Context()
-		j, _, err := s.CreateJourney(ctx, storetest.Quote(b, "anna-quote"), storetest.SaveTouchpoint(storetest.Quote(b, "anna-quote")), "")
+		s := benchStore(b, sealed, events)
+		b.Cleanup(func() { _ = client.Del(context.Background(), s.StreamKey()).Err() })
+		benchSave(b, s, sealed)
+	})
+}
+
+func benchSave(b *testing.B, s *redis.Store, sealed bool) {
+	ctx := b.Context()
+	j, _, err := s.CreateJourney(ctx, storetest.Quote(b, "anna-quote"), storetest.SaveTouchpoint(storetest.Quote(b, "anna-quote")), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	checkStored(b, s, "anna-quote", sealed)
+	key := store.JourneyKey{Customer: storetest.QuoteCustomer, Journey: "anna-quote"}
+	tp := storetest.SaveTouchpoint(j)
+	b.ReportAllocs()
+	n := int64(0)
+	for b.Loop() {
+		n++
+		saved, err := s.SaveJourney(ctx, store.Save{
+			Key: key, SetStep: true, Step: "driver", UpdateTime: time.Now(), Touchpoint: tp,
+			Channel: handoffv1.Channel_CHANNEL_WEB,
+			Limits:  store.AnswerLimits{Answers: 1000, Bytes: 64 << 10},
+			Answers: []store.AnswerChange{
+				{Path: "vehicle.year", Value: structpb.NewNumberValue(float64(2000 + n%25))},
+				{Path: "driver.occupation", Value: structpb.NewStringValue("nurse")},
+				{Path: "cover.level", Value: structpb.NewStringValue("comprehensive")},
+			},
+		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		checkStored(b, s, "anna-quote", sealed)
-		key := store.JourneyKey{Customer: storetest.QuoteCustomer, Journey: "anna-quote"}
-		tp := storetest.SaveTouchpoint(j)
-		b.ReportAllocs()
-		n := int64(0)
-		for b.Loop() {
-			n++
-			saved, err := s.SaveJourney(ctx, store.Save{
-				Key: key, SetStep: true, Step: "driver", UpdateTime: time.Now(), Touchpoint: tp,
-				Channel: handoffv1.Channel_CHANNEL_WEB,
-				Limits:  store.AnswerLimits{Answers: 1000, Bytes: 64 << 10},
-				Answers: []store.AnswerChange{
-					{Path: "vehicle.year", Value: structpb.NewNumberValue(float64(2000 + n%25))},
-					{Path: "driver.occupation", Value: structpb.NewStringValue("nurse")},
-					{Path: "cover.level", Value: structpb.NewStringValue("comprehensive")},
-				},
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			j = saved
-		}
-		// Every save landed.
-		if j.GetRevision() != 1+n {
-			b.Fatalf("revision %d after %d saves", j.GetRevision(), n)
-		}
-	})
+		j = saved
+	}
+	// Every save landed.
+	if j.GetRevision() != 1+n {
+		b.Fatalf("revision %d after %d saves", j.GetRevision(), n)
+	}
 }

@@ -236,6 +236,7 @@ func (s *Store) decodeRecord(key store.JourneyKey, kv map[string]string, writers
 	j.CreateTime = timeOf(fCreateTime)
 	j.UpdateTime = timeOf(fUpdateTime)
 	j.ExpireTime = timeOf(fExpireTime)
+	j.ReminderTime = timeOf(fReminderTime)
 	for f, v := range kv {
 		path, ok := strings.CutPrefix(f, fAnswerPrefix)
 		if !ok {
@@ -303,6 +304,13 @@ func recordHead(key store.JourneyKey, meta *handoffv1.Journey, mask []string, an
 // decodeRecordChange reads a v2 change record (without its marker) into
 // the delta a watch delivers.
 func (s *Store) decodeRecordChange(b []byte) (*handoffv1.JourneyChange, error) {
+	return s.decodeRecordChangeOf(b, true)
+}
+
+// decodeRecordChangeOf is decodeRecordChange, leaving the answers out
+// (named in the paths, absent from the journey) unless withAnswers: what
+// a change's events need, which never carry an answer.
+func (s *Store) decodeRecordChangeOf(b []byte, withAnswers bool) (*handoffv1.JourneyChange, error) {
 	c := &handoffv1.JourneyChange{}
 	var name string
 	j := &handoffv1.Journey{}
@@ -349,7 +357,7 @@ func (s *Store) decodeRecordChange(b []byte) (*handoffv1.JourneyChange, error) {
 				j.Data = &structpb.Struct{Fields: map[string]*structpb.Value{}}
 			}
 			stored, ok := bytesField(v, recAnswerValue)
-			if !ok {
+			if !ok || !withAnswers {
 				continue // removed: named in the mask, absent here
 			}
 			if name == "" {

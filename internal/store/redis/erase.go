@@ -53,6 +53,11 @@ func (s *Store) EraseCustomer(ctx context.Context, customer string) (int, error)
 	if err != nil {
 		return 0, wrapErr(ctx, "erase customer", err)
 	}
+	if s.events != nil {
+		if err := s.erasedEvents(ctx, customer); err != nil {
+			return 0, wrapErr(ctx, "erase customer: events", err)
+		}
+	}
 	return int(journeys), nil
 }
 

@@ -52,9 +52,11 @@ func (s *Store) UpdateRunTwice(ctx context.Context, u store.Update) (results [2]
 		return results, err
 	}
 	for i := range results {
-		if results[i], err = updateScript.Run(ctx, s.client, keys, args...).Text(); err != nil {
+		res, err := updateScript.Run(ctx, s.client, keys, args...).StringSlice()
+		if err != nil {
 			return results, err
 		}
+		results[i] = res[0]
 	}
 	return results, nil
 }
@@ -81,6 +83,22 @@ func (s *Store) RedeemRunTwice(ctx context.Context, code string) (results [2]str
 	return results, nil
 }
 
+// SaveTwice makes a save, then makes it again with the same write id, as
+// a caller's retry after an error does: the second is a replay.
+func (s *Store) SaveTwice(ctx context.Context, sv store.Save, between func()) (first, second error) {
+	keys, args, err := s.saveCall(sv)
+	if err != nil {
+		return err, err
+	}
+	_, first = s.save(ctx, sv, keys, args)
+	between()
+	_, second = s.save(ctx, sv, keys, args)
+	return first, second
+}
+
+// StreamKey is the events stream's key.
+func (s *Store) StreamKey() string { return s.streamKey() }
+
 // ScriptNames names every script by its SHA1, as EVALSHA sends it.
 var ScriptNames = map[string]string{
 	attemptScript.Hash():      "attempt",
@@ -93,4 +111,11 @@ var ScriptNames = map[string]string{
 	convertScript.Hash():      "convert",
 	saveScript.Hash():         "save",
 	pruneScript.Hash():        "prune",
+	eventsScript.Hash():       "events",
+	remindScript.Hash():       "remind",
+	expireEventScript.Hash():  "expire_event",
+	eraseEventsScript.Hash():  "erase_events",
+	cursorScript.Hash():       "cursor",
+	leaseScript.Hash():        "lease",
+	releaseScript.Hash():      "release",
 }

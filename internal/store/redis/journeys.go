@@ -63,17 +63,30 @@ func (s *Store) CreateJourney(ctx context.Context, j *handoffv1.Journey, first *
 		}
 		switch res[0] {
 		case "created":
+			if err := s.createdEvents(ctx, key, out, first, args[createArgs.index("write_id")].(string)); err != nil {
+				return nil, false, fmt.Errorf("create journey: %w", err)
+			}
 			return out, true, nil
 		case "exists":
 			return nil, false, fmt.Errorf("create journey: %w", store.ErrAlreadyExists)
 		case "replayed":
 			made := store.JourneyKey{Customer: key.Customer, Journey: res[1]}
-			got, err := s.GetJourney(ctx, made)
+			var got *handoffv1.Journey
+			if s.events != nil {
+				// The create that made it may have failed to append its
+				// events: the retry does.
+				got, err = s.catchUp(ctx, made)
+			} else {
+				got, err = s.GetJourney(ctx, made)
+			}
 			if errors.Is(err, store.ErrNotFound) {
 				args[createArgs.index("stale_request")] = made.Journey
 				continue
 			}
-			return got, false, err
+			if err != nil {
+				return nil, false, fmt.Errorf("create journey: %w", err)
+			}
+			return got, false, nil
 		default:
 			return nil, false, fmt.Errorf("create journey: unexpected script result %q", res)
 		}
@@ -85,6 +98,7 @@ func (s *Store) CreateJourney(ctx context.Context, j *handoffv1.Journey, first *
 // of its script (see create.lua).
 func (s *Store) createCall(key store.JourneyKey, j *handoffv1.Journey, first *handoffv1.Touchpoint, requestID string) (*handoffv1.Journey, []string, []any, error) {
 	out := s.stamped(j, "1", 1)
+	out.ReminderTime = nil // the store's to set (RemindJourney)
 	by := 0
 	if first != nil {
 		by = 1 // the timeline starts anew with it (create.lua)
@@ -235,12 +249,22 @@ func (s *Store) UpdateJourney(ctx context.Context, u store.Update) (*handoffv1.J
 		return nil, fmt.Errorf("update journey: %w", err)
 	}
 	for range 2 {
-		res, err := s.runWrite(ctx, updateScript, keys, args...).Text()
+		res, err := s.runWrite(ctx, updateScript, keys, args...).StringSlice()
 		if err != nil {
 			return nil, wrapErr(ctx, "update journey", err)
 		}
-		switch res {
+		switch res[0] {
 		case "updated":
+			if err := s.updatedEvents(ctx, key, out, res); err != nil {
+				return nil, fmt.Errorf("update journey: %w", err)
+			}
+			return out, nil
+		case "replayed":
+			if s.events != nil {
+				if _, err := s.catchUp(ctx, key); err != nil {
+					return nil, fmt.Errorf("update journey: %w", err)
+				}
+			}
 			return out, nil
 		case "missing":
 			return nil, fmt.Errorf("update journey: %w", store.ErrNotFound)

@@ -46,6 +46,11 @@ const (
 	fRemovedEtag     = "rmv"
 	fAnswerCount     = "n"
 	fAnswerBytes     = "sz"
+	// The last reminder (docs/reach.md): when it was sent, and the expiry
+	// (et) it was sent for, so a journey is reminded once per expiry. Both
+	// absent on a journey never reminded, and on records written before.
+	fReminderTime = "rmt" // µs
+	fRemindedFor  = "rmf" // µs
 	// fAnswerPrefix starts an answer's field: `d:vehicle.plate`. Its value is
 	// `<etag when written>.<position of the write's touchpoint>:<size>:<JSON,
 	// or sealed JSON>`; answers written before positions were kept (or by a
@@ -67,6 +72,7 @@ var recordFields = map[string]string{
 	"assignee": fAssignee, "assignee_name": fAssigneeName, "assignee_channel": fAssigneeChannel,
 	"claim_expire": fClaimExpire, "create_time": fCreateTime, "update_time": fUpdateTime, "expire_time": fExpireTime,
 	"step_etag": fStepEtag, "removed_etag": fRemovedEtag, "answer_count": fAnswerCount, "answer_bytes": fAnswerBytes,
+	"reminder_time": fReminderTime, "reminded_for": fRemindedFor,
 	"answer_prefix": fAnswerPrefix, "write_prefix": fWritePrefix, "body": fBody, "record_version": recordVersion,
 }
 

@@ -49,9 +49,18 @@ var prefixes atomic.Int64
 func newStore(t *testing.T, o storetest.Options) (*redis.Store, string) {
 	t.Helper()
 	prefix := fmt.Sprintf("test%d:", prefixes.Add(1))
-	s := redis.New(client, redis.WithKeyPrefix(prefix), redis.WithTTL(o.TTL), redis.WithChangeLog(o.ChangeLogEntries, 0), redis.WithTypeTTL(o.TypeTTL))
+	s := redis.New(client, append(optionsOf(o), redis.WithKeyPrefix(prefix))...)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	return s, prefix
+}
+
+// optionsOf are the options a suite case asks for.
+func optionsOf(o storetest.Options) []redis.Option {
+	opts := []redis.Option{redis.WithTTL(o.TTL), redis.WithChangeLog(o.ChangeLogEntries, 0), redis.WithTypeTTL(o.TypeTTL)}
+	if o.Events != nil {
+		opts = append(opts, redis.WithEvents(*o.Events))
+	}
+	return opts
 }
 
 func TestConformance(t *testing.T) {

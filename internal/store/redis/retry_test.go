@@ -54,7 +54,7 @@ func TestAWriteScriptRunTwiceWritesOnce(t *testing.T) {
 		cur.Assignee = "alice"
 		results, err := s.UpdateRunTwice(ctx, store.Update{Journey: cur, Touchpoints: []*handoffv1.Touchpoint{touchpoint("vehicle")}})
 		require.NoError(t, err)
-		require.Equal(t, [2]string{"updated", "updated"}, results)
+		require.Equal(t, [2]string{"updated", "replayed"}, results)
 		after, err := s.GetJourney(ctx, key)
 		require.NoError(t, err)
 		require.Equal(t, cur.GetRevision()+1, after.GetRevision(), "one revision, not two")

@@ -49,6 +49,11 @@ func (s *Store) SaveJourney(ctx context.Context, sv store.Save) (*handoffv1.Jour
 	if err != nil {
 		return nil, fmt.Errorf("save journey: %w", err)
 	}
+	return s.save(ctx, sv, keys, args)
+}
+
+// save runs a save's script (keys and args from saveCall) and answers.
+func (s *Store) save(ctx context.Context, sv store.Save, keys []string, args []any) (*handoffv1.Journey, error) {
 	for range 2 {
 		res, err := s.runWrite(ctx, saveScript, keys, args...).StringSlice()
 		if err != nil {
@@ -56,11 +61,16 @@ func (s *Store) SaveJourney(ctx context.Context, sv store.Save) (*handoffv1.Jour
 		}
 		switch res[0] {
 		case "saved":
-			return s.saved(sv, res)
+			return s.saved(ctx, sv, res)
 		case "replayed":
 			// This very save ran and its reply was lost: answer with what
-			// is there now.
-			j, err := s.GetJourney(ctx, sv.Key)
+			// is there now, and append what its first run may not have.
+			var j *handoffv1.Journey
+			if s.events != nil {
+				j, err = s.catchUp(ctx, sv.Key)
+			} else {
+				j, err = s.GetJourney(ctx, sv.Key)
+			}
 			if err != nil || sv.WantJourney {
 				return j, err
 			}
@@ -217,13 +227,16 @@ func (s *Store) saveCall(sv store.Save) ([]string, []any, error) {
 
 // saved is the journey a save returns, from the script's reply: the whole
 // record when the caller wants the journey, else the brief one.
-func (s *Store) saved(sv store.Save, res []string) (*handoffv1.Journey, error) {
-	if len(res) < 3 {
+func (s *Store) saved(ctx context.Context, sv store.Save, res []string) (*handoffv1.Journey, error) {
+	if len(res) < savedReplyHead {
 		return nil, fmt.Errorf("save journey: unexpected script result %q", res)
 	}
 	revision, err := strconv.ParseInt(res[2], 10, 64)
 	if err != nil {
 		return nil, fmt.Errorf("save journey: revision %q", res[2])
+	}
+	if err := s.savedEvents(ctx, sv, revision, res); err != nil {
+		return nil, fmt.Errorf("save journey: %w", err)
 	}
 	if !sv.WantJourney {
 		update := sv.UpdateTime.Truncate(time.Microsecond)
@@ -235,8 +248,8 @@ func (s *Store) saved(sv store.Save, res []string) (*handoffv1.Journey, error) {
 			ExpireTime: timestamppb.New(update.Add(s.journeyTTL(sv.Type, sv.TypeVersion))),
 		}, nil
 	}
-	kv := make(map[string]string, (len(res)-3)/2)
-	for i := 3; i+1 < len(res); i += 2 {
+	kv := make(map[string]string, (len(res)-savedReplyHead)/2)
+	for i := savedReplyHead; i+1 < len(res); i += 2 {
 		kv[res[i]] = res[i+1]
 	}
 	j, err := s.decodeRecord(sv.Key, kv, nil)

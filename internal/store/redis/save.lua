@@ -12,8 +12,9 @@
 -- its parent becomes if the removal leaves it empty (as a Struct keeps an
 -- emptied object), with that size ('' when there is no such parent).
 --
--- Returns {'saved', etag, revision} followed, with A.want_journey, by the
--- record's fields and values; or {'missing'}, {'convert'} (a v1
+-- Returns {'saved', etag, revision, change record, incarnation, journey
+-- type, reminder time, reminded-for expiry, step} (what the change's
+-- events need) followed, with A.want_journey, by the record's fields and values; or {'missing'}, {'convert'} (a v1
 -- record), {'replayed'} (this very save ran before), {'type', type,
 -- version} (the save was checked against another journey type version),
 -- {'step', step} (the journey may not move to the save's step from its
@@ -23,7 +24,8 @@
 local key = KEYS[1]
 local P = F.answer_prefix
 local names = {F.version, F.etag, F.revision, F.state, F.assignee, F.claim_expire,
-  F.step, F.step_etag, F.removed_etag, F.answer_count, F.answer_bytes, F.type, F.type_version}
+  F.step, F.step_etag, F.removed_etag, F.answer_count, F.answer_bytes, F.type, F.type_version,
+  F.incarnation, F.reminder_time, F.reminded_for}
 local first_write = #names + 1
 for _, w in ipairs(write_fields()) do
   names[#names + 1] = w
@@ -341,10 +343,11 @@ end
 local touchpoints = append_touchpoints(KEYS[2], ARGV[A.touchpoint_prefix], entries)
 redis.call('PEXPIREAT', KEYS[2], expire_at)
 extend_ttl(KEYS[3], expire_at)
-log_change(KEYS[4], record(ARGV[A.head], new_revision, tostring(new_etag), touchpoints),
-  ARGV[A.log_entries], ARGV[A.log_ttl_ms], ARGV[A.feed_channel])
+local change = record(ARGV[A.head], new_revision, tostring(new_etag), touchpoints)
+log_change(KEYS[4], change, ARGV[A.log_entries], ARGV[A.log_ttl_ms], ARGV[A.feed_channel])
 
-local reply = {'saved', tostring(new_etag), tostring(new_revision)}
+local reply = {'saved', tostring(new_etag), tostring(new_revision), change, cur[14] or '', journey_type,
+  cur[15] or '', cur[16] or '', step_after}
 if ARGV[A.want_journey] == '1' then
   for _, x in ipairs(redis.call('HGETALL', key)) do
     reply[#reply + 1] = x

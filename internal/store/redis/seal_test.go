@@ -38,7 +38,7 @@ func sealedStore(t *testing.T, prefix string, ring *sealing.Keyring, o storetest
 	if prefix == "" {
 		prefix = fmt.Sprintf("test%d:", prefixes.Add(1))
 	}
-	opts := []redis.Option{redis.WithKeyPrefix(prefix), redis.WithTTL(o.TTL), redis.WithChangeLog(o.ChangeLogEntries, 0), redis.WithTypeTTL(o.TypeTTL)}
+	opts := append(optionsOf(o), redis.WithKeyPrefix(prefix))
 	if ring != nil {
 		opts = append(opts, redis.WithSealer(ring))
 	}

@@ -62,6 +62,8 @@ type Store struct {
 	replicasAckTimeout time.Duration
 
 	tracer trace.TracerProvider // see WithTracing
+
+	events *store.EventOptions // nil: events are off (see WithEvents)
 }
 
 // WithTracing makes Open's client record a span of every Redis command

@@ -10,21 +10,25 @@
 -- touchpoints (A.touchpoints of them), then field/value pairs to set (an
 -- empty value deletes the field).
 --
--- Returns "updated", "missing", "convert" (a v1 record) or "conflict".
+-- Returns {"updated", change record, incarnation, reminder time,
+-- reminded-for expiry} (the events of the change are Go's to append), or
+-- {"replayed"} (this very update ran before), {"missing"}, {"convert"} (a
+-- v1 record) or {"conflict"}.
 
-local cur = redis.call('HMGET', KEYS[1], F.version, F.etag, F.revision, F.step)
+local cur = redis.call('HMGET', KEYS[1], F.version, F.etag, F.revision, F.step,
+  F.incarnation, F.reminder_time, F.reminded_for)
 if not cur[2] then
-  return 'missing'
+  return {'missing'}
 end
 if cur[1] ~= F.record_version then
-  return 'convert'
+  return {'convert'}
 end
 local wid = ARGV[A.write_id]
 if cur[2] ~= ARGV[A.read_etag] or cur[3] ~= ARGV[A.read_revision] then
   if wrote_before(redis.call('HMGET', KEYS[1], unpack(write_fields())), wid) then
-    return 'updated'
+    return {'replayed'}
   end
-  return 'conflict'
+  return {'conflict'}
 end
 
 local n = tonumber(ARGV[A.touchpoints])
@@ -54,6 +58,6 @@ local touchpoints = append_touchpoints(KEYS[2], ARGV[A.touchpoint_prefix], entri
 redis.call('PEXPIREAT', KEYS[2], expire_at)
 extend_ttl(KEYS[3], expire_at)
 
-log_change(KEYS[4], record(ARGV[A.head], revision, etag, touchpoints),
-  ARGV[A.log_entries], ARGV[A.log_ttl_ms], ARGV[A.feed_channel])
-return 'updated'
+local change = record(ARGV[A.head], revision, etag, touchpoints)
+log_change(KEYS[4], change, ARGV[A.log_entries], ARGV[A.log_ttl_ms], ARGV[A.feed_channel])
+return {'updated', change, cur[5] or '', cur[6] or '', cur[7] or ''}

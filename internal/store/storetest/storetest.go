@@ -28,6 +28,9 @@ type Options struct {
 	ChangeLogEntries int
 	// TypeTTL is the store's TTL per journey type version, when set.
 	TypeTTL store.TTLFunc
+	// Events, when set, turns the store's events on with these options
+	// (docs/reach.md); the events cases set it.
+	Events *store.EventOptions
 }
 
 // Factory returns a fresh, empty store configured by o. It registers
@@ -68,6 +71,7 @@ func Run(t *testing.T, newStore Factory, skips ...Skip) {
 	t.Run("journey_types", func(t *testing.T) { testJourneyTypes(t, newStore) })
 	t.Run("typed_saves", func(t *testing.T) { testTypedSaves(t, newStore) })
 	t.Run("provenance", func(t *testing.T) { testProvenance(t, newStore) })
+	t.Run("events", func(t *testing.T) { testEvents(t, newStore) })
 	t.Run("ping", func(t *testing.T) {
 		require.NoError(t, newStore(t, Options{}).Ping(t.Context()))
 	})

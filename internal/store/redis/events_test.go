@@ -1,0 +1,155 @@
+package redis_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/store"
+	"github.com/journeyhandoff/handoff/internal/store/redis"
+	"github.com/journeyhandoff/handoff/internal/store/storetest"
+)
+
+// revisionsOf are the revisions of the journey's events, in stream order.
+func revisionsOf(t *testing.T, s *redis.Store, key store.JourneyKey) []int64 {
+	t.Helper()
+	evs, err := s.ReadEvents(t.Context(), "", 1000, 0)
+	require.NoError(t, err)
+	var out []int64
+	for _, ev := range evs {
+		if ev.GetJourney() == key.Name() {
+			out = append(out, ev.GetRevision())
+		}
+	}
+	return out
+}
+
+func eventSave(key store.JourneyKey) store.Save {
+	return store.Save{
+		Key: key, UpdateTime: time.Now(), Touchpoint: touchpoint("vehicle"),
+		Limits: store.AnswerLimits{Answers: 10, Bytes: 1000}, Type: "car-insurance-quote",
+	}
+}
+
+// breakStream makes appends fail (the stream's key holds a string, the
+// stream being set aside) until the returned func mends it.
+func breakStream(t *testing.T, s *redis.Store) func() {
+	t.Helper()
+	ctx, aside := t.Context(), s.StreamKey()+":aside"
+	n, err := client.Exists(ctx, s.StreamKey()).Result()
+	require.NoError(t, err)
+	if n == 1 {
+		require.NoError(t, client.Rename(ctx, s.StreamKey(), aside).Err())
+	}
+	require.NoError(t, client.Set(ctx, s.StreamKey(), "in the way", 0).Err())
+	return func() {
+		t.Helper()
+		require.NoError(t, client.Del(ctx, s.StreamKey()).Err())
+		if n == 1 {
+			require.NoError(t, client.Rename(ctx, aside, s.StreamKey()).Err())
+		}
+	}
+}
+
+func TestEventsOfAWriteAreAppendedOnce(t *testing.T) {
+	ctx := t.Context()
+	newEventStore := func(t *testing.T) *redis.Store {
+		s, _ := newStore(t, storetest.Options{TTL: time.Hour, Events: &store.EventOptions{}})
+		return s
+	}
+	key := store.JourneyKey{Customer: "c1", Journey: "j1"}
+
+	t.Run("a_replayed_save_appends_nothing_twice", func(t *testing.T) {
+		s := newEventStore(t)
+		_, _, err := s.CreateJourney(ctx, newJourney(key, time.Now()), touchpoint("start"), "")
+		require.NoError(t, err)
+		first, second := s.SaveTwice(ctx, eventSave(key), func() {})
+		require.NoError(t, first)
+		require.NoError(t, second)
+		require.Equal(t, []int64{1, 2}, revisionsOf(t, s, key))
+	})
+
+	t.Run("a_write_whose_events_could_not_be_appended_is_unavailable_and_its_replay_appends_them", func(t *testing.T) {
+		s := newEventStore(t)
+		_, _, err := s.CreateJourney(ctx, newJourney(key, time.Now()), touchpoint("start"), "")
+		require.NoError(t, err)
+		mend := breakStream(t, s)
+		first, second := s.SaveTwice(ctx, eventSave(key), mend)
+		require.ErrorIs(t, first, store.ErrUnavailable)
+		require.NoError(t, second)
+		require.Equal(t, []int64{1, 2}, revisionsOf(t, s, key))
+	})
+
+	t.Run("the_next_write_appends_what_a_failed_append_left_out_first", func(t *testing.T) {
+		s := newEventStore(t)
+		_, _, err := s.CreateJourney(ctx, newJourney(key, time.Now()), touchpoint("start"), "")
+		require.NoError(t, err)
+		mend := breakStream(t, s)
+		_, err = s.SaveJourney(ctx, eventSave(key))
+		require.ErrorIs(t, err, store.ErrUnavailable)
+		mend()
+		cur, err := s.GetJourney(ctx, key)
+		require.NoError(t, err)
+		cur.Assignee = "agent-ravi"
+		_, err = s.UpdateJourney(ctx, store.Update{Journey: cur, Touchpoints: []*handoffv1.Touchpoint{touchpoint("vehicle")}})
+		require.NoError(t, err)
+		require.Equal(t, []int64{1, 2, 3}, revisionsOf(t, s, key))
+	})
+
+	t.Run("a_create_retried_by_its_request_id_appends_what_it_could_not", func(t *testing.T) {
+		s := newEventStore(t)
+		mend := breakStream(t, s)
+		_, _, err := s.CreateJourney(ctx, newJourney(key, time.Now()), touchpoint("start"), "req-1")
+		require.ErrorIs(t, err, store.ErrUnavailable)
+		mend()
+		_, created, err := s.CreateJourney(ctx, newJourney(key, time.Now()), touchpoint("start"), "req-1")
+		require.NoError(t, err)
+		require.False(t, created)
+		_, _, err = s.CreateJourney(ctx, newJourney(key, time.Now()), touchpoint("start"), "req-1")
+		require.NoError(t, err)
+		require.Equal(t, []int64{1}, revisionsOf(t, s, key))
+	})
+
+	t.Run("a_journey_written_before_events_were_on_starts_at_its_next_write", func(t *testing.T) {
+		// One prefix, two stores: without events, then with.
+		before, prefix := newStore(t, storetest.Options{TTL: time.Hour})
+		_, _, err := before.CreateJourney(ctx, newJourney(key, time.Now()), touchpoint("start"), "")
+		require.NoError(t, err)
+		_, err = before.SaveJourney(ctx, eventSave(key))
+		require.NoError(t, err)
+
+		after := redis.New(client, redis.WithKeyPrefix(prefix), redis.WithTTL(time.Hour), redis.WithEvents(store.EventOptions{}))
+		_, err = after.SaveJourney(ctx, eventSave(key))
+		require.NoError(t, err)
+		require.Equal(t, []int64{3}, revisionsOf(t, after, key))
+		got, err := after.GetJourney(ctx, key)
+		require.NoError(t, err)
+		require.Nil(t, got.GetReminderTime())
+	})
+}
+
+// A reminder's record fields are read back by every read, and an update
+// (which writes every other field) leaves them.
+func TestAReminderSurvivesAnUpdate(t *testing.T) {
+	ctx := t.Context()
+	s, _ := newStore(t, storetest.Options{TTL: time.Hour, Events: &store.EventOptions{}})
+	key := store.JourneyKey{Customer: "c1", Journey: "j1"}
+	j, _, err := s.CreateJourney(ctx, newJourney(key, time.Now()), touchpoint("start"), "")
+	require.NoError(t, err)
+	at := time.Now().Truncate(time.Microsecond)
+	_, err = s.RemindJourney(ctx, key, j.GetExpireTime().AsTime(), &handoffv1.Touchpoint{Time: timestamppb.New(at), Kind: handoffv1.TouchpointKind_TOUCHPOINT_KIND_REMINDED})
+	require.NoError(t, err)
+	cur, err := s.GetJourney(ctx, key)
+	require.NoError(t, err)
+	cur.ReminderTime = nil // what a caller sends has no say
+	cur.Assignee = "agent-ravi"
+	out, err := s.UpdateJourney(ctx, store.Update{Journey: cur})
+	require.NoError(t, err)
+	require.True(t, out.GetReminderTime().AsTime().Equal(at))
+	got, err := s.GetJourney(ctx, key)
+	require.NoError(t, err)
+	require.True(t, got.GetReminderTime().AsTime().Equal(at))
+}
