@@ -7,11 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -19,6 +19,7 @@ import (
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/store"
+	"github.com/journeyhandoff/handoff/internal/store/memory"
 )
 
 // receiver records what a webhook was sent and answers what answer says.
@@ -78,63 +79,147 @@ func loadHook(t *testing.T, yamlFields string, url string) *Webhook {
 	return hooks[0]
 }
 
-func touched(journey string) *handoffv1.JourneyEvent {
-	return &handoffv1.JourneyEvent{Type: store.EventTouched, Journey: journey, Customer: "c-42", Time: timestamppb.Now()}
+// newStore is the embedded memory store with events on: the store
+// delivery runs on, not a stand-in for it.
+func newStore(t *testing.T) *memory.Store {
+	t.Helper()
+	s := memory.New(memory.WithEvents(store.EventOptions{}))
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
-func fastOptions(ev store.Events) Options {
-	return Options{Events: ev, Holder: "test", Backoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, LeaseTTL: 300 * time.Millisecond}
+func journeyKey(journey string) store.JourneyKey {
+	return store.JourneyKey{Customer: "c-42", Journey: journey}
 }
 
-func TestDeliveryRetriesDeadLettersAfterMaxAttemptsAndSkipsTypesNotAskedFor(t *testing.T) {
+func touchpoint(kind handoffv1.TouchpointKind, at time.Time) *handoffv1.Touchpoint {
+	return &handoffv1.Touchpoint{
+		Time:    timestamppb.New(at),
+		Channel: handoffv1.Channel_CHANNEL_WEB,
+		Actor:   &handoffv1.Actor{Id: "shop-website", Role: handoffv1.Role_ROLE_SERVICE},
+		Kind:    kind,
+	}
+}
+
+// startJourney creates the journey with answers through the store, which
+// appends its `journey.touched` event; it returns that event's id.
+func startJourney(t *testing.T, s *memory.Store, k store.JourneyKey, answers map[string]any) string {
+	t.Helper()
+	data, err := structpb.NewStruct(answers)
+	require.NoError(t, err)
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	j := &handoffv1.Journey{
+		Name: k.Name(), JourneyType: "claim", State: handoffv1.JourneyState_JOURNEY_STATE_ACTIVE,
+		Data: data, Channel: handoffv1.Channel_CHANNEL_WEB, CreateTime: timestamppb.New(at), UpdateTime: timestamppb.New(at),
+	}
+	_, created, err := s.CreateJourney(t.Context(), j, touchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_STARTED, at), "")
+	require.NoError(t, err)
+	require.True(t, created)
+	return newestEventID(t, s, store.EventTouched)
+}
+
+// saveJourney saves the journey's progress through the store, which
+// appends its `journey.touched` event; it returns that event's id.
+func saveJourney(t *testing.T, s *memory.Store, k store.JourneyKey) string {
+	t.Helper()
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	_, err := s.SaveJourney(t.Context(), store.Save{
+		Key: k, Channel: handoffv1.Channel_CHANNEL_WEB, UpdateTime: at,
+		Touchpoint: touchpoint(handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED, at),
+		Limits:     store.AnswerLimits{Answers: 100, Bytes: 64 << 10},
+	})
+	require.NoError(t, err)
+	return newestEventID(t, s, store.EventTouched)
+}
+
+// eraseCustomer erases a customer through the store, which appends its
+// `customer.erased` event; it returns that event's id.
+func eraseCustomer(t *testing.T, s *memory.Store, customer string) string {
+	t.Helper()
+	_, err := s.EraseCustomer(t.Context(), customer)
+	require.NoError(t, err)
+	return newestEventID(t, s, store.EventCustomerErased)
+}
+
+// newestEventID is the id of the store's newest event, which must be of
+// type typ.
+func newestEventID(t *testing.T, s *memory.Store, typ string) string {
+	t.Helper()
+	var last *handoffv1.JourneyEvent
+	for after := ""; ; {
+		page, err := s.ReadEvents(t.Context(), after, readBatch, 0)
+		require.NoError(t, err)
+		if len(page) == 0 {
+			break
+		}
+		last = page[len(page)-1]
+		after = last.GetId()
+	}
+	require.NotNil(t, last, "the write appended no event")
+	require.Equal(t, typ, last.GetType())
+	return last.GetId()
+}
+
+func cursor(t *testing.T, s *memory.Store) string {
+	t.Helper()
+	c, err := s.EventCursor(t.Context(), Consumer("crm"))
+	require.NoError(t, err)
+	return c
+}
+
+func fastOptions(s *memory.Store) Options {
+	return Options{Events: s, Holder: "test", Backoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, LeaseTTL: 300 * time.Millisecond}
+}
+
+func TestDeliveryRetriesDeadLettersAfterMaxAttemptsAndSkipsTypesNotAskedForButPassesThem(t *testing.T) {
 	t.Parallel()
-	ev := newFakeEvents()
-	ev.add(touched("customers/c-42/journeys/a"), touched("customers/c-42/journeys/b"),
-		&handoffv1.JourneyEvent{Type: store.EventExpired, Journey: "customers/c-42/journeys/c", Customer: "c-42"},
-		touched("customers/c-42/journeys/a"))
+	s := newStore(t)
+	a := startJourney(t, s, journeyKey("a"), nil)
+	b := startJourney(t, s, journeyKey("b"), nil)
+	eraseCustomer(t, s, "c-7")
+	a2 := saveJourney(t, s, journeyKey("a"))
+	lastErased := eraseCustomer(t, s, "c-8")
 	rcv := newReceiver(t, func(id string, nth int) int {
 		switch {
-		case id == "2-0":
+		case id == b:
 			return http.StatusServiceUnavailable
-		case id == "1-0" && nth == 0:
+		case id == a && nth == 0:
 			return http.StatusInternalServerError
 		}
 		return http.StatusNoContent
 	})
-	d := Start(t.Context(), []*Webhook{loadHook(t, ", maxAttempts: 3, types: [journey.touched]", rcv.URL)}, fastOptions(ev))
+	d := Start(t.Context(), []*Webhook{loadHook(t, ", maxAttempts: 3, types: [journey.touched]", rcv.URL)}, fastOptions(s))
 	t.Cleanup(d.Stop)
 
-	require.Eventually(t, func() bool { return ev.cursor(Consumer("crm")) == "4-0" }, 5*time.Second, 10*time.Millisecond)
+	// The last event is one the webhook did not ask for: the cursor
+	// passes it all the same.
+	require.Eventually(t, func() bool { return cursor(t, s) == lastErased }, 5*time.Second, 10*time.Millisecond)
 	var ids []string
 	for _, g := range rcv.deliveries() {
 		ids = append(ids, g.id)
 	}
-	require.Equal(t, []string{"1-0", "1-0", "2-0", "2-0", "2-0", "4-0"}, ids, "in stream order, the expired event not sent")
-	dead, err := ev.DeadLetters(context.Background(), Consumer("crm"), 10)
+	require.Equal(t, []string{a, a, b, b, b, a2}, ids, "in stream order, customer.erased not sent")
+	dead, err := s.DeadLetters(t.Context(), Consumer("crm"), 10)
 	require.NoError(t, err)
 	require.Len(t, dead, 1)
-	require.Equal(t, "2-0", dead[0].Event.GetId())
+	require.Equal(t, b, dead[0].Event.GetId())
+	require.Equal(t, journeyKey("b").Name(), dead[0].Event.GetJourney())
 	require.Equal(t, "HTTP 503", dead[0].Reason)
 }
 
 func TestAFailureIsNamedByItsClass(t *testing.T) {
 	t.Parallel()
-	ev := newFakeEvents()
-	ev.add(touched("customers/c-42/journeys/a"))
+	s := newStore(t)
+	id := startJourney(t, s, journeyKey("a"), nil)
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close() // nothing listens there any more
-	d := Start(t.Context(), []*Webhook{loadHook(t, ", maxAttempts: 2", closed.URL)}, fastOptions(ev))
+	d := Start(t.Context(), []*Webhook{loadHook(t, ", maxAttempts: 2", closed.URL)}, fastOptions(s))
 	t.Cleanup(d.Stop)
-	require.Eventually(t, func() bool { return ev.cursor(Consumer("crm")) == "1-0" }, 5*time.Second, 10*time.Millisecond)
-	dead, _ := ev.DeadLetters(context.Background(), Consumer("crm"), 10)
+	require.Eventually(t, func() bool { return cursor(t, s) == id }, 5*time.Second, 10*time.Millisecond)
+	dead, err := s.DeadLetters(t.Context(), Consumer("crm"), 10)
+	require.NoError(t, err)
 	require.Len(t, dead, 1)
 	require.Equal(t, "connection refused", dead[0].Reason)
-}
-
-type journeysFunc func(ctx context.Context, key store.JourneyKey) (*handoffv1.Journey, error)
-
-func (f journeysFunc) GetJourney(ctx context.Context, key store.JourneyKey) (*handoffv1.Journey, error) {
-	return f(ctx, key)
 }
 
 type ibanMasker struct{}
@@ -146,68 +231,97 @@ func (ibanMasker) MaskSensitive(_ context.Context, j *handoffv1.Journey) error {
 
 func TestAnswersGoOnlyToAWebhookThatIncludesThemAndSensitiveOnesMasked(t *testing.T) {
 	t.Parallel()
-	ev := newFakeEvents()
-	ev.add(touched("customers/c-42/journeys/claim"))
-	journeys := journeysFunc(func(context.Context, store.JourneyKey) (*handoffv1.Journey, error) {
-		data, err := structpb.NewStruct(map[string]any{"incident": map[string]any{"kind": "water"}, "payment": map[string]any{"iban": "NL91ABNA0417164300"}})
-		return &handoffv1.Journey{Name: "customers/c-42/journeys/claim", Data: data, CreateTime: timestamppb.New(time.Now().Add(-time.Hour))}, err
-	})
-	for _, include := range []bool{false, true} {
-		rcv := newReceiver(t, func(string, int) int { return http.StatusOK })
+	for _, tc := range []struct {
+		name    string
+		include bool
+	}{
+		{"a_webhook_without_includeAnswers_gets_none", false},
+		{"a_webhook_with_includeAnswers_gets_them_masked", true},
+	} {
+		include := tc.include
 		fields := ""
 		if include {
 			fields = ", includeAnswers: true"
 		}
-		opts := fastOptions(ev)
-		opts.Journeys, opts.Masker, opts.Holder = journeys, ibanMasker{}, "include-"+fields
-		hook := loadHook(t, fields, rcv.URL)
-		d := Start(t.Context(), []*Webhook{hook}, opts)
-		require.Eventually(t, func() bool { return len(rcv.deliveries()) == 1 }, 5*time.Second, 10*time.Millisecond)
-		d.Stop()
-		ev.mu.Lock()
-		delete(ev.cursors, Consumer("crm"))
-		ev.mu.Unlock()
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			id := startJourney(t, s, journeyKey("claim"), map[string]any{"incident": map[string]any{"kind": "water"}, "payment": map[string]any{"iban": "NL91ABNA0417164300"}})
+			rcv := newReceiver(t, func(string, int) int { return http.StatusOK })
+			opts := fastOptions(s)
+			opts.Journeys, opts.Masker = s, ibanMasker{}
+			d := Start(t.Context(), []*Webhook{loadHook(t, fields, rcv.URL)}, opts)
+			require.Eventually(t, func() bool { return len(rcv.deliveries()) == 1 }, 5*time.Second, 10*time.Millisecond)
+			d.Stop()
 
-		body := rcv.deliveries()[0].body
-		require.NotContains(t, body, "NL91ABNA0417164300")
-		var got map[string]any
-		require.NoError(t, json.Unmarshal([]byte(body), &got))
-		require.Equal(t, "1-0", got["id"])
-		require.Equal(t, "journey.touched", got["type"])
-		if !include {
-			require.NotContains(t, got, "answers")
-			require.NotContains(t, body, "water")
-			continue
-		}
-		require.Equal(t, map[string]any{"incident": map[string]any{"kind": "water"}, "payment": map[string]any{"iban": "•••• 4300"}}, got["answers"])
+			body := rcv.deliveries()[0].body
+			require.NotContains(t, body, "NL91ABNA0417164300")
+			var got map[string]any
+			require.NoError(t, json.Unmarshal([]byte(body), &got))
+			require.Equal(t, id, got["id"])
+			require.Equal(t, "journey.touched", got["type"])
+			if !include {
+				require.NotContains(t, got, "answers")
+				require.NotContains(t, body, "water")
+				return
+			}
+			require.Equal(t, map[string]any{"incident": map[string]any{"kind": "water"}, "payment": map[string]any{"iban": "•••• 4300"}}, got["answers"])
+		})
 	}
 }
 
-// The fake's leases never lapse: the second takes over only because the
-// first released its lease when stopped.
-func TestOneInstanceAtATimeDeliversAndAStoppedOneHandsOver(t *testing.T) {
+// leaseHeld is what the instance that registered with reg reports of the
+// webhook's lease.
+func leaseHeld(t *testing.T, reg *prometheus.Registry) bool {
+	t.Helper()
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() == "handoff_webhook_lease_held" {
+			for _, m := range f.GetMetric() {
+				if m.GetGauge().GetValue() == 1 {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// The lease lives handoverTTL unless renewed, and an instance that could
+// not take it tries again every third of that: one released is taken
+// within a third, one that must lapse only after two thirds at least.
+const handoverTTL = 9 * time.Second
+
+func TestOneInstanceAtATimeDeliversAndAStoppedOneHandsOverAtOnce(t *testing.T) {
 	t.Parallel()
-	ev := newFakeEvents()
+	s := newStore(t)
 	rcv := newReceiver(t, func(string, int) int { return http.StatusOK })
 	hook := loadHook(t, "", rcv.URL)
-	first := fastOptions(ev)
-	first.Holder = "first"
-	second := fastOptions(ev)
-	second.Holder = "second"
+	first := fastOptions(s)
+	first.Holder, first.LeaseTTL = "first", handoverTTL
+	second := fastOptions(s)
+	second.Holder, second.LeaseTTL = "second", handoverTTL
+	reg := prometheus.NewRegistry()
+	first.Registerer = reg
 	a := Start(t.Context(), []*Webhook{hook}, first)
-	require.Eventually(t, func() bool { ok, _ := ev.TakeLease(t.Context(), LeaseName("crm"), "first", time.Second); return ok }, time.Second, 5*time.Millisecond)
+	t.Cleanup(a.Stop)
+	require.Eventually(t, func() bool { return leaseHeld(t, reg) }, 5*time.Second, 5*time.Millisecond, "the first instance never took the lease")
 	b := Start(t.Context(), []*Webhook{hook}, second)
 	t.Cleanup(b.Stop)
 
-	ev.add(touched("customers/c-42/journeys/a"))
-	require.Eventually(t, func() bool { return ev.cursor(Consumer("crm")) == "1-0" }, 5*time.Second, 10*time.Millisecond)
+	id1 := startJourney(t, s, journeyKey("a"), nil)
+	require.Eventually(t, func() bool { return cursor(t, s) == id1 }, 5*time.Second, 10*time.Millisecond)
 	a.Stop()
-	ev.add(touched("customers/c-42/journeys/a"))
-	require.Eventually(t, func() bool { return ev.cursor(Consumer("crm")) == "2-0" }, 5*time.Second, 10*time.Millisecond)
+	id2 := saveJourney(t, s, journeyKey("a"))
+	require.Eventually(t, func() bool { return cursor(t, s) == id2 }, handoverTTL/2, 10*time.Millisecond,
+		"the second instance did not take over before the stopped one's lease could lapse")
 	got := rcv.deliveries()
 	require.Len(t, got, 2, "each event once")
-	ev.mu.Lock()
-	require.Equal(t, "second", ev.leases[LeaseName("crm")])
-	ev.mu.Unlock()
-	require.True(t, strings.HasPrefix(got[1].id, "2-"))
+	require.Equal(t, []string{id1, id2}, []string{got[0].id, got[1].id})
+	held, err := s.TakeLease(t.Context(), LeaseName("crm"), "first", handoverTTL)
+	require.NoError(t, err)
+	require.False(t, held, "the stopped instance's lease is free or its own")
+	held, err = s.TakeLease(t.Context(), LeaseName("crm"), "second", handoverTTL)
+	require.NoError(t, err)
+	require.True(t, held, "the second instance does not hold the lease")
 }
