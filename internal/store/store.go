@@ -371,6 +371,7 @@ type Feed interface {
 // (answers, times) with it: the caller owns the two as one.
 type Store interface {
 	JourneyTypes
+	Identities
 
 	// CreateJourney stores a new journey (revision 1) and its first
 	// touchpoint. When requestID is not empty and a journey was already
@@ -453,7 +454,8 @@ type Store interface {
 	DeleteHandoffCode(ctx context.Context, code string) error
 
 	// EraseCustomer deletes everything kept of the customer: journeys,
-	// timelines, change logs, index entries, request ids and handoff codes,
+	// timelines, change logs, index entries, request ids, handoff codes
+	// and identity links (the customer's and the digests' entries),
 	// and returns how many journeys there were. Erasing an unknown customer
 	// erases nothing and is not an error.
 	EraseCustomer(ctx context.Context, customer string) (journeys int, _ error)

@@ -54,6 +54,7 @@ type Store struct {
 	feeds map[*feed]struct{}
 	// types holds every version of each journey type, oldest first.
 	types map[string][]*handoffv1.JourneyType
+	ids   identities
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -155,6 +156,7 @@ func New(opts ...Option) *Store {
 		codes:      make(map[string]codeEntry),
 		attempts:   make(map[string][]attempt),
 		feeds:      make(map[*feed]struct{}),
+		ids:        newIdentities(),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}
@@ -219,6 +221,7 @@ func (s *Store) sweep(now time.Time) {
 			delete(s.codes, code)
 		}
 	}
+	s.sweepIdentities(now)
 }
 
 // out is what callers get: a copy of the body with the current etag and

@@ -93,4 +93,6 @@ var ScriptNames = map[string]string{
 	convertScript.Hash():      "convert",
 	saveScript.Hash():         "save",
 	pruneScript.Hash():        "prune",
+	linkScript.Hash():         "link",
+	unlinkScript.Hash():       "unlink",
 }
