@@ -47,9 +47,10 @@ func (a *App) ReloadJourneyTypes(ctx context.Context) error {
 	return nil
 }
 
-// reloadOnHangup reloads the journey types on every SIGHUP until ctx
-// ends; a directory that does not load is logged and leaves the types
-// as they were. Without a directory a SIGHUP is logged, not fatal.
+// reloadOnHangup reloads the journey types and the identity keys on every
+// SIGHUP until ctx ends; a directory or key file that does not load is
+// logged and leaves what was loaded before. Without either a SIGHUP is
+// logged, not fatal.
 func (a *App) reloadOnHangup(ctx context.Context) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -59,6 +60,11 @@ func (a *App) reloadOnHangup(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-hup:
+			if a.cfg.IdentityKeysFile != "" {
+				if err := a.ReloadIdentityKeys(); err != nil {
+					a.log.Error("identity keys not reloaded; the ones loaded before stay", "file", a.cfg.IdentityKeysFile, "error", err)
+				}
+			}
 			if a.cfg.JourneyTypesDir == "" {
 				a.log.Info("SIGHUP: no --journey-types-dir, nothing to reload")
 				continue
