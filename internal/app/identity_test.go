@@ -299,3 +299,45 @@ func TestWithoutAKeyFileIdentityLinksAreOff(t *testing.T) {
 	_, err = h.identities().CreateIdentityLookup(as(t, aliceToken), &handoffv1.CreateIdentityLookupRequest{Identity: annasPhone})
 	requireCode(t, err, codes.FailedPrecondition)
 }
+
+func TestRotatingTheIdentityKeyKeepsLinksFound(t *testing.T) {
+	for _, kind := range []storeKind{memoryStore, redisStore} {
+		t.Run(string(kind), func(t *testing.T) {
+			keyLine := func(id string) string {
+				key := make([]byte, 32)
+				_, _ = rand.Read(key)
+				return id + " " + base64.StdEncoding.EncodeToString(key) + "\n"
+			}
+			oldKey, newKey := keyLine("k1"), keyLine("k2")
+			file := filepath.Join(t.TempDir(), "identity-keys.txt")
+			require.NoError(t, os.WriteFile(file, []byte(oldKey), 0o600))
+			h := start(t, kind, withExampleTypes(t), func(c *config.Config) { c.IdentityKeysFile = file })
+			annasQuote(t, h, "c-42")
+			linked := h.link(t, "c-42", annasPhone)
+			lookUp := func() int {
+				l, err := h.identities().CreateIdentityLookup(as(t, aliceToken), &handoffv1.CreateIdentityLookupRequest{Identity: annasPhone})
+				require.NoError(t, err)
+				return len(l.GetMatches())
+			}
+
+			// A new key first, the old one kept: the old link is found, and
+			// the lookup moves it to the new key.
+			require.NoError(t, os.WriteFile(file, []byte(newKey+oldKey), 0o600))
+			require.NoError(t, h.app.ReloadIdentityKeys())
+			require.Equal(t, 1, lookUp())
+			// The old key dropped: the link is still found, under the new one.
+			require.NoError(t, os.WriteFile(file, []byte(newKey), 0o600))
+			require.NoError(t, h.app.ReloadIdentityKeys())
+			require.Equal(t, 1, lookUp())
+			links, err := h.identities().ListIdentityLinks(as(t, websiteToken), &handoffv1.ListIdentityLinksRequest{Parent: "customers/c-42"})
+			require.NoError(t, err)
+			require.Len(t, links.GetIdentityLinks(), 1)
+			require.Equal(t, linked.GetName(), links.GetIdentityLinks()[0].GetName(), "the link kept its name")
+			require.True(t, linked.GetExpireTime().AsTime().Equal(links.GetIdentityLinks()[0].GetExpireTime().AsTime()), "and its expiry: a lookup is no relink by the customer")
+
+			require.NoError(t, os.WriteFile(file, []byte("k3 short\n"), 0o600))
+			require.Error(t, h.app.ReloadIdentityKeys(), "a bad file is refused")
+			require.Equal(t, 1, lookUp(), "and the keys loaded before stay")
+		})
+	}
+}
