@@ -341,3 +341,22 @@ func TestRotatingTheIdentityKeyKeepsLinksFound(t *testing.T) {
 		})
 	}
 }
+
+func TestAJourneyOpenedByACheckIsMaskedForStaff(t *testing.T) {
+	h := start(t, memoryStore, withExampleTypes(t), withIdentityKeys(t))
+	claim, err := h.api.CreateJourney(as(t, c42Token), &handoffv1.CreateJourneyRequest{Parent: "customers/c-42", Journey: &handoffv1.Journey{
+		JourneyType: claimType, Data: structOf(t, map[string]any{"contact": map[string]any{"postcode": "1234 AB"}, "payment": map[string]any{"iban": anIBAN}})}})
+	require.NoError(t, err)
+	h.link(t, "c-42", "anna@example.com")
+	l, err := h.identities().CreateIdentityLookup(as(t, aliceToken), &handoffv1.CreateIdentityLookupRequest{Identity: "ANNA@example.com"})
+	require.NoError(t, err)
+	require.Len(t, l.GetMatches(), 1)
+	require.Equal(t, "contact.postcode", l.GetMatches()[0].GetCheckAnswer())
+	j, err := h.identities().VerifyIdentityLookup(as(t, aliceToken), &handoffv1.VerifyIdentityLookupRequest{
+		Name: l.GetName(), Match: 1, Answer: structpb.NewStringValue("1234ab"), View: handoffv1.JourneyView_JOURNEY_VIEW_FULL})
+	require.NoError(t, err)
+	require.Equal(t, claim.GetName(), j.GetName())
+	require.Equal(t, []string{"payment.iban"}, j.GetMaskedAnswers())
+	require.NotContains(t, protojson.Format(j), anIBAN)
+	require.NotEmpty(t, j.GetAnswerProvenance(), "the FULL view says who changed each answer")
+}

@@ -15,7 +15,7 @@ import (
 // not found (its hash, the truth, is gone); this checks that the digest's
 // index set forgets it too, so a dump names no erased customer beside a
 // digest.
-func TestUnlinkingAndErasingTakeTheCustomerOffTheDigestsIndex(t *testing.T) {
+func TestTheDigestsIndexForgetsUnlinkedAndErasedCustomersAndCountsOnlyHeldLinks(t *testing.T) {
 	s, prefix := newStore(t, storetest.Options{})
 	ctx := t.Context()
 	at := time.Now()
@@ -38,6 +38,13 @@ func TestUnlinkingAndErasingTakeTheCustomerOffTheDigestsIndex(t *testing.T) {
 	_, err := s.EraseCustomer(ctx, "c-1")
 	require.NoError(t, err)
 	require.Equal(t, []string{"c-2"}, index("k1.aa"))
+	// An entry whose customer holds no such link (left by a crash between
+	// the two writes, say) finds nobody: the customer's hash decides.
+	require.NoError(t, client.SAdd(ctx, prefix+"{idn:k1.aa}", "c-1", "c-9").Err())
+	found, err := s.LinkedCustomers(ctx, []string{"k1.aa"})
+	require.NoError(t, err)
+	require.Equal(t, map[string][]string{"k1.aa": {"c-2"}}, found)
+
 	ttl, err := client.PTTL(ctx, prefix+"{idn:k1.aa}").Result()
 	require.NoError(t, err)
 	require.Greater(t, ttl, 59*time.Minute, "the index set lives as long as its longest-lived link")
