@@ -78,6 +78,7 @@ async function verify(match, input, error) {
       body: { match, answer: answerOf(input.value.trim()), view: 'JOURNEY_VIEW_FULL' },
     });
     input.value = '';
+    $('#identity').value = '';
     $('#identity-results').hidden = true;
     await ctx.open(j);
     ctx.announce(`The caller's answer matches: opened the journey of customer ${j.name.split('/')[1]}. The case is yours.`);
