@@ -13,7 +13,7 @@ help: ## list the targets
 
 .PHONY: run
 run: ## run handoffd on the embedded memory store (DEV MODE tokens) with the example journey types
-	go run ./cmd/handoffd --journey-types-dir examples/journey-types
+	go run ./cmd/handoffd --journey-types-dir examples/journey-types --identity-keys-file examples/identity-keys.dev.txt
 
 .PHONY: test
 test: deps lint generate-check ## everything CI checks: installs redis-server and chromium if missing, vet, staticcheck, buf lint, drift, tests with -race (browser tests included)

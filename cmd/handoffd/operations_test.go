@@ -10,8 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -39,6 +41,8 @@ func TestTheRunbookRunsAsWritten(t *testing.T) {
 		adminToken, websiteToken)), 0o600))
 	keys := filepath.Join(work, "keys.txt")
 	require.NoError(t, os.WriteFile(keys, []byte("k1 "+base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))+"\n"), 0o600))
+	identityKeys := filepath.Join(work, "identity-keys.txt")
+	require.NoError(t, os.WriteFile(identityKeys, []byte("k1 "+base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))+"\n"), 0o600))
 
 	bin := buildHandoffd(t)
 	grpcAddr, httpAddr := freeAddr(t), freeAddr(t)
@@ -46,7 +50,8 @@ func TestTheRunbookRunsAsWritten(t *testing.T) {
 	defer cancel()
 	srv := exec.CommandContext(ctx, bin)
 	srv.Env = append(os.Environ(), "HANDOFF_GRPC_ADDR="+grpcAddr, "HANDOFF_HTTP_ADDR="+httpAddr,
-		"HANDOFF_REDIS_URL="+r.URL(), "HANDOFF_TOKENS_FILE="+tokens, "HANDOFF_ENCRYPTION_KEYS_FILE="+keys)
+		"HANDOFF_REDIS_URL="+r.URL(), "HANDOFF_TOKENS_FILE="+tokens, "HANDOFF_ENCRYPTION_KEYS_FILE="+keys,
+		"HANDOFF_IDENTITY_KEYS_FILE="+identityKeys)
 	var logs testutil.SyncBuffer
 	srv.Stderr = &logs
 	require.NoError(t, srv.Start())
@@ -73,7 +78,7 @@ func TestTheRunbookRunsAsWritten(t *testing.T) {
 
 	run := exec.CommandContext(t.Context(), "bash", "-c", "set -euo pipefail\n"+script)
 	run.Dir = work
-	run.Env = append(os.Environ(), "HANDOFF="+base, "ADMIN_TOKEN="+adminToken, "REDIS_URL="+r.URL())
+	run.Env = append(os.Environ(), "HANDOFF="+base, "ADMIN_TOKEN="+adminToken, "REDIS_URL="+r.URL(), "HANDOFFD_PID="+strconv.Itoa(srv.Process.Pid))
 	got, err := run.CombinedOutput()
 	require.NoError(t, err, "the runbook failed:\n%s", got)
 	text := string(got)
@@ -86,5 +91,10 @@ func TestTheRunbookRunsAsWritten(t *testing.T) {
 	require.NoError(t, err)
 	require.Regexp(t, regexp.MustCompile(`\nk2 [A-Za-z0-9+/]{43}=\n$`), string(keysNow), "the rotation added a key")
 	require.Regexp(t, regexp.MustCompile(`(?m)^[1-9][0-9]*\n`), text, "values sealed with k1 were counted")
+	identityKeysNow, err := os.ReadFile(identityKeys)
+	require.NoError(t, err)
+	require.Regexp(t, regexp.MustCompile(`^k2 [A-Za-z0-9+/]{43}=\nk1 `), string(identityKeysNow), "the identity key rotation put a new key first")
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), `"msg":"identity keys loaded","current_key":"k2"`) }, 5*time.Second, 50*time.Millisecond,
+		"handoffd reloaded the identity keys on SIGHUP")
 	require.True(t, strings.HasSuffix(text, "0\n0\n"), "after the erasure, no journey and no key of the customer:\n%s", text)
 }

@@ -34,7 +34,7 @@ func TestTheREADMEWalkThroughRunsAsWritten(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	// As the README starts it, from the repository's root.
-	srv := exec.CommandContext(ctx, bin, "--journey-types-dir", "examples/journey-types")
+	srv := exec.CommandContext(ctx, bin, "--journey-types-dir", "examples/journey-types", "--identity-keys-file", "examples/identity-keys.dev.txt")
 	srv.Dir = "../.."
 	srv.Env = append(os.Environ(), "HANDOFF_GRPC_ADDR="+grpcAddr, "HANDOFF_HTTP_ADDR="+httpAddr)
 	stderr, err := srv.StderrPipe()
@@ -85,6 +85,10 @@ func TestTheREADMEWalkThroughRunsAsWritten(t *testing.T) {
 		`{"iban":"•••• 4300","maskedAnswers":["payment.iban"],"changedBy":"ROLE_CUSTOMER"}`,
 		"\nNL91ABNA0417164300\n",
 		`TOUCHPOINT_KIND_REVEALED ["payment.iban"] by dev-agent: Anna asked to check the payout account`,
+		`{"kind":"IDENTITY_KIND_PHONE",`,
+		`"journeyType":"car-insurance-quote","step":"confirm","checkAnswer":"driver.birthYear"}`,
+		"\nthe answer does not match\n",
+		`{"step":"confirm","assignee":"dev-agent"}`,
 	} {
 		require.Contains(t, text, want)
 	}

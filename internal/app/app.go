@@ -34,6 +34,7 @@ type App struct {
 	hub            *watch.Hub
 	svc            *service.Service
 	types          *service.Types
+	identityKeys   *service.IdentityKeys
 	grpc           *server.GRPC
 	http           *http.Server
 	gateway        *grpc.ClientConn
@@ -99,14 +100,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "handoff_watches_open", Help: "Watch streams this instance is serving (gRPC, NDJSON and SSE alike).",
 	}, func() float64 { return float64(a.hub.Count()) }))
-	a.svc = service.New(a.store, a.hub, service.Options{Limits: cfg.Limits, Logger: log, Types: a.types})
+	if a.identityKeys, err = a.loadIdentityKeys(); err != nil {
+		return nil, err
+	}
+	a.svc = service.New(a.store, a.hub, service.Options{Limits: cfg.Limits, Logger: log, Types: a.types, IdentityKeys: a.identityKeys})
 	if err := a.startJourneyTypes(ctx); err != nil {
 		return nil, err
 	}
 	if a.grpc, err = server.NewGRPCServer(a.svc, server.GRPCOptions{
 		Logger: log, Authenticator: authn, Registerer: reg, Limits: cfg.RequestLimits,
 		TrustedProxy: cfg.TrustedProxies.Contains, Tracing: a.traces,
-		JourneyTypes: a.svc.TypesAPI(), Responses: a.svc.MaskSensitiveUnary,
+		JourneyTypes: a.svc.TypesAPI(), Identities: a.svc.IdentitiesAPI(), Responses: a.svc.MaskSensitiveUnary,
 	}); err != nil {
 		return nil, err
 	}

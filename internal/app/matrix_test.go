@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/auth"
@@ -20,7 +21,12 @@ import (
 // PERMISSION_DENIED (the role may never) or NOT_FOUND (a customer reaching
 // for another's journey) and changes nothing.
 func TestEveryRoleCallsEveryMethod(t *testing.T) {
-	h := start(t, memoryStore, withExampleTypes(t))
+	h := start(t, memoryStore, withExampleTypes(t), withIdentityKeys(t))
+	ids := h.identities()
+	// lookup is the lookup VerifyIdentityLookup verifies: made before the
+	// call (by the caller when it is staff), so a refusal is seen to change
+	// nothing.
+	var lookup string
 	callers := []struct {
 		name, token, principal string
 		role                   handoffv1.Role
@@ -103,6 +109,30 @@ func TestEveryRoleCallsEveryMethod(t *testing.T) {
 			_, err = h.api.RevealAnswer(ctx, &handoffv1.RevealAnswerRequest{Name: claim.GetName(), Path: "payment.iban", Reason: "checking the payout account"})
 			return err
 		},
+		"CreateIdentityLink": func(ctx context.Context, _ *handoffv1.Journey, _ string) error {
+			_, err := ids.CreateIdentityLink(ctx, &handoffv1.CreateIdentityLinkRequest{Parent: "customers/c-42", IdentityLink: &handoffv1.IdentityLink{Identity: annasPhone}})
+			return err
+		},
+		"ListIdentityLinks": func(ctx context.Context, _ *handoffv1.Journey, _ string) error {
+			_, err := ids.ListIdentityLinks(ctx, &handoffv1.ListIdentityLinksRequest{Parent: "customers/c-42"})
+			return err
+		},
+		"DeleteIdentityLink": func(ctx context.Context, _ *handoffv1.Journey, _ string) error {
+			l, err := ids.CreateIdentityLink(as(t, websiteToken), &handoffv1.CreateIdentityLinkRequest{Parent: "customers/c-42", IdentityLink: &handoffv1.IdentityLink{Identity: "anna@example.com"}})
+			if err != nil {
+				return err
+			}
+			_, err = ids.DeleteIdentityLink(ctx, &handoffv1.DeleteIdentityLinkRequest{Name: l.GetName()})
+			return err
+		},
+		"CreateIdentityLookup": func(ctx context.Context, _ *handoffv1.Journey, _ string) error {
+			_, err := ids.CreateIdentityLookup(ctx, &handoffv1.CreateIdentityLookupRequest{Identity: annasPhone})
+			return err
+		},
+		"VerifyIdentityLookup": func(ctx context.Context, _ *handoffv1.Journey, _ string) error {
+			_, err := ids.VerifyIdentityLookup(ctx, &handoffv1.VerifyIdentityLookupRequest{Name: lookup, Match: 1, Answer: structpb.NewStringValue("AB-123-C")})
+			return err
+		},
 		"GetJourneyType": func(ctx context.Context, _ *handoffv1.Journey, _ string) error {
 			_, err := h.types().GetJourneyType(ctx, &handoffv1.GetJourneyTypeRequest{Name: "journeyTypes/" + claimType})
 			return err
@@ -126,7 +156,7 @@ func TestEveryRoleCallsEveryMethod(t *testing.T) {
 		},
 	}
 	services := map[string]grpc.ServiceDesc{}
-	for _, desc := range []grpc.ServiceDesc{handoffv1.JourneyService_ServiceDesc, handoffv1.JourneyTypeService_ServiceDesc} {
+	for _, desc := range []grpc.ServiceDesc{handoffv1.JourneyService_ServiceDesc, handoffv1.JourneyTypeService_ServiceDesc, handoffv1.IdentityService_ServiceDesc} {
 		for _, m := range desc.Methods {
 			require.Contains(t, methods, m.MethodName, "a new RPC needs a row here")
 			services[m.MethodName] = desc
@@ -147,6 +177,20 @@ func TestEveryRoleCallsEveryMethod(t *testing.T) {
 				if (method == "ReleaseJourney" || method == "TransferJourney") && (c.role == handoffv1.Role_ROLE_AGENT || c.role == handoffv1.Role_ROLE_ADMIN) {
 					_, err := h.api.ClaimJourney(as(t, c.token), &handoffv1.ClaimJourneyRequest{Name: j.GetName()})
 					require.NoError(t, err)
+				}
+				if method == "CreateIdentityLookup" || method == "VerifyIdentityLookup" {
+					_, err := ids.CreateIdentityLink(as(t, websiteToken), &handoffv1.CreateIdentityLinkRequest{Parent: "customers/c-42", IdentityLink: &handoffv1.IdentityLink{Identity: annasPhone}})
+					require.NoError(t, err)
+				}
+				if method == "VerifyIdentityLookup" {
+					looker := aliceToken
+					if c.role == handoffv1.Role_ROLE_ADMIN || c.role == handoffv1.Role_ROLE_AGENT {
+						looker = c.token
+					}
+					// The newest journey, j, is the first match.
+					l, err := ids.CreateIdentityLookup(as(t, looker), &handoffv1.CreateIdentityLookupRequest{Identity: annasPhone})
+					require.NoError(t, err)
+					lookup = l.GetName()
 				}
 				before, err := h.api.GetJourney(as(t, websiteToken), &handoffv1.GetJourneyRequest{Name: j.GetName()})
 				require.NoError(t, err)

@@ -47,9 +47,10 @@ func (a *App) ReloadJourneyTypes(ctx context.Context) error {
 	return nil
 }
 
-// reloadOnHangup reloads the journey types and the webhooks on every
-// SIGHUP until ctx ends; a directory or file that does not load is logged
-// and leaves what was loaded. Without either a SIGHUP is logged, not fatal.
+// reloadOnHangup reloads the journey types, the webhooks and the identity
+// keys on every SIGHUP until ctx ends; a directory or file that does not
+// load is logged and leaves what was loaded before. With none of them a
+// SIGHUP is logged, not fatal.
 func (a *App) reloadOnHangup(ctx context.Context) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -59,8 +60,8 @@ func (a *App) reloadOnHangup(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-hup:
-			if a.cfg.JourneyTypesDir == "" && a.cfg.Events.WebhooksFile == "" {
-				a.log.Info("SIGHUP: no --journey-types-dir nor --webhooks-file, nothing to reload")
+			if a.cfg.JourneyTypesDir == "" && a.cfg.Events.WebhooksFile == "" && a.cfg.IdentityKeysFile == "" {
+				a.log.Info("SIGHUP: no --journey-types-dir, --webhooks-file nor --identity-keys-file, nothing to reload")
 				continue
 			}
 			if a.cfg.JourneyTypesDir != "" {
@@ -70,6 +71,11 @@ func (a *App) reloadOnHangup(ctx context.Context) {
 			}
 			if err := a.ReloadWebhooks(); err != nil {
 				a.log.Error("webhooks not reloaded; the ones loaded before stay", "file", a.cfg.Events.WebhooksFile, "error", err)
+			}
+			if a.cfg.IdentityKeysFile != "" {
+				if err := a.ReloadIdentityKeys(); err != nil {
+					a.log.Error("identity keys not reloaded; the ones loaded before stay", "file", a.cfg.IdentityKeysFile, "error", err)
+				}
 			}
 		}
 	}

@@ -61,6 +61,15 @@ var permissions = map[string][]handoffv1.Role{
 	handoffv1.JourneyTypeService_CreateJourneyType_FullMethodName: {roleAdmin},
 	handoffv1.JourneyTypeService_UpdateJourneyType_FullMethodName: {roleAdmin},
 
+	// A customer links the identities they are reached by (a website
+	// backend on their behalf, an admin on request); only staff find a
+	// caller's journeys by one, and only the agent who looked up verifies.
+	handoffv1.IdentityService_CreateIdentityLink_FullMethodName:   {roleCustomer, roleService, roleAdmin},
+	handoffv1.IdentityService_ListIdentityLinks_FullMethodName:    {roleCustomer, roleService, roleAdmin},
+	handoffv1.IdentityService_DeleteIdentityLink_FullMethodName:   {roleCustomer, roleService, roleAdmin},
+	handoffv1.IdentityService_CreateIdentityLookup_FullMethodName: {roleAgent, roleAdmin},
+	handoffv1.IdentityService_VerifyIdentityLookup_FullMethodName: {roleAgent, roleAdmin},
+
 	// Erasure is irreversible: a supervisor's or operator's decision.
 	handoffv1.JourneyService_DeleteCustomer_FullMethodName: {roleAdmin},
 }

@@ -14,7 +14,7 @@ import (
 // name, unary and streaming alike, straight from the generated descriptor.
 func journeyServiceMethods() []string {
 	var methods []string
-	for _, desc := range []grpc.ServiceDesc{handoffv1.JourneyService_ServiceDesc, handoffv1.JourneyTypeService_ServiceDesc} {
+	for _, desc := range []grpc.ServiceDesc{handoffv1.JourneyService_ServiceDesc, handoffv1.JourneyTypeService_ServiceDesc, handoffv1.IdentityService_ServiceDesc} {
 		for _, m := range desc.Methods {
 			methods = append(methods, "/"+desc.ServiceName+"/"+m.MethodName)
 		}
@@ -66,6 +66,12 @@ func TestAllowed_matrix(t *testing.T) {
 		"ListJourneyTypes":  {C, G, S, A},
 		"CreateJourneyType": {A},
 		"UpdateJourneyType": {A},
+
+		"CreateIdentityLink":   {C, S, A},
+		"ListIdentityLinks":    {C, S, A},
+		"DeleteIdentityLink":   {C, S, A},
+		"CreateIdentityLookup": {G, A},
+		"VerifyIdentityLookup": {G, A},
 	}
 	// ROLE_SYSTEM is handoff itself: it never calls the API, so it has no
 	// row above and every call is denied.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/journeyhandoff/handoff/internal/auth"
+	"github.com/journeyhandoff/handoff/internal/identity"
 	"github.com/journeyhandoff/handoff/internal/server"
 	"github.com/journeyhandoff/handoff/internal/service"
 	"github.com/journeyhandoff/handoff/internal/store"
@@ -47,6 +48,12 @@ type Config struct {
 	// JourneyTypesDir holds journey type definitions (YAML or JSON), loaded
 	// at start and on SIGHUP (docs/journeytypes.md).
 	JourneyTypesDir string
+	// IdentityKeysFile holds the keys identities are digested with
+	// (internal/identity), loaded at start and on SIGHUP; empty: identity
+	// links are off. IdentityDefaultRegion reads phone numbers written
+	// without a country code (`NL`); empty: they are refused.
+	IdentityKeysFile      string
+	IdentityDefaultRegion string
 	// Limits are the service's figures (code lifetime, claim lease, redeem
 	// limits, answer limits), its own block: each is one field, with its
 	// default, in service.Limits.
@@ -182,6 +189,11 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.DurationVar(&c.JWT.ClockSkew, "jwt-clock-skew", c.JWT.ClockSkew, "how far a JWT's exp and nbf may be off, for clock differences")
 	fs.DurationVar(&c.JourneyTTL, "journey-ttl", c.JourneyTTL, "how long a journey lives after its last change")
 	fs.StringVar(&c.JourneyTypesDir, "journey-types-dir", c.JourneyTypesDir, "directory of journey type definitions (*.yaml, *.yml, *.json), loaded at start and on SIGHUP; empty: types come only through the admin API")
+	fs.StringVar(&c.IdentityKeysFile, "identity-keys-file", c.IdentityKeysFile, "file of identity digest keys, one \"<key id> <base64 of 32 bytes>\" per line, the first one current, loaded at start and on SIGHUP; empty: identity links and lookups are off")
+	fs.StringVar(&c.IdentityDefaultRegion, "identity-default-region", c.IdentityDefaultRegion, "region (ISO 3166-1, e.g. NL) a phone number written without + and country code is read in; empty: such numbers are refused")
+	fs.DurationVar(&c.IdentityLinkTTL, "identity-link-ttl", c.IdentityLinkTTL, "how long an identity link lives unless linked again")
+	fs.IntVar(&c.IdentityLookups, "identity-lookups", c.IdentityLookups, "identity lookups one principal may make per 10 minutes")
+	fs.IntVar(&c.IdentityCheckFailures, "identity-check-failures", c.IdentityCheckFailures, "failed identity checks one principal, and one journey, may have per 10 minutes")
 	fs.DurationVar(&c.CodeTTL, "code-ttl", c.CodeTTL, "how long a handoff code can be redeemed")
 	fs.DurationVar(&c.ClaimLease, "claim-lease", c.ClaimLease, "how long an agent's claim holds unless renewed (by claiming again)")
 	fs.IntVar(&c.RedeemFailures, "redeem-failures", c.RedeemFailures, "failed code redeems one principal may make per --redeem-failure-window")
@@ -327,6 +339,17 @@ func (c Config) Validate() error {
 	}
 	if c.RedeemFailures <= 0 {
 		bad("redeem-failures", "must be positive")
+	}
+	if c.IdentityLinkTTL <= 0 {
+		bad("identity-link-ttl", "must be positive, e.g. 2160h")
+	}
+	for name, n := range map[string]int{"identity-lookups": c.IdentityLookups, "identity-check-failures": c.IdentityCheckFailures} {
+		if n <= 0 {
+			bad(name, "must be positive")
+		}
+	}
+	if _, err := identity.NewParser(c.IdentityDefaultRegion); err != nil {
+		bad("identity-default-region", "%v", err)
 	}
 	if c.AddressRedeemFailures < c.RedeemFailures {
 		bad("address-redeem-failures", "must be at least --redeem-failures (%d): many agents may share one address", c.RedeemFailures)

@@ -76,6 +76,7 @@ type app struct {
 	conn     *grpc.ClientConn
 	api      handoffv1.JourneyServiceClient
 	types    handoffv1.JourneyTypeServiceClient
+	ids      handoffv1.IdentityServiceClient
 }
 
 func newRoot(stdout io.Writer, getenv func(string) string) *cobra.Command {
@@ -180,6 +181,7 @@ func (a *app) connect(cmd *cobra.Command) error {
 		return &usageError{fmt.Errorf("--addr %s: %w", s.Addr, err)}
 	}
 	a.settings, a.conn, a.api, a.types = s, conn, handoffv1.NewJourneyServiceClient(conn), handoffv1.NewJourneyTypeServiceClient(conn)
+	a.ids = handoffv1.NewIdentityServiceClient(conn)
 	return nil
 }
 

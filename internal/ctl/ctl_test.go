@@ -36,12 +36,15 @@ const tokensYAML = `tokens:
 
 // startHandoffd runs handoffd (memory store) on free loopback ports until
 // the test ends, and returns its gRPC address.
-func startHandoffd(t *testing.T) string {
+func startHandoffd(t *testing.T, change ...func(*config.Config)) string {
 	t.Helper()
 	cfg := config.Default()
 	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.TokensFile = filepath.Join(t.TempDir(), "tokens.yaml")
 	require.NoError(t, os.WriteFile(cfg.TokensFile, []byte(tokensYAML), 0o600))
+	for _, c := range change {
+		c(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), io.Discard)
 	require.NoError(t, err)

@@ -72,6 +72,7 @@ func Compile(def *handoffv1.JourneyType) (*Type, error) {
 	for i, s := range def.GetSteps() {
 		c.compileStep(i, s)
 	}
+	c.checkIdentityChecks(def.GetIdentityChecks())
 	if len(c.reasons) > 0 {
 		return nil, &InvalidError{Type: c.t.id, Reasons: c.reasons}
 	}
@@ -200,6 +201,7 @@ func (c *compiler) compileAnswer(s *step, stepWhere string, j int, def *handoffv
 		isSelect:  def.GetKind() == kindSelect,
 		sensitive: def.GetSensitive(),
 		keepLast:  int(def.GetMaskKeepLast()),
+		label:     def.GetLabel(),
 	}
 	c.checkLanguages(where+" label", def.GetLabel())
 	c.checkLanguages(where+" help", def.GetHelp())
@@ -252,5 +254,20 @@ func (c *compiler) checkMask(where string, def *handoffv1.AnswerDefinition) {
 	}
 	if keep < 0 || keep > maxKeepLast {
 		c.refuse("%s maskKeepLast must be between 0 and %d, not %d", where, maxKeepLast, keep)
+	}
+}
+
+// checkIdentityChecks refuses a check that names no declared answer: it
+// could never be asked, and an identity's journeys would open to nobody.
+func (c *compiler) checkIdentityChecks(paths []string) {
+	seen := map[string]bool{}
+	for i, path := range paths {
+		switch {
+		case seen[path]:
+			c.refuse("identityChecks[%d] lists %q twice", i, path)
+		case c.t.answerAt(path) == nil:
+			c.refuse("identityChecks[%d] names %q, which is not a declared answer (<step>.<key>)", i, path)
+		}
+		seen[path] = true
 	}
 }

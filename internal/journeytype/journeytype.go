@@ -39,6 +39,7 @@ type answer struct {
 	sensitive bool
 	keepLast  int
 	schema    *jsonschema.Schema // nil: any value
+	label     map[string]string
 }
 
 // ID is the type's name without "journeyTypes/", e.g. "car-insurance-quote".
@@ -95,6 +96,19 @@ func (t *Type) Sensitive(path string) (keepLast int, ok bool) {
 // SensitivePaths lists the "<step>.<key>" of every sensitive answer, in
 // step order. The slice is a copy.
 func (t *Type) SensitivePaths() []string { return slices.Clone(t.sensitive) }
+
+// Label is the label of the answer at the leaf path "<step>.<key>", by
+// language; nil for an answer the type does not declare.
+func (t *Type) Label(path string) map[string]string {
+	if a := t.answerAt(path); a != nil {
+		return a.label
+	}
+	return nil
+}
+
+// IdentityChecks are the answers an identity's step-up check may ask, in
+// order of preference (each a declared answer, see Compile).
+func (t *Type) IdentityChecks() []string { return t.def.GetIdentityChecks() }
 
 // TTL is how long a journey of this type lives after its last touch; 0
 // when the type does not say, and the server's default applies.

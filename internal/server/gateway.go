@@ -88,6 +88,10 @@ func NewGateway(ctx context.Context, grpcAddr string, maxMsgBytes int, tlsCfg *T
 		_ = conn.Close()
 		return nil, nil, fmt.Errorf("registering the REST gateway: %w", err)
 	}
+	if err := handoffv1.RegisterIdentityServiceHandler(ctx, mux, conn); err != nil {
+		_ = conn.Close()
+		return nil, nil, fmt.Errorf("registering the REST gateway: %w", err)
+	}
 	return mux, conn, nil
 }
 

@@ -52,6 +52,8 @@ type GRPCOptions struct {
 	Tracing *tracing.Tracing
 	// JourneyTypes serves the journey types; nil: not served.
 	JourneyTypes handoffv1.JourneyTypeServiceServer
+	// Identities serves identity links and lookups; nil: not served.
+	Identities handoffv1.IdentityServiceServer
 	// Responses runs innermost, around each unary handler: the service
 	// masks sensitive answers in what it returns (nil: nothing).
 	Responses grpc.UnaryServerInterceptor
@@ -136,6 +138,9 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 	handoffv1.RegisterJourneyServiceServer(srv, svc)
 	if opts.JourneyTypes != nil {
 		handoffv1.RegisterJourneyTypeServiceServer(srv, opts.JourneyTypes)
+	}
+	if opts.Identities != nil {
+		handoffv1.RegisterIdentityServiceServer(srv, opts.Identities)
 	}
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)

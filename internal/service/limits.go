@@ -30,6 +30,10 @@ const (
 type failureCounter struct {
 	key   string
 	limit int
+	// window is the sliding window it counts in (0: RedeemFailureWindow),
+	// and refusal what a caller past it is told ("": that codes failed).
+	window  time.Duration
+	refusal string
 }
 
 func (s *Service) redeemCounters(ctx context.Context, p auth.Principal) []failureCounter {
@@ -54,9 +58,16 @@ type redeemAttempt struct {
 func (s *Service) startRedeem(ctx context.Context, counters []failureCounter) (*redeemAttempt, error) {
 	a := &redeemAttempt{}
 	for _, c := range counters {
-		id, ok, retryAt, err := s.store.RecordAttempt(ctx, c.key, s.opts.RedeemFailureWindow, c.limit)
+		window, what := c.window, c.refusal
+		if window == 0 {
+			window = s.opts.RedeemFailureWindow
+		}
+		if what == "" {
+			what = "too many codes did not work"
+		}
+		id, ok, retryAt, err := s.store.RecordAttempt(ctx, c.key, window, c.limit)
 		if err == nil && !ok {
-			err = tooManyFailures(retryAt.Sub(s.opts.Now()))
+			err = apierr.RetryLater(what, retryAt.Sub(s.opts.Now()))
 		}
 		if err != nil {
 			s.forget(ctx, a) // a refusal is not a guess
@@ -75,8 +86,4 @@ func (s *Service) forget(ctx context.Context, a *redeemAttempt) {
 			s.opts.Logger.WarnContext(ctx, "taking back a redeem attempt", "error", err)
 		}
 	}
-}
-
-func tooManyFailures(retryIn time.Duration) error {
-	return apierr.RetryLater("too many codes did not work", retryIn)
 }

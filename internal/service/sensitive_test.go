@@ -21,7 +21,7 @@ var maskedResponses = map[protoreflect.FullName]bool{
 // into: its sensitive answers would reach staff in clear.
 func TestEveryResponseHoldingJourneysIsOneTheMaskingKnows(t *testing.T) {
 	journey := (&handoffv1.Journey{}).ProtoReflect().Descriptor().FullName()
-	for _, file := range []protoreflect.FileDescriptor{handoffv1.File_handoff_v1_journey_service_proto, handoffv1.File_handoff_v1_journey_type_proto} {
+	for _, file := range []protoreflect.FileDescriptor{handoffv1.File_handoff_v1_journey_service_proto, handoffv1.File_handoff_v1_journey_type_proto, handoffv1.File_handoff_v1_identity_proto} {
 		services := file.Services()
 		for i := range services.Len() {
 			methods := services.Get(i).Methods()

@@ -30,6 +30,9 @@ type Options struct {
 	// Types are the journey types (default: none declared yet); the
 	// service gives it its store.
 	Types *Types
+	// IdentityKeys digest identities (docs/reach.md); nil, or holding no
+	// keyring: the IdentityService answers FAILED_PRECONDITION.
+	IdentityKeys *IdentityKeys
 }
 
 // Limits are the figures the rules use; a zero field takes its default
@@ -65,6 +68,14 @@ type Limits struct {
 	// MaxPageSize is the most journeys or touchpoints one page lists
 	// (default 1,000); a larger page_size gets this many.
 	MaxPageSize int
+	// IdentityLinkTTL is how long an identity link lives unless linked
+	// again (default 90 days). IdentityLookups is how many identity
+	// lookups one principal may make per IdentityWindow (default 30);
+	// IdentityCheckFailures how many failed step-up checks per principal,
+	// and per journey (default 5).
+	IdentityLinkTTL       time.Duration
+	IdentityLookups       int
+	IdentityCheckFailures int
 }
 
 // DefaultLimits are the limits of a service configured with none.
@@ -75,6 +86,7 @@ func DefaultLimits() Limits {
 		MaxCodesPerJourney: DefaultMaxCodesPerJourney, HandoffsPerJourney: DefaultHandoffsPerJourney,
 		MaxDataBytes: DefaultMaxDataBytes, MaxDataDepth: DefaultMaxDataDepth, MaxDataKeys: DefaultMaxDataKeys,
 		MaxStringBytes: DefaultMaxStringBytes, MaxPageSize: DefaultMaxPageSize,
+		IdentityLinkTTL: DefaultIdentityLinkTTL, IdentityLookups: DefaultIdentityLookups, IdentityCheckFailures: DefaultIdentityCheckFailures,
 	}
 }
 
@@ -139,6 +151,15 @@ func New(st store.Store, hub *watch.Hub, opts Options) *Service {
 	}
 	if opts.HandoffsPerJourney <= 0 {
 		opts.HandoffsPerJourney = DefaultHandoffsPerJourney
+	}
+	if opts.IdentityLinkTTL <= 0 {
+		opts.IdentityLinkTTL = DefaultIdentityLinkTTL
+	}
+	if opts.IdentityLookups <= 0 {
+		opts.IdentityLookups = DefaultIdentityLookups
+	}
+	if opts.IdentityCheckFailures <= 0 {
+		opts.IdentityCheckFailures = DefaultIdentityCheckFailures
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

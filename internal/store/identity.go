@@ -37,7 +37,8 @@ type IdentityLookup struct {
 // naming a customer counts only while that customer still holds the link,
 // so an erasure or an unlink racing with a link leaves nothing findable.
 type Identities interface {
-	// LinkIdentity links link.Digest to the customer until link.ExpireTime.
+	// LinkIdentity links link.Digest to the customer until link.ExpireTime
+	// (times are kept to the millisecond); a new link is named link.ID.
 	// A digest the customer already holds, or one listed in replaces (the
 	// same identity under an older key), keeps its link's id and create
 	// time and gets the new digest and expiry. It returns the link as

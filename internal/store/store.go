@@ -374,6 +374,7 @@ type Store interface {
 	// Events are off unless the store was made with them (WithEvents):
 	// then its calls fail.
 	Events
+	Identities
 
 	// CreateJourney stores a new journey (revision 1) and its first
 	// touchpoint. When requestID is not empty and a journey was already
@@ -456,7 +457,8 @@ type Store interface {
 	DeleteHandoffCode(ctx context.Context, code string) error
 
 	// EraseCustomer deletes everything kept of the customer: journeys,
-	// timelines, change logs, index entries, request ids and handoff codes,
+	// timelines, change logs, index entries, request ids, handoff codes
+	// and identity links (the customer's and the digests' entries),
 	// and returns how many journeys there were. Erasing an unknown customer
 	// erases nothing and is not an error.
 	EraseCustomer(ctx context.Context, customer string) (journeys int, _ error)

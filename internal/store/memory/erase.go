@@ -14,6 +14,7 @@ func (s *Store) EraseCustomer(_ context.Context, customer string) (int, error) {
 		n = len(c.journeys)
 	}
 	delete(s.customers, customer)
+	s.eraseLinks(customer)
 	for code, e := range s.codes {
 		if e.key.Customer == customer {
 			delete(s.codes, code)

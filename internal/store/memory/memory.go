@@ -56,6 +56,7 @@ type Store struct {
 	types map[string][]*handoffv1.JourneyType
 	// ev keeps events and the reminder schedule; nil without WithEvents.
 	ev *eventLog
+	ids   identities
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -160,6 +161,7 @@ func New(opts ...Option) *Store {
 		codes:      make(map[string]codeEntry),
 		attempts:   make(map[string][]attempt),
 		feeds:      make(map[*feed]struct{}),
+		ids:        newIdentities(),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}
@@ -224,6 +226,7 @@ func (s *Store) sweep(now time.Time) {
 			delete(s.codes, code)
 		}
 	}
+	s.sweepIdentities(now)
 }
 
 // out is what callers get: a copy of the body with the current etag and

@@ -9,8 +9,14 @@ import (
 
 // EraseCustomer implements store.Store: the customer's codes (listed in
 // its codes set, since they live in other slots), then every key with the
-// customer's hash tag, found by SCAN on each node that may hold the slot.
+// customer's hash tag, found by SCAN on each node that may hold the slot,
+// then the customer's entries in its identities' index sets (in their own
+// slots, named by its links hash, read first).
 func (s *Store) EraseCustomer(ctx context.Context, customer string) (int, error) {
+	digests, err := s.linkedDigests(ctx, customer)
+	if err != nil {
+		return 0, wrapErr(ctx, "erase customer", err)
+	}
 	codes, err := s.client.SMembers(ctx, s.customerCodesKey(customer)).Result()
 	if err != nil {
 		return 0, wrapErr(ctx, "erase customer", err)
@@ -53,6 +59,11 @@ func (s *Store) EraseCustomer(ctx context.Context, customer string) (int, error)
 	if err != nil {
 		return 0, wrapErr(ctx, "erase customer", err)
 	}
+	for _, d := range digests {
+		if err := s.unindexed(ctx, d, customer); err != nil {
+			return 0, wrapErr(ctx, "erase customer", err)
+		}
+	}
 	if s.events != nil {
 		if err := s.erasedEvents(ctx, customer); err != nil {
 			return 0, wrapErr(ctx, "erase customer: events", err)
@@ -75,4 +86,14 @@ func (s *Store) erased(ctx context.Context, c goredis.UniversalClient, slotKey s
 		return c.Unlink(ctx, keys...).Err()
 	}
 	return s.replicatedOn(ctx, c, slotKey, func(p goredis.Pipeliner) goredis.Cmder { return p.Unlink(ctx, keys...) })
+}
+
+// unindexed takes customer off digest's index set, waiting for replicas as
+// erased does.
+func (s *Store) unindexed(ctx context.Context, digest, customer string) error {
+	key := s.linkersKey(digest)
+	if s.replicasAck == 0 {
+		return s.client.SRem(ctx, key, customer).Err()
+	}
+	return s.replicatedOn(ctx, s.client, key, func(p goredis.Pipeliner) goredis.Cmder { return p.SRem(ctx, key, customer) })
 }

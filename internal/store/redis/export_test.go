@@ -118,4 +118,6 @@ var ScriptNames = map[string]string{
 	cursorScript.Hash():       "cursor",
 	leaseScript.Hash():        "lease",
 	releaseScript.Hash():      "release",
+	linkScript.Hash():         "link",
+	unlinkScript.Hash():       "unlink",
 }

@@ -72,6 +72,7 @@ func Run(t *testing.T, newStore Factory, skips ...Skip) {
 	t.Run("typed_saves", func(t *testing.T) { testTypedSaves(t, newStore) })
 	t.Run("provenance", func(t *testing.T) { testProvenance(t, newStore) })
 	t.Run("events", func(t *testing.T) { testEvents(t, newStore) })
+	t.Run("identities", func(t *testing.T) { testIdentities(t, newStore) })
 	t.Run("ping", func(t *testing.T) {
 		require.NoError(t, newStore(t, Options{}).Ping(t.Context()))
 	})

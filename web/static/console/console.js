@@ -1,5 +1,6 @@
 // The agent console: sign in with a token and a channel, open a case from
-// the code the customer reads out or from their customer number, and work
+// the code the customer reads out, their customer number, or (after a
+// check) the phone number, address or handle they came in on, and work
 // it live: answers (drawn by the journey's type), who changed each,
 // masked answers revealed for a reason, timeline, claim, release,
 // transfer, corrections.
@@ -10,6 +11,7 @@ import { $, describeError } from '/assets/ui.js';
 import { renderHeader, renderSteps, renderAnswers, renderCase, renderTimeline, renderResults, title, refreshAges } from '/console/view.js';
 import { openEditor, editorSees, wireEditor } from '/console/editor.js';
 import { openReveal, wireReveal } from '/console/reveal.js';
+import { wireIdentity } from '/console/identity.js';
 
 const TOKEN_KEY = 'handoff-console-token';
 const CHANNEL_KEY = 'handoff-console-channel';
@@ -34,6 +36,12 @@ function boot() {
   wire();
   wireEditor({ onKeptTheirs: (path, text) => announce(`Kept the customer's value “${text}”.`) });
   wireReveal();
+  wireIdentity({
+    client: () => state.client,
+    open: async (j) => { learnMe(j.assignee); await open(j); },
+    findError,
+    announce,
+  });
   // "4 minutes ago" beside each answer stays true while the case is open.
   setInterval(refreshAges, 20000);
   const token = sessionStorage.getItem(TOKEN_KEY);

@@ -21,6 +21,9 @@ const KINDS = {
   TOUCHPOINT_KIND_TAKEN_OVER: 'Took over the case',
   TOUCHPOINT_KIND_VIEWED: 'Looked at the journey',
   TOUCHPOINT_KIND_REVEALED: 'Revealed',
+  TOUCHPOINT_KIND_LOOKED_UP: 'Found by phone, e-mail or handle',
+  TOUCHPOINT_KIND_IDENTIFIED: 'Identified the caller',
+  TOUCHPOINT_KIND_CHECK_FAILED: 'Caller\'s answer did not match',
 };
 
 const MOMENT_OF_TRUTH = 'Moment of truth: customers decide here';
