@@ -55,8 +55,8 @@ type Store struct {
 	// types holds every version of each journey type, oldest first.
 	types map[string][]*handoffv1.JourneyType
 	// ev keeps events and the reminder schedule; nil without WithEvents.
-	ev *eventLog
-	ids   identities
+	ev  *eventLog
+	ids identities
 
 	stop      chan struct{}
 	done      chan struct{}
