@@ -54,6 +54,21 @@ bench: ## measure handoffd against its floor (about 10 min) and rewrite the figu
 	@mkdir -p test-output
 	go run ./cmd/handoff-load -out docs/benchmarks.md -cpuprofile test-output/handoffd-save.cpu.pprof $(BENCH_FLAGS)
 
+.PHONY: bench-events
+bench-events: ## what events and a webhook cost: handoff-load without events, with --events, and with --events and a webhook receiver, twice each in turn (about 13 min); output in test-output/bench-events/
+	@mkdir -p test-output/bench-events
+	go build -o test-output/bench-events/handoffd ./cmd/handoffd
+	go build -o test-output/bench-events/handoff-load ./cmd/handoff-load
+	@cd test-output/bench-events && for round in 1 2; do \
+	  for run in off:: events:-handoffd-flag=--events: webhook:-handoffd-flag=--events:-webhook-sink; do \
+	    name=$${run%%:*}; flags=$$(echo $${run#*:} | tr ':' ' '); \
+	    ./handoff-load $(EVENTS_BENCH_FLAGS) -handoffd ./handoffd $$flags > $$name-$$round.md 2> $$name-$$round.log || exit 1; \
+	    grep -h -e '^| gRPC | save | 64 callers' -e 'CPU per gRPC save, handoffd' -e 'webhook receiver accepted' $$name-$$round.md $$name-$$round.log | sed "s/^/$$name $$round: /"; \
+	  done; \
+	done
+
+EVENTS_BENCH_FLAGS ?= -journeys 20000 -scale '' -duration 4s -rounds 2 -warmup 500ms
+
 .PHONY: bench-cluster
 bench-cluster: ## save, get and mix through handoffd on one Redis and on a 3-primary Redis Cluster, same run (about 3 min); output in test-output/bench-cluster.txt
 	@mkdir -p test-output
