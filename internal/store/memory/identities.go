@@ -103,10 +103,13 @@ func (s *Store) UnlinkIdentity(_ context.Context, customer, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l, ok := s.ids.links[customer][id]
-	if !ok || !time.Now().Before(l.ExpireTime) {
+	if !ok {
 		return fmt.Errorf("identity link %s: %w", id, store.ErrNotFound)
 	}
-	s.dropLink(customer, l)
+	s.dropLink(customer, l) // an expired one too, as Redis does
+	if !time.Now().Before(l.ExpireTime) {
+		return fmt.Errorf("identity link %s: %w", id, store.ErrNotFound)
+	}
 	return nil
 }
 

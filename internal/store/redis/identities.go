@@ -103,12 +103,17 @@ func (s *Store) indexLink(ctx context.Context, digest, customer string, expire t
 }
 
 // tidyIndex takes customer off digest's index set once its hash no longer
-// holds the digest. Only tidying: lookups ignore such entries anyway, so
-// a failure is not the caller's. A link made again meanwhile is put back.
+// holds the digest, then clears the digest's `x:` mark (see link.lua).
+// Only tidying: lookups ignore such entries anyway, so a failure is not
+// the caller's, and the mark left behind has erasure take the entry off.
+// A link made again meanwhile is put back.
 func (s *Store) tidyIndex(ctx context.Context, digest, customer string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
 	if err := s.client.SRem(ctx, s.linkersKey(digest), customer).Err(); err != nil {
+		return
+	}
+	if err := s.client.HDel(ctx, s.linksKey(customer), "x:"+digest).Err(); err != nil {
 		return
 	}
 	if exp, ok, err := s.heldUntil(ctx, customer, digest); err == nil && ok {
@@ -192,14 +197,20 @@ func (s *Store) UnlinkIdentity(ctx context.Context, customer, id string) error {
 	a := unlinkArgs.make(0)
 	a[unlinkArgs.index("id")] = id
 	a[unlinkArgs.index("now_ms")] = time.Now().UnixMilli()
-	digest, err := s.runWrite(ctx, unlinkScript, []string{s.linksKey(customer)}, a...).Text()
+	res, err := s.runWrite(ctx, unlinkScript, []string{s.linksKey(customer)}, a...).StringSlice()
 	switch {
 	case errors.Is(err, goredis.Nil):
 		return fmt.Errorf("identity link %s: %w", id, store.ErrNotFound)
 	case err != nil:
 		return wrapErr(ctx, "unlink identity", err)
+	case len(res) != 2:
+		return fmt.Errorf("unlink identity: unexpected script result of %d values", len(res))
 	}
-	s.tidyIndex(ctx, digest, customer)
+	// An expired link is gone all the same, its index entry with it.
+	s.tidyIndex(ctx, res[0], customer)
+	if res[1] != "1" {
+		return fmt.Errorf("identity link %s: %w", id, store.ErrNotFound)
+	}
 	return nil
 }
 
@@ -305,17 +316,26 @@ func (s *Store) DeleteIdentityLookup(ctx context.Context, id string) error {
 	return nil
 }
 
-// linkedDigests are the digests the customer's hash names, for erasure.
+// linkedDigests are the digests the customer's hash names, for erasure:
+// those of its links, live or expired, and those dropped whose index
+// entry may not have been tidied (`x:`, see link.lua).
 func (s *Store) linkedDigests(ctx context.Context, customer string) ([]string, error) {
-	fields, err := s.client.HKeys(ctx, s.linksKey(customer)).Result()
+	all, err := s.client.HGetAll(ctx, s.linksKey(customer)).Result()
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for _, f := range fields {
+	for f, v := range all {
 		if d, ok := strings.CutPrefix(f, "d:"); ok {
 			out = append(out, d)
+		} else if d, ok := strings.CutPrefix(f, "x:"); ok {
+			out = append(out, d)
+		} else if id, ok := strings.CutPrefix(f, "l:"); ok {
+			if l, err := parseLink(id, v); err == nil {
+				out = append(out, l.Digest)
+			}
 		}
 	}
-	return out, nil
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }

@@ -2,71 +2,78 @@
 -- truth; the digest's index set, in another slot, is Go's second step).
 --
 -- The hash's fields: `l:<id>` = `<expire ms> <create ms> <kind> <digest>
--- <network>` per link, and `d:<digest>` = `<expire ms>:<id>`, so a lookup
--- checks that the customer still holds a digest with one HGET. The hash
--- lives as long as its longest-lived link.
+-- <network>` per link, `d:<digest>` = `<expire ms>:<id>`, so a lookup
+-- checks that the customer still holds a digest with one HGET, and
+-- `x:<digest>` = `1` for a digest dropped here whose index entry Go has
+-- not yet tidied (erasure reads them too). The hash lives as long as its
+-- longest-lived link.
 --
 -- KEYS[1] the customer's links hash.
 -- ARGV: see A (linkArgs in identities.go); the tail lists the digests the
 -- link replaces (the same identity under older keys).
 --
 -- Returns {id, create ms, '1' when new else '0', digest dropped...}: the
--- digests no longer linked here, whose index entries Go tidies.
+-- digests no longer linked here (replaced, or of expired links), whose
+-- index entries Go tidies.
 
 local links = KEYS[1]
 local now = tonumber(ARGV[A.now_ms])
+local digest = ARGV[A.digest]
 local function parse(rec)
   local e, c, k, d, n = string.match(rec, '^(%d+) (%d+) (%d+) (%S+) ?(.*)$')
   return tonumber(e), c, k, d, n
 end
 
--- Expired links are dropped first, so neither they nor their digests count.
+local dropped = {}
+local function drop(field, d)
+  redis.call('HDEL', links, field, 'd:' .. d)
+  if d ~= digest then
+    redis.call('HSET', links, 'x:' .. d, '1')
+    dropped[#dropped + 1] = d
+  end
+end
+
+-- One read of the hash: expired links are dropped first, so neither they
+-- nor their digests count; the live ones are kept for what follows.
+local live = {} -- link id → {expire ms, create ms, digest}
 local all = redis.call('HGETALL', links)
 for i = 1, #all, 2 do
   if string.sub(all[i], 1, 2) == 'l:' then
-    local e, _, _, d = parse(all[i + 1])
+    local e, c, _, d = parse(all[i + 1])
     if e <= now then
-      redis.call('HDEL', links, all[i], 'd:' .. d)
+      drop(all[i], d)
+    else
+      live[string.sub(all[i], 3)] = {e, c, d}
     end
   end
 end
 
 local id, create, created = ARGV[A.id], ARGV[A.create_ms], '1'
-local dropped = {}
-local candidates = {ARGV[A.digest]}
+local candidates = {digest}
 for i = A.rest, #ARGV do
   candidates[#candidates + 1] = ARGV[i]
 end
 for _, d in ipairs(candidates) do
-  local held = redis.call('HGET', links, 'd:' .. d)
-  if held then
-    local old = string.match(held, '^%d+:(.*)$')
-    local rec = redis.call('HGET', links, 'l:' .. old)
-    if rec then
-      local _, c = parse(rec)
+  for old, l in pairs(live) do
+    if l[3] == d then
       if created == '1' then
-        id, create, created = old, c, '0'
+        id, create, created = old, l[2], '0'
       end
-      redis.call('HDEL', links, 'l:' .. old)
-    end
-    redis.call('HDEL', links, 'd:' .. d)
-    if d ~= ARGV[A.digest] then
-      dropped[#dropped + 1] = d
+      live[old] = nil
+      drop('l:' .. old, d)
     end
   end
 end
 
 local expire = ARGV[A.expire_ms]
+redis.call('HDEL', links, 'x:' .. digest)
 redis.call('HSET', links,
-  'l:' .. id, expire .. ' ' .. create .. ' ' .. ARGV[A.kind] .. ' ' .. ARGV[A.digest] .. ' ' .. ARGV[A.network],
-  'd:' .. ARGV[A.digest], expire .. ':' .. id)
+  'l:' .. id, expire .. ' ' .. create .. ' ' .. ARGV[A.kind] .. ' ' .. digest .. ' ' .. ARGV[A.network],
+  'd:' .. digest, expire .. ':' .. id)
 
-local latest = 0
-local recs = redis.call('HGETALL', links)
-for i = 1, #recs, 2 do
-  if string.sub(recs[i], 1, 2) == 'l:' then
-    latest = math.max(latest, (parse(recs[i + 1])))
-  end
+local latest = tonumber(expire)
+for _, l in pairs(live) do
+  latest = math.max(latest, l[1])
 end
 redis.call('PEXPIREAT', links, latest)
 
