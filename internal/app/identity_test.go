@@ -183,6 +183,28 @@ func TestLookupsTripTheirLimit(t *testing.T) {
 	require.NoError(t, err, "another agent has a budget of their own")
 }
 
+func TestIdentityLinksPerCustomerAreCapped(t *testing.T) {
+	for _, kind := range []storeKind{memoryStore, redisStore} {
+		t.Run(string(kind), func(t *testing.T) {
+			h := start(t, kind, withIdentityKeys(t), func(c *config.Config) { c.IdentityLinksPerCustomer = 2 })
+			first := h.link(t, "c-42", annasPhone)
+			h.link(t, "c-42", "anna@example.com")
+			create := func(identity string) error {
+				_, err := h.identities().CreateIdentityLink(as(t, websiteToken), &handoffv1.CreateIdentityLinkRequest{
+					Parent: "customers/c-42", IdentityLink: &handoffv1.IdentityLink{Identity: identity}})
+				return err
+			}
+			st := requireCode(t, create("social:instagram:anna.b"), codes.FailedPrecondition)
+			require.Contains(t, st.Message(), "delete one")
+			require.NotContains(t, st.Message(), "anna.b", "no identity in the message")
+			require.NoError(t, create(annasPhone), "linking a held identity again is no new link")
+			_, err := h.identities().DeleteIdentityLink(as(t, websiteToken), &handoffv1.DeleteIdentityLinkRequest{Name: first.GetName()})
+			require.NoError(t, err)
+			require.NoError(t, create("social:instagram:anna.b"))
+		})
+	}
+}
+
 func TestErasureRemovesIdentityLinks(t *testing.T) {
 	for _, kind := range []storeKind{memoryStore, redisStore} {
 		t.Run(string(kind), func(t *testing.T) {

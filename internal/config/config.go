@@ -194,6 +194,7 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.DurationVar(&c.IdentityLinkTTL, "identity-link-ttl", c.IdentityLinkTTL, "how long an identity link lives unless linked again")
 	fs.IntVar(&c.IdentityLookups, "identity-lookups", c.IdentityLookups, "identity lookups one principal may make per 10 minutes")
 	fs.IntVar(&c.IdentityCheckFailures, "identity-check-failures", c.IdentityCheckFailures, "failed identity checks one principal, and one journey, may have per 10 minutes")
+	fs.IntVar(&c.IdentityLinksPerCustomer, "identity-links-per-customer", c.IdentityLinksPerCustomer, "live identity links one customer may hold; past it a new link is refused until one is unlinked")
 	fs.DurationVar(&c.CodeTTL, "code-ttl", c.CodeTTL, "how long a handoff code can be redeemed")
 	fs.DurationVar(&c.ClaimLease, "claim-lease", c.ClaimLease, "how long an agent's claim holds unless renewed (by claiming again)")
 	fs.IntVar(&c.RedeemFailures, "redeem-failures", c.RedeemFailures, "failed code redeems one principal may make per --redeem-failure-window")
@@ -343,7 +344,7 @@ func (c Config) Validate() error {
 	if c.IdentityLinkTTL <= 0 {
 		bad("identity-link-ttl", "must be positive, e.g. 2160h")
 	}
-	for name, n := range map[string]int{"identity-lookups": c.IdentityLookups, "identity-check-failures": c.IdentityCheckFailures} {
+	for name, n := range map[string]int{"identity-lookups": c.IdentityLookups, "identity-check-failures": c.IdentityCheckFailures, "identity-links-per-customer": c.IdentityLinksPerCustomer} {
 		if n <= 0 {
 			bad(name, "must be positive")
 		}

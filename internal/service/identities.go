@@ -29,6 +29,9 @@ const (
 	DefaultIdentityLinkTTL       = 90 * 24 * time.Hour
 	DefaultIdentityLookups       = 30
 	DefaultIdentityCheckFailures = 5
+	// DefaultIdentityLinksPerCustomer bounds a customer's live links: a
+	// person has a few numbers and addresses, and a lookup reads them all.
+	DefaultIdentityLinksPerCustomer = 20
 	// IdentityWindow is the sliding window lookups and failed checks are
 	// counted in, and how long a lookup can be verified.
 	IdentityWindow = 10 * time.Minute
@@ -126,7 +129,10 @@ func (a IdentitiesAPI) CreateIdentityLink(ctx context.Context, req *handoffv1.Cr
 	link, _, err := a.svc.store.LinkIdentity(ctx, customer, store.IdentityLink{
 		ID: newJourneyID(), Digest: digests[0], Kind: id.Kind(), Network: id.Network(),
 		CreateTime: now, ExpireTime: now.Add(a.svc.opts.IdentityLinkTTL),
-	}, digests[1:])
+	}, digests[1:], a.svc.opts.IdentityLinksPerCustomer)
+	if errors.Is(err, store.ErrLinkLimit) {
+		return nil, apierr.FailedPrecondition("customer %s holds %d identity links, the most allowed: delete one (DeleteIdentityLink) before linking another", req.GetParent(), a.svc.opts.IdentityLinksPerCustomer)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +287,7 @@ func (a IdentitiesAPI) relink(ctx context.Context, customer string, id identity.
 		if slices.Contains(digests[1:], l.Digest) {
 			l.Digest = digests[0]
 			l.Kind, l.Network = id.Kind(), id.Network()
-			if _, _, err := a.svc.store.LinkIdentity(ctx, customer, l, digests[1:]); err != nil {
+			if _, _, err := a.svc.store.LinkIdentity(ctx, customer, l, digests[1:], 0); err != nil {
 				a.svc.opts.Logger.WarnContext(ctx, "relinking an identity under the current key", "error", err)
 			}
 			return

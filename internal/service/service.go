@@ -72,10 +72,12 @@ type Limits struct {
 	// again (default 90 days). IdentityLookups is how many identity
 	// lookups one principal may make per IdentityWindow (default 30);
 	// IdentityCheckFailures how many failed step-up checks per principal,
-	// and per journey (default 5).
-	IdentityLinkTTL       time.Duration
-	IdentityLookups       int
-	IdentityCheckFailures int
+	// and per journey (default 5). IdentityLinksPerCustomer is how many
+	// live identity links one customer may hold (default 20).
+	IdentityLinkTTL          time.Duration
+	IdentityLookups          int
+	IdentityCheckFailures    int
+	IdentityLinksPerCustomer int
 }
 
 // DefaultLimits are the limits of a service configured with none.
@@ -87,6 +89,7 @@ func DefaultLimits() Limits {
 		MaxDataBytes: DefaultMaxDataBytes, MaxDataDepth: DefaultMaxDataDepth, MaxDataKeys: DefaultMaxDataKeys,
 		MaxStringBytes: DefaultMaxStringBytes, MaxPageSize: DefaultMaxPageSize,
 		IdentityLinkTTL: DefaultIdentityLinkTTL, IdentityLookups: DefaultIdentityLookups, IdentityCheckFailures: DefaultIdentityCheckFailures,
+		IdentityLinksPerCustomer: DefaultIdentityLinksPerCustomer,
 	}
 }
 
@@ -160,6 +163,9 @@ func New(st store.Store, hub *watch.Hub, opts Options) *Service {
 	}
 	if opts.IdentityCheckFailures <= 0 {
 		opts.IdentityCheckFailures = DefaultIdentityCheckFailures
+	}
+	if opts.IdentityLinksPerCustomer <= 0 {
+		opts.IdentityLinksPerCustomer = DefaultIdentityLinksPerCustomer
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

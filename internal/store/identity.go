@@ -2,10 +2,15 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 )
+
+// ErrLinkLimit: the customer holds as many live identity links as the
+// caller allows; one must be unlinked before another is made.
+var ErrLinkLimit = errors.New("the customer holds as many identity links as allowed")
 
 // IdentityLink is one identity a customer linked, as the store keeps it:
 // the identity only as its digest (docs/reach.md).
@@ -42,8 +47,10 @@ type Identities interface {
 	// A digest the customer already holds, or one listed in replaces (the
 	// same identity under an older key), keeps its link's id and create
 	// time and gets the new digest and expiry. It returns the link as
-	// stored and whether it is new.
-	LinkIdentity(ctx context.Context, customer string, link IdentityLink, replaces []string) (_ IdentityLink, created bool, _ error)
+	// stored and whether it is new. A new link when the customer already
+	// holds limit live links (0: no limit) gives ErrLinkLimit, checked in
+	// the same atomic step as the link; relinking is never refused.
+	LinkIdentity(ctx context.Context, customer string, link IdentityLink, replaces []string, limit int) (_ IdentityLink, created bool, _ error)
 
 	// IdentityLinks returns the customer's links, oldest first.
 	IdentityLinks(ctx context.Context, customer string) ([]IdentityLink, error)

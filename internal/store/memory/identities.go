@@ -52,12 +52,30 @@ func (s *Store) dropLink(customer string, l store.IdentityLink) {
 }
 
 // LinkIdentity implements store.Store.
-func (s *Store) LinkIdentity(_ context.Context, customer string, link store.IdentityLink, replaces []string) (store.IdentityLink, bool, error) {
+func (s *Store) LinkIdentity(_ context.Context, customer string, link store.IdentityLink, replaces []string, limit int) (store.IdentityLink, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
+	candidates := append([]string{link.Digest}, replaces...)
 	created := true
-	for _, d := range append([]string{link.Digest}, replaces...) {
+	for _, d := range candidates {
+		if _, ok := s.heldLink(customer, d, now); ok {
+			created = false
+		}
+	}
+	if created && limit > 0 {
+		n := 0
+		for _, l := range s.ids.links[customer] {
+			if now.Before(l.ExpireTime) {
+				n++
+			}
+		}
+		if n >= limit {
+			return store.IdentityLink{}, false, fmt.Errorf("link identity: %w", store.ErrLinkLimit)
+		}
+	}
+	created = true
+	for _, d := range candidates {
 		old, ok := s.heldLink(customer, d, now)
 		if !ok {
 			continue

@@ -24,7 +24,7 @@ import (
 // hash whether it still holds the digest.
 
 var (
-	linkArgs   = args{"id", "digest", "kind", "network", "create_ms", "expire_ms", "now_ms", "rest"}
+	linkArgs   = args{"id", "digest", "kind", "network", "create_ms", "expire_ms", "now_ms", "limit", "rest"}
 	unlinkArgs = args{"id", "now_ms"}
 
 	//go:embed link.lua
@@ -54,7 +54,7 @@ func (s *Store) lookupKey(id string) string {
 // LinkIdentity implements store.Store: the customer's hash first (what
 // counts), then the digest's index entry. A failure between the two leaves
 // a link nobody finds until it is linked again, never the reverse.
-func (s *Store) LinkIdentity(ctx context.Context, customer string, link store.IdentityLink, replaces []string) (store.IdentityLink, bool, error) {
+func (s *Store) LinkIdentity(ctx context.Context, customer string, link store.IdentityLink, replaces []string, limit int) (store.IdentityLink, bool, error) {
 	a := linkArgs.make(len(replaces))
 	a[linkArgs.index("id")] = link.ID
 	a[linkArgs.index("digest")] = link.Digest
@@ -63,6 +63,7 @@ func (s *Store) LinkIdentity(ctx context.Context, customer string, link store.Id
 	a[linkArgs.index("create_ms")] = link.CreateTime.UnixMilli()
 	a[linkArgs.index("expire_ms")] = link.ExpireTime.UnixMilli()
 	a[linkArgs.index("now_ms")] = time.Now().UnixMilli()
+	a[linkArgs.index("limit")] = max(limit, 0)
 	for _, d := range replaces {
 		a = append(a, d)
 	}
@@ -72,6 +73,12 @@ func (s *Store) LinkIdentity(ctx context.Context, customer string, link store.Id
 	}
 	if len(res) < 3 {
 		return store.IdentityLink{}, false, fmt.Errorf("link identity: unexpected script result of %d values", len(res))
+	}
+	if res[2] == "full" {
+		for _, d := range res[3:] {
+			s.tidyIndex(ctx, d, customer)
+		}
+		return store.IdentityLink{}, false, fmt.Errorf("link identity: %w", store.ErrLinkLimit)
 	}
 	createMS, err := strconv.ParseInt(res[1], 10, 64)
 	if err != nil {

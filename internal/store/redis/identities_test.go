@@ -20,7 +20,7 @@ func TestTheDigestsIndexForgetsUnlinkedAndErasedCustomersAndCountsOnlyHeldLinks(
 	ctx := t.Context()
 	at := time.Now()
 	link := func(customer, id, digest string) {
-		_, _, err := s.LinkIdentity(ctx, customer, store.IdentityLink{ID: id, Digest: digest, Kind: handoffv1.IdentityKind_IDENTITY_KIND_PHONE, CreateTime: at, ExpireTime: at.Add(time.Hour)}, nil)
+		_, _, err := s.LinkIdentity(ctx, customer, store.IdentityLink{ID: id, Digest: digest, Kind: handoffv1.IdentityKind_IDENTITY_KIND_PHONE, CreateTime: at, ExpireTime: at.Add(time.Hour)}, nil, 0)
 		require.NoError(t, err)
 	}
 	link("c-1", "l1", "k1.aa")
@@ -60,7 +60,7 @@ func TestExpiredIdentityLinksLeaveTheIndexAndErasureLeavesNoEntry(t *testing.T) 
 	ctx := t.Context()
 	link := func(customer, id, digest string, ttl time.Duration) {
 		at := time.Now()
-		_, _, err := s.LinkIdentity(ctx, customer, store.IdentityLink{ID: id, Digest: digest, Kind: handoffv1.IdentityKind_IDENTITY_KIND_PHONE, CreateTime: at, ExpireTime: at.Add(ttl)}, nil)
+		_, _, err := s.LinkIdentity(ctx, customer, store.IdentityLink{ID: id, Digest: digest, Kind: handoffv1.IdentityKind_IDENTITY_KIND_PHONE, CreateTime: at, ExpireTime: at.Add(ttl)}, nil, 0)
 		require.NoError(t, err)
 	}
 	index := func(digest string) []string {

@@ -14,7 +14,9 @@
 --
 -- Returns {id, create ms, '1' when new else '0', digest dropped...}: the
 -- digests no longer linked here (replaced, or of expired links), whose
--- index entries Go tidies.
+-- index entries Go tidies. A new link when the customer already holds
+-- ARGV[A.limit] live links (0: no limit) is refused: {'', '', 'full',
+-- digest dropped...}, and nothing is linked.
 
 local links = KEYS[1]
 local now = tonumber(ARGV[A.now_ms])
@@ -65,6 +67,24 @@ for _, d in ipairs(candidates) do
   end
 end
 
+local out = {id, create, created}
+local limit = tonumber(ARGV[A.limit])
+if created == '1' and limit > 0 then
+  local n = 0
+  for _ in pairs(live) do
+    n = n + 1
+  end
+  if n >= limit then
+    out = {'', '', 'full'}
+  end
+end
+if out[3] == 'full' then
+  for _, d in ipairs(dropped) do
+    out[#out + 1] = d
+  end
+  return out
+end
+
 local expire = ARGV[A.expire_ms]
 redis.call('HDEL', links, 'x:' .. digest)
 redis.call('HSET', links,
@@ -77,7 +97,6 @@ for _, l in pairs(live) do
 end
 redis.call('PEXPIREAT', links, latest)
 
-local out = {id, create, created}
 for _, d in ipairs(dropped) do
   out[#out + 1] = d
 end

@@ -26,7 +26,7 @@ func phoneLink(id, digest string, at time.Time, ttl time.Duration) store.Identit
 
 func link(t *testing.T, s store.Store, customer string, l store.IdentityLink, replaces ...string) (store.IdentityLink, bool) {
 	t.Helper()
-	got, created, err := s.LinkIdentity(t.Context(), customer, l, replaces)
+	got, created, err := s.LinkIdentity(t.Context(), customer, l, replaces, 0)
 	require.NoError(t, err)
 	return got, created
 }
@@ -118,6 +118,46 @@ func testIdentities(t *testing.T, newStore Factory) {
 		require.ErrorIs(t, s.UnlinkIdentity(t.Context(), "c-1", "l1"), store.ErrNotFound)
 		// An expired link is gone: linking the identity again makes a new one.
 		_, created := link(t, s, "c-1", phoneLink("l4", phoneDigest, msNow(), time.Hour))
+		require.True(t, created)
+	})
+	t.Run("a_customer_holds_at_most_limit_live_links_and_relinks_always", func(t *testing.T) {
+		s := newStore(t, Options{})
+		at := msNow()
+		limited := func(l store.IdentityLink, replaces ...string) (store.IdentityLink, bool, error) {
+			return s.LinkIdentity(t.Context(), "c-1", l, replaces, 2)
+		}
+		_, _, err := limited(phoneLink("l1", "k1.01", at, time.Hour))
+		require.NoError(t, err)
+		_, _, err = limited(phoneLink("l2", "k1.02", at, time.Hour))
+		require.NoError(t, err)
+		_, _, err = limited(phoneLink("l3", "k1.03", at, time.Hour))
+		require.ErrorIs(t, err, store.ErrLinkLimit)
+		require.Len(t, links(t, s, "c-1"), 2, "the refused link is not kept")
+		require.Empty(t, linkedCustomers(t, s, "k1.03"))
+
+		again, created, err := limited(phoneLink("l4", "k1.01", at, 2*time.Hour))
+		require.NoError(t, err, "linking a held identity again is no new link")
+		require.False(t, created)
+		require.Equal(t, "l1", again.ID)
+		moved, created, err := limited(phoneLink("l5", "k2.02", at, time.Hour), "k1.02")
+		require.NoError(t, err, "relinking under a new key is no new link")
+		require.False(t, created)
+		require.Equal(t, "l2", moved.ID)
+		_, _, err = s.LinkIdentity(t.Context(), "c-2", phoneLink("l6", "k1.03", at, time.Hour), nil, 2)
+		require.NoError(t, err, "the limit is the customer's")
+
+		require.NoError(t, s.UnlinkIdentity(t.Context(), "c-1", "l1"))
+		_, created, err = limited(phoneLink("l3", "k1.03", at, time.Hour))
+		require.NoError(t, err)
+		require.True(t, created)
+	})
+	t.Run("expired_links_do_not_count_against_the_limit", func(t *testing.T) {
+		s := newStore(t, Options{})
+		_, _, err := s.LinkIdentity(t.Context(), "c-1", phoneLink("l1", "k1.01", msNow(), 100*time.Millisecond), nil, 1)
+		require.NoError(t, err)
+		time.Sleep(250 * time.Millisecond)
+		_, created, err := s.LinkIdentity(t.Context(), "c-1", phoneLink("l2", "k1.02", msNow(), time.Hour), nil, 1)
+		require.NoError(t, err)
 		require.True(t, created)
 	})
 	t.Run("an_erased_customer_is_not_found_by_its_identities", func(t *testing.T) {
