@@ -382,3 +382,30 @@ func TestAJourneyOpenedByACheckIsMaskedForStaff(t *testing.T) {
 	require.NotContains(t, protojson.Format(j), anIBAN)
 	require.NotEmpty(t, j.GetAnswerProvenance(), "the FULL view says who changed each answer")
 }
+
+// A failed step-up check is counted per journey; after the customer is
+// erased no key names it (the counter is keyed by the journey name's
+// SHA-256), though the counter lives out its window.
+func TestAfterErasureNoIdentityCheckCounterNamesTheCustomer(t *testing.T) {
+	h := start(t, redisStore, withExampleTypes(t), withIdentityKeys(t))
+	annasQuote(t, h, "c-42")
+	h.link(t, "c-42", annasPhone)
+	ravi := as(t, aliceToken, "x-handoff-channel", "phone")
+	lookup, err := h.identities().CreateIdentityLookup(ravi, &handoffv1.CreateIdentityLookupRequest{Identity: annasPhone})
+	require.NoError(t, err)
+	_, err = h.identities().VerifyIdentityLookup(ravi, &handoffv1.VerifyIdentityLookupRequest{Name: lookup.GetName(), Match: 1, Answer: structpb.NewNumberValue(1900)})
+	requireCode(t, err, codes.FailedPrecondition)
+	_, err = h.api.DeleteCustomer(as(t, adminToken), &handoffv1.DeleteCustomerRequest{Name: "customers/c-42"})
+	require.NoError(t, err)
+
+	rdb := goredis.NewClient(&goredis.Options{Addr: h.redis.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	keys, err := rdb.Keys(t.Context(), "*").Result()
+	require.NoError(t, err)
+	counted := false
+	for _, k := range keys {
+		require.NotContains(t, k, "c-42")
+		counted = counted || strings.Contains(k, "identity-check:journey:")
+	}
+	require.True(t, counted, "the journey's counter is there, under its digest")
+}
