@@ -279,7 +279,13 @@ func (s *Store) DeadLetters(_ context.Context, consumer string, limit int) ([]st
 	if s.ev == nil {
 		return nil, errEventsOff
 	}
+	// Aged out after the retention, added to or not (as in Redis, where
+	// the stream expires).
 	dead := s.ev.dead[consumer]
+	cut := time.Now().Add(-s.ev.opts.Retention)
+	for len(dead) > 0 && dead[0].Time.Before(cut) {
+		dead = dead[1:]
+	}
 	dead = dead[max(0, len(dead)-limit):]
 	out := make([]store.DeadLetter, len(dead))
 	for i, d := range dead {

@@ -451,7 +451,8 @@ func (s *Store) SetEventCursor(ctx context.Context, consumer, id string) error {
 }
 
 // DeadLetter implements store.Events: a stream per consumer, trimmed by
-// the events' retention (dead letters name customers too).
+// the events' retention (dead letters name customers too), and expiring
+// after it: a webhook that stopped failing adds none to trim the others.
 func (s *Store) DeadLetter(ctx context.Context, consumer string, ev *handoffv1.JourneyEvent, reason string) error {
 	if s.events == nil {
 		return errEventsOff
@@ -460,10 +461,15 @@ func (s *Store) DeadLetter(ctx context.Context, consumer string, ev *handoffv1.J
 	if err != nil {
 		return fmt.Errorf("dead letter: %w", err)
 	}
-	err = s.client.XAdd(ctx, &goredis.XAddArgs{
-		Stream: s.deadKey(consumer), MinID: s.minID(), Approx: true,
-		Values: []any{"event", b, "reason", reason},
-	}).Err()
+	key := s.deadKey(consumer)
+	_, err = s.client.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		p.XAdd(ctx, &goredis.XAddArgs{
+			Stream: key, MinID: s.minID(), Approx: true,
+			Values: []any{"event", b, "reason", reason},
+		})
+		p.PExpire(ctx, key, s.events.Retention)
+		return nil
+	})
 	if err != nil {
 		return wrapErr(ctx, "dead letter", err)
 	}

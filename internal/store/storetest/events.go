@@ -494,4 +494,18 @@ func testEvents(t *testing.T, newStore Factory) {
 		require.NoError(t, err)
 		require.Empty(t, none)
 	})
+
+	t.Run("dead_letters_age_out_after_the_retention_with_none_added", func(t *testing.T) {
+		const retention = 300 * time.Millisecond
+		s, ev := eventStore(t, newStore, Options{Events: &store.EventOptions{Retention: retention}})
+		create(t, s, newJourney(t, key("c-1", "j-1"), now()))
+		all := allEvents(t, ev, "")
+		require.NotEmpty(t, all)
+		ctx := t.Context()
+		require.NoError(t, ev.DeadLetter(ctx, "crm", all[0], "status 500 after 12 attempts"))
+		sleepUntil(time.Now().Add(retention + slack))
+		dead, err := ev.DeadLetters(ctx, "crm", 10)
+		require.NoError(t, err)
+		require.Empty(t, dead, "a dead letter kept past the retention")
+	})
 }
