@@ -322,6 +322,20 @@ func (s *Store) ReleaseLease(_ context.Context, name, holder string) error {
 	return nil
 }
 
+// PostponeDue implements store.Events.
+func (s *Store) PostponeDue(_ context.Context, key store.JourneyKey, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ev == nil {
+		return errEventsOff
+	}
+	if kj, ok := s.ev.kept[key]; ok {
+		kj.due = at
+		s.ev.kept[key] = kj
+	}
+	return nil
+}
+
 // DueJourneys implements store.Events. Sorting on every call is fine for
 // a store that lives in one process.
 func (s *Store) DueJourneys(_ context.Context, now time.Time, limit int) ([]store.JourneyKey, error) {

@@ -549,6 +549,18 @@ func (s *Store) DueJourneys(ctx context.Context, now time.Time, limit int) ([]st
 	return keys, nil
 }
 
+// PostponeDue implements store.Events: ZADD XX, so a journey the
+// schedule forgot (expired and told, erased) stays forgotten.
+func (s *Store) PostponeDue(ctx context.Context, key store.JourneyKey, at time.Time) error {
+	if s.events == nil {
+		return errEventsOff
+	}
+	if err := s.client.ZAddXX(ctx, s.dueKey(), goredis.Z{Score: float64(at.UnixMilli()), Member: key.Name()}).Err(); err != nil {
+		return wrapErr(ctx, "postpone due", err)
+	}
+	return nil
+}
+
 // RemindJourney implements store.Events: remind.lua in the customer's
 // slot, then the reminder's events.
 func (s *Store) RemindJourney(ctx context.Context, key store.JourneyKey, expireTime time.Time, tp *handoffv1.Touchpoint) (*handoffv1.Journey, error) {
