@@ -7,6 +7,7 @@ package reminder
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -22,6 +23,11 @@ const LeaseName = "reminders"
 
 // batch is how many due journeys one read takes.
 const batch = 100
+
+// retryAfter is how much later a due journey whose handling failed is
+// due again, so that a batch of failing ones does not hold back the
+// others round after round.
+const retryAfter = time.Minute
 
 // Journeys reads a journey as the store holds it: an internal read,
 // recorded nowhere (not a staff read).
@@ -131,7 +137,12 @@ func (w *worker) round(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return nil
 				}
-				w.opts.Logger.Warn("reminders: a due journey not handled; due again next round", "journey", key.Name(), "error", err)
+				w.opts.Logger.Warn("reminders: a due journey not handled; due again later", "journey", key.Name(), "error", err, "retry_after", retryAfter)
+				// Out of the way of the others; a store that does not
+				// answer ends the round.
+				if err := w.opts.Events.PostponeDue(ctx, key, now.Add(retryAfter)); err != nil {
+					return err
+				}
 			}
 		}
 		if len(keys) < batch {
@@ -154,7 +165,11 @@ func (w *worker) handle(ctx context.Context, key store.JourneyKey, now time.Time
 	if err != nil {
 		return err
 	}
-	if !w.due(ctx, j, now) {
+	due, err := w.due(ctx, j, now)
+	if err != nil {
+		return err
+	}
+	if !due {
 		// The journey exists: ExpireJourney only schedules it again.
 		_, err := w.opts.Events.ExpireJourney(ctx, key, now)
 		return err
@@ -184,29 +199,28 @@ func (w *worker) handle(ctx context.Context, key store.JourneyKey, now time.Time
 	return err
 }
 
-// due reports whether j is to be reminded now.
-func (w *worker) due(ctx context.Context, j *handoffv1.Journey, now time.Time) bool {
+// due reports whether j is to be reminded now; an error when its type
+// version does not load (without it we cannot tell its remind_before).
+func (w *worker) due(ctx context.Context, j *handoffv1.Journey, now time.Time) (bool, error) {
 	if j.GetState() != handoffv1.JourneyState_JOURNEY_STATE_ACTIVE || j.GetExpireTime() == nil {
-		return false
+		return false, nil
 	}
 	if w.opts.LoadType != nil {
 		if err := w.opts.LoadType(ctx, j.GetJourneyType(), j.GetJourneyTypeVersion()); err != nil {
-			// Without its type we cannot tell its remind_before: not now.
-			w.opts.Logger.Warn("reminders: journey type version not loaded", "journey_type", j.GetJourneyType(), "version", j.GetJourneyTypeVersion(), "error", err)
-			return false
+			return false, fmt.Errorf("journey type %s version %d not loaded: %w", j.GetJourneyType(), j.GetJourneyTypeVersion(), err)
 		}
 	}
 	before := w.opts.RemindBefore(j.GetJourneyType(), j.GetJourneyTypeVersion())
 	if before <= 0 {
-		return false
+		return false, nil
 	}
 	remindAt := j.GetExpireTime().AsTime().Add(-before)
 	// A reminder sent at or after this expiry's reminder time was for it;
 	// one before it was for an earlier expiry.
 	if rt := j.GetReminderTime(); rt != nil && !rt.AsTime().Before(remindAt) {
-		return false
+		return false, nil
 	}
-	return !now.Before(remindAt)
+	return !now.Before(remindAt), nil
 }
 
 func (w *worker) expire(ctx context.Context, key store.JourneyKey, now time.Time) error {

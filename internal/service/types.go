@@ -69,7 +69,10 @@ func (t *Types) TTL(id string, version int64) time.Duration {
 
 // RemindBefore is a type version's remind_before (docs/reach.md), else
 // fallback (--remind-before): a store.EventOptions.RemindBefore once
-// bound to it. Like TTL it knows only the versions loaded here; a
+// bound to it. A fallback not shorter than the type's own ttl does not
+// apply to it (0: no reminders), or its journeys would be due for one
+// as soon as they are written (config checks the fallback against
+// --journey-ttl only). Like TTL it knows only the versions loaded here; a
 // worker that may meet others loads them first (Version).
 func (t *Types) RemindBefore(id string, version int64, fallback time.Duration) time.Duration {
 	if version == 0 {
@@ -80,6 +83,9 @@ func (t *Types) RemindBefore(id string, version int64, fallback time.Duration) t
 	if tp := t.versions[typeVersion{id, version}]; tp != nil {
 		if d, ok := tp.RemindBefore(); ok {
 			return d
+		}
+		if ttl := tp.TTL(); ttl > 0 && fallback >= ttl {
+			return 0
 		}
 	}
 	return fallback

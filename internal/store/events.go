@@ -64,6 +64,12 @@ type Events interface {
 	// due at now, earliest first.
 	DueJourneys(ctx context.Context, now time.Time, limit int) ([]JourneyKey, error)
 
+	// PostponeDue makes a scheduled journey due at `at` instead (a
+	// journey whose handling failed, so that it does not hold back the
+	// others); a journey not scheduled stays so. Its next write schedules
+	// it by what it is again.
+	PostponeDue(ctx context.Context, key JourneyKey, at time.Time) error
+
 	// RemindJourney records that the journey was reminded it expires at
 	// expireTime: tp (a REMINDED touchpoint) is appended, reminder_time
 	// set and the revision moved, the etag and the expiry not; its

@@ -279,7 +279,13 @@ func (s *Store) DeadLetters(_ context.Context, consumer string, limit int) ([]st
 	if s.ev == nil {
 		return nil, errEventsOff
 	}
+	// Aged out after the retention, added to or not (as in Redis, where
+	// the stream expires).
 	dead := s.ev.dead[consumer]
+	cut := time.Now().Add(-s.ev.opts.Retention)
+	for len(dead) > 0 && dead[0].Time.Before(cut) {
+		dead = dead[1:]
+	}
 	dead = dead[max(0, len(dead)-limit):]
 	out := make([]store.DeadLetter, len(dead))
 	for i, d := range dead {
@@ -312,6 +318,20 @@ func (s *Store) ReleaseLease(_ context.Context, name, holder string) error {
 	}
 	if l, ok := s.ev.leases[name]; ok && l.holder == holder {
 		delete(s.ev.leases, name)
+	}
+	return nil
+}
+
+// PostponeDue implements store.Events.
+func (s *Store) PostponeDue(_ context.Context, key store.JourneyKey, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ev == nil {
+		return errEventsOff
+	}
+	if kj, ok := s.ev.kept[key]; ok {
+		kj.due = at
+		s.ev.kept[key] = kj
 	}
 	return nil
 }

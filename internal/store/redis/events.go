@@ -38,7 +38,7 @@ func WithEvents(o store.EventOptions) Option {
 var (
 	//go:embed events.lua
 	eventsLua    string
-	eventsArgs   = args{"name", "incarnation", "revision", "first_revision", "force", "min_id", "due_ms", "facts", "rest"}
+	eventsArgs   = args{"name", "incarnation", "revision", "first_revision", "force", "min_id", "due_ms", "facts", "write_us", "rest"}
 	eventsScript = newScript(eventsArgs, eventsLua)
 
 	//go:embed remind.lua
@@ -63,9 +63,22 @@ redis.call('XADD', KEYS[4], 'MINID', '~', ARGV[3], '*', 'event', ARGV[4])
 return 1`)
 
 	// eraseEventsScript forgets what is kept of an erased customer's
-	// journeys and appends `customer.erased`. KEYS: customer's set,
-	// journeys hash, due set, stream; ARGV: min id, event.
+	// journeys, marks the customer erased (so that the events of a write
+	// made before the erasure and appended after it are dropped, see
+	// events.lua) and, with ARGV[3] = '1', appends `customer.erased`; an
+	// erasure sent again (go-redis resends a script whose reply was lost)
+	// finds its own id in the marker and does nothing twice. With ARGV[3]
+	// = '0' (events off) a customer with nothing kept is left alone.
+	// KEYS: customer's set, journeys hash, due set, stream, erased marker;
+	// ARGV: min id, event, append, erasure id, erased µs, marker ttl ms.
 	eraseEventsScript = goredis.NewScript(`
+local marker = redis.call('GET', KEYS[5])
+if marker and string.match(marker, '^([^:]*):') == ARGV[4] then
+  return 0
+end
+if ARGV[3] ~= '1' and redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
 local names = redis.call('SMEMBERS', KEYS[1])
 for i = 1, #names, 500 do
   local part = {unpack(names, i, math.min(i + 499, #names))}
@@ -73,7 +86,11 @@ for i = 1, #names, 500 do
   redis.call('ZREM', KEYS[3], unpack(part))
 end
 redis.call('DEL', KEYS[1])
-return redis.call('XADD', KEYS[4], 'MINID', '~', ARGV[1], '*', 'event', ARGV[2])`)
+redis.call('SET', KEYS[5], ARGV[4] .. ':' .. ARGV[5], 'PX', ARGV[6])
+if ARGV[3] == '1' then
+  redis.call('XADD', KEYS[4], 'MINID', '~', ARGV[1], '*', 'event', ARGV[2])
+end
+return 1`)
 
 	// cursorScript moves a consumer's cursor (KEYS[1] hash, ARGV consumer
 	// and id, both ids <ms>-<seq> without leading zeros), never back.
@@ -121,6 +138,14 @@ func (s *Store) cursorsKey() string       { return s.eventsKey("cursors") }
 func (s *Store) leaseKey(n string) string { return s.eventsKey("lease:" + n) }
 func (s *Store) deadKey(n string) string  { return s.eventsKey("dead:" + n) }
 
+// erasedMarkerKey marks the customer erased, for erasedMarkerTTL: the
+// events of a write its erasure overtook are dropped (events.lua).
+func (s *Store) erasedMarkerKey(customer string) string { return s.eventsKey("erased:" + customer) }
+
+// erasedMarkerTTL is how long an erasure's marker is kept: longer than a
+// write's script and its append are apart, but for a process stalled.
+const erasedMarkerTTL = 10 * time.Minute
+
 // customerEventsKey names the customer's journeys that have an entry in
 // the journeys hash and the due set, so an erasure finds them without
 // reading either whole.
@@ -144,6 +169,9 @@ type written struct {
 	expire      time.Time
 	remindedFor time.Time
 	changes     []*handoffv1.JourneyChange
+	// updated is when the journey was last written (its update time): an
+	// erasure after it drops its events (events.lua).
+	updated time.Time
 }
 
 // appendEvents appends w's events after its write's script (see
@@ -188,8 +216,12 @@ func (s *Store) runEvents(ctx context.Context, w written, changes []*handoffv1.J
 		return nil, fmt.Errorf("append events: %w", err)
 	}
 	var evs []any
+	at := w.updated
 	for _, c := range changes {
 		for _, ev := range store.EventsOf(w.key, w.facts, c) {
+			if t := ev.GetTime().AsTime(); ev.GetTime() != nil && t.After(at) {
+				at = t
+			}
 			b, err := protojson.Marshal(ev)
 			if err != nil {
 				return nil, fmt.Errorf("append events: %w", err)
@@ -207,12 +239,13 @@ func (s *Store) runEvents(ctx context.Context, w written, changes []*handoffv1.J
 	set("min_id", s.minID())
 	set("due_ms", s.dueMs(w.state, w.expire, w.remindedFor, w.facts.Type, w.facts.TypeVersion))
 	set("facts", facts)
-	keys := []string{s.streamKey(), s.keptKey(), s.dueKey(), s.customerEventsKey(w.key.Customer)}
+	set("write_us", at.UnixMicro())
+	keys := []string{s.streamKey(), s.keptKey(), s.dueKey(), s.customerEventsKey(w.key.Customer), s.erasedMarkerKey(w.key.Customer)}
 	res, err := s.runWrite(ctx, eventsScript, keys, append(args, evs...)...).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("append events: %w: %w", store.ErrUnavailable, err)
 	}
-	if len(res) == 0 || (res[0] != "appended" && len(res) < 2) {
+	if len(res) == 0 || (res[0] != "appended" && res[0] != "erased" && len(res) < 2) {
 		return nil, fmt.Errorf("append events: %w: unexpected script result %q", store.ErrUnavailable, res)
 	}
 	return res, nil
@@ -264,6 +297,7 @@ func (s *Store) writtenOf(key store.JourneyKey, kv map[string]string) (*handoffv
 		step:        j.GetStep(),
 		expire:      j.GetExpireTime().AsTime(),
 		remindedFor: microsTime(kv[fRemindedFor]),
+		updated:     j.GetUpdateTime().AsTime(),
 	}
 	return j, w, nil
 }
@@ -417,7 +451,8 @@ func (s *Store) SetEventCursor(ctx context.Context, consumer, id string) error {
 }
 
 // DeadLetter implements store.Events: a stream per consumer, trimmed by
-// the events' retention (dead letters name customers too).
+// the events' retention (dead letters name customers too), and expiring
+// after it: a webhook that stopped failing adds none to trim the others.
 func (s *Store) DeadLetter(ctx context.Context, consumer string, ev *handoffv1.JourneyEvent, reason string) error {
 	if s.events == nil {
 		return errEventsOff
@@ -426,10 +461,15 @@ func (s *Store) DeadLetter(ctx context.Context, consumer string, ev *handoffv1.J
 	if err != nil {
 		return fmt.Errorf("dead letter: %w", err)
 	}
-	err = s.client.XAdd(ctx, &goredis.XAddArgs{
-		Stream: s.deadKey(consumer), MinID: s.minID(), Approx: true,
-		Values: []any{"event", b, "reason", reason},
-	}).Err()
+	key := s.deadKey(consumer)
+	_, err = s.client.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		p.XAdd(ctx, &goredis.XAddArgs{
+			Stream: key, MinID: s.minID(), Approx: true,
+			Values: []any{"event", b, "reason", reason},
+		})
+		p.PExpire(ctx, key, s.events.Retention)
+		return nil
+	})
 	if err != nil {
 		return wrapErr(ctx, "dead letter", err)
 	}
@@ -507,6 +547,18 @@ func (s *Store) DueJourneys(ctx context.Context, now time.Time, limit int) ([]st
 		keys = append(keys, k)
 	}
 	return keys, nil
+}
+
+// PostponeDue implements store.Events: ZADD XX, so a journey the
+// schedule forgot (expired and told, erased) stays forgotten.
+func (s *Store) PostponeDue(ctx context.Context, key store.JourneyKey, at time.Time) error {
+	if s.events == nil {
+		return errEventsOff
+	}
+	if err := s.client.ZAddXX(ctx, s.dueKey(), goredis.Z{Score: float64(at.UnixMilli()), Member: key.Name()}).Err(); err != nil {
+		return wrapErr(ctx, "postpone due", err)
+	}
+	return nil
 }
 
 // RemindJourney implements store.Events: remind.lua in the customer's
@@ -674,14 +726,33 @@ func expiredEvent(key store.JourneyKey, kept string, now time.Time) (*handoffv1.
 }
 
 // erasedEvents forgets what the events slot keeps of the customer's
-// journeys and appends `customer.erased`.
+// journeys, marks it erased and, with events on, appends
+// `customer.erased`. With events off it runs too, but only for a
+// customer with something kept (from when events were on): nothing of it
+// is kept for ever.
 func (s *Store) erasedEvents(ctx context.Context, customer string) error {
-	b, err := protojson.Marshal(store.ErasedEvent(customer, time.Now()))
+	return s.eraseEvents(ctx, customer, writeID(), time.Now())
+}
+
+func (s *Store) eraseEvents(ctx context.Context, customer, id string, at time.Time) error {
+	keys, args, err := s.eraseEventsCall(customer, id, at)
 	if err != nil {
 		return err
 	}
-	keys := []string{s.customerEventsKey(customer), s.keptKey(), s.dueKey(), s.streamKey()}
-	return s.runWrite(ctx, eraseEventsScript, keys, s.minID(), b).Err()
+	return s.runWrite(ctx, eraseEventsScript, keys, args...).Err()
+}
+
+func (s *Store) eraseEventsCall(customer, id string, at time.Time) ([]string, []any, error) {
+	minID, b, on := "0", []byte{}, "0"
+	if s.events != nil {
+		var err error
+		if b, err = protojson.Marshal(store.ErasedEvent(customer, at)); err != nil {
+			return nil, nil, err
+		}
+		minID, on = s.minID(), "1"
+	}
+	keys := []string{s.customerEventsKey(customer), s.keptKey(), s.dueKey(), s.streamKey(), s.erasedMarkerKey(customer)}
+	return keys, []any{minID, b, on, id, at.UnixMicro(), erasedMarkerTTL.Milliseconds()}, nil
 }
 
 // createdEvents appends a create's events. The create's change is Go's
@@ -706,6 +777,7 @@ func (s *Store) createdEvents(ctx context.Context, key store.JourneyKey, out *ha
 		step:        out.GetStep(),
 		expire:      out.GetExpireTime().AsTime(),
 		changes:     []*handoffv1.JourneyChange{createChange(out, tps)},
+		updated:     out.GetUpdateTime().AsTime(),
 	})
 }
 
@@ -739,6 +811,7 @@ func (s *Store) updatedEvents(ctx context.Context, key store.JourneyKey, out *ha
 		expire:      out.GetExpireTime().AsTime(),
 		remindedFor: microsTime(res[4]),
 		changes:     []*handoffv1.JourneyChange{change},
+		updated:     out.GetUpdateTime().AsTime(),
 	})
 }
 
@@ -767,6 +840,7 @@ func (s *Store) savedEvents(ctx context.Context, sv store.Save, revision int64, 
 		expire:      update.Add(s.journeyTTL(sv.Type, sv.TypeVersion)),
 		remindedFor: microsTime(res[7]),
 		changes:     []*handoffv1.JourneyChange{change},
+		updated:     update,
 	})
 }
 

@@ -6,15 +6,27 @@
 --
 -- KEYS[1] the stream, KEYS[2] the journeys hash (name -> `<revision>:<
 -- incarnation>:<facts>`), KEYS[3] the due set, KEYS[4] the customer's set
--- of journey names (what an erasure forgets); all in the events slot.
+-- of journey names (what an erasure forgets), KEYS[5] the customer's
+-- erased marker (`<erasure id>:<erased µs>`, set by an erasure for a
+-- while); all in the events slot.
 -- ARGV: see A (eventsArgs in events.go); after the fixed part, pairs of an
 -- event's revision and its JSON, oldest first.
 --
 -- Returns {'appended', id...}; {'kept', revision} when every revision up to
 -- A.revision was appended already (a replay); {'gap', revision} when the
 -- changes after the kept revision and before A.first_revision are missing:
--- Go reads them from the change log and calls again with A.force.
+-- Go reads them from the change log and calls again with A.force;
+-- {'erased'} when the customer was erased after the write (A.write_us is
+-- not later than the erasure): its events are dropped, for an erased
+-- customer's journey must not reappear after its `customer.erased`.
 
+local erased = redis.call('GET', KEYS[5])
+if erased then
+  local at = string.match(erased, ':(%d+)$')
+  if at and tonumber(ARGV[A.write_us]) <= tonumber(at) then
+    return {'erased'}
+  end
+end
 local name = ARGV[A.name]
 local inc = ARGV[A.incarnation]
 local kept_rev = 0

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -152,4 +153,86 @@ func TestAReminderSurvivesAnUpdate(t *testing.T) {
 	got, err := s.GetJourney(ctx, key)
 	require.NoError(t, err)
 	require.True(t, got.GetReminderTime().AsTime().Equal(at))
+}
+
+// erasedEvents counts the `customer.erased` events of customer.
+func erasedEvents(t *testing.T, s *redis.Store, customer string) int {
+	t.Helper()
+	evs, err := s.ReadEvents(t.Context(), "", 1000, 0)
+	require.NoError(t, err)
+	n := 0
+	for _, ev := range evs {
+		if ev.GetType() == store.EventCustomerErased && ev.GetCustomer() == customer {
+			n++
+		}
+	}
+	return n
+}
+
+// requireNothingKeptOf checks that the events slot keeps nothing of the
+// customer's journey.
+func requireNothingKeptOf(t *testing.T, s *redis.Store, key store.JourneyKey) {
+	t.Helper()
+	ctx := t.Context()
+	kept, err := client.HExists(ctx, s.EventsKey("journeys"), key.Name()).Result()
+	require.NoError(t, err)
+	require.False(t, kept, "the journeys hash keeps %s", key.Name())
+	_, err = client.ZScore(ctx, s.EventsKey("due"), key.Name()).Result()
+	require.ErrorIs(t, err, goredis.Nil, "the due set keeps %s", key.Name())
+	n, err := client.Exists(ctx, s.EventsKey("c:"+key.Customer)).Result()
+	require.NoError(t, err)
+	require.Zero(t, n, "the customer's set is kept")
+}
+
+func TestErasureForgetsWhatEventsKeep(t *testing.T) {
+	ctx := t.Context()
+	key := store.JourneyKey{Customer: "c1", Journey: "j1"}
+
+	t.Run("with_events_turned_off_since", func(t *testing.T) {
+		on, prefix := newStore(t, storetest.Options{TTL: time.Hour, Events: &store.EventOptions{}})
+		_, _, err := on.CreateJourney(ctx, newJourney(key, time.Now()), touchpoint("start"), "")
+		require.NoError(t, err)
+
+		off := redis.New(client, redis.WithKeyPrefix(prefix), redis.WithTTL(time.Hour))
+		_, err = off.EraseCustomer(ctx, key.Customer)
+		require.NoError(t, err)
+		requireNothingKeptOf(t, on, key)
+		require.Zero(t, erasedEvents(t, on, key.Customer), "customer.erased appended with events off")
+	})
+
+	t.Run("a_write_overtaken_by_the_erasure_appends_nothing_after_it", func(t *testing.T) {
+		s, _ := newStore(t, storetest.Options{TTL: time.Hour, Events: &store.EventOptions{}})
+		_, _, err := s.CreateJourney(ctx, newJourney(key, time.Now()), touchpoint("start"), "")
+		require.NoError(t, err)
+		var last string
+		err = s.SaveEventsAfter(ctx, eventSave(key), func() {
+			_, err := s.EraseCustomer(ctx, key.Customer)
+			require.NoError(t, err)
+			evs, err := s.ReadEvents(ctx, "", 1000, 0)
+			require.NoError(t, err)
+			last = evs[len(evs)-1].GetId()
+		})
+		require.NoError(t, err)
+		after, err := s.ReadEvents(ctx, last, 1000, 0)
+		require.NoError(t, err)
+		require.Empty(t, after, "events appended after customer.erased")
+		requireNothingKeptOf(t, s, key)
+
+		// A journey created after the erasure has its events.
+		_, _, err = s.CreateJourney(ctx, newJourney(key, time.Now()), touchpoint("start"), "")
+		require.NoError(t, err)
+		again, err := s.ReadEvents(ctx, last, 1000, 0)
+		require.NoError(t, err)
+		require.Len(t, again, 1)
+		require.Equal(t, key.Name(), again[0].GetJourney())
+	})
+
+	t.Run("an_erasure_sent_twice_appends_customer_erased_once", func(t *testing.T) {
+		s, _ := newStore(t, storetest.Options{TTL: time.Hour, Events: &store.EventOptions{}})
+		_, _, err := s.CreateJourney(ctx, newJourney(key, time.Now()), touchpoint("start"), "")
+		require.NoError(t, err)
+		require.NoError(t, s.EraseEventsTwice(ctx, key.Customer))
+		require.Equal(t, 1, erasedEvents(t, s, key.Customer))
+		requireNothingKeptOf(t, s, key)
+	})
 }

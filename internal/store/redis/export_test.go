@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
 	"github.com/journeyhandoff/handoff/internal/store"
@@ -121,3 +122,37 @@ var ScriptNames = map[string]string{
 	linkScript.Hash():         "link",
 	unlinkScript.Hash():       "unlink",
 }
+
+// SaveEventsAfter makes a save whose script runs, then between (an
+// erasure, say), then its events' append: a write overtaken.
+func (s *Store) SaveEventsAfter(ctx context.Context, sv store.Save, between func()) error {
+	keys, args, err := s.saveCall(sv)
+	if err != nil {
+		return err
+	}
+	res, err := saveScript.Run(ctx, s.client, keys, args...).StringSlice()
+	if err != nil {
+		return err
+	}
+	between()
+	_, err = s.saved(ctx, sv, res)
+	return err
+}
+
+// EraseEventsTwice runs an erasure's events script twice with the same
+// arguments, as go-redis resends it after a lost reply.
+func (s *Store) EraseEventsTwice(ctx context.Context, customer string) error {
+	keys, args, err := s.eraseEventsCall(customer, writeID(), time.Now())
+	if err != nil {
+		return err
+	}
+	for range 2 {
+		if err := eraseEventsScript.Run(ctx, s.client, keys, args...).Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EventsKey is a key of the events slot (journeys, due, c:<customer>).
+func (s *Store) EventsKey(what string) string { return s.eventsKey(what) }

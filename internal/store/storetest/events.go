@@ -298,6 +298,25 @@ func testEvents(t *testing.T, newStore Factory) {
 		require.Equal(t, []store.JourneyKey{key("c-1", "j-3"), key("c-1", "j-1")}, keys)
 	})
 
+	t.Run("a_postponed_journey_is_due_at_its_new_time_and_an_unscheduled_one_stays_unscheduled", func(t *testing.T) {
+		s, ev := eventStore(t, newStore, Options{TTL: time.Hour})
+		k, other := key("c-1", "j-1"), key("c-1", "j-2")
+		j := create(t, s, newJourney(t, k, now()))
+		create(t, s, newJourney(t, other, now()))
+		remindAt := j.GetExpireTime().AsTime().Add(-remindBefore)
+		require.ElementsMatch(t, []store.JourneyKey{k, other}, due(t, ev, remindAt.Add(time.Second)))
+
+		later := remindAt.Add(5 * time.Minute)
+		require.NoError(t, ev.PostponeDue(t.Context(), k, later))
+		require.Equal(t, []store.JourneyKey{other}, due(t, ev, later.Add(-time.Second)))
+		require.Equal(t, []store.JourneyKey{other, k}, due(t, ev, later.Add(time.Second)))
+
+		_, err := s.EraseCustomer(t.Context(), "c-1")
+		require.NoError(t, err)
+		require.NoError(t, ev.PostponeDue(t.Context(), k, later))
+		require.Empty(t, due(t, ev, later.Add(time.Hour)), "an erased journey scheduled again")
+	})
+
 	t.Run("a_journey_that_is_not_active_is_not_reminded_and_is_due_at_its_expiry", func(t *testing.T) {
 		s, ev := eventStore(t, newStore, Options{TTL: time.Hour})
 		k := key("c-1", "j-1")
@@ -493,5 +512,19 @@ func testEvents(t *testing.T, newStore Factory) {
 		none, err := ev.DeadLetters(ctx, "ivr", 10)
 		require.NoError(t, err)
 		require.Empty(t, none)
+	})
+
+	t.Run("dead_letters_age_out_after_the_retention_with_none_added", func(t *testing.T) {
+		const retention = 300 * time.Millisecond
+		s, ev := eventStore(t, newStore, Options{Events: &store.EventOptions{Retention: retention}})
+		create(t, s, newJourney(t, key("c-1", "j-1"), now()))
+		all := allEvents(t, ev, "")
+		require.NotEmpty(t, all)
+		ctx := t.Context()
+		require.NoError(t, ev.DeadLetter(ctx, "crm", all[0], "status 500 after 12 attempts"))
+		sleepUntil(time.Now().Add(retention + slack))
+		dead, err := ev.DeadLetters(ctx, "crm", 10)
+		require.NoError(t, err)
+		require.Empty(t, dead, "a dead letter kept past the retention")
 	})
 }
