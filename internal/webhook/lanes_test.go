@@ -119,6 +119,7 @@ func TestTheCursorNeverPassesAnUndeliveredEventSoAfterAStopEverythingUndelivered
 	hook := loadHook(t, "", rcv.URL)
 
 	d := Start(t.Context(), []*Webhook{hook}, fastOptions(s))
+	t.Cleanup(d.Stop) // on failure; stopping twice is stopping once
 	require.Eventually(t, func() bool { return len(deliveredOf(rcv, nil)) == len(ids)-5 }, 5*time.Second, 10*time.Millisecond,
 		"the other journeys' events are not all delivered")
 	d.Stop()
@@ -126,8 +127,8 @@ func TestTheCursorNeverPassesAnUndeliveredEventSoAfterAStopEverythingUndelivered
 	require.Empty(t, deliveredOf(rcv, func(id string) bool { return journeyOf[id] == slow }))
 
 	hanging.Store(false)
-	d = Start(t.Context(), []*Webhook{hook}, fastOptions(s))
-	t.Cleanup(d.Stop)
+	d2 := Start(t.Context(), []*Webhook{hook}, fastOptions(s))
+	t.Cleanup(d2.Stop)
 	require.Eventually(t, func() bool { return cursor(t, s) == ids[len(ids)-1] }, 5*time.Second, 10*time.Millisecond)
 	got := map[string]bool{}
 	for _, id := range deliveredOf(rcv, nil) {
