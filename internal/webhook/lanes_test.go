@@ -14,11 +14,19 @@ import (
 )
 
 // journeysInLanesOfTheirOwn names n journeys that land in n different
-// lanes of a webhook with that many lanes.
+// lanes of a webhook with that many lanes (any n journeys should lane()
+// not spread them).
 func journeysInLanesOfTheirOwn(n, lanes int) []string {
 	var names []string
 	taken := map[int]bool{}
 	for i := 0; len(names) < n; i++ {
+		if i == 1000 {
+			names = nil
+			for j := range n {
+				names = append(names, "j"+strconv.Itoa(j))
+			}
+			return names
+		}
 		name := "j" + strconv.Itoa(i)
 		l := lane(&handoffv1.JourneyEvent{Journey: journeyKey(name).Name()}, lanes)
 		if !taken[l] {
