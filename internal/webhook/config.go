@@ -28,6 +28,13 @@ const DefaultMaxAttempts = 12
 // days: past it, the dead letters are the place to look.
 const maxMaxAttempts = 100
 
+// DefaultConcurrency is how many lanes deliver a webhook's events when it
+// does not say; MaxConcurrency bounds what it may say.
+const (
+	DefaultConcurrency = 8
+	MaxConcurrency     = 64
+)
+
 // EventTypes are the types a webhook may ask for.
 var EventTypes = []string{store.EventTouched, store.EventExpiring, store.EventExpired, store.EventCustomerErased}
 
@@ -55,6 +62,10 @@ type Endpoint struct {
 	Types []string `json:"types"`
 	// MaxAttempts bounds the tries of one event; 0: DefaultMaxAttempts.
 	MaxAttempts int `json:"maxAttempts"`
+	// Concurrency is how many lanes deliver at once: events are spread
+	// over them by journey (a customer.erased by its customer), each lane
+	// in stream order; 0: DefaultConcurrency.
+	Concurrency int `json:"concurrency"`
 }
 
 // Webhook is an Endpoint loaded: its secret read and checked.
@@ -73,7 +84,7 @@ func (w *Webhook) Wants(t string) bool {
 // leaves an unchanged one running.
 func (w *Webhook) same(o *Webhook) bool {
 	return w.Name == o.Name && w.URL == o.URL && w.IncludeAnswers == o.IncludeAnswers &&
-		slices.Equal(w.Types, o.Types) && w.MaxAttempts == o.MaxAttempts && bytes.Equal(w.secret, o.secret)
+		slices.Equal(w.Types, o.Types) && w.MaxAttempts == o.MaxAttempts && w.Concurrency == o.Concurrency && bytes.Equal(w.secret, o.secret)
 }
 
 type file struct {
@@ -104,7 +115,7 @@ func parse(raw []byte, dir string) ([]*Webhook, error) {
 	dec.DisallowUnknownFields()
 	var f file
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%w; the file holds one key, webhooks, a list of {name, url, secretFile, includeAnswers, types, maxAttempts}", err)
+		return nil, fmt.Errorf("%w; the file holds one key, webhooks, a list of {name, url, secretFile, includeAnswers, types, maxAttempts, concurrency}", err)
 	}
 	var errs []error
 	names := map[string]bool{}
@@ -133,6 +144,12 @@ func parse(raw []byte, dir string) ([]*Webhook, error) {
 			ep.MaxAttempts = DefaultMaxAttempts
 		case ep.MaxAttempts < 0 || ep.MaxAttempts > maxMaxAttempts:
 			bad("maxAttempts", "must be between 1 and %d (0: %d)", maxMaxAttempts, DefaultMaxAttempts)
+		}
+		switch {
+		case ep.Concurrency == 0:
+			ep.Concurrency = DefaultConcurrency
+		case ep.Concurrency < 0 || ep.Concurrency > MaxConcurrency:
+			bad("concurrency", "must be between 1 and %d (0: %d)", MaxConcurrency, DefaultConcurrency)
 		}
 		w := &Webhook{Endpoint: ep}
 		if ep.SecretFile == "" {

@@ -7,12 +7,14 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -30,6 +32,10 @@ const (
 	// well inside the lease, which is renewed beside it anyway.
 	readBatch = 100
 	readWait  = 5 * time.Second
+	// maxInFlight bounds the events read and not yet past the cursor (in
+	// a lane, being delivered, or handled behind one that is not), so a
+	// failing receiver does not make handoffd hold the stream in memory.
+	maxInFlight = 256
 	// recordTimeout bounds writing where a webhook stands after a
 	// delivery, done even while stopping so no delivery is half-recorded.
 	recordTimeout = 5 * time.Second
@@ -92,23 +98,185 @@ func (d *deliverer) deliverWhileHeld(ctx context.Context, log *slog.Logger) erro
 	}()
 	defer func() { cancel(nil); <-renewed }()
 
-	consumer := Consumer(d.hook.Name)
-	cursor, err := d.opts.Events.EventCursor(ctx, consumer)
+	cursor, err := d.opts.Events.EventCursor(ctx, Consumer(d.hook.Name))
 	if err != nil {
 		return stopped(ctx, err)
 	}
-	for {
-		evs, err := d.opts.Events.ReadEvents(ctx, cursor, readBatch, readWait)
-		if err != nil {
-			return stopped(ctx, err)
-		}
-		for _, ev := range evs {
-			if err := d.handle(ctx, ev, log); err != nil {
-				return stopped(ctx, err)
+	p := newProgress(cursor)
+
+	// The lanes: each delivers its events one at a time, in stream order.
+	// Whichever stops first (a stop, or a store error) stops them all, so
+	// no lane moves past an event it did not handle.
+	lanes := make([]chan *inFlight, max(d.hook.Concurrency, 1))
+	var wg sync.WaitGroup
+	for i := range lanes {
+		lanes[i] = make(chan *inFlight, maxInFlight)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range lanes[i] {
+				if ctx.Err() != nil {
+					continue // stopping: left for the next holder
+				}
+				if err := d.handle(ctx, f.ev, log); err != nil {
+					cancel(err)
+					continue
+				}
+				p.done(f)
 			}
-			cursor = ev.GetId()
+		}()
+	}
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		d.commit(ctx, cancel, p)
+	}()
+
+	err = d.read(ctx, p, lanes, cursor)
+	cancel(err)
+	for _, lane := range lanes {
+		close(lane)
+	}
+	wg.Wait()
+	<-committed
+	// What the lanes finished while stopping is recorded all the same.
+	if id, moved := p.uncommitted(); moved {
+		if rerr := d.record(ctx, id); rerr != nil {
+			log.Warn("cannot record where the webhook stands; its last events will be delivered again", "error", rerr)
 		}
 	}
+	return stopped(ctx, err)
+}
+
+// read reads the stream from after on and hands each event to its lane,
+// holding at most maxInFlight events not yet past the cursor; it returns
+// why it stopped.
+func (d *deliverer) read(ctx context.Context, p *progress, lanes []chan *inFlight, after string) error {
+	for {
+		evs, err := d.opts.Events.ReadEvents(ctx, after, readBatch, readWait)
+		if err != nil {
+			return err
+		}
+		for _, ev := range evs {
+			select {
+			case p.slots <- struct{}{}:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+			f := p.add(ev)
+			after = ev.GetId()
+			if !d.hook.Wants(ev.GetType()) {
+				p.done(f) // passed over, in its place
+				continue
+			}
+			lanes[lane(ev, len(lanes))] <- f
+		}
+	}
+}
+
+// commit records where the webhook stands each time the handled prefix
+// of the stream grows, until ctx ends; a store error stops delivery.
+func (d *deliverer) commit(ctx context.Context, cancel context.CancelCauseFunc, p *progress) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.advanced:
+		}
+		id, moved := p.uncommitted()
+		if !moved {
+			continue
+		}
+		if err := d.record(ctx, id); err != nil {
+			cancel(err)
+			return
+		}
+		p.committed(id)
+	}
+}
+
+// lane is the lane of ev: by its journey, so one journey's events keep
+// their order; a customer.erased, which has none, by its customer.
+func lane(ev *handoffv1.JourneyEvent, n int) int {
+	key := ev.GetJourney()
+	if key == "" {
+		key = ev.GetCustomer()
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return int(h.Sum32() % uint32(n))
+}
+
+// inFlight is an event read and not yet past the cursor.
+type inFlight struct {
+	ev   *handoffv1.JourneyEvent
+	done bool
+}
+
+// progress is what of the stream is read and not yet past the cursor, in
+// stream order: the cursor moves to the newest event such that it and
+// every event before it were handled (delivered, passed over or
+// dead-lettered), never past one in flight.
+type progress struct {
+	mu      sync.Mutex
+	pending []*inFlight
+	handled string // the newest id of the handled prefix
+	written string // the id last recorded
+	// advanced wakes commit when handled moves.
+	advanced chan struct{}
+	// slots bounds the events read ahead: one taken per event read, given
+	// back when it leaves pending.
+	slots chan struct{}
+}
+
+func newProgress(cursor string) *progress {
+	return &progress{handled: cursor, written: cursor, advanced: make(chan struct{}, 1), slots: make(chan struct{}, maxInFlight)}
+}
+
+func (p *progress) add(ev *handoffv1.JourneyEvent) *inFlight {
+	f := &inFlight{ev: ev}
+	p.mu.Lock()
+	p.pending = append(p.pending, f)
+	p.mu.Unlock()
+	return f
+}
+
+// done marks f handled and moves the handled prefix past every handled
+// event at its head.
+func (p *progress) done(f *inFlight) {
+	p.mu.Lock()
+	f.done = true
+	n := 0
+	for n < len(p.pending) && p.pending[n].done {
+		p.handled = p.pending[n].ev.GetId()
+		p.pending[n] = nil
+		n++
+	}
+	p.pending = p.pending[n:]
+	p.mu.Unlock()
+	for range n {
+		<-p.slots
+	}
+	if n > 0 {
+		select {
+		case p.advanced <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// uncommitted is the handled prefix's newest id when it is past what was
+// recorded.
+func (p *progress) uncommitted() (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.handled, p.handled != p.written
+}
+
+func (p *progress) committed(id string) {
+	p.mu.Lock()
+	p.written = id
+	p.mu.Unlock()
 }
 
 // stopped is why delivery stopped: the lease lost, else err.
@@ -152,19 +320,16 @@ func (d *deliverer) keepLease(ctx context.Context, cancel context.CancelCauseFun
 	}
 }
 
-// handle delivers one event, retrying, and records it delivered, skipped
-// or dead-lettered. An error means it is not recorded: delivery stopped,
-// and the event will be delivered again.
+// handle delivers one event, retrying, or dead-letters it; nil means it
+// is handled and the cursor may pass it. An error means it is not:
+// delivery stopped, and the event will be delivered again.
 func (d *deliverer) handle(ctx context.Context, ev *handoffv1.JourneyEvent, log *slog.Logger) error {
-	if !d.hook.Wants(ev.GetType()) {
-		return d.record(ctx, ev.GetId())
-	}
 	evLog := log.With("event", ev.GetId(), "type", ev.GetType(), "journey", ev.GetJourney())
 	for attempt := 1; ; attempt++ {
 		reason := d.attempt(ctx, ev)
 		if reason == "" {
 			d.metrics.delivered.Inc()
-			return d.record(ctx, ev.GetId())
+			return nil
 		}
 		if ctx.Err() != nil {
 			// Cut short by a stop: not an answer from the receiver.
@@ -180,7 +345,7 @@ func (d *deliverer) handle(ctx context.Context, ev *handoffv1.JourneyEvent, log 
 				return fmt.Errorf("keeping a dead letter: %w", err)
 			}
 			d.metrics.deadLettered.Inc()
-			return d.record(ctx, ev.GetId())
+			return nil
 		}
 		wait := d.backoff(attempt)
 		evLog.Warn("webhook delivery failed; retrying", "attempt", attempt, "reason", reason, "retry_in", wait.String())

@@ -22,12 +22,15 @@ import (
 	"github.com/journeyhandoff/handoff/internal/store/memory"
 )
 
-// receiver records what a webhook was sent and answers what answer says.
+// receiver records what a webhook was sent and answers what answer says;
+// hold, when set, is called first, outside the lock, and may keep the
+// request waiting.
 type receiver struct {
 	*httptest.Server
 	mu     sync.Mutex
 	got    []delivery
 	answer func(id string, nth int) int
+	hold   func(req *http.Request, id string)
 }
 
 type delivery struct {
@@ -37,7 +40,11 @@ type delivery struct {
 }
 
 func newReceiver(t *testing.T, answer func(id string, nth int) int) *receiver {
-	r := &receiver{answer: answer}
+	return newHoldingReceiver(t, nil, answer)
+}
+
+func newHoldingReceiver(t *testing.T, hold func(req *http.Request, id string), answer func(id string, nth int) int) *receiver {
+	r := &receiver{answer: answer, hold: hold}
 	verifier, err := standardwebhooks.NewWebhook(testSecret)
 	require.NoError(t, err)
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -45,8 +52,14 @@ func newReceiver(t *testing.T, answer func(id string, nth int) int) *receiver {
 		if err := verifier.Verify(body, req.Header); err != nil {
 			t.Errorf("a delivery does not verify: %v", err)
 		}
-		r.mu.Lock()
 		id := req.Header.Get("webhook-id")
+		if r.hold != nil {
+			r.hold(req, id)
+			if req.Context().Err() != nil {
+				return // abandoned by the sender: not a delivery
+			}
+		}
+		r.mu.Lock()
 		nth := 0
 		for _, d := range r.got {
 			if d.id == id {
@@ -171,7 +184,9 @@ func fastOptions(s *memory.Store) Options {
 	return Options{Events: s, Holder: "test", Backoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, LeaseTTL: 300 * time.Millisecond}
 }
 
-func TestDeliveryRetriesDeadLettersAfterMaxAttemptsAndSkipsTypesNotAskedForButPassesThem(t *testing.T) {
+// With concurrency 1 a webhook is delivered as before lanes: one event at
+// a time, in stream order across journeys.
+func TestWithConcurrencyOneDeliveryIsInStreamOrderRetriesDeadLettersAfterMaxAttemptsAndSkipsTypesNotAskedForButPassesThem(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
 	a := startJourney(t, s, journeyKey("a"), nil)
@@ -188,7 +203,7 @@ func TestDeliveryRetriesDeadLettersAfterMaxAttemptsAndSkipsTypesNotAskedForButPa
 		}
 		return http.StatusNoContent
 	})
-	d := Start(t.Context(), []*Webhook{loadHook(t, ", maxAttempts: 3, types: [journey.touched]", rcv.URL)}, fastOptions(s))
+	d := Start(t.Context(), []*Webhook{loadHook(t, ", maxAttempts: 3, concurrency: 1, types: [journey.touched]", rcv.URL)}, fastOptions(s))
 	t.Cleanup(d.Stop)
 
 	// The last event is one the webhook did not ask for: the cursor

@@ -1,6 +1,6 @@
 // Package webhook delivers journey events to the webhooks of a webhooks
 // file (docs/reach.md, "Webhooks"): each webhook by one instance at a time,
-// in stream order, signed as Standard Webhooks say, retried with backoff
+// over its concurrency's lanes (in stream order per journey), signed as Standard Webhooks say, retried with backoff
 // and dead-lettered after its attempts, from a cursor kept in the store.
 package webhook
 
@@ -38,8 +38,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer, when set, gets the delivery counters.
 	Registerer prometheus.Registerer
-	// Client sends the requests; nil: one with the 10 s timeout and no
-	// redirects followed.
+	// Client sends the requests; nil: one with the 10 s timeout, no
+	// redirects followed, and as many idle connections kept per receiver
+	// as a webhook may have lanes, so each lane reuses its connection.
 	Client *http.Client
 	// Backoff is the first retry's wait, doubling up to MaxBackoff; 0:
 	// 1 s and 30 s.
@@ -56,8 +57,12 @@ func (o *Options) defaults() {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Client == nil {
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		transport.MaxIdleConnsPerHost = MaxConcurrency
+		transport.MaxIdleConns = 0 // no bound across receivers; each is bounded above
 		o.Client = &http.Client{
-			Timeout: Timeout,
+			Transport: transport,
+			Timeout:   Timeout,
 			// A redirect is the receiver's mistake to fix, not ours to
 			// follow: it would send signed events wherever it points.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
