@@ -63,8 +63,8 @@ type Endpoint struct {
 	// MaxAttempts bounds the tries of one event; 0: DefaultMaxAttempts.
 	MaxAttempts int `json:"maxAttempts"`
 	// Concurrency is how many lanes deliver at once: events are spread
-	// over them by journey (a customer.erased by its customer), each lane
-	// in stream order; 0: DefaultConcurrency.
+	// over them by customer, each lane in stream order; 0:
+	// DefaultConcurrency.
 	Concurrency int `json:"concurrency"`
 }
 

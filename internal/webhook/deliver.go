@@ -195,15 +195,13 @@ func (d *deliverer) commit(ctx context.Context, cancel context.CancelCauseFunc, 
 	}
 }
 
-// lane is the lane of ev: by its journey, so one journey's events keep
-// their order; a customer.erased, which has none, by its customer.
+// lane is the lane of ev: by its customer, so a customer's events keep
+// their order, and a customer.erased never overtakes the events of that
+// customer's journeys (a receiver erases what it copied, then nothing of
+// the customer arrives after).
 func lane(ev *handoffv1.JourneyEvent, n int) int {
-	key := ev.GetJourney()
-	if key == "" {
-		key = ev.GetCustomer()
-	}
 	h := fnv.New32a()
-	_, _ = h.Write([]byte(key))
+	_, _ = h.Write([]byte(ev.GetCustomer()))
 	return int(h.Sum32() % uint32(n))
 }
 

@@ -11,11 +11,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/store"
 )
 
-// journeysInLanesOfTheirOwn names n journeys that land in n different
-// lanes of a webhook with that many lanes (any n journeys should lane()
-// not spread them).
+// laneKey is a journey of a customer of its own: lanes are by customer.
+func laneKey(journey string) store.JourneyKey {
+	return store.JourneyKey{Customer: "c-" + journey, Journey: journey}
+}
+
+// journeysInLanesOfTheirOwn names n journeys (each of its own customer)
+// that land in n different lanes of a webhook with that many lanes (any n
+// should lane() not spread them).
 func journeysInLanesOfTheirOwn(n, lanes int) []string {
 	var names []string
 	taken := map[int]bool{}
@@ -28,7 +34,7 @@ func journeysInLanesOfTheirOwn(n, lanes int) []string {
 			return names
 		}
 		name := "j" + strconv.Itoa(i)
-		l := lane(&handoffv1.JourneyEvent{Journey: journeyKey(name).Name()}, lanes)
+		l := lane(&handoffv1.JourneyEvent{Customer: laneKey(name).Customer}, lanes)
 		if !taken[l] {
 			taken[l] = true
 			names = append(names, name)
@@ -48,17 +54,17 @@ func deliveredOf(r *receiver, only func(id string) bool) []string {
 	return ids
 }
 
-func TestEventsOfOneJourneyArriveInOrderWhileOtherJourneysAreDeliveredConcurrently(t *testing.T) {
+func TestEventsOfOneCustomerArriveInOrderWhileOtherCustomersAreDeliveredConcurrently(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
 	names := journeysInLanesOfTheirOwn(3, DefaultConcurrency)
 	slow, a, b := names[0], names[1], names[2]
-	s1 := startJourney(t, s, journeyKey(slow), nil)
-	a1 := startJourney(t, s, journeyKey(a), nil)
-	s2 := saveJourney(t, s, journeyKey(slow))
-	b1 := startJourney(t, s, journeyKey(b), nil)
-	a2 := saveJourney(t, s, journeyKey(a))
-	s3 := saveJourney(t, s, journeyKey(slow))
+	s1 := startJourney(t, s, laneKey(slow), nil)
+	a1 := startJourney(t, s, laneKey(a), nil)
+	s2 := saveJourney(t, s, laneKey(slow))
+	b1 := startJourney(t, s, laneKey(b), nil)
+	a2 := saveJourney(t, s, laneKey(a))
+	s3 := saveJourney(t, s, laneKey(slow))
 	journeyOf := map[string]string{s1: slow, s2: slow, s3: slow, a1: a, a2: a, b1: b}
 	held, release := make(chan struct{}), make(chan struct{})
 	var first atomic.Bool
@@ -107,9 +113,9 @@ func TestTheCursorNeverPassesAnUndeliveredEventSoAfterAStopEverythingUndelivered
 		for _, name := range names {
 			var id string
 			if round == 0 {
-				id = startJourney(t, s, journeyKey(name), nil)
+				id = startJourney(t, s, laneKey(name), nil)
 			} else {
-				id = saveJourney(t, s, journeyKey(name))
+				id = saveJourney(t, s, laneKey(name))
 			}
 			ids = append(ids, id)
 			journeyOf[id] = name
@@ -152,4 +158,17 @@ func TestTheCursorNeverPassesAnUndeliveredEventSoAfterAStopEverythingUndelivered
 		}
 	}
 	require.Equal(t, slowIDs, deliveredOf(rcv, func(id string) bool { return journeyOf[id] == slow }), "the slow journey's events, once each, in order")
+}
+
+// A receiver erases what it copied of a customer on customer.erased, so
+// nothing of that customer may arrive after it: every event of a customer,
+// of any journey, goes to the one lane its erasure goes to.
+func TestEveryEventOfACustomerAndItsErasureShareALane(t *testing.T) {
+	const lanes = 64
+	erased := lane(&handoffv1.JourneyEvent{Type: "customer.erased", Customer: "c-42"}, lanes)
+	for i := range 50 {
+		key := store.JourneyKey{Customer: "c-42", Journey: "j" + strconv.Itoa(i)}
+		ev := &handoffv1.JourneyEvent{Type: "journey.touched", Customer: key.Customer, Journey: key.Name()}
+		require.Equal(t, erased, lane(ev, lanes), "journey %s", key.Journey)
+	}
 }
