@@ -290,8 +290,10 @@ func stopped(ctx context.Context, err error) error {
 // (it may have lapsed and been taken).
 func (d *deliverer) keepLease(ctx context.Context, cancel context.CancelCauseFunc, log *slog.Logger) {
 	lease := LeaseName(d.hook.Name)
+	every := d.opts.LeaseTTL / 3
+	// The lease runs from when its renewal was sent, not answered.
 	last := time.Now()
-	tick := time.NewTicker(d.opts.LeaseTTL / 3)
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		select {
@@ -299,10 +301,11 @@ func (d *deliverer) keepLease(ctx context.Context, cancel context.CancelCauseFun
 			return
 		case <-tick.C:
 		}
+		sent := time.Now()
 		held, err := d.opts.Events.TakeLease(ctx, lease, d.opts.Holder, d.opts.LeaseTTL)
 		switch {
 		case err == nil && held:
-			last = time.Now()
+			last = sent
 			continue
 		case err == nil:
 			cancel(errLeaseLost)
@@ -311,7 +314,9 @@ func (d *deliverer) keepLease(ctx context.Context, cancel context.CancelCauseFun
 			return
 		}
 		log.Warn("cannot renew the webhook's lease", "lease", lease, "error", err)
-		if time.Since(last) >= d.opts.LeaseTTL {
+		// Stop before the lease can lapse, not after: the next try comes
+		// a tick later, and another instance may take a lapsed lease.
+		if time.Since(last)+every >= d.opts.LeaseTTL {
 			cancel(errLeaseLost)
 			return
 		}
