@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -131,8 +132,13 @@ func parse(raw []byte, dir string) ([]*Webhook, error) {
 			bad("name", "%q is used twice", ep.Name)
 		}
 		names[ep.Name] = true
-		if u, err := url.Parse(ep.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		u, err := url.Parse(ep.URL)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 			bad("url", "must be an http:// or https:// URL")
+		case ep.IncludeAnswers && u.Scheme == "http" && !loopback(u.Hostname()):
+			// Answers (sensitive ones masked) must not cross a network in clear.
+			bad("url", "must be https:// with includeAnswers (http:// only to a loopback address)")
 		}
 		for j, t := range ep.Types {
 			if !slices.Contains(EventTypes, t) {
@@ -192,4 +198,14 @@ func readSecret(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: the secret is %d bytes; it must be %d to %d (e.g. whsec_$(head -c 32 /dev/urandom | base64 -w0))", path, len(key), minSecretBytes, maxSecretBytes)
 	}
 	return key, nil
+}
+
+// loopback reports whether host names this machine: the only place an
+// http:// webhook may receive answers.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

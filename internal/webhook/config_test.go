@@ -39,11 +39,16 @@ func TestLoadFileReadsWebhooksAndTheirSecrets(t *testing.T) {
     secretFile: crm.secret
     maxAttempts: 3
     concurrency: 1
+  - name: local-crm
+    url: http://127.0.0.1:9000/events
+    secretFile: crm.secret
+    includeAnswers: true
 `,
 	})
 	hooks, err := LoadFile(filepath.Join(dir, "webhooks.yaml"))
 	require.NoError(t, err)
-	require.Len(t, hooks, 2)
+	require.Len(t, hooks, 3)
+	require.True(t, hooks[2].IncludeAnswers, "answers may go over http:// to a loopback address")
 	require.Equal(t, "crm", hooks[0].Name)
 	require.True(t, hooks[0].IncludeAnswers)
 	require.Equal(t, DefaultMaxAttempts, hooks[0].MaxAttempts)
@@ -60,24 +65,25 @@ func TestLoadFileRefusesWhatCannotWorkNamingFileAndField(t *testing.T) {
 		return "webhooks:\n  - {name: crm, url: 'https://crm.example.com/h', secretFile: good.secret" + fields + "}\n"
 	}
 	for name, tc := range map[string]struct{ yaml, secret, want string }{
-		"unknown field":        {yaml: hook(", retries: 3"), want: `unknown field "retries"`},
-		"unknown top key":      {yaml: "hooks: []\n", want: `unknown field "hooks"`},
-		"bad name":             {yaml: strings.Replace(hook(""), "name: crm", "name: CRM_1", 1), want: "webhooks[0].name"},
-		"long name":            {yaml: strings.Replace(hook(""), "name: crm", "name: "+strings.Repeat("a", 33), 1), want: "webhooks[0].name"},
-		"duplicate name":       {yaml: hook("") + "  - {name: crm, url: 'https://x.example.com', secretFile: good.secret}\n", want: `webhooks[1].name: "crm" is used twice`},
-		"not http":             {yaml: strings.Replace(hook(""), "https://crm.example.com/h", "ftp://crm.example.com/h", 1), want: "webhooks[0].url"},
-		"no host":              {yaml: strings.Replace(hook(""), "https://crm.example.com/h", "https:///h", 1), want: "webhooks[0].url"},
-		"unknown type":         {yaml: hook(", types: [journey.touched, journey.saved]"), want: `webhooks[0].types[1]: "journey.saved"`},
-		"negative attempts":    {yaml: hook(", maxAttempts: -1"), want: "webhooks[0].maxAttempts"},
-		"negative concurrency": {yaml: hook(", concurrency: -1"), want: "webhooks[0].concurrency: must be between 1 and 64"},
-		"concurrency over 64":  {yaml: hook(", concurrency: 65"), want: "webhooks[0].concurrency: must be between 1 and 64"},
-		"no secret file":       {yaml: strings.Replace(hook(""), ", secretFile: good.secret", "", 1), want: "webhooks[0].secretFile: is required"},
-		"missing secret":       {yaml: strings.Replace(hook(""), "good.secret", "nope.secret", 1), want: "webhooks[0].secretFile"},
-		"secret no prefix":     {yaml: hook(""), secret: strings.TrimPrefix(testSecret, "whsec_"), want: "must start with whsec_"},
-		"secret not base64":    {yaml: hook(""), secret: "whsec_%%%", want: "not standard base64"},
-		"secret too short":     {yaml: hook(""), secret: "whsec_" + base64.StdEncoding.EncodeToString([]byte("short")), want: "5 bytes"},
-		"string for a bool":    {yaml: hook(", includeAnswers: 'yes please'"), want: "includeAnswers"},
-		"duplicate yaml key":   {yaml: "webhooks: []\nwebhooks: []\n", want: "already set"},
+		"unknown field":           {yaml: hook(", retries: 3"), want: `unknown field "retries"`},
+		"unknown top key":         {yaml: "hooks: []\n", want: `unknown field "hooks"`},
+		"bad name":                {yaml: strings.Replace(hook(""), "name: crm", "name: CRM_1", 1), want: "webhooks[0].name"},
+		"long name":               {yaml: strings.Replace(hook(""), "name: crm", "name: "+strings.Repeat("a", 33), 1), want: "webhooks[0].name"},
+		"duplicate name":          {yaml: hook("") + "  - {name: crm, url: 'https://x.example.com', secretFile: good.secret}\n", want: `webhooks[1].name: "crm" is used twice`},
+		"not http":                {yaml: strings.Replace(hook(""), "https://crm.example.com/h", "ftp://crm.example.com/h", 1), want: "webhooks[0].url"},
+		"no host":                 {yaml: strings.Replace(hook(""), "https://crm.example.com/h", "https:///h", 1), want: "webhooks[0].url"},
+		"unknown type":            {yaml: hook(", types: [journey.touched, journey.saved]"), want: `webhooks[0].types[1]: "journey.saved"`},
+		"negative attempts":       {yaml: hook(", maxAttempts: -1"), want: "webhooks[0].maxAttempts"},
+		"negative concurrency":    {yaml: hook(", concurrency: -1"), want: "webhooks[0].concurrency: must be between 1 and 64"},
+		"concurrency over 64":     {yaml: hook(", concurrency: 65"), want: "webhooks[0].concurrency: must be between 1 and 64"},
+		"no secret file":          {yaml: strings.Replace(hook(""), ", secretFile: good.secret", "", 1), want: "webhooks[0].secretFile: is required"},
+		"missing secret":          {yaml: strings.Replace(hook(""), "good.secret", "nope.secret", 1), want: "webhooks[0].secretFile"},
+		"secret no prefix":        {yaml: hook(""), secret: strings.TrimPrefix(testSecret, "whsec_"), want: "must start with whsec_"},
+		"secret not base64":       {yaml: hook(""), secret: "whsec_%%%", want: "not standard base64"},
+		"secret too short":        {yaml: hook(""), secret: "whsec_" + base64.StdEncoding.EncodeToString([]byte("short")), want: "5 bytes"},
+		"string for a bool":       {yaml: hook(", includeAnswers: 'yes please'"), want: "includeAnswers"},
+		"answers over plain http": {yaml: strings.Replace(hook(", includeAnswers: true"), "https://crm.example.com/h", "http://crm.example.com/h", 1), want: "webhooks[0].url: must be https:// with includeAnswers"},
+		"duplicate yaml key":      {yaml: "webhooks: []\nwebhooks: []\n", want: "already set"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			secret := tc.secret
