@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -156,6 +157,58 @@ func BenchmarkSaveJourneyWithEvents(b *testing.B) {
 	})
 }
 
+// BenchmarkSaveJourneyWithEventsParallel is BenchmarkSaveJourneyWithEvents
+// from 32 goroutines per -test.cpu (64 with -test.cpu 2), each saving its
+// own journey, as a loaded handoffd does: concurrent saves' event appends
+// share round trips (docs/reach.md).
+func BenchmarkSaveJourneyWithEventsParallel(b *testing.B) {
+	events := redis.WithEvents(store.EventOptions{RemindBefore: func(string, int64) time.Duration { return 10 * time.Minute }})
+	forEachSealing(b, func(b *testing.B, sealed bool) {
+		s := benchStore(b, sealed, events)
+		b.Cleanup(func() { _ = client.Del(context.Background(), s.StreamKey()).Err() })
+		ctx := b.Context()
+		var next atomic.Int64
+		sent0, calls0 := s.EventPipelines()
+		b.SetParallelism(32)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			name := "quote-p" + strconv.FormatInt(next.Add(1), 10)
+			j, _, err := s.CreateJourney(ctx, storetest.Quote(b, name), storetest.SaveTouchpoint(storetest.Quote(b, name)), "")
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			key := store.JourneyKey{Customer: storetest.QuoteCustomer, Journey: name}
+			tp := storetest.SaveTouchpoint(j)
+			n := int64(0)
+			for pb.Next() {
+				n++
+				if _, err := s.SaveJourney(ctx, benchSaveOf(key, tp, n)); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		if sent, calls := s.EventPipelines(); sent > sent0 {
+			b.ReportMetric(float64(calls-calls0)/float64(sent-sent0), "appends/round-trip")
+		}
+	})
+}
+
+// benchSaveOf is the n-th save of a page of three answers and the step.
+func benchSaveOf(key store.JourneyKey, tp *handoffv1.Touchpoint, n int64) store.Save {
+	return store.Save{
+		Key: key, SetStep: true, Step: "driver", UpdateTime: time.Now(), Touchpoint: tp,
+		Channel: handoffv1.Channel_CHANNEL_WEB,
+		Limits:  store.AnswerLimits{Answers: 1000, Bytes: 64 << 10},
+		Answers: []store.AnswerChange{
+			{Path: "vehicle.year", Value: structpb.NewNumberValue(float64(2000 + n%25))},
+			{Path: "driver.occupation", Value: structpb.NewStringValue("nurse")},
+			{Path: "cover.level", Value: structpb.NewStringValue("comprehensive")},
+		},
+	}
+}
+
 func benchSave(b *testing.B, s *redis.Store, sealed bool) {
 	ctx := b.Context()
 	j, _, err := s.CreateJourney(ctx, storetest.Quote(b, "anna-quote"), storetest.SaveTouchpoint(storetest.Quote(b, "anna-quote")), "")
@@ -169,16 +222,7 @@ func benchSave(b *testing.B, s *redis.Store, sealed bool) {
 	n := int64(0)
 	for b.Loop() {
 		n++
-		saved, err := s.SaveJourney(ctx, store.Save{
-			Key: key, SetStep: true, Step: "driver", UpdateTime: time.Now(), Touchpoint: tp,
-			Channel: handoffv1.Channel_CHANNEL_WEB,
-			Limits:  store.AnswerLimits{Answers: 1000, Bytes: 64 << 10},
-			Answers: []store.AnswerChange{
-				{Path: "vehicle.year", Value: structpb.NewNumberValue(float64(2000 + n%25))},
-				{Path: "driver.occupation", Value: structpb.NewStringValue("nurse")},
-				{Path: "cover.level", Value: structpb.NewStringValue("comprehensive")},
-			},
-		})
+		saved, err := s.SaveJourney(ctx, benchSaveOf(key, tp, n))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -241,7 +241,14 @@ func (s *Store) runEvents(ctx context.Context, w written, changes []*handoffv1.J
 	set("facts", facts)
 	set("write_us", at.UnixMicro())
 	keys := []string{s.streamKey(), s.keptKey(), s.dueKey(), s.customerEventsKey(w.key.Customer), s.erasedMarkerKey(w.key.Customer)}
-	res, err := s.runWrite(ctx, eventsScript, keys, append(args, evs...)...).StringSlice()
+	var cmd *goredis.Cmd
+	if s.replicasAck == 0 {
+		cmd = s.appends.run(ctx, s.client, eventsScript, keys, append(args, evs...))
+	} else {
+		// Its own pipeline, with the WAIT that counts its replicas.
+		cmd = s.runWrite(ctx, eventsScript, keys, append(args, evs...)...)
+	}
+	res, err := cmd.StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("append events: %w: %w", store.ErrUnavailable, err)
 	}

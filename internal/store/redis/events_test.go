@@ -1,6 +1,9 @@
 package redis_test
 
 import (
+	"context"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -234,5 +237,102 @@ func TestErasureForgetsWhatEventsKeep(t *testing.T) {
 		require.NoError(t, s.EraseEventsTwice(ctx, key.Customer))
 		require.Equal(t, 1, erasedEvents(t, s, key.Customer))
 		requireNothingKeptOf(t, s, key)
+	})
+}
+
+// saveConcurrently saves each of keys n times at once, from its own
+// goroutine each, and returns the errors.
+func saveConcurrently(ctx context.Context, s *redis.Store, keys []store.JourneyKey, n int) []error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(keys)*n)
+	for i, k := range keys {
+		for j := range n {
+			wg.Go(func() { _, errs[i*n+j] = s.SaveJourney(ctx, eventSave(k)) })
+		}
+	}
+	wg.Wait()
+	return errs
+}
+
+func journeysOf(t *testing.T, s *redis.Store, n int) []store.JourneyKey {
+	t.Helper()
+	var keys []store.JourneyKey
+	for i := range n {
+		k := store.JourneyKey{Customer: "c" + strconv.Itoa(i%4), Journey: "j" + strconv.Itoa(i)}
+		_, _, err := s.CreateJourney(t.Context(), newJourney(k, time.Now()), touchpoint("start"), "")
+		require.NoError(t, err)
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+func TestEventAppendsOfConcurrentWritesGoTogether(t *testing.T) {
+	ctx := t.Context()
+	newEventStore := func(t *testing.T) *redis.Store {
+		s, _ := newStore(t, storetest.Options{TTL: time.Hour, Events: &store.EventOptions{}})
+		return s
+	}
+
+	t.Run("concurrent_saves_share_round_trips_and_each_appends_its_events_once_in_revision_order", func(t *testing.T) {
+		s := newEventStore(t)
+		keys := journeysOf(t, s, 16)
+		sent0, calls0 := s.EventPipelines()
+		for _, err := range saveConcurrently(ctx, s, keys, 8) {
+			require.NoError(t, err)
+		}
+		sent, calls := s.EventPipelines()
+		require.GreaterOrEqual(t, calls-calls0, int64(16*8), "one append a save at least (a gap's second call too)")
+		require.Less(t, sent-sent0, calls-calls0, "every append went alone")
+		for _, k := range keys {
+			require.Equal(t, []int64{1, 2, 3, 4, 5, 6, 7, 8, 9}, revisionsOf(t, s, k))
+		}
+	})
+
+	t.Run("appends_whose_script_redis_forgot_load_it_and_go_again", func(t *testing.T) {
+		s := newEventStore(t)
+		keys := journeysOf(t, s, 8)
+		require.NoError(t, client.ScriptFlush(ctx).Err())
+		for _, err := range saveConcurrently(ctx, s, keys, 4) {
+			require.NoError(t, err)
+		}
+		for _, k := range keys {
+			require.Equal(t, []int64{1, 2, 3, 4, 5}, revisionsOf(t, s, k))
+		}
+	})
+
+	t.Run("a_batch_that_fails_answers_each_of_its_writes_unavailable_and_their_replays_append_what_was_missing", func(t *testing.T) {
+		s := newEventStore(t)
+		keys := journeysOf(t, s, 16)
+		sent0, calls0 := s.EventPipelines()
+		mend := breakStream(t, s)
+		// Each save twice with the same write id, as go-redis resends a
+		// script whose reply was lost: the first runs while appends
+		// fail, the second once the stream is mended.
+		var firsts, mended sync.WaitGroup
+		firsts.Add(len(keys) * 4)
+		mended.Add(1)
+		results := make([][2]error, len(keys)*4)
+		var wg sync.WaitGroup
+		for i, k := range keys {
+			for j := range 4 {
+				wg.Go(func() {
+					first, second := s.SaveTwice(ctx, eventSave(k), func() { firsts.Done(); mended.Wait() })
+					results[i*4+j] = [2]error{first, second}
+				})
+			}
+		}
+		firsts.Wait()
+		sent, calls := s.EventPipelines()
+		mend()
+		mended.Done()
+		wg.Wait()
+		require.Less(t, sent-sent0, calls-calls0, "every failed append went alone")
+		for _, r := range results {
+			require.ErrorIs(t, r[0], store.ErrUnavailable)
+			require.NoError(t, r[1])
+		}
+		for _, k := range keys {
+			require.Equal(t, []int64{1, 2, 3, 4, 5}, revisionsOf(t, s, k))
+		}
 	})
 }

@@ -97,6 +97,14 @@ func (s *Store) SaveTwice(ctx context.Context, sv store.Save, between func()) (f
 	return first, second
 }
 
+// EventPipelines are how many pipelines of event appends the store sent,
+// and how many appends they carried.
+func (s *Store) EventPipelines() (sent, calls int64) {
+	s.appends.mu.Lock()
+	defer s.appends.mu.Unlock()
+	return s.appends.sent, s.appends.calls
+}
+
 // StreamKey is the events stream's key.
 func (s *Store) StreamKey() string { return s.streamKey() }
 

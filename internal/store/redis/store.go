@@ -63,7 +63,8 @@ type Store struct {
 
 	tracer trace.TracerProvider // see WithTracing
 
-	events *store.EventOptions // nil: events are off (see WithEvents)
+	events  *store.EventOptions // nil: events are off (see WithEvents)
+	appends appender            // sends concurrent event appends together
 }
 
 // WithTracing makes Open's client record a span of every Redis command

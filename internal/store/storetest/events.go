@@ -1,13 +1,16 @@
 package storetest
 
 import (
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
@@ -187,6 +190,56 @@ func testEvents(t *testing.T, newStore Factory) {
 		requireProtosEqual(t, want, withoutIDs(t, evs))
 		require.Equal(t, int64(3), untouched.GetRevision(), "the save without a touchpoint moved the revision, and appended no event")
 		requireNoneOf(t, evs, "ultramarine-secret", "AB-123", "2019", "note:", "reason:")
+	})
+
+	t.Run("many_concurrent_saves_to_many_journeys_and_to_one_journey_append_each_event_once_in_revision_order", func(t *testing.T) {
+		s, ev := eventStore(t, newStore, Options{})
+		const journeys, each, onOne = 12, 8, 32
+		var keys []store.JourneyKey
+		for i := range journeys {
+			keys = append(keys, key("c-"+strconv.Itoa(i%3), "j-"+strconv.Itoa(i)))
+		}
+		one := key("c-one", "j-one")
+		for _, k := range append(keys, one) {
+			create(t, s, newJourney(t, k, now()))
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, journeys*each+onOne)
+		for _, k := range keys {
+			for n := range each {
+				wg.Go(func() {
+					_, err := s.SaveJourney(t.Context(), saveOf(k, store.AnswerChange{Path: "n", Value: structpb.NewNumberValue(float64(n))}))
+					errs <- err
+				})
+			}
+		}
+		for n := range onOne {
+			wg.Go(func() {
+				_, err := s.SaveJourney(t.Context(), saveOf(one, store.AnswerChange{Path: "n", Value: structpb.NewNumberValue(float64(n))}))
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		revisions := map[string][]int64{}
+		for _, e := range allEvents(t, ev, "") {
+			revisions[e.GetJourney()] = append(revisions[e.GetJourney()], e.GetRevision())
+		}
+		upTo := func(n int64) []int64 {
+			var out []int64
+			for r := int64(1); r <= n; r++ {
+				out = append(out, r)
+			}
+			return out
+		}
+		for _, k := range keys {
+			require.Equal(t, upTo(1+each), revisions[k.Name()], "the events of %s", k.Name())
+		}
+		require.Equal(t, upTo(1+onOne), revisions[one.Name()], "the events of %s", one.Name())
+		require.Len(t, revisions, journeys+1)
 	})
 
 	t.Run("a_journey_created_again_after_erasure_starts_its_events_over", func(t *testing.T) {
