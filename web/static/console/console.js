@@ -147,7 +147,15 @@ async function open(journey) {
         // A snapshot carries no answer_provenance: keep what was known,
         // and learn what the gap changed from the timeline read again.
         j.answerProvenance = { ...(state.provenance || {}) };
-        loadTimeline().then(() => draw(j, { answers: learnProvenance(j, [...state.touchpoints.values()]) }));
+        const session = state.session;
+        // By the time the timeline is back the journey may have moved on
+        // (a claim's reply, a watched change): draw what the session holds
+        // then, not this snapshot, which would undo them on screen.
+        loadTimeline().then(() => {
+          if (state.session !== session) return;
+          const now = session.journey;
+          draw(now, { answers: learnProvenance(now, [...state.touchpoints.values()]) });
+        });
         draw(j);
       } else {
         addTouchpoints(change.touchpoints);
