@@ -32,6 +32,18 @@ type EventOptions struct {
 	RemindBefore func(journeyType string, version int64) time.Duration
 }
 
+// DueTime is when a journey is next due: its reminder while it is active,
+// its type reminds and it was not reminded for its current expiry;
+// otherwise its expiry. Every store schedules by it.
+func (o EventOptions) DueTime(state handoffv1.JourneyState, expire, remindedFor time.Time, journeyType string, version int64) time.Time {
+	if state == handoffv1.JourneyState_JOURNEY_STATE_ACTIVE && !remindedFor.Equal(expire) && o.RemindBefore != nil {
+		if before := o.RemindBefore(journeyType, version); before > 0 {
+			return expire.Add(-before)
+		}
+	}
+	return expire
+}
+
 // Events keeps the events of every journey (docs/reach.md): a stream other
 // systems read, consumers' cursors into it, dead letters, leases that let
 // one instance at a time deliver to a webhook or send reminders, and the

@@ -160,16 +160,9 @@ func (e *journeyEntry) facts() store.JourneyFacts {
 	return f
 }
 
-// dueTime is when the journey is next due: its reminder while it is
-// active, its type reminds, and it was not reminded for its current
-// expiry; otherwise its expiry.
+// dueTime is store.EventOptions.DueTime for the journey.
 func (s *Store) dueTime(e *journeyEntry) time.Time {
-	if e.body.GetState() == handoffv1.JourneyState_JOURNEY_STATE_ACTIVE && !e.remindedFor.Equal(e.expires) && s.ev.opts.RemindBefore != nil {
-		if before := s.ev.opts.RemindBefore(e.body.GetJourneyType(), e.body.GetJourneyTypeVersion()); before > 0 {
-			return e.expires.Add(-before)
-		}
-	}
-	return e.expires
+	return s.ev.opts.DueTime(e.body.GetState(), e.expires, e.remindedFor, e.body.GetJourneyType(), e.body.GetJourneyTypeVersion())
 }
 
 // ReadEvents implements store.Events.

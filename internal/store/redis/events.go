@@ -276,16 +276,9 @@ func (w written) expiredTemplate() *handoffv1.JourneyEvent {
 	return ev
 }
 
-// dueMs is when a journey is next due: its reminder while it is active,
-// its type reminds and it was not reminded for its current expiry;
-// otherwise its expiry.
+// dueMs is store.EventOptions.DueTime in the schedule's unit.
 func (s *Store) dueMs(state handoffv1.JourneyState, expire, remindedFor time.Time, journeyType string, version int64) int64 {
-	if state == handoffv1.JourneyState_JOURNEY_STATE_ACTIVE && !remindedFor.Equal(expire) && s.events.RemindBefore != nil {
-		if before := s.events.RemindBefore(journeyType, version); before > 0 {
-			return expire.Add(-before).UnixMilli()
-		}
-	}
-	return expire.UnixMilli()
+	return s.events.DueTime(state, expire, remindedFor, journeyType, version).UnixMilli()
 }
 
 // writtenOf is w for a journey as a record holds it (kv: HGETALL), with
