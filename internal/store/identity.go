@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
@@ -72,4 +74,15 @@ type Identities interface {
 	// DeleteIdentityLookup forgets a lookup; forgetting a missing one is
 	// not an error.
 	DeleteIdentityLookup(ctx context.Context, id string) error
+}
+
+// SortIdentityLinks puts links in the order IdentityLinks returns them:
+// oldest first, then by id.
+func SortIdentityLinks(links []IdentityLink) {
+	slices.SortFunc(links, func(a, b IdentityLink) int {
+		if c := a.CreateTime.Compare(b.CreateTime); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
 }

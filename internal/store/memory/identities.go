@@ -1,7 +1,6 @@
 package memory
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -107,12 +106,7 @@ func (s *Store) IdentityLinks(_ context.Context, customer string) ([]store.Ident
 			out = append(out, l)
 		}
 	}
-	slices.SortFunc(out, func(a, b store.IdentityLink) int {
-		if c := a.CreateTime.Compare(b.CreateTime); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
+	store.SortIdentityLinks(out)
 	return out, nil
 }
 

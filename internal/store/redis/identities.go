@@ -172,12 +172,7 @@ func (s *Store) IdentityLinks(ctx context.Context, customer string) ([]store.Ide
 			out = append(out, l)
 		}
 	}
-	slices.SortFunc(out, func(a, b store.IdentityLink) int {
-		if c := a.CreateTime.Compare(b.CreateTime); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	store.SortIdentityLinks(out)
 	return out, nil
 }
 
