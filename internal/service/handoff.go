@@ -112,17 +112,8 @@ func (s *Service) RedeemHandoff(ctx context.Context, req *handoffv1.RedeemHandof
 	if err != nil {
 		return nil, err
 	}
-	j, err := s.mutate(ctx, key, "", func(cur *handoffv1.Journey) (effect, error) {
-		if err := mustBeActive(cur, "resumed"); err != nil {
-			return effect{}, err
-		}
-		if cur.GetAssignee() != "" && cur.GetAssignee() != p.ID {
-			return effect{}, failedPrecondition("journey %s is held by agent %s: ask them to release it, then ask the customer for a new code", cur.GetName(), cur.GetAssignee())
-		}
-		s.assign(cur, p.ID, p.DisplayName, ch)
-		s.touch(cur, ch, detail)
-		return recorded(touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_RESUMED, cur, "")), nil
-	})
+	j, err := s.takeCase(ctx, p, key, ch, detail, handoffv1.TouchpointKind_TOUCHPOINT_KIND_RESUMED,
+		"ask them to release it, then ask the customer for a new code")
 	if status.Code(err) == codes.NotFound {
 		// The journey went (erased, expired) after its code was used: the
 		// caller learns no more than from any other code that does not work.
@@ -132,6 +123,25 @@ func (s *Service) RedeemHandoff(ctx context.Context, req *handoffv1.RedeemHandof
 		return j, err
 	}
 	return s.readJourney(ctx, key, s.store.JourneyWithProvenance)
+}
+
+// takeCase gives the agent the case of an active journey nobody else
+// holds, recording kind (how they found it): what a redeemed code and a
+// passed identity check both do. heldAdvice tells the caller what to do
+// when another agent holds it.
+func (s *Service) takeCase(ctx context.Context, p auth.Principal, key store.JourneyKey, ch handoffv1.Channel, detail string,
+	kind handoffv1.TouchpointKind, heldAdvice string) (*handoffv1.Journey, error) {
+	return s.mutate(ctx, key, "", func(cur *handoffv1.Journey) (effect, error) {
+		if err := mustBeActive(cur, "resumed"); err != nil {
+			return effect{}, err
+		}
+		if cur.GetAssignee() != "" && cur.GetAssignee() != p.ID {
+			return effect{}, failedPrecondition("journey %s is held by agent %s: %s", cur.GetName(), cur.GetAssignee(), heldAdvice)
+		}
+		s.assign(cur, p.ID, p.DisplayName, ch)
+		s.touch(cur, ch, detail)
+		return recorded(touchpoint(p, kind, cur, "")), nil
+	})
 }
 
 // ClaimJourney lets an agent take the case, or renew the claim it holds.

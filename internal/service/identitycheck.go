@@ -121,17 +121,8 @@ func (a IdentitiesAPI) VerifyIdentityLookup(ctx context.Context, req *handoffv1.
 		return nil, errAnswerDoesNotMatch
 	}
 	s.forget(ctx, attempt)
-	j, err := s.mutate(ctx, key, "", func(cur *handoffv1.Journey) (effect, error) {
-		if err := mustBeActive(cur, "resumed"); err != nil {
-			return effect{}, err
-		}
-		if cur.GetAssignee() != "" && cur.GetAssignee() != p.ID {
-			return effect{}, failedPrecondition("journey %s is held by agent %s: ask them to release or transfer it", cur.GetName(), cur.GetAssignee())
-		}
-		s.assign(cur, p.ID, p.DisplayName, ch)
-		s.touch(cur, ch, detail)
-		return recorded(touchpoint(p, handoffv1.TouchpointKind_TOUCHPOINT_KIND_IDENTIFIED, cur, "")), nil
-	})
+	j, err := s.takeCase(ctx, p, key, ch, detail, handoffv1.TouchpointKind_TOUCHPOINT_KIND_IDENTIFIED,
+		"ask them to release or transfer it")
 	if err != nil || req.GetView() != handoffv1.JourneyView_JOURNEY_VIEW_FULL {
 		return j, err
 	}
