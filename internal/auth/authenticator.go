@@ -29,6 +29,7 @@ var roleByName = map[string]handoffv1.Role{
 	"agent":    handoffv1.Role_ROLE_AGENT,
 	"service":  handoffv1.Role_ROLE_SERVICE,
 	"admin":    handoffv1.Role_ROLE_ADMIN,
+	"analyst":  handoffv1.Role_ROLE_ANALYST,
 }
 
 // roleName spells a role the way configuration does (`agent`), for messages

@@ -36,6 +36,7 @@ func TestChannelRules_matrix(t *testing.T) {
 		{"an_admin_states_any_channel_and_free_detail", handoffv1.Role_ROLE_ADMIN, every, phone, true},
 		{"an_unspecified_role_states_nothing", handoffv1.Role_ROLE_UNSPECIFIED, nil, 0, false},
 		{"handoff_itself_states_nothing", handoffv1.Role_ROLE_SYSTEM, nil, 0, false},
+		{"an_analyst_touches_no_journey_and_states_nothing", handoffv1.Role_ROLE_ANALYST, nil, 0, false},
 	}
 	require.Len(t, allRoles(), len(tests), "a role was added: decide here and in channels.go which channels it may state")
 	require.Len(t, handoffv1.Channel_name, len(every)+1, "a channel was added: decide here and in channels.go who may state it")

@@ -12,6 +12,7 @@ const (
 	roleAgent    = handoffv1.Role_ROLE_AGENT
 	roleService  = handoffv1.Role_ROLE_SERVICE
 	roleAdmin    = handoffv1.Role_ROLE_ADMIN
+	roleAnalyst  = handoffv1.Role_ROLE_ANALYST
 )
 
 // permissions is THE permission matrix: the roles that may call each method,
@@ -69,6 +70,10 @@ var permissions = map[string][]handoffv1.Role{
 	handoffv1.IdentityService_DeleteIdentityLink_FullMethodName:   {roleCustomer, roleService, roleAdmin},
 	handoffv1.IdentityService_CreateIdentityLookup_FullMethodName: {roleAgent, roleAdmin},
 	handoffv1.IdentityService_VerifyIdentityLookup_FullMethodName: {roleAgent, roleAdmin},
+
+	// Journey insight is counts, rates and times with no customer, agent or
+	// answer in them: what an analyst may read, and all they may.
+	handoffv1.JourneyTypeService_GetJourneyTypeInsight_FullMethodName: {roleAnalyst, roleAdmin},
 
 	// Erasure is irreversible: a supervisor's or operator's decision.
 	handoffv1.JourneyService_DeleteCustomer_FullMethodName: {roleAdmin},

@@ -44,6 +44,7 @@ func TestAllowed_matrix(t *testing.T) {
 		G = handoffv1.Role_ROLE_AGENT
 		S = handoffv1.Role_ROLE_SERVICE
 		A = handoffv1.Role_ROLE_ADMIN
+		N = handoffv1.Role_ROLE_ANALYST
 	)
 	expected := map[string][]handoffv1.Role{
 		"CreateJourney":   {C, G, S, A},
@@ -67,6 +68,8 @@ func TestAllowed_matrix(t *testing.T) {
 		"CreateJourneyType": {A},
 		"UpdateJourneyType": {A},
 
+		"GetJourneyTypeInsight": {N, A},
+
 		"CreateIdentityLink":   {C, S, A},
 		"ListIdentityLinks":    {C, S, A},
 		"DeleteIdentityLink":   {C, S, A},
@@ -74,8 +77,8 @@ func TestAllowed_matrix(t *testing.T) {
 		"VerifyIdentityLookup": {G, A},
 	}
 	// ROLE_SYSTEM is handoff itself: it never calls the API, so it has no
-	// row above and every call is denied.
-	require.Len(t, allRoles(), 6, "a role was added: decide its rights here and in permissions.go")
+	// row above and every call is denied. An analyst reads insight only.
+	require.Len(t, allRoles(), 7, "a role was added: decide its rights here and in permissions.go")
 
 	methods := journeyServiceMethods()
 	require.Len(t, methods, len(expected), "the expected table lists a method the service does not have")

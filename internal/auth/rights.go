@@ -49,6 +49,8 @@ type Rights struct {
 //     recorded; one agent keeps off another's case.
 //   - An admin is a supervisor: recorded like an agent, and may release,
 //     transfer or take over anyone's case.
+//   - An analyst reads journey insight only (no journey, no case), so it
+//     has no rights here at all.
 //   - The system is handoff itself (a lapsed claim released): it calls
 //     nothing, but its notes name agents, so they are staff notes.
 var rights = map[handoffv1.Role]Rights{

@@ -18,6 +18,7 @@ func TestRightsOf_matrix(t *testing.T) {
 		handoffv1.Role_ROLE_AGENT:       {EveryCustomer: true, Audited: true, Staff: true, SeesStaffNotes: true, OwnCasesOnly: true},
 		handoffv1.Role_ROLE_ADMIN:       {EveryCustomer: true, Audited: true, Staff: true, SeesStaffNotes: true, OverridesHolder: true},
 		handoffv1.Role_ROLE_SYSTEM:      {Staff: true},
+		handoffv1.Role_ROLE_ANALYST:     {},
 	}
 	for _, role := range allRoles() {
 		t.Run(role.String(), func(t *testing.T) {

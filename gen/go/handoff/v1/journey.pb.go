@@ -161,6 +161,9 @@ const (
 	Role_ROLE_ADMIN Role = 4
 	// handoff itself, e.g. releasing a case whose claim lapsed.
 	Role_ROLE_SYSTEM Role = 5
+	// Someone who reads journey insight (counts, rates, times) and nothing
+	// else: no journey, no customer, no answer.
+	Role_ROLE_ANALYST Role = 6
 )
 
 // Enum value maps for Role.
@@ -172,6 +175,7 @@ var (
 		3: "ROLE_SERVICE",
 		4: "ROLE_ADMIN",
 		5: "ROLE_SYSTEM",
+		6: "ROLE_ANALYST",
 	}
 	Role_value = map[string]int32{
 		"ROLE_UNSPECIFIED": 0,
@@ -180,6 +184,7 @@ var (
 		"ROLE_SERVICE":     3,
 		"ROLE_ADMIN":       4,
 		"ROLE_SYSTEM":      5,
+		"ROLE_ANALYST":     6,
 	}
 )
 
@@ -1057,7 +1062,7 @@ const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\fCHANNEL_CHAT\x10\x04\x12\x12\n" +
 	"\x0eCHANNEL_SOCIAL\x10\x05\x12\x11\n" +
 	"\rCHANNEL_EMAIL\x10\x06\x12\x15\n" +
-	"\x11CHANNEL_IN_PERSON\x10\a*r\n" +
+	"\x11CHANNEL_IN_PERSON\x10\a*\x84\x01\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rROLE_CUSTOMER\x10\x01\x12\x0e\n" +
@@ -1066,7 +1071,8 @@ const file_handoff_v1_journey_proto_rawDesc = "" +
 	"\fROLE_SERVICE\x10\x03\x12\x0e\n" +
 	"\n" +
 	"ROLE_ADMIN\x10\x04\x12\x0f\n" +
-	"\vROLE_SYSTEM\x10\x05*\xa7\x04\n" +
+	"\vROLE_SYSTEM\x10\x05\x12\x10\n" +
+	"\fROLE_ANALYST\x10\x06*\xa7\x04\n" +
 	"\x0eTouchpointKind\x12\x1f\n" +
 	"\x1bTOUCHPOINT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TOUCHPOINT_KIND_STARTED\x10\x01\x12\"\n" +

@@ -640,7 +640,7 @@ var File_handoff_v1_journey_type_proto protoreflect.FileDescriptor
 const file_handoff_v1_journey_type_proto_rawDesc = "" +
 	"\n" +
 	"\x1dhandoff/v1/journey_type.proto\x12\n" +
-	"handoff.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb9\x04\n" +
+	"handoff.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18handoff/v1/insight.proto\"\xb9\x04\n" +
 	"\vJourneyType\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1d\n" +
 	"\aversion\x18\x02 \x01(\x03B\x03\xe0A\x03R\aversion\x12\x12\n" +
@@ -703,12 +703,13 @@ const file_handoff_v1_journey_type_proto_rawDesc = "" +
 	"\x18ListJourneyTypesResponse\x12<\n" +
 	"\rjourney_types\x18\x01 \x03(\v2\x17.handoff.v1.JourneyTypeR\fjourneyTypes\"a\n" +
 	"\x18UpdateJourneyTypeRequest\x12E\n" +
-	"\fjourney_type\x18\x01 \x01(\v2\x17.handoff.v1.JourneyTypeB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\vjourneyType2\x8d\x04\n" +
+	"\fjourney_type\x18\x01 \x01(\v2\x17.handoff.v1.JourneyTypeB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\vjourneyType2\x9c\x05\n" +
 	"\x12JourneyTypeService\x12z\n" +
 	"\x11CreateJourneyType\x12$.handoff.v1.CreateJourneyTypeRequest\x1a\x17.handoff.v1.JourneyType\"&\x82\xd3\xe4\x93\x02 :\fjourney_type\"\x10/v1/journeyTypes\x12o\n" +
 	"\x0eGetJourneyType\x12!.handoff.v1.GetJourneyTypeRequest\x1a\x17.handoff.v1.JourneyType\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/{name=journeyTypes/*}\x12w\n" +
 	"\x10ListJourneyTypes\x12#.handoff.v1.ListJourneyTypesRequest\x1a$.handoff.v1.ListJourneyTypesResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/journeyTypes\x12\x90\x01\n" +
-	"\x11UpdateJourneyType\x12$.handoff.v1.UpdateJourneyTypeRequest\x1a\x17.handoff.v1.JourneyType\"<\x82\xd3\xe4\x93\x026:\fjourney_type2&/v1/{journey_type.name=journeyTypes/*}B?Z=github.com/journeyhandoff/handoff/gen/go/handoff/v1;handoffv1b\x06proto3"
+	"\x11UpdateJourneyType\x12$.handoff.v1.UpdateJourneyTypeRequest\x1a\x17.handoff.v1.JourneyType\"<\x82\xd3\xe4\x93\x026:\fjourney_type2&/v1/{journey_type.name=journeyTypes/*}\x12\x8c\x01\n" +
+	"\x15GetJourneyTypeInsight\x12(.handoff.v1.GetJourneyTypeInsightRequest\x1a\x1e.handoff.v1.JourneyTypeInsight\")\x82\xd3\xe4\x93\x02#\x12!/v1/{name=journeyTypes/*/insight}B?Z=github.com/journeyhandoff/handoff/gen/go/handoff/v1;handoffv1b\x06proto3"
 
 var (
 	file_handoff_v1_journey_type_proto_rawDescOnce sync.Once
@@ -724,25 +725,27 @@ func file_handoff_v1_journey_type_proto_rawDescGZIP() []byte {
 
 var file_handoff_v1_journey_type_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_handoff_v1_journey_type_proto_goTypes = []any{
-	(*JourneyType)(nil),              // 0: handoff.v1.JourneyType
-	(*JourneyStep)(nil),              // 1: handoff.v1.JourneyStep
-	(*AnswerDefinition)(nil),         // 2: handoff.v1.AnswerDefinition
-	(*AnswerOption)(nil),             // 3: handoff.v1.AnswerOption
-	(*CreateJourneyTypeRequest)(nil), // 4: handoff.v1.CreateJourneyTypeRequest
-	(*GetJourneyTypeRequest)(nil),    // 5: handoff.v1.GetJourneyTypeRequest
-	(*ListJourneyTypesRequest)(nil),  // 6: handoff.v1.ListJourneyTypesRequest
-	(*ListJourneyTypesResponse)(nil), // 7: handoff.v1.ListJourneyTypesResponse
-	(*UpdateJourneyTypeRequest)(nil), // 8: handoff.v1.UpdateJourneyTypeRequest
-	nil,                              // 9: handoff.v1.JourneyType.TitleEntry
-	nil,                              // 10: handoff.v1.JourneyStep.LabelEntry
-	nil,                              // 11: handoff.v1.JourneyStep.HelpEntry
-	nil,                              // 12: handoff.v1.AnswerDefinition.LabelEntry
-	nil,                              // 13: handoff.v1.AnswerDefinition.HelpEntry
-	nil,                              // 14: handoff.v1.AnswerOption.LabelEntry
-	(*durationpb.Duration)(nil),      // 15: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),    // 16: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),          // 17: google.protobuf.Struct
-	(*structpb.Value)(nil),           // 18: google.protobuf.Value
+	(*JourneyType)(nil),                  // 0: handoff.v1.JourneyType
+	(*JourneyStep)(nil),                  // 1: handoff.v1.JourneyStep
+	(*AnswerDefinition)(nil),             // 2: handoff.v1.AnswerDefinition
+	(*AnswerOption)(nil),                 // 3: handoff.v1.AnswerOption
+	(*CreateJourneyTypeRequest)(nil),     // 4: handoff.v1.CreateJourneyTypeRequest
+	(*GetJourneyTypeRequest)(nil),        // 5: handoff.v1.GetJourneyTypeRequest
+	(*ListJourneyTypesRequest)(nil),      // 6: handoff.v1.ListJourneyTypesRequest
+	(*ListJourneyTypesResponse)(nil),     // 7: handoff.v1.ListJourneyTypesResponse
+	(*UpdateJourneyTypeRequest)(nil),     // 8: handoff.v1.UpdateJourneyTypeRequest
+	nil,                                  // 9: handoff.v1.JourneyType.TitleEntry
+	nil,                                  // 10: handoff.v1.JourneyStep.LabelEntry
+	nil,                                  // 11: handoff.v1.JourneyStep.HelpEntry
+	nil,                                  // 12: handoff.v1.AnswerDefinition.LabelEntry
+	nil,                                  // 13: handoff.v1.AnswerDefinition.HelpEntry
+	nil,                                  // 14: handoff.v1.AnswerOption.LabelEntry
+	(*durationpb.Duration)(nil),          // 15: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),        // 16: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),              // 17: google.protobuf.Struct
+	(*structpb.Value)(nil),               // 18: google.protobuf.Value
+	(*GetJourneyTypeInsightRequest)(nil), // 19: handoff.v1.GetJourneyTypeInsightRequest
+	(*JourneyTypeInsight)(nil),           // 20: handoff.v1.JourneyTypeInsight
 }
 var file_handoff_v1_journey_type_proto_depIdxs = []int32{
 	9,  // 0: handoff.v1.JourneyType.title:type_name -> handoff.v1.JourneyType.TitleEntry
@@ -766,12 +769,14 @@ var file_handoff_v1_journey_type_proto_depIdxs = []int32{
 	5,  // 18: handoff.v1.JourneyTypeService.GetJourneyType:input_type -> handoff.v1.GetJourneyTypeRequest
 	6,  // 19: handoff.v1.JourneyTypeService.ListJourneyTypes:input_type -> handoff.v1.ListJourneyTypesRequest
 	8,  // 20: handoff.v1.JourneyTypeService.UpdateJourneyType:input_type -> handoff.v1.UpdateJourneyTypeRequest
-	0,  // 21: handoff.v1.JourneyTypeService.CreateJourneyType:output_type -> handoff.v1.JourneyType
-	0,  // 22: handoff.v1.JourneyTypeService.GetJourneyType:output_type -> handoff.v1.JourneyType
-	7,  // 23: handoff.v1.JourneyTypeService.ListJourneyTypes:output_type -> handoff.v1.ListJourneyTypesResponse
-	0,  // 24: handoff.v1.JourneyTypeService.UpdateJourneyType:output_type -> handoff.v1.JourneyType
-	21, // [21:25] is the sub-list for method output_type
-	17, // [17:21] is the sub-list for method input_type
+	19, // 21: handoff.v1.JourneyTypeService.GetJourneyTypeInsight:input_type -> handoff.v1.GetJourneyTypeInsightRequest
+	0,  // 22: handoff.v1.JourneyTypeService.CreateJourneyType:output_type -> handoff.v1.JourneyType
+	0,  // 23: handoff.v1.JourneyTypeService.GetJourneyType:output_type -> handoff.v1.JourneyType
+	7,  // 24: handoff.v1.JourneyTypeService.ListJourneyTypes:output_type -> handoff.v1.ListJourneyTypesResponse
+	0,  // 25: handoff.v1.JourneyTypeService.UpdateJourneyType:output_type -> handoff.v1.JourneyType
+	20, // 26: handoff.v1.JourneyTypeService.GetJourneyTypeInsight:output_type -> handoff.v1.JourneyTypeInsight
+	22, // [22:27] is the sub-list for method output_type
+	17, // [17:22] is the sub-list for method input_type
 	17, // [17:17] is the sub-list for extension type_name
 	17, // [17:17] is the sub-list for extension extendee
 	0,  // [0:17] is the sub-list for field type_name
@@ -782,6 +787,7 @@ func file_handoff_v1_journey_type_proto_init() {
 	if File_handoff_v1_journey_type_proto != nil {
 		return
 	}
+	file_handoff_v1_insight_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

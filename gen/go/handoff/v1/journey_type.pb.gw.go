@@ -167,6 +167,59 @@ func local_request_JourneyTypeService_UpdateJourneyType_0(ctx context.Context, m
 	return msg, metadata, err
 }
 
+var filter_JourneyTypeService_GetJourneyTypeInsight_0 = &utilities.DoubleArray{Encoding: map[string]int{"name": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
+
+func request_JourneyTypeService_GetJourneyTypeInsight_0(ctx context.Context, marshaler runtime.Marshaler, client JourneyTypeServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetJourneyTypeInsightRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_JourneyTypeService_GetJourneyTypeInsight_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.GetJourneyTypeInsight(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_JourneyTypeService_GetJourneyTypeInsight_0(ctx context.Context, marshaler runtime.Marshaler, server JourneyTypeServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetJourneyTypeInsightRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_JourneyTypeService_GetJourneyTypeInsight_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.GetJourneyTypeInsight(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 // RegisterJourneyTypeServiceHandlerServer registers the http handlers for service JourneyTypeService to "mux".
 // UnaryRPC     :call JourneyTypeServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -252,6 +305,26 @@ func RegisterJourneyTypeServiceHandlerServer(ctx context.Context, mux *runtime.S
 			return
 		}
 		forward_JourneyTypeService_UpdateJourneyType_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodGet, pattern_JourneyTypeService_GetJourneyTypeInsight_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/handoff.v1.JourneyTypeService/GetJourneyTypeInsight", runtime.WithHTTPPathPattern("/v1/{name=journeyTypes/*/insight}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_JourneyTypeService_GetJourneyTypeInsight_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_JourneyTypeService_GetJourneyTypeInsight_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 
 	return nil
@@ -361,19 +434,38 @@ func RegisterJourneyTypeServiceHandlerClient(ctx context.Context, mux *runtime.S
 		}
 		forward_JourneyTypeService_UpdateJourneyType_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_JourneyTypeService_GetJourneyTypeInsight_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/handoff.v1.JourneyTypeService/GetJourneyTypeInsight", runtime.WithHTTPPathPattern("/v1/{name=journeyTypes/*/insight}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_JourneyTypeService_GetJourneyTypeInsight_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_JourneyTypeService_GetJourneyTypeInsight_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
 var (
-	pattern_JourneyTypeService_CreateJourneyType_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "journeyTypes"}, ""))
-	pattern_JourneyTypeService_GetJourneyType_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journeyTypes", "name"}, ""))
-	pattern_JourneyTypeService_ListJourneyTypes_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "journeyTypes"}, ""))
-	pattern_JourneyTypeService_UpdateJourneyType_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journeyTypes", "journey_type.name"}, ""))
+	pattern_JourneyTypeService_CreateJourneyType_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "journeyTypes"}, ""))
+	pattern_JourneyTypeService_GetJourneyType_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journeyTypes", "name"}, ""))
+	pattern_JourneyTypeService_ListJourneyTypes_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "journeyTypes"}, ""))
+	pattern_JourneyTypeService_UpdateJourneyType_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journeyTypes", "journey_type.name"}, ""))
+	pattern_JourneyTypeService_GetJourneyTypeInsight_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 4, 3, 5, 3}, []string{"v1", "journeyTypes", "insight", "name"}, ""))
 )
 
 var (
-	forward_JourneyTypeService_CreateJourneyType_0 = runtime.ForwardResponseMessage
-	forward_JourneyTypeService_GetJourneyType_0    = runtime.ForwardResponseMessage
-	forward_JourneyTypeService_ListJourneyTypes_0  = runtime.ForwardResponseMessage
-	forward_JourneyTypeService_UpdateJourneyType_0 = runtime.ForwardResponseMessage
+	forward_JourneyTypeService_CreateJourneyType_0     = runtime.ForwardResponseMessage
+	forward_JourneyTypeService_GetJourneyType_0        = runtime.ForwardResponseMessage
+	forward_JourneyTypeService_ListJourneyTypes_0      = runtime.ForwardResponseMessage
+	forward_JourneyTypeService_UpdateJourneyType_0     = runtime.ForwardResponseMessage
+	forward_JourneyTypeService_GetJourneyTypeInsight_0 = runtime.ForwardResponseMessage
 )

@@ -19,10 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	JourneyTypeService_CreateJourneyType_FullMethodName = "/handoff.v1.JourneyTypeService/CreateJourneyType"
-	JourneyTypeService_GetJourneyType_FullMethodName    = "/handoff.v1.JourneyTypeService/GetJourneyType"
-	JourneyTypeService_ListJourneyTypes_FullMethodName  = "/handoff.v1.JourneyTypeService/ListJourneyTypes"
-	JourneyTypeService_UpdateJourneyType_FullMethodName = "/handoff.v1.JourneyTypeService/UpdateJourneyType"
+	JourneyTypeService_CreateJourneyType_FullMethodName     = "/handoff.v1.JourneyTypeService/CreateJourneyType"
+	JourneyTypeService_GetJourneyType_FullMethodName        = "/handoff.v1.JourneyTypeService/GetJourneyType"
+	JourneyTypeService_ListJourneyTypes_FullMethodName      = "/handoff.v1.JourneyTypeService/ListJourneyTypes"
+	JourneyTypeService_UpdateJourneyType_FullMethodName     = "/handoff.v1.JourneyTypeService/UpdateJourneyType"
+	JourneyTypeService_GetJourneyTypeInsight_FullMethodName = "/handoff.v1.JourneyTypeService/GetJourneyTypeInsight"
 )
 
 // JourneyTypeServiceClient is the client API for JourneyTypeService service.
@@ -46,6 +47,11 @@ type JourneyTypeServiceClient interface {
 	// already started keep theirs. A definition equal to the latest version
 	// changes nothing.
 	UpdateJourneyType(ctx context.Context, in *UpdateJourneyTypeRequest, opts ...grpc.CallOption) (*JourneyType, error)
+	// Reads the journey map of a type over a range of days (UTC): where its
+	// journeys stop, switch channel and are picked up again, counted as
+	// they happen (docs/insight.md). Admins and analysts read it; it names
+	// no customer, no agent and no answer.
+	GetJourneyTypeInsight(ctx context.Context, in *GetJourneyTypeInsightRequest, opts ...grpc.CallOption) (*JourneyTypeInsight, error)
 }
 
 type journeyTypeServiceClient struct {
@@ -96,6 +102,16 @@ func (c *journeyTypeServiceClient) UpdateJourneyType(ctx context.Context, in *Up
 	return out, nil
 }
 
+func (c *journeyTypeServiceClient) GetJourneyTypeInsight(ctx context.Context, in *GetJourneyTypeInsightRequest, opts ...grpc.CallOption) (*JourneyTypeInsight, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(JourneyTypeInsight)
+	err := c.cc.Invoke(ctx, JourneyTypeService_GetJourneyTypeInsight_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // JourneyTypeServiceServer is the server API for JourneyTypeService service.
 // All implementations must embed UnimplementedJourneyTypeServiceServer
 // for forward compatibility.
@@ -117,6 +133,11 @@ type JourneyTypeServiceServer interface {
 	// already started keep theirs. A definition equal to the latest version
 	// changes nothing.
 	UpdateJourneyType(context.Context, *UpdateJourneyTypeRequest) (*JourneyType, error)
+	// Reads the journey map of a type over a range of days (UTC): where its
+	// journeys stop, switch channel and are picked up again, counted as
+	// they happen (docs/insight.md). Admins and analysts read it; it names
+	// no customer, no agent and no answer.
+	GetJourneyTypeInsight(context.Context, *GetJourneyTypeInsightRequest) (*JourneyTypeInsight, error)
 	mustEmbedUnimplementedJourneyTypeServiceServer()
 }
 
@@ -138,6 +159,9 @@ func (UnimplementedJourneyTypeServiceServer) ListJourneyTypes(context.Context, *
 }
 func (UnimplementedJourneyTypeServiceServer) UpdateJourneyType(context.Context, *UpdateJourneyTypeRequest) (*JourneyType, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateJourneyType not implemented")
+}
+func (UnimplementedJourneyTypeServiceServer) GetJourneyTypeInsight(context.Context, *GetJourneyTypeInsightRequest) (*JourneyTypeInsight, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetJourneyTypeInsight not implemented")
 }
 func (UnimplementedJourneyTypeServiceServer) mustEmbedUnimplementedJourneyTypeServiceServer() {}
 func (UnimplementedJourneyTypeServiceServer) testEmbeddedByValue()                            {}
@@ -232,6 +256,24 @@ func _JourneyTypeService_UpdateJourneyType_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _JourneyTypeService_GetJourneyTypeInsight_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetJourneyTypeInsightRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(JourneyTypeServiceServer).GetJourneyTypeInsight(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: JourneyTypeService_GetJourneyTypeInsight_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(JourneyTypeServiceServer).GetJourneyTypeInsight(ctx, req.(*GetJourneyTypeInsightRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // JourneyTypeService_ServiceDesc is the grpc.ServiceDesc for JourneyTypeService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -254,6 +296,10 @@ var JourneyTypeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateJourneyType",
 			Handler:    _JourneyTypeService_UpdateJourneyType_Handler,
+		},
+		{
+			MethodName: "GetJourneyTypeInsight",
+			Handler:    _JourneyTypeService_GetJourneyTypeInsight_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
