@@ -49,8 +49,11 @@ func flow(step string, from, to handoffv1.Channel) string {
 // Count calls add with each count w adds (docs/insight.md): the day it
 // counts on, the field, and the amount (negative to move a forecast
 // expiry). steps are the journey's type version's steps in order.
+//
+// Only journeys of a declared type are counted: a journey_type no one
+// declared is any string a caller sent, and would grow keys without bound.
 func Count(w store.Written, steps []string, add func(day, field string, n int64)) {
-	if w.Type == "" {
+	if w.Type == "" || w.TypeVersion == 0 {
 		return
 	}
 	today := Day(w.Time)

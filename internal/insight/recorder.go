@@ -13,7 +13,6 @@ import (
 // and writes them to the store in batches (docs/insight.md, "Counted in
 // the instance, written in batches"). Safe for concurrent use.
 type Recorder struct {
-	st        store.Insight
 	steps     func(journeyType string, version int64) []string
 	retention time.Duration
 	log       *slog.Logger
@@ -24,16 +23,17 @@ type Recorder struct {
 
 type typeDay struct{ journeyType, day string }
 
-// NewRecorder returns a Recorder writing to st, keeping each day for
-// retention after it ends; steps are a type version's steps in order.
-func NewRecorder(st store.Insight, steps func(journeyType string, version int64) []string, retention time.Duration, log *slog.Logger) *Recorder {
-	return &Recorder{st: st, steps: steps, retention: retention, log: log, pending: make(map[typeDay]map[string]int64)}
+// NewRecorder returns a Recorder whose counts are kept for retention
+// after their day; steps are a type version's steps in order. It exists
+// before the store it writes to, which reports writes to it.
+func NewRecorder(steps func(journeyType string, version int64) []string, retention time.Duration, log *slog.Logger) *Recorder {
+	return &Recorder{steps: steps, retention: retention, log: log, pending: make(map[typeDay]map[string]int64)}
 }
 
 // Observe counts one write: a store.WriteOptions.Observe. It never blocks
 // on the store.
 func (r *Recorder) Observe(w store.Written) {
-	if w.Type == "" {
+	if w.Type == "" || w.TypeVersion == 0 {
 		return
 	}
 	steps := r.steps(w.Type, w.TypeVersion)
@@ -50,9 +50,9 @@ func (r *Recorder) Observe(w store.Written) {
 	})
 }
 
-// Flush writes what is pending. Counts that failed to be written are
-// kept for the next flush.
-func (r *Recorder) Flush(ctx context.Context) error {
+// Flush writes what is pending to st. Counts that failed to be written
+// are kept for the next flush.
+func (r *Recorder) Flush(ctx context.Context, st store.Insight) error {
 	r.mu.Lock()
 	pending := r.pending
 	r.pending = make(map[typeDay]map[string]int64)
@@ -71,7 +71,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	err := r.st.AddInsight(ctx, batch, r.retention)
+	err := st.AddInsight(ctx, batch, r.retention)
 	if err != nil {
 		// Put them back: a store that comes back gets them all. A batch
 		// half written before the error is counted twice; statistics.
@@ -92,22 +92,22 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	return err
 }
 
-// Run flushes every interval until ctx ends, then once more (within
-// final), so a stopping instance writes what it counted.
-func (r *Recorder) Run(ctx context.Context, every, final time.Duration) {
+// Run flushes to st every interval until ctx ends, then once more
+// (within final), so a stopping instance writes what it counted.
+func (r *Recorder) Run(ctx context.Context, st store.Insight, every, final time.Duration) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), final)
-			if err := r.Flush(fctx); err != nil {
+			if err := r.Flush(fctx, st); err != nil {
 				r.log.Warn("insight counts not written at shutdown", "error", err)
 			}
 			cancel()
 			return
 		case <-tick.C:
-			if err := r.Flush(ctx); err != nil && ctx.Err() == nil {
+			if err := r.Flush(ctx, st); err != nil && ctx.Err() == nil {
 				r.log.Warn("insight counts not written; kept for the next flush", "error", err)
 			}
 		}
