@@ -99,7 +99,13 @@ func start(t testing.TB, kind storeKind, change ...func(*config.Config)) *harnes
 		c(&cfg)
 	}
 	require.NoError(t, cfg.Validate())
-	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// Everything is logged, unless a test asks for less (a replay of
+	// 100,000 journeys would keep half a million lines).
+	level := slog.LevelDebug
+	if cfg.LogLevel > slog.LevelInfo {
+		level = cfg.LogLevel
+	}
+	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: level}))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, log, io.Discard)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
@@ -130,4 +131,32 @@ func (d LogNormal) draw(r *rand.Rand) time.Duration {
 			return t
 		}
 	}
+}
+
+// Markdown describes the plan as a list.
+func (p Plan) Markdown() string {
+	var b strings.Builder
+	mix := func(m []Weighted[handoffv1.Channel]) string {
+		var parts []string
+		for _, w := range m {
+			parts = append(parts, fmt.Sprintf("%s %.0f%%", channelName(w.Value), 100*w.Share))
+		}
+		return strings.Join(parts, ", ")
+	}
+	fmt.Fprintf(&b, "- journey type `%s`, steps %s\n", p.Type, strings.Join(p.Steps, " → "))
+	fmt.Fprintf(&b, "- entry channel: %s\n", mix(p.EntryChannels))
+	for i, g := range p.GoOn {
+		fmt.Fprintf(&b, "- goes on from %s to %s: %.0f%%\n", p.Steps[i], p.Steps[i+1], 100*g)
+	}
+	fmt.Fprintf(&b, "- completes on %s (of those who reach it): %.0f%%\n", p.Steps[len(p.Steps)-1], 100*p.CustomerCompletes)
+	var resume []string
+	for i, r := range p.Resume {
+		resume = append(resume, fmt.Sprintf("%s %.0f%%", p.Steps[i], 100*r))
+	}
+	fmt.Fprintf(&b, "- resumed by staff, of those who stopped (and did not complete) on: %s\n", strings.Join(resume, ", "))
+	fmt.Fprintf(&b, "- resume channel: %s; %d agents\n", mix(p.ResumeChannels), p.Agents)
+	fmt.Fprintf(&b, "- resume delay after the customer's last save: log-normal, median %s, σ %.1f, whole seconds from %s, below %s\n",
+		p.ResumeDelay.Median, p.ResumeDelay.Sigma, p.ResumeDelay.Min, p.ResumeDelay.Max)
+	fmt.Fprintf(&b, "- the agent completes a resumed journey: %.0f%%\n", 100*p.AgentCompletes)
+	return b.String()
 }

@@ -44,6 +44,9 @@ type Replayed struct {
 	// expiry of the range is final.
 	ReadAt  time.Time
 	Insight *handoffv1.JourneyTypeInsight
+	// Took is how long each part took: the customers', staff's (the
+	// resumes) and the read (waiting for the counts to be written).
+	Took struct{ Customers, Staff, Read time.Duration }
 }
 
 // ReadAfter is how long after T0 Replay reads insight; ReadDays how many
@@ -78,6 +81,8 @@ func Replay(ctx context.Context, conn grpc.ClientConnInterface, clock *Clock, sc
 	api := handoffv1.NewJourneyServiceClient(conn)
 	t0 := time.Now().UTC().Truncate(time.Second)
 	clock.Set(t0)
+	out := &Replayed{T0: t0, From: insight.Day(t0), To: insight.Day(t0.AddDate(0, 0, ReadDays)), ReadAt: t0.Add(ReadAfter)}
+	began := time.Now()
 	err := each(ctx, o.Workers, scripts, func(ctx context.Context, s Script) error {
 		return customerPart(ctx, api, o, s)
 	})
@@ -85,6 +90,8 @@ func Replay(ctx context.Context, conn grpc.ClientConnInterface, clock *Clock, sc
 		return nil, err
 	}
 
+	out.Took.Customers = time.Since(began)
+	began = time.Now()
 	var resumed []Script
 	for _, s := range scripts {
 		if s.Resume != nil {
@@ -107,12 +114,14 @@ func Replay(ctx context.Context, conn grpc.ClientConnInterface, clock *Clock, sc
 		resumed = resumed[n:]
 	}
 
-	out := &Replayed{T0: t0, From: insight.Day(t0), To: insight.Day(t0.AddDate(0, 0, ReadDays)), ReadAt: t0.Add(ReadAfter)}
+	out.Took.Staff = time.Since(began)
+	began = time.Now()
 	clock.Set(out.ReadAt)
 	out.Insight, err = settled(ctx, handoffv1.NewJourneyTypeServiceClient(conn), o, out.From, out.To, int64(len(scripts)))
 	if err != nil {
 		return nil, err
 	}
+	out.Took.Read = time.Since(began)
 	return out, nil
 }
 
