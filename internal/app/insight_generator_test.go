@@ -88,6 +88,7 @@ func replayGenerated(t *testing.T, h *harness, clock *insightgen.Clock, plan ins
 
 func TestInsight_theMapMatchesWhatTheGeneratorReplayed(t *testing.T) {
 	n := generatorJourneys(t)
+	loadBefore := loadAverage()
 	plan := insightgen.CarInsuranceQuote()
 	scripts, err := plan.Generate(generatorSeed, n)
 	require.NoError(t, err)
@@ -105,25 +106,25 @@ func TestInsight_theMapMatchesWhatTheGeneratorReplayed(t *testing.T) {
 			for _, m := range c.Mismatches() {
 				t.Errorf("out of tolerance: %s", m)
 			}
-			sections = append(sections, fmt.Sprintf("## %s\n\n%d journeys started, replayed and read in %s (the customers' part %s, the resumes %s, the read %s); %d figures, %d out of tolerance.\n\n%s",
-				kind, n, replayed.Round(time.Second), r.Took.Customers.Round(time.Second), r.Took.Staff.Round(time.Second), r.Took.Read.Round(time.Millisecond),
+			sections = append(sections, fmt.Sprintf("## %s\n\n%s journeys started, replayed and read in %s (the customers' part %s, the resumes %s, the read %s); %d figures, %d out of tolerance.\n\n%s",
+				kind, thousands(n), replayed.Round(time.Second), r.Took.Customers.Round(time.Second), r.Took.Staff.Round(time.Second), r.Took.Read.Round(time.Millisecond),
 				len(c.Rows), len(c.Mismatches()), c.Markdown()))
 		})
 	}
 	if path := os.Getenv(insightReportEnv); path != "" {
-		report := insightReport(plan, n, time.Since(began), sections)
+		report := insightReport(plan, n, time.Since(began), loadBefore+" before, "+loadAverage()+" after", sections)
 		require.NoError(t, os.WriteFile(path, []byte(report), 0o644))
 	}
 }
 
 // insightReport is docs/insight-check.md.
-func insightReport(plan insightgen.Plan, n int, took time.Duration, sections []string) string {
+func insightReport(plan insightgen.Plan, n int, took time.Duration, load string, sections []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `# Insight accuracy check
 
 Written by `+"`make insight-check`"+` (do not edit): issue 16's check that the
 journey map returns what happened. A generator (`+"`internal/insightgen`"+`)
-draws %d car-insurance quotes (seed %d) from known distributions,
+draws %s car-insurance quotes (seed %d) from known distributions,
 replays them through handoffd's gRPC API in process on a clock it moves
 (customers at T0; resumes by staff at T0 + their delay, in order; the read
 at T0 + 32 days, when every expiry is final), works out the figures the
@@ -137,16 +138,25 @@ percentiles of time to resume (from the raw delays, not buckets) within
 - command: `+"`make insight-check`"+`, i.e. `+"`HANDOFF_INSIGHT_JOURNEYS=%d go test ./internal/app -run '^TestInsight_theMapMatchesWhatTheGeneratorReplayed$' -count=1`"+` (no -race)
 - date: %s
 - run time: %s for both stores
-- machine: %s
+- machine: %s; load average (1, 5, 15 min) %s: the machine is shared
 
 The plan:
 
 %s
-`, n, generatorSeed, n, time.Now().UTC().Format("2006-01-02 15:04 MST"), took.Round(time.Second), machine(), plan.Markdown())
+`, thousands(n), generatorSeed, n, time.Now().UTC().Format("2006-01-02 15:04 MST"), took.Round(time.Second), machine(), load, plan.Markdown())
 	for _, s := range sections {
 		b.WriteString("\n" + s)
 	}
 	return b.String()
+}
+
+// thousands writes n with thousands separated: 100,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // machine says what the check ran on.
@@ -162,9 +172,27 @@ func machine() string {
 	}
 	out := fmt.Sprintf("%d × %s, %s/%s, %s", runtime.NumCPU(), cpu, runtime.GOOS, runtime.GOARCH, runtime.Version())
 	if v, err := exec.Command("redis-server", "--version").Output(); err == nil {
-		out += ", " + strings.TrimSpace(strings.Fields(string(v))[2])
+		for _, f := range strings.Fields(string(v)) {
+			if version, ok := strings.CutPrefix(f, "v="); ok {
+				out += ", Redis " + version
+			}
+		}
 	}
 	return out
+}
+
+// loadAverage is the machine's load over the last 1, 5 and 15 minutes:
+// others' work on a shared machine slows the replay.
+func loadAverage() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(raw))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // needles finds any of a set of strings in bytes, ignoring ASCII case:
@@ -186,6 +214,14 @@ func newNeedles(all []string) *needles {
 	return n
 }
 
+// requireNone fails the test when b holds any needle.
+func (n *needles) requireNone(t *testing.T, b []byte, what string) {
+	t.Helper()
+	if found := n.in(b); len(found) > 0 {
+		t.Fatalf("%s names %d generated ids or answers, e.g. %q", what, len(found), found[:min(len(found), 5)])
+	}
+}
+
 // in returns the needles found in b.
 func (n *needles) in(b []byte) []string {
 	low := string(bytes.ToLower(b))
@@ -202,7 +238,7 @@ func (n *needles) in(b []byte) []string {
 
 func TestInsight_noResponseNamesACustomerAnAgentOrAnAnswer(t *testing.T) {
 	plan := insightgen.CarInsuranceQuote()
-	scripts, err := plan.Generate(generatorSeed+1, 400)
+	scripts, err := plan.Generate(generatorSeed+1, 250)
 	require.NoError(t, err)
 	var all []string
 	for _, s := range scripts {
@@ -240,7 +276,7 @@ func TestInsight_noResponseNamesACustomerAnAgentOrAnAnswer(t *testing.T) {
 					require.NoError(t, err)
 					raw, err := proto.Marshal(got)
 					require.NoError(t, err)
-					require.Empty(t, scan.in(raw), "gRPC %v", rg)
+					scan.requireNone(t, raw, fmt.Sprintf("gRPC %v", rg))
 					figures += int(got.GetStarted())
 
 					q := url.Values{}
@@ -249,7 +285,7 @@ func TestInsight_noResponseNamesACustomerAnAgentOrAnAnswer(t *testing.T) {
 						q.Set("to", rg[1])
 					}
 					body := restInsight(t, h, token, q)
-					require.Empty(t, scan.in(body), "REST %v", rg)
+					scan.requireNone(t, body, fmt.Sprintf("REST %v", rg))
 					require.Contains(t, string(body), `"steps"`)
 					// A response that named one would be caught.
 					require.NotEmpty(t, scan.in(append(body, scripts[scanned%len(scripts)].Needles()[scanned%3]...)))
