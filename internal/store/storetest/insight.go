@@ -72,7 +72,7 @@ func testInsight(t *testing.T, newStore Factory) {
 		created := now().Add(-time.Minute)
 		j := newJourney(t, k, created)
 		j.JourneyTypeVersion = 2
-		j = create(t, s, j)
+		create(t, s, j)
 		require.Equal(t, []store.Written{{
 			Key: k, Type: "car-insurance-quote", TypeVersion: 2, Time: created,
 			Kind: handoffv1.TouchpointKind_TOUCHPOINT_KIND_STARTED, Customer: true, Created: true, Counted: true,
