@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/journeyhandoff/handoff/internal/config"
+	"github.com/journeyhandoff/handoff/internal/insight"
 	"github.com/journeyhandoff/handoff/internal/server"
 	"github.com/journeyhandoff/handoff/internal/service"
 	"github.com/journeyhandoff/handoff/internal/store"
@@ -52,6 +53,10 @@ type App struct {
 	reg            *prometheus.Registry
 	// ev is nil while events are off.
 	ev *eventWorkers
+	// insight is nil while insight is off; insightDone closes once its
+	// last counts are written.
+	insight     *insight.Recorder
+	insightDone chan struct{}
 }
 
 // New builds everything and binds both ports; nothing is served until Run.
@@ -78,7 +83,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 		log.Info("both listeners serve TLS", "names", a.tls.Names(), "not_after", a.tls.NotAfter())
 	}
 	a.types = service.NewTypes()
-	if a.store, err = openStore(cfg, log, a.traces, a.types.TTL, a.eventOptions()); err != nil {
+	var writes *store.WriteOptions
+	if cfg.Insight.On {
+		a.insight = insight.NewRecorder(a.types.Steps, cfg.Insight.Retention, log)
+		writes = &store.WriteOptions{Observe: a.insight.Observe, Steps: a.types.Steps}
+	}
+	if a.store, err = openStore(cfg, log, a.traces, a.types.TTL, a.eventOptions(), writes); err != nil {
 		return nil, err
 	}
 	if err := a.loadEvents(); err != nil {
@@ -103,7 +113,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	if a.identityKeys, err = a.loadIdentityKeys(); err != nil {
 		return nil, err
 	}
-	a.svc = service.New(a.store, a.hub, service.Options{Limits: cfg.Limits, Logger: log, Types: a.types, IdentityKeys: a.identityKeys})
+	a.svc = service.New(a.store, a.hub, service.Options{Limits: cfg.Limits, Logger: log, Types: a.types, IdentityKeys: a.identityKeys, Now: cfg.Now})
 	if err := a.startJourneyTypes(ctx); err != nil {
 		return nil, err
 	}
@@ -188,6 +198,13 @@ func (a *App) Run(ctx context.Context) error {
 	go a.svc.ReleaseLapsedClaims(bg, time.Second)
 	go a.types.KeepRefreshing(bg, typesRefresh)
 	a.startEvents(bg)
+	a.insightDone = make(chan struct{})
+	go func() {
+		defer close(a.insightDone)
+		if a.insight != nil {
+			a.insight.Run(bg, a.store, a.cfg.Insight.Flush, a.cfg.ShutdownTimeout)
+		}
+	}()
 	go a.reloadOnHangup(bg)
 	a.hubDone = make(chan struct{})
 	go func() {
@@ -248,6 +265,7 @@ func (a *App) shutdown() error {
 	}
 	a.stopBackground()
 	<-a.hubDone
+	<-a.insightDone // its last counts, before the store closes
 	// Before the store closes: what was delivered is recorded, leases
 	// are released so another instance takes over at once.
 	a.stopEvents()

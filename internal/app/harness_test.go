@@ -34,6 +34,7 @@ const (
 	c1Token      = "c1-secret-x"  // c-1, customer
 	c2Token      = "c2-secret-x"  // c-2, customer
 	adminToken   = "admin-secret" // root, admin
+	kees         = "kees-secret-" // kees, analyst
 )
 
 const tokensYAML = `tokens:
@@ -44,6 +45,7 @@ const tokensYAML = `tokens:
   - {token: "c1-secret-x", principal: "c-1", role: customer}
   - {token: "c2-secret-x", principal: "c-2", role: customer}
   - {token: "admin-secret", principal: "root", role: admin}
+  - {token: "kees-secret-", principal: "kees", role: analyst}
 `
 
 // harness is one running handoffd on free loopback ports.

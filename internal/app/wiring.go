@@ -30,13 +30,16 @@ func version() string {
 }
 
 // openStore opens the store cfg names; events, when not nil, turn its
-// events on.
-func openStore(cfg config.Config, log *slog.Logger, traces *tracing.Tracing, typeTTL store.TTLFunc, events *store.EventOptions) (store.Store, error) {
+// events on, and writes, when not nil, make it report its writes.
+func openStore(cfg config.Config, log *slog.Logger, traces *tracing.Tracing, typeTTL store.TTLFunc, events *store.EventOptions, writes *store.WriteOptions) (store.Store, error) {
 	if cfg.RedisURL == "" {
 		log.Warn("no --redis-url: journeys are kept in memory and lost when handoffd stops; set HANDOFF_REDIS_URL for production")
 		opts := []memory.Option{memory.WithTTL(cfg.JourneyTTL), memory.WithTypeTTL(typeTTL)}
 		if events != nil {
 			opts = append(opts, memory.WithEvents(*events))
+		}
+		if writes != nil {
+			opts = append(opts, memory.WithWrites(*writes))
 		}
 		return memory.New(opts...), nil
 	}
@@ -51,6 +54,9 @@ func openStore(cfg config.Config, log *slog.Logger, traces *tracing.Tracing, typ
 	opts = append(opts, redisstore.WithTTL(cfg.JourneyTTL), redisstore.WithTypeTTL(typeTTL))
 	if events != nil {
 		opts = append(opts, redisstore.WithEvents(*events))
+	}
+	if writes != nil {
+		opts = append(opts, redisstore.WithWrites(*writes))
 	}
 	if traces.Enabled {
 		opts = append(opts, redisstore.WithTracing(traces.Provider))

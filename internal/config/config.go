@@ -70,9 +70,15 @@ type Config struct {
 	// RequestLimits bound what a client may send: the server's block.
 	server.RequestLimits
 	// Events are the events out, webhooks and reminders (docs/reach.md).
-	Events          Events
+	Events Events
+	// Insight is the journey map, counted as writes happen
+	// (docs/insight.md).
+	Insight         Insight
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
+	// Now is the service's clock (nil: time.Now), no flag: the insight
+	// generator moves it to replay days of journeys in minutes.
+	Now func() time.Time
 }
 
 // JWT says where bearer JWTs come from. Setting JWKSURL or HS256SecretFile
@@ -105,6 +111,14 @@ type Events struct {
 // Enabled reports whether the stores keep events.
 func (e Events) Enabled() bool { return e.On || e.WebhooksFile != "" || e.RemindBefore > 0 }
 
+// Insight says whether writes are counted for journey insight, how often
+// an instance writes its counts and how long a day's counts are kept.
+type Insight struct {
+	On        bool
+	Flush     time.Duration
+	Retention time.Duration
+}
+
 // maxClockSkew keeps the skew small: beyond a few minutes it stops being
 // about clocks and lets expired tokens through.
 const maxClockSkew = 5 * time.Minute
@@ -119,6 +133,7 @@ func Default() Config {
 		Limits:          service.DefaultLimits(),
 		RequestLimits:   server.DefaultRequestLimits(),
 		Events:          Events{Retention: store.DefaultEventRetention},
+		Insight:         Insight{On: true, Flush: 2 * time.Second, Retention: 400 * 24 * time.Hour},
 		ShutdownTimeout: 15 * time.Second,
 		LogLevel:        slog.LevelInfo,
 		JWT: JWT{JWTConfig: auth.JWTConfig{
@@ -217,6 +232,9 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 	fs.BoolVar(&c.Events.On, "events", c.Events.On, "keep every touchpoint as an event (a Redis Stream) for other systems; implied by --webhooks-file and --remind-before")
 	fs.DurationVar(&c.Events.Retention, "events-retention", c.Events.Retention, "how long events (and dead letters) are kept")
 	fs.StringVar(&c.Events.WebhooksFile, "webhooks-file", c.Events.WebhooksFile, "YAML file of webhooks events are delivered to, read at start and on SIGHUP")
+	fs.BoolVar(&c.Insight.On, "insight", c.Insight.On, "count where journeys stop, switch channel and are resumed, per journey type and day (docs/insight.md)")
+	fs.DurationVar(&c.Insight.Flush, "insight-flush", c.Insight.Flush, "how often an instance writes the insight counts it made; a killed instance loses at most this much")
+	fs.DurationVar(&c.Insight.Retention, "insight-retention", c.Insight.Retention, "how long a day's insight counts are kept after the day")
 	fs.DurationVar(&c.Events.RemindBefore, "remind-before", c.Events.RemindBefore, "how long before a journey expires a journey.expiring event goes out, for journey types that set no remind_before; 0: never")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight calls may take to finish on SIGTERM")
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
@@ -330,6 +348,12 @@ func (c Config) Validate() error {
 	}
 	if c.Events.Retention < time.Minute {
 		bad("events-retention", "must be at least 1m, e.g. 72h: consumers need time to read")
+	}
+	if c.Insight.Flush < 100*time.Millisecond || c.Insight.Flush > time.Minute {
+		bad("insight-flush", "must be from 100ms to 1m, e.g. 2s")
+	}
+	if c.Insight.Retention < 24*time.Hour {
+		bad("insight-retention", "must be at least 24h, e.g. 9600h (400 days)")
 	}
 	if c.Events.RemindBefore < 0 {
 		bad("remind-before", "must be 0 (never) or more")

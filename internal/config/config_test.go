@@ -120,6 +120,16 @@ func TestLoad(t *testing.T) {
 				require.Equal(t, Events{On: true, Retention: 24 * time.Hour, WebhooksFile: "/etc/handoff/webhooks.yaml", RemindBefore: 48 * time.Hour}, c.Events)
 			},
 		},
+		{
+			name: "insight_is_on_by_default_and_its_flags_are_read_from_the_environment",
+			env:  map[string]string{"HANDOFF_INSIGHT_FLUSH": "5s", "HANDOFF_INSIGHT_RETENTION": "720h"},
+			check: func(t *testing.T, c Config) {
+				require.Equal(t, Insight{On: true, Flush: 5 * time.Second, Retention: 720 * time.Hour}, c.Insight)
+			},
+		},
+		{name: "insight_can_be_turned_off", args: []string{"--insight=false"}, check: func(t *testing.T, c Config) { require.False(t, c.Insight.On) }},
+		{name: "an_insight_flush_over_a_minute_is_refused", args: []string{"--insight-flush", "5m"}, wantErr: "--insight-flush"},
+		{name: "an_insight_retention_under_a_day_is_refused", args: []string{"--insight-retention", "1h"}, wantErr: "--insight-retention"},
 		{name: "a_retention_under_a_minute_is_refused", args: []string{"--events-retention", "30s"}, wantErr: "--events-retention"},
 		{name: "a_negative_remind_before_is_refused", args: []string{"--remind-before", "-1h"}, wantErr: "--remind-before (HANDOFF_REMIND_BEFORE): must be 0"},
 		{name: "a_remind_before_as_long_as_the_journey_ttl_is_refused", args: []string{"--remind-before", "24h", "--journey-ttl", "24h"}, wantErr: "--remind-before (HANDOFF_REMIND_BEFORE): must be shorter than --journey-ttl"},
@@ -218,7 +228,7 @@ func TestEveryFlagIsInTheREADMEConfigurationTable(t *testing.T) {
 		require.Contains(t, string(readme), row, "README's configuration table lacks --%s", name)
 		flags++
 	}
-	require.Equal(t, 53, flags, "flags found in the usage text")
+	require.Equal(t, 56, flags, "flags found in the usage text")
 }
 
 func TestHelpSaysWhatHandoffdIsAndNamesEachFlagsEnvironmentVariable(t *testing.T) {

@@ -152,6 +152,7 @@ func (c *compiler) declareStep(i int, id string) {
 		return
 	}
 	c.t.stepIndex[id] = i
+	c.t.stepIDs = append(c.t.stepIDs, id)
 }
 
 func (c *compiler) compileStep(i int, def *handoffv1.JourneyStep) {

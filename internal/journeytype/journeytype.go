@@ -19,6 +19,7 @@ type Type struct {
 	id        string
 	steps     []step
 	stepIndex map[string]int
+	stepIDs   []string
 	sensitive []string
 	ttl       time.Duration
 	// remindBefore is set when remindSet (docs/reach.md).
@@ -54,6 +55,10 @@ func (t *Type) Definition() *handoffv1.JourneyType { return t.def }
 
 // FirstStep is where a journey of this type starts.
 func (t *Type) FirstStep() string { return t.steps[0].id }
+
+// StepIDs are the declared steps' ids in order. Callers must not modify
+// them: the type shares them.
+func (t *Type) StepIDs() []string { return t.stepIDs }
 
 // HasStep reports whether the type declares the step id.
 func (t *Type) HasStep(id string) bool {

@@ -91,6 +91,20 @@ func (t *Types) RemindBefore(id string, version int64, fallback time.Duration) t
 	return fallback
 }
 
+// Steps are a type version's step ids in order, nil when it is not
+// known here (Types.TTL): a store.WriteOptions.Steps.
+func (t *Types) Steps(id string, version int64) []string {
+	if version == 0 {
+		return nil
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if tp := t.versions[typeVersion{id, version}]; tp != nil {
+		return tp.StepIDs()
+	}
+	return nil
+}
+
 // Latest is the latest version of the type, or nil when it is not
 // declared (as far as this instance knows; see Refresh).
 func (t *Types) Latest(id string) *journeytype.Type {

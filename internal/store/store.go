@@ -375,6 +375,9 @@ type Store interface {
 	// then its calls fail.
 	Events
 	Identities
+	// Insight keeps the counts of docs/insight.md; the writes that feed
+	// it are reported through the store's WriteOptions.
+	Insight
 
 	// CreateJourney stores a new journey (revision 1) and its first
 	// touchpoint. When requestID is not empty and a journey was already

@@ -66,6 +66,7 @@ func (s *Store) CreateJourney(_ context.Context, j *handoffv1.Journey, first *ha
 		}
 	}
 	e.stepEtag = e.etag
+	s.observe(s.written(key, e, opCreate, store.Moment{}, time.Time{}, e.body.GetCreateTime().AsTime(), []*handoffv1.Touchpoint{first}))
 	return e.out(), true, nil
 }
 
@@ -117,10 +118,16 @@ func (s *Store) UpdateJourney(_ context.Context, u store.Update) (*handoffv1.Jou
 	body.AnswerProvenance, body.MaskedAnswers = nil, nil
 	body.ReminderTime = e.body.GetReminderTime()
 	stepChanged := body.GetStep() != e.body.GetStep()
+	before, reminder := e.moment(), e.reminder()
 	s.commit(key, e, body, now, u.ContentChanged, u.Touchpoints, slices.Clone(store.UpdatePaths))
 	if stepChanged {
 		e.stepEtag = e.etag
 	}
+	at := now
+	if body.UpdateTime != nil {
+		at = body.UpdateTime.AsTime()
+	}
+	s.observe(s.written(key, e, opUpdate, before, reminder, at, u.Touchpoints))
 	return e.out(), nil
 }
 

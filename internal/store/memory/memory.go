@@ -57,6 +57,10 @@ type Store struct {
 	// ev keeps events and the reminder schedule; nil without WithEvents.
 	ev  *eventLog
 	ids identities
+	// writes reports each write (WithWrites); insight keeps the counts,
+	// by type and day.
+	writes  *store.WriteOptions
+	insight map[string]map[string]*insightDay
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -102,6 +106,9 @@ type journeyEntry struct {
 	// touchpoint of the write that last changed it (docs/journeytypes.md,
 	// "Who changed each answer"); 0 when that write had none.
 	writtenBy map[string]int
+	// insight is what insight counts from; nil on a journey written
+	// before the store reported writes (as a Redis record without ech).
+	insight *journeyInsight
 	// remindedFor is the expiry the journey was last reminded of
 	// (docs/reach.md): reminded again only once a touch moved it.
 	remindedFor time.Time
@@ -162,6 +169,7 @@ func New(opts ...Option) *Store {
 		attempts:   make(map[string][]attempt),
 		feeds:      make(map[*feed]struct{}),
 		ids:        newIdentities(),
+		insight:    make(map[string]map[string]*insightDay),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}
@@ -227,6 +235,7 @@ func (s *Store) sweep(now time.Time) {
 		}
 	}
 	s.sweepIdentities(now)
+	s.sweepInsight(now)
 }
 
 // out is what callers get: a copy of the body with the current etag and

@@ -47,6 +47,7 @@ func (s *Store) SaveJourney(_ context.Context, sv store.Save) (*handoffv1.Journe
 	}
 
 	// Nothing below can fail: the save lands whole.
+	before, reminder := e.moment(), e.reminder()
 	etag := e.etag + 1
 	body := e.body
 	if data != nil {
@@ -75,6 +76,7 @@ func (s *Store) SaveJourney(_ context.Context, sv store.Save) (*handoffv1.Journe
 		tps = append(tps, tp)
 	}
 	s.commit(sv.Key, e, body, now, true, tps, store.SavePaths(sv))
+	s.observe(s.written(sv.Key, e, opSave, before, reminder, at, tps))
 	if sv.WantJourney {
 		return e.out(), nil
 	}

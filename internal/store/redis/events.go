@@ -597,7 +597,11 @@ func (s *Store) RemindJourney(ctx context.Context, key store.JourneyKey, expireT
 		}
 		switch res[0] {
 		case "reminded":
-			return s.reminded(ctx, key, res)
+			j, err := s.reminded(ctx, key, res)
+			if err == nil {
+				s.observe(remindedWritten(key, j, tp))
+			}
+			return j, err
 		case "replayed":
 			return s.catchUp(ctx, key)
 		case "missing":

@@ -26,7 +26,7 @@ var (
 	createArgs = args{"write_id", "index_member", "expire_ms", "journey_id", "request_expire_ms", "stale_request",
 		"head", "touchpoint_prefix", "log_entries", "log_ttl_ms", "feed_channel", "touchpoints", "rest"}
 	updateArgs = args{"read_etag", "read_revision", "new_etag", "new_revision", "write_id", "expire_ms",
-		"head", "touchpoint_prefix", "log_entries", "log_ttl_ms", "feed_channel", "touchpoints", "rest"}
+		"step_position", "resume_us", "head", "touchpoint_prefix", "log_entries", "log_ttl_ms", "feed_channel", "touchpoints", "rest"}
 	convertArgs = args{"read_etag", "read_revision", "rest"}
 
 	//go:embed create.lua
@@ -66,6 +66,7 @@ func (s *Store) CreateJourney(ctx context.Context, j *handoffv1.Journey, first *
 			if err := s.createdEvents(ctx, key, out, first, args[createArgs.index("write_id")].(string)); err != nil {
 				return nil, false, fmt.Errorf("create journey: %w", err)
 			}
+			s.observe(s.createdWritten(key, out, first))
 			return out, true, nil
 		case "exists":
 			return nil, false, fmt.Errorf("create journey: %w", store.ErrAlreadyExists)
@@ -136,6 +137,7 @@ func (s *Store) createCall(key store.JourneyKey, j *handoffv1.Journey, first *ha
 	args[createArgs.index("request_expire_ms")] = min(time.Now().Add(requestIDTTL).UnixMilli(), expireAt.UnixMilli())
 	args[createArgs.index("touchpoints")] = len(tps)
 	s.changeArgs(args, createArgs, key, head)
+	fields = append(fields, insightFields(out, first, s.stepPosition(out.GetJourneyType(), out.GetJourneyTypeVersion(), out.GetStep()))...)
 	return out, keys, append(append(args, tps...), fields...), nil
 }
 
@@ -255,9 +257,13 @@ func (s *Store) UpdateJourney(ctx context.Context, u store.Update) (*handoffv1.J
 		}
 		switch res[0] {
 		case "updated":
+			if len(res) < updatedInsightItems {
+				return nil, fmt.Errorf("update journey: unexpected script result %q", res)
+			}
 			if err := s.updatedEvents(ctx, key, out, res); err != nil {
 				return nil, fmt.Errorf("update journey: %w", err)
 			}
+			s.observe(s.updatedWritten(key, u, out, res))
 			return out, nil
 		case "replayed":
 			if s.events != nil {
@@ -317,6 +323,13 @@ func (s *Store) updateCall(key store.JourneyKey, u store.Update) (*handoffv1.Jou
 	args[updateArgs.index("write_id")] = writeID()
 	args[updateArgs.index("expire_ms")] = out.GetExpireTime().AsTime().UnixMilli()
 	args[updateArgs.index("touchpoints")] = len(tps)
+	args[updateArgs.index("step_position")] = decimal(int64(s.stepPosition(out.GetJourneyType(), out.GetJourneyTypeVersion(), out.GetStep())))
+	for _, tp := range u.Touchpoints {
+		if store.IsResume(tp) {
+			args[updateArgs.index("resume_us")] = updateTime(out).UnixMicro()
+			break
+		}
+	}
 	s.changeArgs(args, updateArgs, key, head)
 	return out, keys, append(append(args, tps...), fields...), nil
 }

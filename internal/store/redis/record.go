@@ -51,6 +51,13 @@ const (
 	// absent on a journey never reminded, and on records written before.
 	fReminderTime = "rmt" // µs
 	fRemindedFor  = "rmf" // µs
+	// What insight counts from (docs/insight.md): the entry channel (its
+	// presence marks a journey counted), the furthest step's position,
+	// the customer's last save and staff's last resume.
+	fEntryChannel = "ech"
+	fFurthest     = "fx"
+	fCustomerSave = "cst" // µs
+	fResumed      = "rsm" // µs
 	// fAnswerPrefix starts an answer's field: `d:vehicle.plate`. Its value is
 	// `<etag when written>.<position of the write's touchpoint>:<size>:<JSON,
 	// or sealed JSON>`; answers written before positions were kept (or by a
@@ -73,6 +80,7 @@ var recordFields = map[string]string{
 	"claim_expire": fClaimExpire, "create_time": fCreateTime, "update_time": fUpdateTime, "expire_time": fExpireTime,
 	"step_etag": fStepEtag, "removed_etag": fRemovedEtag, "answer_count": fAnswerCount, "answer_bytes": fAnswerBytes,
 	"reminder_time": fReminderTime, "reminded_for": fRemindedFor,
+	"entry_channel": fEntryChannel, "furthest": fFurthest, "customer_save": fCustomerSave, "resumed": fResumed,
 	"answer_prefix": fAnswerPrefix, "write_prefix": fWritePrefix, "body": fBody, "record_version": recordVersion,
 }
 

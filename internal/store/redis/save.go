@@ -23,6 +23,7 @@ var (
 	saveArgs = args{"write_id", "update_us", "expire_us", "expire_ms", "active_state", "agent",
 		"if_etag", "whole_journey_etag", "set_step", "step", "replace_answers", "channel", "channel_detail",
 		"max_answers", "max_bytes", "type", "type_version", "step_from", "touchpoint", "stamp_step", "want_journey",
+		"step_position", "customer",
 		"head", "touchpoint_prefix", "log_entries", "log_ttl_ms", "feed_channel", "rest"}
 
 	//go:embed save.lua
@@ -220,6 +221,10 @@ func (s *Store) saveCall(sv store.Save) ([]string, []any, error) {
 	// The step after a save that sets none is the script's to know.
 	set("stamp_step", flag(!sv.SetStep))
 	set("want_journey", flag(sv.WantJourney))
+	if sv.SetStep {
+		set("step_position", decimal(int64(s.stepPosition(sv.Type, sv.TypeVersion, sv.Step))))
+	}
+	set("customer", flag(store.IsCustomerTouch(sv.Touchpoint)))
 	s.changeArgs(args, saveArgs, key, head)
 	keys := []string{s.journeyKey(key), s.timelineKey(key), s.indexKey(key.Customer), s.logKey(key)}
 	return keys, append(args, ops...), nil
@@ -228,7 +233,7 @@ func (s *Store) saveCall(sv store.Save) ([]string, []any, error) {
 // saved is the journey a save returns, from the script's reply: the whole
 // record when the caller wants the journey, else the brief one.
 func (s *Store) saved(ctx context.Context, sv store.Save, res []string) (*handoffv1.Journey, error) {
-	if len(res) < savedReplyHead {
+	if len(res) < savedInsightHead {
 		return nil, fmt.Errorf("save journey: unexpected script result %q", res)
 	}
 	revision, err := strconv.ParseInt(res[2], 10, 64)
@@ -238,6 +243,7 @@ func (s *Store) saved(ctx context.Context, sv store.Save, res []string) (*handof
 	if err := s.savedEvents(ctx, sv, revision, res); err != nil {
 		return nil, fmt.Errorf("save journey: %w", err)
 	}
+	s.observe(s.savedWritten(sv, res))
 	if !sv.WantJourney {
 		update := sv.UpdateTime.Truncate(time.Microsecond)
 		return &handoffv1.Journey{
@@ -248,8 +254,8 @@ func (s *Store) saved(ctx context.Context, sv store.Save, res []string) (*handof
 			ExpireTime: timestamppb.New(update.Add(s.journeyTTL(sv.Type, sv.TypeVersion))),
 		}, nil
 	}
-	kv := make(map[string]string, (len(res)-savedReplyHead)/2)
-	for i := savedReplyHead; i+1 < len(res); i += 2 {
+	kv := make(map[string]string, (len(res)-savedInsightHead)/2)
+	for i := savedInsightHead; i+1 < len(res); i += 2 {
 		kv[res[i]] = res[i+1]
 	}
 	j, err := s.decodeRecord(sv.Key, kv, nil)

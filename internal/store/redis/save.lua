@@ -14,7 +14,9 @@
 --
 -- Returns {'saved', etag, revision, change record, incarnation, journey
 -- type, reminder time, reminded-for expiry, step} (what the change's
--- events need) followed, with A.want_journey, by the record's fields and values; or {'missing'}, {'convert'} (a v1
+-- events need), then what insight counts from, as it was before the save
+-- (step, channel, expiry, entry channel, furthest step, customer's last
+-- save, last resume), followed, with A.want_journey, by the record's fields and values; or {'missing'}, {'convert'} (a v1
 -- record), {'replayed'} (this very save ran before), {'type', type,
 -- version} (the save was checked against another journey type version),
 -- {'step', step} (the journey may not move to the save's step from its
@@ -25,7 +27,8 @@ local key = KEYS[1]
 local P = F.answer_prefix
 local names = {F.version, F.etag, F.revision, F.state, F.assignee, F.claim_expire,
   F.step, F.step_etag, F.removed_etag, F.answer_count, F.answer_bytes, F.type, F.type_version,
-  F.incarnation, F.reminder_time, F.reminded_for}
+  F.incarnation, F.reminder_time, F.reminded_for,
+  F.channel, F.expire_time, F.entry_channel, F.furthest, F.customer_save, F.resumed}
 local first_write = #names + 1
 for _, w in ipairs(write_fields()) do
   names[#names + 1] = w
@@ -325,6 +328,21 @@ if set_step and ARGV[A.step] ~= step_after then
     set[#set + 1] = step_after
   end
 end
+-- What insight counts from (docs/insight.md): a journey without an entry
+-- channel was written before insight and is counted from now on.
+if not cur[19] then
+  set[#set + 1] = F.entry_channel
+  set[#set + 1] = '0'
+end
+local position = ARGV[A.step_position]
+if position ~= '' and step_after == ARGV[A.step] and tonumber(position) > tonumber(cur[20] or '0') then
+  set[#set + 1] = F.furthest
+  set[#set + 1] = position
+end
+if ARGV[A.customer] == '1' then
+  set[#set + 1] = F.customer_save
+  set[#set + 1] = ARGV[A.update_us]
+end
 if #del > 0 then
   redis.call('HDEL', key, unpack(del))
 end
@@ -347,7 +365,8 @@ local change = record(ARGV[A.head], new_revision, tostring(new_etag), touchpoint
 log_change(KEYS[4], change, ARGV[A.log_entries], ARGV[A.log_ttl_ms], ARGV[A.feed_channel])
 
 local reply = {'saved', tostring(new_etag), tostring(new_revision), change, cur[14] or '', journey_type,
-  cur[15] or '', cur[16] or '', step_after}
+  cur[15] or '', cur[16] or '', step_after,
+  step or '', cur[17] or '', cur[18] or '', cur[19] or '', cur[20] or '', cur[21] or '', cur[22] or ''}
 if ARGV[A.want_journey] == '1' then
   for _, x in ipairs(redis.call('HGETALL', key)) do
     reply[#reply + 1] = x

@@ -65,6 +65,8 @@ type Store struct {
 
 	events  *store.EventOptions // nil: events are off (see WithEvents)
 	appends appender            // sends concurrent event appends together
+
+	writes *store.WriteOptions // nil: writes are not reported (see WithWrites)
 }
 
 // WithTracing makes Open's client record a span of every Redis command

@@ -11,12 +11,16 @@
 -- empty value deletes the field).
 --
 -- Returns {"updated", change record, incarnation, reminder time,
--- reminded-for expiry} (the events of the change are Go's to append), or
+-- reminded-for expiry} (the events of the change are Go's to append)
+-- followed by what insight counts from, as it was before the update
+-- (state, step, channel, expiry, entry channel, furthest step, customer's
+-- last save, last resume), or
 -- {"replayed"} (this very update ran before), {"missing"}, {"convert"} (a
 -- v1 record) or {"conflict"}.
 
 local cur = redis.call('HMGET', KEYS[1], F.version, F.etag, F.revision, F.step,
-  F.incarnation, F.reminder_time, F.reminded_for)
+  F.incarnation, F.reminder_time, F.reminded_for,
+  F.state, F.channel, F.expire_time, F.entry_channel, F.furthest, F.customer_save, F.resumed)
 if not cur[2] then
   return {'missing'}
 end
@@ -47,6 +51,20 @@ for i = A.rest + n, #ARGV, 2 do
     end
   end
 end
+-- What insight counts from (docs/insight.md).
+if not cur[11] then
+  set[#set + 1] = F.entry_channel
+  set[#set + 1] = '0'
+end
+local position = ARGV[A.step_position]
+if position ~= '' and tonumber(position) > tonumber(cur[12] or '0') then
+  set[#set + 1] = F.furthest
+  set[#set + 1] = position
+end
+if ARGV[A.resume_us] ~= '' then
+  set[#set + 1] = F.resumed
+  set[#set + 1] = ARGV[A.resume_us]
+end
 if #del > 0 then
   redis.call('HDEL', KEYS[1], unpack(del))
 end
@@ -60,4 +78,5 @@ extend_ttl(KEYS[3], expire_at)
 
 local change = record(ARGV[A.head], revision, etag, touchpoints)
 log_change(KEYS[4], change, ARGV[A.log_entries], ARGV[A.log_ttl_ms], ARGV[A.feed_channel])
-return {'updated', change, cur[5] or '', cur[6] or '', cur[7] or ''}
+return {'updated', change, cur[5] or '', cur[6] or '', cur[7] or '',
+  cur[8] or '', cur[4] or '', cur[9] or '', cur[10] or '', cur[11] or '', cur[12] or '', cur[13] or '', cur[14] or ''}
