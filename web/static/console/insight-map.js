@@ -129,14 +129,17 @@ export function mapOf(m) {
         s('rect', { x: x1, y: funnelY, width: x2 - x1, height: f })));
     }
     funnel.append(tip(`${st.title}: ${fmtCount(st.reached)} reached, ${fmtCount(st.leftForward)} went on, ${fmtCount(st.stopped)} stopped`,
-      { class: 'node', 'data-step': st.id },
+      { class: `node${st.last ? ' last' : ''}`, 'data-step': st.id },
       s('rect', { class: 'node-bg', x, y: funnelY, width: NODE, height: FUNNEL }),
       f > 0 ? s('rect', { class: 'node-forward', x, y: funnelY, width: NODE, height: f }) : null,
       h > f ? s('rect', { class: 'node-stopped', x, y: funnelY + f, width: NODE, height: h - f }) : null));
     if (st.stopped) {
-      funnel.append(tip(`${fmtCount(st.stopped)} of ${fmtCount(st.reached)} stopped at ${st.title} (drop-off ${fmtRate(st.dropOffRate)})`,
-        { class: 'stopped', 'data-step': st.id },
-        s('text', { x: cx(i), y: funnelY + FUNNEL + 16, 'text-anchor': 'middle' }, `▼ ${fmtCount(st.stopped)} stopped`)));
+      funnel.append(tip(st.last
+        ? `${fmtCount(st.stopped)} journeys reached ${st.title}, the last step, and ended there, completed or not`
+        : `${fmtCount(st.stopped)} of ${fmtCount(st.reached)} stopped at ${st.title} (drop-off ${fmtRate(st.dropOffRate)})`,
+      { class: `stopped${st.last ? ' last' : ''}`, 'data-step': st.id },
+      s('text', { x: cx(i), y: funnelY + FUNNEL + 16, 'text-anchor': 'middle' },
+        `▼ ${fmtCount(st.stopped)} ${st.last ? 'ended here' : 'stopped'}`)));
     }
   });
   svg.append(funnel);
@@ -181,9 +184,10 @@ export function mapOf(m) {
         ? `M${sx - dx},${ya} C${sx - dx},${ya - 16} ${sx + dx},${ya - 16} ${sx + dx},${ya}`
         : `M${sx - dx},${ya} C${sx},${ya} ${sx},${yb} ${sx + dx},${yb}`;
       const what = f.kind === 'switch' ? 'changed channel' : 'were resumed by staff';
+      const share = f.kind === 'resume' ? ` (${fmtRate(f.rate)} of those who reached it)` : '';
       const label = f.from === f.to ? ya - 16 : (ya + yb) / 2 + 4;
       flowsG.append(tip(
-        `${st.title}: ${fmtCount(f.count)} ${what} from ${channelLabel(f.from)} to ${channelLabel(f.to)} (${fmtRate(f.rate)} of those who reached it)`,
+        `${st.title}: ${fmtCount(f.count)} ${what} from ${channelLabel(f.from)} to ${channelLabel(f.to)}${share}`,
         { class: `flow-group ${f.kind}` },
         s('path', {
           class: `flow flow-${f.kind}`, d, 'stroke-width': width.toFixed(1), 'marker-end': `url(#arrow-${f.kind})`,
@@ -201,17 +205,19 @@ export function mapOf(m) {
     const w = colW - 12;
     const t = st.timeToResume;
     const lines = [
-      ['drop-off', `Drop-off ${fmtRate(st.dropOffRate)}`, `${fmtCount(st.stopped)} of ${fmtCount(st.reached)} who reached ${st.title} stopped there`],
-      ['resumed', `Resumed ${fmtCount(st.resumed)} · ${fmtRate(st.resumeRate)}`,
+      [st.last ? 'fig-drop-off fig-last' : 'fig-drop-off', `Drop-off ${fmtRate(st.dropOffRate)}`, st.last
+        ? `${st.title} is the last step: the ${fmtCount(st.stopped)} journeys that reached it ended there, completed or not (${fmtCount(m.completed)} journeys were completed in these days)`
+        : `${fmtCount(st.stopped)} of ${fmtCount(st.reached)} who reached ${st.title} stopped there`],
+      ['fig-resumed', `Resumed ${fmtCount(st.resumed)} · ${fmtRate(st.resumeRate)}`,
         `${fmtCount(st.resumed)} journeys were resumed by staff on ${st.title}: ${fmtRate(st.resumeRate)} of those who reached it`],
-      ['wait', t.count ? `Wait p50 ${fmtDuration(t.p50)} · p90 ${fmtDuration(t.p90)}` : 'Wait –',
+      ['fig-wait', t.count ? `Wait p50 ${fmtDuration(t.p50)} · p90 ${fmtDuration(t.p90)}` : 'Wait –',
         t.count ? `From the customer's last save to staff resuming (${fmtCount(t.count)} resumes): half within ${fmtDuration(t.p50)}, 90% within ${fmtDuration(t.p90)}`
           : `No resume on ${st.title} to time`],
-      ['expired', `Expired ${fmtCount(st.expired)} · ${fmtCount(st.expiredUnresumed)} unresumed`,
+      ['fig-expired', `Expired ${fmtCount(st.expired)} · ${fmtCount(st.expiredUnresumed)} unresumed`,
         `${fmtCount(st.expired)} journeys expired on ${st.title}${m.expiredThrough ? ` (days through ${m.expiredThrough})` : ''}; ${fmtCount(st.expiredUnresumed)} of them were never resumed by staff`],
     ];
     figs.append(s('g', { class: 'step-figures', 'data-step': st.id },
-      lines.map(([cls, text, title], k) => tip(title, { class: `fig fig-${cls}` },
+      lines.map(([cls, text, title], k) => tip(title, { class: `fig ${cls}` },
         s('text', { x, y: figsY + k * FIG_LINE + 12, 'data-fit': w }, text)))));
   });
   svg.append(figs);

@@ -17,6 +17,8 @@ const num = (v) => Number(v || 0);
 /** "12.5s" → 12.5; null when there is no time. */
 const seconds = (d) => (d === undefined || d === null || d === '' ? null : parseFloat(d));
 
+// A switch has no rate (no denominator is named for it); a resume's is of
+// the journeys that reached its step.
 function flows(list) {
   return (list || []).map((f) => ({
     from: f.from || 'CHANNEL_UNSPECIFIED', to: f.to || 'CHANNEL_UNSPECIFIED', count: num(f.count), rate: num(f.rate),
@@ -39,6 +41,9 @@ export function modelOf(insight, form) {
   const counted = new Map((i.steps || []).map((s) => [s.step || UNDECLARED, s]));
   const declared = form?.steps || [];
   const ids = [...declared.map((s) => s.id), ...[...counted.keys()].filter((id) => !declared.some((s) => s.id === id))];
+  // Journeys end at the last step, completed or not: the API counts all
+  // of them as stopped there (none leaves it forward).
+  const last = [...ids].reverse().find((id) => id !== UNDECLARED && (!form || declared.some((s) => s.id === id)));
   const steps = ids.map((id) => {
     const s = counted.get(id) || {};
     const d = declared.find((x) => x.id === id);
@@ -47,6 +52,7 @@ export function modelOf(insight, form) {
       title: d?.title || (id === UNDECLARED ? 'Steps no longer declared' : humanize(id)),
       declared: Boolean(d) || (!form && id !== UNDECLARED),
       momentOfTruth: Boolean(s.momentOfTruth || d?.momentOfTruth),
+      last: id === last,
       reached: num(s.reached),
       leftForward: num(s.leftForward),
       stopped: num(s.stopped),

@@ -23,7 +23,7 @@ export function tablesOf(m) {
   const resumed = all.reduce((a, st) => a + st.resumed, 0);
   const moves = all.flatMap((st) => [
     ...st.switches.map((f) => ({ st, kind: 'Changed channel', f })),
-    ...st.resumes.map((f) => ({ st, kind: 'Resumed by staff', f })),
+    ...st.resumes.map((f) => ({ st, kind: 'Resumed by staff', f, resume: true })),
   ]).filter((x) => x.f.count > 0);
   const started = m.entryChannels.reduce((a, e) => a + e.started, 0);
   const completed = m.entryChannels.reduce((a, e) => a + e.completed, 0);
@@ -31,7 +31,7 @@ export function tablesOf(m) {
     {
       id: 'funnel',
       title: 'Funnel',
-      note: 'Journeys whose furthest step became this one, and of those how many went on to a later step.',
+      note: 'Journeys whose furthest step became this one, and of those how many went on to a later step. At the last step every journey stops, completed or not.',
       columns: [col('Step'), idCol, col('Moment of truth'), col('Reached'), col('Went on', 'Left forward'), col('Stopped'), col('Drop-off', 'Drop-off rate')],
       rows: all.map((st) => [stepCell(st), text(st.id), text(st.momentOfTruth ? 'yes' : ''), count(st.reached), count(st.leftForward), count(st.stopped), rate(st.dropOffRate)]),
     },
@@ -55,9 +55,10 @@ export function tablesOf(m) {
     {
       id: 'moves',
       title: 'Channel changes per step',
-      note: 'Touches on another channel than the touch before, and resumes by staff, per pair of channels; the rate is of the journeys that reached the step.',
+      note: 'Touches on another channel than the touch before (a resume by staff is one too), and resumes by staff, per pair of channels; a resume\'s rate is of the journeys that reached the step.',
       columns: [col('Step'), idCol, col('What'), col('From'), col('To'), col('Journeys'), col('Rate')],
-      rows: moves.map(({ st, kind, f }) => [stepCell(st), text(st.id), text(kind), text(channelLabel(f.from)), text(channelLabel(f.to)), count(f.count), rate(f.rate)]),
+      rows: moves.map(({ st, kind, f, resume }) => [stepCell(st), text(st.id), text(kind), text(channelLabel(f.from)), text(channelLabel(f.to)), count(f.count),
+        resume ? rate(f.rate) : { text: '', value: '', num: true }]),
       empty: 'No journey changed channel in these days.',
     },
     {
