@@ -93,22 +93,11 @@ const recordedInsight = `{
   "expiredThrough": "2026-11-28"
 }`
 
-// drawRecorded draws recordedInsight on the page, with the type's form
-// read by the page's own token when withForm (null otherwise).
-func (p insightPage) drawRecorded(withForm bool) {
+// drawRecorded draws recordedInsight with the page's own drawing, as if
+// the server had answered it, steps titled from their ids.
+func (p insightPage) drawRecorded() {
 	p.t.Helper()
-	form := "null"
-	if withForm {
-		form = "formOf(await client.call('GET', 'journeyTypes/car-insurance-quote'))"
-	}
-	eval[bool](p.page, fmt.Sprintf(`(async () => {
-		const { draw } = await import('/console/insight.js');
-		const { formOf } = await import('/forms/forms.js');
-		const { HandoffClient } = await import('/sdk/handoff.js');
-		const client = new HandoffClient({ token: sessionStorage.getItem('handoff-console-token'), channel: '' });
-		draw(%s, %s);
-		return true;
-	})()`, recordedInsight, form))
+	eval[bool](p.page, fmt.Sprintf(`import('/console/insight.js').then(({ draw }) => (draw(%s), true))`, recordedInsight))
 	p.visible("#insight-map")
 }
 
@@ -135,21 +124,31 @@ func (p insightPage) mapFigures() mapFigures {
 	})()`)
 }
 
-// csv is what a table's Download CSV button hands the browser: the click
-// runs as a person's would, and the file's text is caught on its way to
-// the download (which the browser is told to refuse).
-func (p insightPage) csv(table string) string {
+// download is what a table's Download CSV button hands the browser: its
+// file name and text. The click runs as a person's would; the file is
+// caught before the browser saves it.
+func (p insightPage) download(table string) (name, text string) {
 	p.t.Helper()
-	return eval[string](p.page, fmt.Sprintf(`new Promise((resolve, reject) => {
+	file := eval[struct{ Name, Text string }](p.page, fmt.Sprintf(`new Promise((resolve, reject) => {
 		const create = URL.createObjectURL;
-		URL.createObjectURL = (blob) => {
+		let blob = null;
+		URL.createObjectURL = (b) => (blob = b, create.call(URL, b));
+		HTMLAnchorElement.prototype.click = function () {
 			URL.createObjectURL = create;
-			blob.text().then(resolve, reject);
-			return 'data:text/plain,';
+			delete HTMLAnchorElement.prototype.click;
+			blob.text().then((text) => resolve({Name: this.download, Text: text}), reject);
 		};
 		document.querySelector('section[data-table=%q] button.csv').click();
 		setTimeout(() => reject(new Error('no download')), 5000);
 	})`, table))
+	return file.Name, file.Text
+}
+
+// csv is the text of a table's CSV download.
+func (p insightPage) csv(table string) string {
+	p.t.Helper()
+	_, text := p.download(table)
+	return text
 }
 
 // TestInsight_aRecordedAnswerIsDrawnAsAMap: Kees signs in with an analyst
@@ -164,7 +163,7 @@ func TestInsight_aRecordedAnswerIsDrawnAsAMap(t *testing.T) {
 	kees.visible("#query-type-id")
 	require.Contains(t, kees.text("#query-type-hint"), "may not list journey types")
 	require.Equal(t, "query-type-id", eval[string](kees.page, `document.activeElement.id`), "an analyst types the type first")
-	kees.drawRecorded(false)
+	kees.drawRecorded()
 
 	m := kees.mapFigures()
 	require.Equal(t, []string{"vehicle", "driver", "cover", "confirm"}, m.Columns)
@@ -203,6 +202,8 @@ func TestInsight_aRecordedAnswerIsDrawnAsAMap(t *testing.T) {
 	require.Equal(t, "Entry channel,Started,Completed,Completion rate\r\nWeb,100,33,0.33\r\nApp,20,8,0.4\r\nAll channels,120,41,0.341667\r\n",
 		kees.csv("entry-channels"))
 	require.Equal(t, "Sent,Brought back,Rate\r\n30,9,0.3\r\n", kees.csv("reminders"))
+	name, _ := kees.download("expiries")
+	require.Equal(t, "insight-car-insurance-quote-2026-10-31-2026-11-29-expiries.csv", name)
 	require.Equal(t, []string{"Step,Step id,What,From,To,Journeys,Rate", "Vehicle,vehicle,Changed channel,Web,App,6,", "Vehicle,vehicle,Resumed by staff,Web,Phone,4,0.0333"},
 		strings.Split(kees.csv("moves"), "\r\n")[:3], "a switch has no rate; a resume's is of the journeys that reached the step")
 	require.Equal(t, 6, eval[int](kees.page, `document.querySelectorAll('#tables button.csv').length`), "every table downloads")
@@ -465,7 +466,7 @@ func TestInsight_aSupervisorPicksATypeAndReadsItsLabels(t *testing.T) {
 
 	ola := signInConsole(b, s, olaToken, "phone")
 	ola.click(`.bar a[href="/console/insight.html"]`)
-	p := insightPage{ola.page}
+	p := insightPage(ola)
 	p.visible("#insight-map")
 	require.Equal(t, []string{"Offerte autoverzekering", "Schademelding woonverzekering"},
 		eval[[]string](p.page, `[...document.querySelectorAll('#query-type option')].map((o) => o.textContent)`))

@@ -95,6 +95,9 @@ async function loadTypes(wanted) {
     input.required = true;
     input.value = wanted || '';
     $('#query-type-label').htmlFor = 'query-type-id';
+    $('#query-type-hint').textContent = state.types
+      ? 'This server declares no journey type: type the id of one counted before.'
+      : 'Your token may not list journey types: type the id of one.';
     $('#query-type-hint').hidden = false;
     document.querySelector('.skip').href = '#query-type-id';
   }
