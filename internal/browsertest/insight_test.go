@@ -79,7 +79,7 @@ const recordedInsight = `{
                  {"from": "CHANNEL_APP", "to": "CHANNEL_CHAT", "count": "2", "rate": 0.025}],
      "resumed": "20", "resumeRate": 0.25, "timeToResume": {"count": "20", "p50": "1830s", "p90": "30600s"},
      "expired": "20", "expiredUnresumed": "12"},
-    {"step": "confirm", "reached": "45", "stopped": "45", "dropOffRate": 1,
+    {"step": "confirm", "reached": "45", "leftForward": "41", "stopped": "4", "dropOffRate": 0.0889,
      "resumed": "6", "resumeRate": 0.1333, "timeToResume": {"count": "6", "p50": "400s", "p90": "2000s"}, "expired": "2"}
   ],
   "entryChannels": [
@@ -174,15 +174,15 @@ func TestInsight_aRecordedAnswerIsDrawnAsAMap(t *testing.T) {
 	require.Contains(t, m.Flows, "cover resume CHANNEL_APP CHANNEL_CHAT 2")
 	require.Len(t, m.Flows, 10)
 	require.Equal(t, []string{"120 reached", "96 reached", "80 reached", "45 reached"}, m.Reached)
-	require.Equal(t, []string{"Drop-off 20.0%", "Drop-off 16.7%", "Drop-off 43.8%", "Drop-off 100.0%"}, m.DropOff)
+	require.Equal(t, []string{"Drop-off 20.0%", "Drop-off 16.7%", "Drop-off 43.8%", "Drop-off 8.9%"}, m.DropOff)
 	require.Equal(t, "cover", kees.attr("#insight-map g.column.mot", "data-step"), "the moment of truth stands out")
 	require.Contains(t, kees.attr(`#insight-map path.flow[data-step="cover"][data-kind="switch"][data-from="CHANNEL_WEB"]`, "d"), "C",
 		"a switch is a curve from one lane to another")
 	hover := eval[string](kees.page, `document.querySelector('#insight-map path.flow[data-step="cover"][data-to="CHANNEL_PHONE"]').parentNode.querySelector('title').textContent`)
 	require.Equal(t, "Cover: 12 changed channel from Web to Phone", hover, "pointing at a flow gives its figures")
 	require.Contains(t, textContent(kees.page, `#insight-map .step-figures[data-step="cover"]`), "Wait p50 30 min 30 s · p90 8 h 30 min")
-	require.Contains(t, textContent(kees.page, `#insight-map .stopped[data-step="confirm"]`), "45 ended here",
-		"at the last step journeys end, completed or not")
+	require.Contains(t, textContent(kees.page, `#insight-map .stopped[data-step="confirm"]`), "4 stopped",
+		"at the last step, the journeys not completed stopped")
 	require.Equal(t, "Journey map: car-insurance-quote", kees.text("#insight-title"))
 	require.Contains(t, kees.text("#insight-range"), "steps named by their ids")
 	require.Equal(t, "41 · 34.2%", kees.text("#summary-completed"))
@@ -192,7 +192,7 @@ func TestInsight_aRecordedAnswerIsDrawnAsAMap(t *testing.T) {
 		"Vehicle,vehicle,,120,96,24,0.2\r\n"+
 		"Driver,driver,,96,80,16,0.1667\r\n"+
 		"Cover,cover,yes,80,45,35,0.4375\r\n"+
-		"Confirm,confirm,,45,0,45,1\r\n", kees.csv("funnel"))
+		"Confirm,confirm,,45,41,4,0.0889\r\n", kees.csv("funnel"))
 	require.Equal(t, "Step,Step id,Resumed,Resume rate,Waits timed,Wait p50 (s),Wait p90 (s)\r\n"+
 		"Vehicle,vehicle,4,0.0333,4,754.2,5400\r\n"+
 		"Driver,driver,12,0.125,12,1201,14400\r\n"+

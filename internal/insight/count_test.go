@@ -123,9 +123,19 @@ func TestCount(t *testing.T) {
 				x.Before = at("confirm", phone, t0)
 				x.After = at("confirm", phone, t0)
 				x.After.State = handoffv1.JourneyState_JOURNEY_STATE_COMPLETED
-				x.Resume = t0
+				x.Resume, x.FurthestBefore, x.FurthestAfter = t0, 4, 4
 			}),
-			want: map[string]int64{day + " c:2": 1, expiry + " x:confirm": -1},
+			want: map[string]int64{day + " c:2": 1, day + " f:confirm": 1, expiry + " x:confirm": -1},
+		},
+		{
+			name: "a_journey_completed_before_the_forms_last_step_left_its_furthest_forward_too",
+			w: w(func(x *store.Written) {
+				x.Kind = handoffv1.TouchpointKind_TOUCHPOINT_KIND_COMPLETED
+				x.Before, x.After = at("driver", phone, t0), at("driver", phone, t0)
+				x.After.State = handoffv1.JourneyState_JOURNEY_STATE_COMPLETED
+				x.FurthestBefore, x.FurthestAfter = 3, 3
+			}),
+			want: map[string]int64{day + " c:1": 1, day + " f:cover": 1, expiry + " x:driver": -1, expiry + " xu:driver": -1},
 		},
 		{
 			name: "a_reminder_is_counted_and_moves_no_expiry",

@@ -50,7 +50,8 @@ func TestSummarize_sumsTheDaysIntoTheMap(t *testing.T) {
 		{Channel: handoffv1.Channel_CHANNEL_APP, Started: 2},
 	}, got.GetEntryChannels())
 	require.Equal(t, &handoffv1.Reminders{Sent: 4, BroughtBack: 1, Rate: 0.25}, got.GetReminders())
-	require.Equal(t, []*handoffv1.ChannelFlow{{From: web, To: phone, Count: 4}}, got.GetSwitches())
+	require.Equal(t, []*handoffv1.ChannelFlow{{From: web, To: phone, Count: 4, Rate: 0.4}}, got.GetSwitches(), "of started")
+	require.InDelta(t, 0.5, driver.GetSwitches()[0].GetRate(), 1e-9, "of reached")
 }
 
 func TestSummarize_aRangeThatHasNotEndedHasNoFinalExpiries(t *testing.T) {

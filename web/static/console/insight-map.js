@@ -125,21 +125,19 @@ export function mapOf(m) {
     if (i < m.steps.length - 1 && f > 0) {
       const x1 = x + NODE;
       const x2 = cx(i + 1) - NODE / 2;
-      funnel.append(tip(`${fmtCount(st.leftForward)} went on from ${st.title} to a later step`, { class: 'forward', 'data-step': st.id },
+      funnel.append(tip(`${fmtCount(st.leftForward)} went on from ${st.title} to a later step or were completed`, { class: 'forward', 'data-step': st.id },
         s('rect', { x: x1, y: funnelY, width: x2 - x1, height: f })));
     }
-    funnel.append(tip(`${st.title}: ${fmtCount(st.reached)} reached, ${fmtCount(st.leftForward)} went on, ${fmtCount(st.stopped)} stopped`,
-      { class: `node${st.last ? ' last' : ''}`, 'data-step': st.id },
+    funnel.append(tip(`${st.title}: ${fmtCount(st.reached)} reached, ${fmtCount(st.leftForward)} went on or completed, ${fmtCount(st.stopped)} stopped`,
+      { class: 'node', 'data-step': st.id },
       s('rect', { class: 'node-bg', x, y: funnelY, width: NODE, height: FUNNEL }),
       f > 0 ? s('rect', { class: 'node-forward', x, y: funnelY, width: NODE, height: f }) : null,
       h > f ? s('rect', { class: 'node-stopped', x, y: funnelY + f, width: NODE, height: h - f }) : null));
     if (st.stopped) {
-      funnel.append(tip(st.last
-        ? `${fmtCount(st.stopped)} journeys reached ${st.title}, the last step, and ended there, completed or not`
-        : `${fmtCount(st.stopped)} of ${fmtCount(st.reached)} stopped at ${st.title} (drop-off ${fmtRate(st.dropOffRate)})`,
-      { class: `stopped${st.last ? ' last' : ''}`, 'data-step': st.id },
+      funnel.append(tip(`${fmtCount(st.stopped)} of ${fmtCount(st.reached)} stopped at ${st.title} (drop-off ${fmtRate(st.dropOffRate)})`,
+      { class: 'stopped', 'data-step': st.id },
       s('text', { x: cx(i), y: funnelY + FUNNEL + 16, 'text-anchor': 'middle' },
-        `▼ ${fmtCount(st.stopped)} ${st.last ? 'ended here' : 'stopped'}`)));
+        `▼ ${fmtCount(st.stopped)} stopped`)));
     }
   });
   svg.append(funnel);
@@ -205,9 +203,8 @@ export function mapOf(m) {
     const w = colW - 12;
     const t = st.timeToResume;
     const lines = [
-      [st.last ? 'fig-drop-off fig-last' : 'fig-drop-off', `Drop-off ${fmtRate(st.dropOffRate)}`, st.last
-        ? `${st.title} is the last step: the ${fmtCount(st.stopped)} journeys that reached it ended there, completed or not (${fmtCount(m.completed)} journeys were completed in these days)`
-        : `${fmtCount(st.stopped)} of ${fmtCount(st.reached)} who reached ${st.title} stopped there`],
+      ['fig-drop-off', `Drop-off ${fmtRate(st.dropOffRate)}`,
+        `${fmtCount(st.stopped)} of ${fmtCount(st.reached)} who reached ${st.title} stopped there, not completed`],
       ['fig-resumed', `Resumed ${fmtCount(st.resumed)} · ${fmtRate(st.resumeRate)}`,
         `${fmtCount(st.resumed)} journeys were resumed by staff on ${st.title}: ${fmtRate(st.resumeRate)} of those who reached it`],
       ['fig-wait', t.count ? `Wait p50 ${fmtDuration(t.p50)} · p90 ${fmtDuration(t.p90)}` : 'Wait –',

@@ -4,7 +4,7 @@
 // journey type's form (forms.js) for the steps' labels. Pure: the map, the
 // tables and the tests all start from modelOf.
 
-import { humanize } from '/forms/forms.js';
+import { humanize, pick } from '/forms/forms.js';
 import { channelInfo } from '/assets/ui.js';
 
 /** The channels in the order lanes are drawn: the enum's. */
@@ -17,8 +17,8 @@ const num = (v) => Number(v || 0);
 /** "12.5s" → 12.5; null when there is no time. */
 const seconds = (d) => (d === undefined || d === null || d === '' ? null : parseFloat(d));
 
-// A switch has no rate (no denominator is named for it); a resume's is of
-// the journeys that reached its step.
+// A step's switch and resume rates are of the journeys that reached it;
+// the type's, of the journeys started.
 function flows(list) {
   return (list || []).map((f) => ({
     from: f.from || 'CHANNEL_UNSPECIFIED', to: f.to || 'CHANNEL_UNSPECIFIED', count: num(f.count), rate: num(f.rate),
@@ -34,25 +34,21 @@ function times(t) {
  * completionRate, steps, channels, entryChannels, timeToResume, switches,
  * resumes, reminders, expiredThrough}. Steps are the form's (all it
  * declares, in order) followed by any others the insight counts; without a
- * form, the insight's own, titled from their ids.
+ * form, the insight's own, titled by the labels it carries (else their ids).
  */
 export function modelOf(insight, form) {
   const i = insight || {};
   const counted = new Map((i.steps || []).map((s) => [s.step || UNDECLARED, s]));
   const declared = form?.steps || [];
   const ids = [...declared.map((s) => s.id), ...[...counted.keys()].filter((id) => !declared.some((s) => s.id === id))];
-  // Journeys end at the last step, completed or not: the API counts all
-  // of them as stopped there (none leaves it forward).
-  const last = [...ids].reverse().find((id) => id !== UNDECLARED && (!form || declared.some((s) => s.id === id)));
   const steps = ids.map((id) => {
     const s = counted.get(id) || {};
     const d = declared.find((x) => x.id === id);
     return {
       id,
-      title: d?.title || (id === UNDECLARED ? 'Steps no longer declared' : humanize(id)),
+      title: d?.title || pick(s.label) || (id === UNDECLARED ? 'Steps no longer declared' : humanize(id)),
       declared: Boolean(d) || (!form && id !== UNDECLARED),
       momentOfTruth: Boolean(s.momentOfTruth || d?.momentOfTruth),
-      last: id === last,
       reached: num(s.reached),
       leftForward: num(s.leftForward),
       stopped: num(s.stopped),
@@ -82,7 +78,7 @@ export function modelOf(insight, form) {
   const completed = num(i.completed);
   return {
     type: String(i.name || '').replace(/^journeyTypes\//, '').replace(/\/insight$/, ''),
-    title: form?.title || '',
+    title: form?.title || pick(i.title),
     from: i.from || '',
     to: i.to || '',
     started,

@@ -31,7 +31,7 @@ export function tablesOf(m) {
     {
       id: 'funnel',
       title: 'Funnel',
-      note: 'Journeys whose furthest step became this one, and of those how many went on to a later step. At the last step every journey stops, completed or not.',
+      note: 'Journeys whose furthest step became this one, and of those how many went on to a later step or were completed; the others stopped there.',
       columns: [col('Step'), idCol, col('Moment of truth'), col('Reached'), col('Went on', 'Left forward'), col('Stopped'), col('Drop-off', 'Drop-off rate')],
       rows: all.map((st) => [stepCell(st), text(st.id), text(st.momentOfTruth ? 'yes' : ''), count(st.reached), count(st.leftForward), count(st.stopped), rate(st.dropOffRate)]),
     },

@@ -170,7 +170,7 @@ export function draw(insight, form = null) {
   const title = m.title || m.type;
   $('#insight-title').textContent = `Journey map: ${title}`;
   $('#insight-range').textContent = `${fmtDay(m.from)} to ${fmtDay(m.to)}, days in UTC` +
-    (form ? '' : ' · steps named by their ids (your token may not read the type\'s labels)');
+    (form || (insight?.steps || []).some((st) => st.label) ? '' : ' · steps named by their ids');
   $('#summary').replaceChildren(
     figure('Started', fmtCount(m.started), 'started'),
     figure('Completed', `${fmtCount(m.completed)} · ${fmtRate(m.completionRate)}`, 'completed'),

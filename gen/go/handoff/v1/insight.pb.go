@@ -109,9 +109,9 @@ type JourneyTypeInsight struct {
 	EntryChannels []*EntryChannelInsight `protobuf:"bytes,7,rep,name=entry_channels,json=entryChannels,proto3" json:"entry_channels,omitempty"`
 	// Resumes by staff of all steps: time from the customer's last save.
 	TimeToResume *ResumeTimes `protobuf:"bytes,8,opt,name=time_to_resume,json=timeToResume,proto3" json:"time_to_resume,omitempty"`
-	// Channel switches of all steps, per channel pair.
+	// Channel switches of all steps, per channel pair; rate: of started.
 	Switches []*ChannelFlow `protobuf:"bytes,9,rep,name=switches,proto3" json:"switches,omitempty"`
-	// Resumes of all steps, per channel pair.
+	// Resumes of all steps, per channel pair; rate: of started.
 	Resumes   []*ChannelFlow `protobuf:"bytes,10,rep,name=resumes,proto3" json:"resumes,omitempty"`
 	Reminders *Reminders     `protobuf:"bytes,11,opt,name=reminders,proto3" json:"reminders,omitempty"`
 	// Expiries are counted on the day a journey expires, so they are final
@@ -253,14 +253,17 @@ type StepInsight struct {
 	MomentOfTruth bool `protobuf:"varint,2,opt,name=moment_of_truth,json=momentOfTruth,proto3" json:"moment_of_truth,omitempty"`
 	// Journeys that reached the step as the furthest they had come.
 	Reached int64 `protobuf:"varint,3,opt,name=reached,proto3" json:"reached,omitempty"`
-	// Of those, the journeys that went on to a later step.
+	// Of those, the journeys that went on to a later step, or were
+	// completed.
 	LeftForward int64 `protobuf:"varint,4,opt,name=left_forward,json=leftForward,proto3" json:"left_forward,omitempty"`
 	// reached - left_forward: journeys for which this is (so far) the
-	// furthest step.
+	// furthest step, not completed.
 	Stopped int64 `protobuf:"varint,5,opt,name=stopped,proto3" json:"stopped,omitempty"`
 	// stopped / reached (0 when none reached it).
 	DropOffRate float64 `protobuf:"fixed64,6,opt,name=drop_off_rate,json=dropOffRate,proto3" json:"drop_off_rate,omitempty"`
-	// Touches on the step on another channel than the touch before.
+	// Writes on the step that moved the journey to another channel than
+	// its last touch's (a resume on another channel is one too); rate: of
+	// reached.
 	Switches []*ChannelFlow `protobuf:"bytes,7,rep,name=switches,proto3" json:"switches,omitempty"`
 	// Resumes by staff (a code redeemed, a caller identified, a case
 	// claimed) of journeys on the step, per channel pair; rate: of reached.
