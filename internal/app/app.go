@@ -106,6 +106,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, banner io.Wri
 	a.reg = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	if a.insight != nil {
+		reg.MustRegister(a.insight.Collectors()...)
+	}
 	a.hub = watch.NewHub(a.store, watch.DefaultBuffer)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "handoff_watches_open", Help: "Watch streams this instance is serving (gRPC, NDJSON and SSE alike).",

@@ -70,8 +70,9 @@ func TestInsight_aJourneyStoppedOnlineAndResumedOnThePhoneIsOnTheMap(t *testing.
 			require.Equal(t, int64(1), vehicle.GetReached())
 			require.Equal(t, int64(1), vehicle.GetLeftForward())
 			require.Equal(t, int64(1), driver.GetReached())
-			require.Equal(t, int64(1), driver.GetStopped(), "the furthest it came")
-			require.Equal(t, 1.0, driver.GetDropOffRate())
+			require.Equal(t, int64(1), driver.GetLeftForward(), "the furthest it came, then completed: no drop-off")
+			require.Zero(t, driver.GetStopped())
+			require.Zero(t, driver.GetDropOffRate())
 			web2phone := []*handoffv1.ChannelFlow{{From: handoffv1.Channel_CHANNEL_WEB, To: handoffv1.Channel_CHANNEL_PHONE, Count: 1, Rate: 1}}
 			require.Len(t, driver.GetResumes(), 1)
 			require.Equal(t, web2phone[0].GetCount(), driver.GetResumes()[0].GetCount())

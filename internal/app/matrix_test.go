@@ -37,6 +37,7 @@ func TestEveryRoleCallsEveryMethod(t *testing.T) {
 		{"an_agent", aliceToken, "alice", handoffv1.Role_ROLE_AGENT, true},
 		{"a_website", websiteToken, "shop-website", handoffv1.Role_ROLE_SERVICE, true},
 		{"an_admin", adminToken, "root", handoffv1.Role_ROLE_ADMIN, true},
+		{"an_analyst", kees, "kees", handoffv1.Role_ROLE_ANALYST, false},
 	}
 	type call func(ctx context.Context, j *handoffv1.Journey, code string) error
 	methods := map[string]call{
@@ -139,6 +140,10 @@ func TestEveryRoleCallsEveryMethod(t *testing.T) {
 		},
 		"ListJourneyTypes": func(ctx context.Context, _ *handoffv1.Journey, _ string) error {
 			_, err := h.types().ListJourneyTypes(ctx, &handoffv1.ListJourneyTypesRequest{})
+			return err
+		},
+		"GetJourneyTypeInsight": func(ctx context.Context, _ *handoffv1.Journey, _ string) error {
+			_, err := h.types().GetJourneyTypeInsight(ctx, &handoffv1.GetJourneyTypeInsightRequest{Name: "journeyTypes/" + claimType + "/insight"})
 			return err
 		},
 		"CreateJourneyType": func(ctx context.Context, _ *handoffv1.Journey, _ string) error {

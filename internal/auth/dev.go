@@ -17,6 +17,7 @@ var devPrincipals = []struct {
 	{"dev-agent", handoffv1.Role_ROLE_AGENT},
 	{"c-42", handoffv1.Role_ROLE_CUSTOMER},
 	{"dev-admin", handoffv1.Role_ROLE_ADMIN},
+	{"dev-analyst", handoffv1.Role_ROLE_ANALYST},
 }
 
 // DevTokens makes a fresh random token for each role, for running the server

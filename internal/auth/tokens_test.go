@@ -238,6 +238,7 @@ func TestDevTokens_gives_each_role_a_working_random_token(t *testing.T) {
 		{ID: "dev-agent", Role: handoffv1.Role_ROLE_AGENT},
 		{ID: "c-42", Role: handoffv1.Role_ROLE_CUSTOMER},
 		{ID: "dev-admin", Role: handoffv1.Role_ROLE_ADMIN},
+		{ID: "dev-analyst", Role: handoffv1.Role_ROLE_ANALYST},
 	}
 	require.Len(t, entries, len(want))
 	for i, e := range entries {

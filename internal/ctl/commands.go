@@ -239,7 +239,7 @@ after that many messages.`,
 		},
 	}
 
-	return []*cobra.Command{get, list, save, handoff, redeem, claim, release, transfer, watch, touchpoints, erase, revealCommand(a), typesCommand(a), identitiesCommand(a), lookupCommand(a), verifyCommand(a)}
+	return []*cobra.Command{get, list, save, handoff, redeem, claim, release, transfer, watch, touchpoints, erase, revealCommand(a), typesCommand(a), identitiesCommand(a), lookupCommand(a), verifyCommand(a), insightCommand(a)}
 }
 
 // setPath puts val at path in s, making the objects on the way.

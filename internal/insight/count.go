@@ -81,6 +81,11 @@ func Count(w store.Written, steps []string, add func(day, field string, n int64)
 	active := handoffv1.JourneyState_JOURNEY_STATE_ACTIVE
 	if w.Counted && w.Before.State == active && w.After.State == handoffv1.JourneyState_JOURNEY_STATE_COMPLETED {
 		add(today, fieldCompleted+channel(w.Entry), 1)
+		// A completed journey did not stop on its furthest step: it left
+		// it forward, to done, wherever the form's end is.
+		if w.FurthestAfter > 0 && w.FurthestAfter <= len(steps) {
+			add(today, fieldLeft+steps[w.FurthestAfter-1], 1)
+		}
 	}
 	switch w.Kind {
 	case handoffv1.TouchpointKind_TOUCHPOINT_KIND_REMINDED:

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/journeyhandoff/handoff/internal/store"
 )
 
@@ -19,6 +21,8 @@ type Recorder struct {
 
 	mu      sync.Mutex
 	pending map[typeDay]map[string]int64
+
+	flushFailures prometheus.Counter
 }
 
 type typeDay struct{ journeyType, day string }
@@ -27,7 +31,30 @@ type typeDay struct{ journeyType, day string }
 // after their day; steps are a type version's steps in order. It exists
 // before the store it writes to, which reports writes to it.
 func NewRecorder(steps func(journeyType string, version int64) []string, retention time.Duration, log *slog.Logger) *Recorder {
-	return &Recorder{steps: steps, retention: retention, log: log, pending: make(map[typeDay]map[string]int64)}
+	return &Recorder{
+		steps: steps, retention: retention, log: log, pending: make(map[typeDay]map[string]int64),
+		flushFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "handoff_insight_flush_failures_total",
+			Help: "Writes of this instance's insight counts that failed; the counts are kept for the next.",
+		}),
+	}
+}
+
+// Collectors are the recorder's metrics: failed flushes, and how many
+// counts wait to be written.
+func (r *Recorder) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{r.flushFailures, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "handoff_insight_pending_counts",
+		Help: "Insight counts (type, day and field) this instance holds until its next write.",
+	}, func() float64 {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		n := 0
+		for _, counts := range r.pending {
+			n += len(counts)
+		}
+		return float64(n)
+	})}
 }
 
 // Observe counts one write: a store.WriteOptions.Observe. It never blocks
@@ -73,6 +100,7 @@ func (r *Recorder) Flush(ctx context.Context, st store.Insight) error {
 	}
 	err := st.AddInsight(ctx, batch, r.retention)
 	if err != nil {
+		r.flushFailures.Inc()
 		// Put them back: a store that comes back gets them all. A batch
 		// half written before the error is counted twice; statistics.
 		r.mu.Lock()

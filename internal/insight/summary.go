@@ -104,6 +104,9 @@ func Summarize(name, from, to string, byDay map[string]map[string]int64, steps [
 				}
 			}
 		}
+		for _, f := range si.Switches {
+			f.Rate = rate(f.Count, si.Reached)
+		}
 		sortFlows(si.Switches)
 		sortFlows(si.Resumes)
 		si.ResumeRate = rate(si.Resumed, si.Reached)
@@ -137,6 +140,9 @@ func Summarize(name, from, to string, byDay map[string]map[string]int64, steps [
 		out.EntryChannels = append(out.EntryChannels, e)
 	}
 	slices.SortFunc(out.EntryChannels, func(a, b *handoffv1.EntryChannelInsight) int { return cmp.Compare(a.Channel, b.Channel) })
+	for _, f := range append(slices.Clone(out.Switches), out.Resumes...) {
+		f.Rate = rate(f.Count, out.Started)
+	}
 	out.Reminders = &handoffv1.Reminders{Sent: all[fieldReminded], BroughtBack: all[fieldBroughtBack], Rate: rate(all[fieldBroughtBack], all[fieldReminded])}
 	return out
 }

@@ -59,5 +59,10 @@ func (a TypesAPI) GetJourneyTypeInsight(ctx context.Context, req *handoffv1.GetJ
 	if err != nil {
 		return nil, err
 	}
-	return insight.Summarize(req.GetName(), days[0], days[len(days)-1], byDay, steps, moments, today.Format(time.DateOnly)), nil
+	out := insight.Summarize(req.GetName(), days[0], days[len(days)-1], byDay, steps, moments, today.Format(time.DateOnly))
+	out.Title = def.GetTitle()
+	for i, s := range def.GetSteps() {
+		out.Steps[i].Label = s.GetLabel()
+	}
+	return out, nil
 }

@@ -21,6 +21,22 @@ type WriteOptions struct {
 	Steps func(journeyType string, version int64) []string
 }
 
+// Position is the position of step in its type version's steps (see
+// StepPosition); 0 when o is nil or knows no steps. Both stores ask it.
+func (o *WriteOptions) Position(journeyType string, version int64, step string) int {
+	if o == nil || o.Steps == nil || step == "" {
+		return 0
+	}
+	return StepPosition(o.Steps(journeyType, version), step)
+}
+
+// Report hands w to Observe, if o has one.
+func (o *WriteOptions) Report(w Written) {
+	if o != nil && o.Observe != nil {
+		o.Observe(w)
+	}
+}
+
 // StepPosition is step's position (from 1) among steps, 0 when it is
 // not one of them.
 func StepPosition(steps []string, step string) int {

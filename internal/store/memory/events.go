@@ -399,7 +399,7 @@ func (s *Store) RemindJourney(_ context.Context, key store.JourneyKey, expireTim
 	ch := e.change(store.RemindPaths, e.appendTimeline(key, []*handoffv1.Touchpoint{tp}))
 	s.logChange(key, e, ch, now)
 	s.changed(key, e, ch, now)
-	s.observe(s.written(key, e, opRemind, before, time.Time{}, tp.GetTime().AsTime(), []*handoffv1.Touchpoint{tp}))
+	s.writes.Report(s.written(key, e, opRemind, before, time.Time{}, tp.GetTime().AsTime(), []*handoffv1.Touchpoint{tp}))
 	return e.out(), nil
 }
 

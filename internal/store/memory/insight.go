@@ -30,13 +30,6 @@ type insightDay struct {
 	expires time.Time
 }
 
-func (s *Store) stepPosition(journeyType string, version int64, step string) int {
-	if s.writes == nil || s.writes.Steps == nil || step == "" {
-		return 0
-	}
-	return store.StepPosition(s.writes.Steps(journeyType, version), step)
-}
-
 // reminder is the journey's last reminder, zero when none.
 func (e *journeyEntry) reminder() time.Time {
 	if rt := e.body.GetReminderTime(); rt != nil {
@@ -95,7 +88,7 @@ func (s *Store) written(key store.JourneyKey, e *journeyEntry, op writeOp, befor
 		w.Entry = handoffv1.Channel_CHANNEL_UNSPECIFIED
 	}
 	if op != opRemind {
-		now.furthest = max(now.furthest, s.stepPosition(w.Type, w.TypeVersion, e.body.GetStep()))
+		now.furthest = max(now.furthest, s.writes.Position(w.Type, w.TypeVersion, e.body.GetStep()))
 	}
 	w.FurthestAfter = now.furthest
 	// Only creates and saves are the customer's saves; only updates
@@ -111,14 +104,6 @@ func (s *Store) written(key store.JourneyKey, e *journeyEntry, op writeOp, befor
 	}
 	e.insight = now
 	return w
-}
-
-// observe hands a write to the observer, if there is one (under s.mu,
-// which orders a journey's writes).
-func (s *Store) observe(w store.Written) {
-	if s.writes != nil && s.writes.Observe != nil {
-		s.writes.Observe(w)
-	}
 }
 
 // AddInsight implements store.Insight.

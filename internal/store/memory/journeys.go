@@ -66,7 +66,7 @@ func (s *Store) CreateJourney(_ context.Context, j *handoffv1.Journey, first *ha
 		}
 	}
 	e.stepEtag = e.etag
-	s.observe(s.written(key, e, opCreate, store.Moment{}, time.Time{}, e.body.GetCreateTime().AsTime(), []*handoffv1.Touchpoint{first}))
+	s.writes.Report(s.written(key, e, opCreate, store.Moment{}, time.Time{}, e.body.GetCreateTime().AsTime(), []*handoffv1.Touchpoint{first}))
 	return e.out(), true, nil
 }
 
@@ -127,7 +127,7 @@ func (s *Store) UpdateJourney(_ context.Context, u store.Update) (*handoffv1.Jou
 	if body.UpdateTime != nil {
 		at = body.UpdateTime.AsTime()
 	}
-	s.observe(s.written(key, e, opUpdate, before, reminder, at, u.Touchpoints))
+	s.writes.Report(s.written(key, e, opUpdate, before, reminder, at, u.Touchpoints))
 	return e.out(), nil
 }
 

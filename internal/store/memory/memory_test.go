@@ -18,6 +18,9 @@ func TestStore(t *testing.T) {
 		if o.Events != nil {
 			opts = append(opts, WithEvents(*o.Events))
 		}
+		if o.Writes != nil {
+			opts = append(opts, WithWrites(*o.Writes))
+		}
 		s := New(opts...)
 		t.Cleanup(func() { require.NoError(t, s.Close()) })
 		return s

@@ -76,7 +76,7 @@ func (s *Store) SaveJourney(_ context.Context, sv store.Save) (*handoffv1.Journe
 		tps = append(tps, tp)
 	}
 	s.commit(sv.Key, e, body, now, true, tps, store.SavePaths(sv))
-	s.observe(s.written(sv.Key, e, opSave, before, reminder, at, tps))
+	s.writes.Report(s.written(sv.Key, e, opSave, before, reminder, at, tps))
 	if sv.WantJourney {
 		return e.out(), nil
 	}

@@ -599,7 +599,7 @@ func (s *Store) RemindJourney(ctx context.Context, key store.JourneyKey, expireT
 		case "reminded":
 			j, err := s.reminded(ctx, key, res)
 			if err == nil {
-				s.observe(remindedWritten(key, j, tp))
+				s.writes.Report(remindedWritten(key, j, tp))
 			}
 			return j, err
 		case "replayed":

@@ -17,22 +17,6 @@ func WithWrites(o store.WriteOptions) Option {
 	return func(s *Store) { s.writes = &o }
 }
 
-// stepPosition is the step's position in its type version's steps, 0
-// when not known.
-func (s *Store) stepPosition(journeyType string, version int64, step string) int {
-	if s.writes == nil || s.writes.Steps == nil || step == "" {
-		return 0
-	}
-	return store.StepPosition(s.writes.Steps(journeyType, version), step)
-}
-
-// observe hands a write to the observer, if there is one.
-func (s *Store) observe(w store.Written) {
-	if s.writes != nil && s.writes.Observe != nil {
-		s.writes.Observe(w)
-	}
-}
-
 // insightFields are the record fields insight counts from that a create
 // writes (see record.go): the entry channel, the furthest step, the
 // customer's save.
@@ -55,7 +39,7 @@ func (s *Store) createdWritten(key store.JourneyKey, out *handoffv1.Journey, fir
 		Created: true, Counted: true,
 		After:         momentOf(out),
 		Entry:         out.GetChannel(),
-		FurthestAfter: s.stepPosition(out.GetJourneyType(), out.GetJourneyTypeVersion(), out.GetStep()),
+		FurthestAfter: s.writes.Position(out.GetJourneyType(), out.GetJourneyTypeVersion(), out.GetStep()),
 	}
 }
 
@@ -65,7 +49,7 @@ func (s *Store) savedWritten(sv store.Save, res []string) store.Written {
 	furthest := atoi(res[13])
 	after := furthest
 	if sv.SetStep {
-		after = max(after, s.stepPosition(sv.Type, sv.TypeVersion, sv.Step))
+		after = max(after, s.writes.Position(sv.Type, sv.TypeVersion, sv.Step))
 	}
 	active := handoffv1.JourneyState_JOURNEY_STATE_ACTIVE // a save needs an active journey
 	return store.Written{
@@ -108,7 +92,7 @@ func (s *Store) updatedWritten(key store.JourneyKey, u store.Update, out *handof
 		Before:  store.Moment{State: handoffv1.JourneyState(state), Step: res[6], Channel: channelOf(res[7]), Expire: microsTime(res[8])},
 		After:   momentOf(out),
 		Entry:   channelOf(res[9]), FurthestBefore: furthest,
-		FurthestAfter: max(furthest, s.stepPosition(out.GetJourneyType(), out.GetJourneyTypeVersion(), out.GetStep())),
+		FurthestAfter: max(furthest, s.writes.Position(out.GetJourneyType(), out.GetJourneyTypeVersion(), out.GetStep())),
 		CustomerSave:  microsTime(res[11]), Resume: microsTime(res[12]), Reminder: microsTime(res[3]),
 	}
 }

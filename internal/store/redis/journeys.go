@@ -66,7 +66,7 @@ func (s *Store) CreateJourney(ctx context.Context, j *handoffv1.Journey, first *
 			if err := s.createdEvents(ctx, key, out, first, args[createArgs.index("write_id")].(string)); err != nil {
 				return nil, false, fmt.Errorf("create journey: %w", err)
 			}
-			s.observe(s.createdWritten(key, out, first))
+			s.writes.Report(s.createdWritten(key, out, first))
 			return out, true, nil
 		case "exists":
 			return nil, false, fmt.Errorf("create journey: %w", store.ErrAlreadyExists)
@@ -137,7 +137,7 @@ func (s *Store) createCall(key store.JourneyKey, j *handoffv1.Journey, first *ha
 	args[createArgs.index("request_expire_ms")] = min(time.Now().Add(requestIDTTL).UnixMilli(), expireAt.UnixMilli())
 	args[createArgs.index("touchpoints")] = len(tps)
 	s.changeArgs(args, createArgs, key, head)
-	fields = append(fields, insightFields(out, first, s.stepPosition(out.GetJourneyType(), out.GetJourneyTypeVersion(), out.GetStep()))...)
+	fields = append(fields, insightFields(out, first, s.writes.Position(out.GetJourneyType(), out.GetJourneyTypeVersion(), out.GetStep()))...)
 	return out, keys, append(append(args, tps...), fields...), nil
 }
 
@@ -263,7 +263,7 @@ func (s *Store) UpdateJourney(ctx context.Context, u store.Update) (*handoffv1.J
 			if err := s.updatedEvents(ctx, key, out, res); err != nil {
 				return nil, fmt.Errorf("update journey: %w", err)
 			}
-			s.observe(s.updatedWritten(key, u, out, res))
+			s.writes.Report(s.updatedWritten(key, u, out, res))
 			return out, nil
 		case "replayed":
 			if s.events != nil {
@@ -323,7 +323,7 @@ func (s *Store) updateCall(key store.JourneyKey, u store.Update) (*handoffv1.Jou
 	args[updateArgs.index("write_id")] = writeID()
 	args[updateArgs.index("expire_ms")] = out.GetExpireTime().AsTime().UnixMilli()
 	args[updateArgs.index("touchpoints")] = len(tps)
-	args[updateArgs.index("step_position")] = decimal(int64(s.stepPosition(out.GetJourneyType(), out.GetJourneyTypeVersion(), out.GetStep())))
+	args[updateArgs.index("step_position")] = decimal(int64(s.writes.Position(out.GetJourneyType(), out.GetJourneyTypeVersion(), out.GetStep())))
 	for _, tp := range u.Touchpoints {
 		if store.IsResume(tp) {
 			args[updateArgs.index("resume_us")] = updateTime(out).UnixMicro()

@@ -60,6 +60,9 @@ func optionsOf(o storetest.Options) []redis.Option {
 	if o.Events != nil {
 		opts = append(opts, redis.WithEvents(*o.Events))
 	}
+	if o.Writes != nil {
+		opts = append(opts, redis.WithWrites(*o.Writes))
+	}
 	return opts
 }
 

@@ -222,7 +222,7 @@ func (s *Store) saveCall(sv store.Save) ([]string, []any, error) {
 	set("stamp_step", flag(!sv.SetStep))
 	set("want_journey", flag(sv.WantJourney))
 	if sv.SetStep {
-		set("step_position", decimal(int64(s.stepPosition(sv.Type, sv.TypeVersion, sv.Step))))
+		set("step_position", decimal(int64(s.writes.Position(sv.Type, sv.TypeVersion, sv.Step))))
 	}
 	set("customer", flag(store.IsCustomerTouch(sv.Touchpoint)))
 	s.changeArgs(args, saveArgs, key, head)
@@ -243,7 +243,7 @@ func (s *Store) saved(ctx context.Context, sv store.Save, res []string) (*handof
 	if err := s.savedEvents(ctx, sv, revision, res); err != nil {
 		return nil, fmt.Errorf("save journey: %w", err)
 	}
-	s.observe(s.savedWritten(sv, res))
+	s.writes.Report(s.savedWritten(sv, res))
 	if !sv.WantJourney {
 		update := sv.UpdateTime.Truncate(time.Microsecond)
 		return &handoffv1.Journey{

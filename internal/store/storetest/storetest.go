@@ -31,6 +31,9 @@ type Options struct {
 	// Events, when set, turns the store's events on with these options
 	// (docs/reach.md); the events cases set it.
 	Events *store.EventOptions
+	// Writes, when set, makes the store report its writes
+	// (docs/insight.md); the insight cases set it.
+	Writes *store.WriteOptions
 }
 
 // Factory returns a fresh, empty store configured by o. It registers
@@ -73,6 +76,7 @@ func Run(t *testing.T, newStore Factory, skips ...Skip) {
 	t.Run("provenance", func(t *testing.T) { testProvenance(t, newStore) })
 	t.Run("events", func(t *testing.T) { testEvents(t, newStore) })
 	t.Run("identities", func(t *testing.T) { testIdentities(t, newStore) })
+	t.Run("insight", func(t *testing.T) { testInsight(t, newStore) })
 	t.Run("ping", func(t *testing.T) {
 		require.NoError(t, newStore(t, Options{}).Ping(t.Context()))
 	})

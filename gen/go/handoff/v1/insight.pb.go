@@ -109,17 +109,19 @@ type JourneyTypeInsight struct {
 	EntryChannels []*EntryChannelInsight `protobuf:"bytes,7,rep,name=entry_channels,json=entryChannels,proto3" json:"entry_channels,omitempty"`
 	// Resumes by staff of all steps: time from the customer's last save.
 	TimeToResume *ResumeTimes `protobuf:"bytes,8,opt,name=time_to_resume,json=timeToResume,proto3" json:"time_to_resume,omitempty"`
-	// Channel switches of all steps, per channel pair.
+	// Channel switches of all steps, per channel pair; rate: of started.
 	Switches []*ChannelFlow `protobuf:"bytes,9,rep,name=switches,proto3" json:"switches,omitempty"`
-	// Resumes of all steps, per channel pair.
+	// Resumes of all steps, per channel pair; rate: of started.
 	Resumes   []*ChannelFlow `protobuf:"bytes,10,rep,name=resumes,proto3" json:"resumes,omitempty"`
 	Reminders *Reminders     `protobuf:"bytes,11,opt,name=reminders,proto3" json:"reminders,omitempty"`
 	// Expiries are counted on the day a journey expires, so they are final
 	// only for days that have ended: this is the last day counted in
 	// `expired` figures (empty when none of the range has ended).
 	ExpiredThrough string `protobuf:"bytes,12,opt,name=expired_through,json=expiredThrough,proto3" json:"expired_through,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The type's title by language, as its latest version declares it.
+	Title         map[string]string `protobuf:"bytes,13,rep,name=title,proto3" json:"title,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *JourneyTypeInsight) Reset() {
@@ -236,6 +238,13 @@ func (x *JourneyTypeInsight) GetExpiredThrough() string {
 	return ""
 }
 
+func (x *JourneyTypeInsight) GetTitle() map[string]string {
+	if x != nil {
+		return x.Title
+	}
+	return nil
+}
+
 type StepInsight struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The step's id (`-`: steps the type no longer declares).
@@ -244,14 +253,17 @@ type StepInsight struct {
 	MomentOfTruth bool `protobuf:"varint,2,opt,name=moment_of_truth,json=momentOfTruth,proto3" json:"moment_of_truth,omitempty"`
 	// Journeys that reached the step as the furthest they had come.
 	Reached int64 `protobuf:"varint,3,opt,name=reached,proto3" json:"reached,omitempty"`
-	// Of those, the journeys that went on to a later step.
+	// Of those, the journeys that went on to a later step, or were
+	// completed.
 	LeftForward int64 `protobuf:"varint,4,opt,name=left_forward,json=leftForward,proto3" json:"left_forward,omitempty"`
 	// reached - left_forward: journeys for which this is (so far) the
-	// furthest step.
+	// furthest step, not completed.
 	Stopped int64 `protobuf:"varint,5,opt,name=stopped,proto3" json:"stopped,omitempty"`
 	// stopped / reached (0 when none reached it).
 	DropOffRate float64 `protobuf:"fixed64,6,opt,name=drop_off_rate,json=dropOffRate,proto3" json:"drop_off_rate,omitempty"`
-	// Touches on the step on another channel than the touch before.
+	// Writes on the step that moved the journey to another channel than
+	// its last touch's (a resume on another channel is one too); rate: of
+	// reached.
 	Switches []*ChannelFlow `protobuf:"bytes,7,rep,name=switches,proto3" json:"switches,omitempty"`
 	// Resumes by staff (a code redeemed, a caller identified, a case
 	// claimed) of journeys on the step, per channel pair; rate: of reached.
@@ -264,8 +276,12 @@ type StepInsight struct {
 	// one from staff ever resumed (days up to expired_through).
 	Expired          int64 `protobuf:"varint,12,opt,name=expired,proto3" json:"expired,omitempty"`
 	ExpiredUnresumed int64 `protobuf:"varint,13,opt,name=expired_unresumed,json=expiredUnresumed,proto3" json:"expired_unresumed,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The step's label by language, as the type declares it (empty for
+	// steps it no longer declares), so a reader who may read nothing but
+	// insight can name the steps.
+	Label         map[string]string `protobuf:"bytes,14,rep,name=label,proto3" json:"label,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StepInsight) Reset() {
@@ -387,6 +403,13 @@ func (x *StepInsight) GetExpiredUnresumed() int64 {
 		return x.ExpiredUnresumed
 	}
 	return 0
+}
+
+func (x *StepInsight) GetLabel() map[string]string {
+	if x != nil {
+		return x.Label
+	}
+	return nil
 }
 
 // ChannelFlow counts moves from one channel to another.
@@ -662,7 +685,7 @@ const file_handoff_v1_insight_proto_rawDesc = "" +
 	"\x1cGetJourneyTypeInsightRequest\x12I\n" +
 	"\x04name\x18\x01 \x01(\tB5\xe0A\x02\xbaH/r-2+^journeyTypes/[a-z][a-z0-9-]{0,62}/insight$R\x04name\x12:\n" +
 	"\x04from\x18\x02 \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\x04from\x126\n" +
-	"\x02to\x18\x03 \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\x02to\"\x85\x04\n" +
+	"\x02to\x18\x03 \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\x02to\"\x80\x05\n" +
 	"\x12JourneyTypeInsight\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
@@ -676,7 +699,12 @@ const file_handoff_v1_insight_proto_rawDesc = "" +
 	"\aresumes\x18\n" +
 	" \x03(\v2\x17.handoff.v1.ChannelFlowR\aresumes\x123\n" +
 	"\treminders\x18\v \x01(\v2\x15.handoff.v1.RemindersR\treminders\x12'\n" +
-	"\x0fexpired_through\x18\f \x01(\tR\x0eexpiredThrough\"\xed\x03\n" +
+	"\x0fexpired_through\x18\f \x01(\tR\x0eexpiredThrough\x12?\n" +
+	"\x05title\x18\r \x03(\v2).handoff.v1.JourneyTypeInsight.TitleEntryR\x05title\x1a8\n" +
+	"\n" +
+	"TitleEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe1\x04\n" +
 	"\vStepInsight\x12\x12\n" +
 	"\x04step\x18\x01 \x01(\tR\x04step\x12&\n" +
 	"\x0fmoment_of_truth\x18\x02 \x01(\bR\rmomentOfTruth\x12\x18\n" +
@@ -692,7 +720,12 @@ const file_handoff_v1_insight_proto_rawDesc = "" +
 	"resumeRate\x12=\n" +
 	"\x0etime_to_resume\x18\v \x01(\v2\x17.handoff.v1.ResumeTimesR\ftimeToResume\x12\x18\n" +
 	"\aexpired\x18\f \x01(\x03R\aexpired\x12+\n" +
-	"\x11expired_unresumed\x18\r \x01(\x03R\x10expiredUnresumed\"\x85\x01\n" +
+	"\x11expired_unresumed\x18\r \x01(\x03R\x10expiredUnresumed\x128\n" +
+	"\x05label\x18\x0e \x03(\v2\".handoff.v1.StepInsight.LabelEntryR\x05label\x1a8\n" +
+	"\n" +
+	"LabelEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x85\x01\n" +
 	"\vChannelFlow\x12'\n" +
 	"\x04from\x18\x01 \x01(\x0e2\x13.handoff.v1.ChannelR\x04from\x12#\n" +
 	"\x02to\x18\x02 \x01(\x0e2\x13.handoff.v1.ChannelR\x02to\x12\x14\n" +
@@ -724,7 +757,7 @@ func file_handoff_v1_insight_proto_rawDescGZIP() []byte {
 	return file_handoff_v1_insight_proto_rawDescData
 }
 
-var file_handoff_v1_insight_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_handoff_v1_insight_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_handoff_v1_insight_proto_goTypes = []any{
 	(*GetJourneyTypeInsightRequest)(nil), // 0: handoff.v1.GetJourneyTypeInsightRequest
 	(*JourneyTypeInsight)(nil),           // 1: handoff.v1.JourneyTypeInsight
@@ -733,8 +766,10 @@ var file_handoff_v1_insight_proto_goTypes = []any{
 	(*EntryChannelInsight)(nil),          // 4: handoff.v1.EntryChannelInsight
 	(*ResumeTimes)(nil),                  // 5: handoff.v1.ResumeTimes
 	(*Reminders)(nil),                    // 6: handoff.v1.Reminders
-	(Channel)(0),                         // 7: handoff.v1.Channel
-	(*durationpb.Duration)(nil),          // 8: google.protobuf.Duration
+	nil,                                  // 7: handoff.v1.JourneyTypeInsight.TitleEntry
+	nil,                                  // 8: handoff.v1.StepInsight.LabelEntry
+	(Channel)(0),                         // 9: handoff.v1.Channel
+	(*durationpb.Duration)(nil),          // 10: google.protobuf.Duration
 }
 var file_handoff_v1_insight_proto_depIdxs = []int32{
 	2,  // 0: handoff.v1.JourneyTypeInsight.steps:type_name -> handoff.v1.StepInsight
@@ -743,19 +778,21 @@ var file_handoff_v1_insight_proto_depIdxs = []int32{
 	3,  // 3: handoff.v1.JourneyTypeInsight.switches:type_name -> handoff.v1.ChannelFlow
 	3,  // 4: handoff.v1.JourneyTypeInsight.resumes:type_name -> handoff.v1.ChannelFlow
 	6,  // 5: handoff.v1.JourneyTypeInsight.reminders:type_name -> handoff.v1.Reminders
-	3,  // 6: handoff.v1.StepInsight.switches:type_name -> handoff.v1.ChannelFlow
-	3,  // 7: handoff.v1.StepInsight.resumes:type_name -> handoff.v1.ChannelFlow
-	5,  // 8: handoff.v1.StepInsight.time_to_resume:type_name -> handoff.v1.ResumeTimes
-	7,  // 9: handoff.v1.ChannelFlow.from:type_name -> handoff.v1.Channel
-	7,  // 10: handoff.v1.ChannelFlow.to:type_name -> handoff.v1.Channel
-	7,  // 11: handoff.v1.EntryChannelInsight.channel:type_name -> handoff.v1.Channel
-	8,  // 12: handoff.v1.ResumeTimes.p50:type_name -> google.protobuf.Duration
-	8,  // 13: handoff.v1.ResumeTimes.p90:type_name -> google.protobuf.Duration
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	7,  // 6: handoff.v1.JourneyTypeInsight.title:type_name -> handoff.v1.JourneyTypeInsight.TitleEntry
+	3,  // 7: handoff.v1.StepInsight.switches:type_name -> handoff.v1.ChannelFlow
+	3,  // 8: handoff.v1.StepInsight.resumes:type_name -> handoff.v1.ChannelFlow
+	5,  // 9: handoff.v1.StepInsight.time_to_resume:type_name -> handoff.v1.ResumeTimes
+	8,  // 10: handoff.v1.StepInsight.label:type_name -> handoff.v1.StepInsight.LabelEntry
+	9,  // 11: handoff.v1.ChannelFlow.from:type_name -> handoff.v1.Channel
+	9,  // 12: handoff.v1.ChannelFlow.to:type_name -> handoff.v1.Channel
+	9,  // 13: handoff.v1.EntryChannelInsight.channel:type_name -> handoff.v1.Channel
+	10, // 14: handoff.v1.ResumeTimes.p50:type_name -> google.protobuf.Duration
+	10, // 15: handoff.v1.ResumeTimes.p90:type_name -> google.protobuf.Duration
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_handoff_v1_insight_proto_init() }
@@ -770,7 +807,7 @@ func file_handoff_v1_insight_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_handoff_v1_insight_proto_rawDesc), len(file_handoff_v1_insight_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
