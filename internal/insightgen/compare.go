@@ -199,14 +199,14 @@ func Compare(t *Truth, got *handoffv1.JourneyTypeInsight, tol Tolerance) Compari
 		c.count(name+" resumed", s.Resumed, g.GetResumed())
 		c.rate(name+" resume rate", s.ResumeRate, g.GetResumeRate())
 		c.flows(name+" resumes", s.Resumes, g.GetResumes(), s.Reached)
-		c.flows(name+" switches", s.Switches, g.GetSwitches(), 0)
+		c.flows(name+" switches", s.Switches, g.GetSwitches(), s.Reached)
 		c.times(name+" time to resume", s.Times, g.GetTimeToResume())
 		c.count(name+" expired", s.Expired, g.GetExpired())
 		c.count(name+" expired unresumed", s.ExpiredUnresumed, g.GetExpiredUnresumed())
 	}
 	c.times("time to resume", t.Times, got.GetTimeToResume())
-	c.flows("resumes", t.Resumes, got.GetResumes(), 0)
-	c.flows("switches", t.Switches, got.GetSwitches(), 0)
+	c.flows("resumes", t.Resumes, got.GetResumes(), t.Started)
+	c.flows("switches", t.Switches, got.GetSwitches(), t.Started)
 	c.count("reminders sent", 0, got.GetReminders().GetSent())
 	c.count("reminders brought back", 0, got.GetReminders().GetBroughtBack())
 	return Comparison{Rows: c.rows}

@@ -22,7 +22,8 @@ type Times struct {
 type StepTruth struct {
 	Step string
 	// Reached: journeys whose furthest step was this one at some point;
-	// LeftForward: those that went on to a later one; Stopped: the rest.
+	// LeftForward: those that went on to a later one, or were completed
+	// with this one their furthest; Stopped: the rest.
 	Reached, LeftForward, Stopped int64
 	DropOffRate                   float64
 	// Resumes per channel pair, of journeys stopped on the step (from the
@@ -31,7 +32,8 @@ type StepTruth struct {
 	Resumed    int64
 	ResumeRate float64
 	// Switches: a redeem moves the journey to staff's channel on the step
-	// it stopped on; nothing else switches.
+	// it stopped on; nothing else switches. Their rates, like resumes',
+	// are of Reached.
 	Switches map[Flow]int64
 	Times    Times
 	// Expired: journeys left active (not completed), on the step they
@@ -53,7 +55,8 @@ type Truth struct {
 	Entries            []EntryTruth
 	Steps              []StepTruth
 	Times              Times
-	Switches, Resumes  map[Flow]int64
+	// Switches and Resumes of every step; their rates are of Started.
+	Switches, Resumes map[Flow]int64
 }
 
 // TruthOf works out the journey map of the scripts as Replay replayed
@@ -81,7 +84,7 @@ func TruthOf(plan Plan, scripts []Script, r *Replayed) *Truth {
 		}
 		for i := 0; i <= s.Stop; i++ {
 			steps[i].Reached++
-			if i < s.Stop {
+			if i < s.Stop || s.Completed() {
 				steps[i].LeftForward++
 			}
 		}

@@ -47,11 +47,11 @@ func TestTruthOf_countsByTheDefinitionsOfTheJourneyMap(t *testing.T) {
 	}
 	want := map[string]step{
 		"vehicle": {reached: 5, left: 4, stopped: 1, expired: 1, unresumed: 1, dropOff: 0.2},
-		"driver":  {reached: 4, left: 3, stopped: 1, resumed: 1, dropOff: 0.25, resumeRate: 0.25},
+		// completed by the agent: it left its furthest step forward, to done
+		"driver": {reached: 4, left: 4, resumed: 1, resumeRate: 0.25},
 		// resumed and not completed: it still expires, but not unresumed
-		"cover": {reached: 3, left: 2, stopped: 1, resumed: 1, expired: 1, dropOff: 1.0 / 3, resumeRate: 1.0 / 3},
-		// completing on the last step is stopping there: reached, never left
-		"confirm": {reached: 2, stopped: 2, resumed: 1, expired: 1, dropOff: 1, resumeRate: 0.5},
+		"cover":   {reached: 3, left: 2, stopped: 1, resumed: 1, expired: 1, dropOff: 1.0 / 3, resumeRate: 1.0 / 3},
+		"confirm": {reached: 2, left: 1, stopped: 1, resumed: 1, expired: 1, dropOff: 0.5, resumeRate: 0.5},
 	}
 	for _, s := range truth.Steps {
 		w := want[s.Step]
@@ -89,7 +89,7 @@ func asAPI(truth *insightgen.Truth) *handoffv1.JourneyTypeInsight {
 	}
 	out := &handoffv1.JourneyTypeInsight{
 		From: truth.From, To: truth.To, ExpiredThrough: truth.To, Started: truth.Started, Completed: truth.Completed,
-		TimeToResume: times(truth.Times), Switches: flows(truth.Switches, 0), Resumes: flows(truth.Resumes, 0),
+		TimeToResume: times(truth.Times), Switches: flows(truth.Switches, truth.Started), Resumes: flows(truth.Resumes, truth.Started),
 		Reminders: &handoffv1.Reminders{},
 	}
 	for _, e := range truth.Entries {
@@ -98,7 +98,7 @@ func asAPI(truth *insightgen.Truth) *handoffv1.JourneyTypeInsight {
 	for _, s := range truth.Steps {
 		out.Steps = append(out.Steps, &handoffv1.StepInsight{
 			Step: s.Step, Reached: s.Reached, LeftForward: s.LeftForward, Stopped: s.Stopped, DropOffRate: s.DropOffRate,
-			Resumes: flows(s.Resumes, s.Reached), Resumed: s.Resumed, ResumeRate: s.ResumeRate, Switches: flows(s.Switches, 0),
+			Resumes: flows(s.Resumes, s.Reached), Resumed: s.Resumed, ResumeRate: s.ResumeRate, Switches: flows(s.Switches, s.Reached),
 			TimeToResume: times(s.Times), Expired: s.Expired, ExpiredUnresumed: s.ExpiredUnresumed,
 		})
 	}
