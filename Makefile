@@ -75,7 +75,7 @@ bench-cluster: ## save, get and mix through handoffd on one Redis and on a 3-pri
 	set -o pipefail; go test ./internal/app -run '^$$' -bench ClusterAgainstOneRedis -benchtime 5s -count 3 | tee test-output/bench-cluster.txt
 
 .PHONY: insight-check
-insight-check: ## replay 100,000 generated journeys through the API on memory and on Redis and check the journey map against what they imply (about 15 min on 2 cores); writes docs/insight-check.md
+insight-check: ## replay 100,000 generated journeys through the API on memory and on Redis and check the journey map against what they imply (about 8 min on 2 cores, longer on a busy machine); writes docs/insight-check.md
 	@mkdir -p test-output
 	set -o pipefail; HANDOFF_INSIGHT_JOURNEYS=100000 HANDOFF_INSIGHT_REPORT=$(CURDIR)/docs/insight-check.md \
 		go test ./internal/app -run '^TestInsight_theMapMatchesWhatTheGeneratorReplayed$$' -count=1 -timeout 90m -v | tee test-output/insight-check.log | grep -E '^(---|    ---|ok|FAIL)|out of tolerance|replayed and read'
