@@ -37,6 +37,7 @@ const tokensYAML = `tokens:
 // the demo draw their forms from.
 type handoffd struct {
 	base string
+	grpc string // the gRPC address
 	logs *testutil.SyncBuffer
 }
 
@@ -68,7 +69,7 @@ func startHandoffd(t *testing.T, change ...func(*config.Config)) *handoffd {
 			t.Logf("handoffd logs:\n%s", logs.String())
 		}
 	})
-	return &handoffd{base: "http://" + a.HTTPAddr(), logs: logs}
+	return &handoffd{base: "http://" + a.HTTPAddr(), grpc: a.GRPCAddr(), logs: logs}
 }
 
 // journey reads a journey over REST as the customer (a customer's reads are
