@@ -161,8 +161,13 @@ func TestAPhoneLookupShowsTypeAndStepUntilTheCallerPassesTheCheck(t *testing.T) 
 			})
 			t.Run("neither_the_identity_nor_an_answer_reaches_the_logs", func(t *testing.T) {
 				logs := h.logs.String()
-				for _, secret := range []string{"12345678", "anna.b", "Anna.B", "1987", "1988", "ZZ-999-Z"} {
+				for _, secret := range []string{"12345678", "anna.b", "Anna.B", "ZZ-999-Z"} {
 					require.NotContains(t, logs, secret)
+				}
+				// Years as numbers of their own: a timestamp's fraction of a
+				// second may hold their digits.
+				for _, year := range []string{"1987", "1988"} {
+					require.NotRegexp(t, `(^|[^0-9])`+year+`([^0-9]|$)`, logs)
 				}
 			})
 		})
