@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/journeyhandoff/handoff/internal/loadgen"
+	"github.com/journeyhandoff/handoff/internal/store"
 	redisstore "github.com/journeyhandoff/handoff/internal/store/redis"
 )
 
@@ -68,6 +69,7 @@ type options struct {
 	ring             int
 	handoffdFlags    []string
 	webhookSink      bool
+	typedJourneys    bool
 }
 
 func parseFlags(args []string, output io.Writer) (options, error) {
@@ -102,6 +104,7 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 		return nil
 	})
 	fs.BoolVar(&o.webhookSink, "webhook-sink", false, "run a webhook receiver that accepts every delivery and give handoffd a webhooks file naming it (what a webhook costs handoffd)")
+	fs.BoolVar(&o.typedJourneys, "typed-journeys", false, "journeys of a declared journey type (bench-quote.yaml, built in; handoffd loads it with --journey-types-dir), their answers grouped under its steps, and at the end what insight counted for them (make bench-insight); without it journeys are of no declared type, which insight does not count")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -191,6 +194,10 @@ func run(ctx context.Context, opts options, stdout, progress io.Writer) (_ *repo
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
+	if err := useQuote(opts.typedJourneys); err != nil {
+		return nil, err
+	}
+	defer func() { quote = nil }()
 	d := &driver{opts: opts, dir: dir, log: progress}
 	defer func() { err = errors.Join(err, d.close()) }()
 	if err := d.start(ctx); err != nil {
@@ -220,7 +227,7 @@ func (d *driver) start(ctx context.Context) error {
 		return err
 	}
 	tokens := filepath.Join(d.dir, "tokens.yaml")
-	if err := os.WriteFile(tokens, []byte(tokensYAML(d.opts.agents)), 0o600); err != nil {
+	if err := os.WriteFile(tokens, []byte(tokensYAML(d.opts.agents, quote != nil)), 0o600); err != nil {
 		return err
 	}
 	bin := d.opts.handoffdBin
@@ -230,6 +237,17 @@ func (d *driver) start(ctx context.Context) error {
 		}
 	}
 	args := append(handoffdArgs(d.redis.url(), tokens, d.opts.cpuprofile != ""), d.opts.handoffdFlags...)
+	var stOpts []redisstore.Option
+	if quote != nil {
+		types, err := quote.typesDir(d.dir)
+		if err != nil {
+			return err
+		}
+		args = append(args, "--journey-types-dir", types)
+		// The preload writes each journey's furthest step, as handoffd's
+		// create does for a journey of a declared type.
+		stOpts = append(stOpts, redisstore.WithWrites(store.WriteOptions{Steps: quote.steps}))
+	}
 	if d.opts.webhookSink {
 		if d.sink, err = startWebhookSink(ctx, d.dir); err != nil {
 			return err
@@ -247,7 +265,7 @@ func (d *driver) start(ctx context.Context) error {
 		return err
 	}
 	d.rc = goredis.NewClient(&goredis.Options{Addr: d.redis.addr})
-	if d.st, err = redisstore.Open(d.redis.url()); err != nil {
+	if d.st, err = redisstore.Open(d.redis.url(), stOpts...); err != nil {
 		return err
 	}
 	if d.hdConns, err = dial(d.hd.grpcAddr, d.opts.conns); err != nil {

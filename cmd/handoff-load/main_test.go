@@ -101,6 +101,32 @@ func TestTheDriverRunsEndToEndOnTinyNumbers(t *testing.T) {
 	require.Contains(t, stdout.String(), "#### Every phase")
 }
 
+// TestTypedJourneysAreCountedByInsight is make bench-insight's run with
+// insight on, in miniature: handoffd loads bench-quote.yaml, every phase
+// runs without an error on journeys of that type (so handoffd accepted
+// every save's answers and step), and insight counted them.
+func TestTypedJourneysAreCountedByInsight(t *testing.T) {
+	opts, err := parseFlags([]string{
+		"-typed-journeys", "-duration", "300ms", "-warmup", "100ms", "-journeys", "300", "-scale", "",
+		"-callers", "4", "-max-in-flight", "8", "-rate", "200", "-conns", "2", "-hot-writers", "4", "-rounds", "1",
+		"-memory-sample", "20", "-ring", "256", "-handoffd-flag=--insight-flush=200ms",
+	}, io.Discard)
+	require.NoError(t, err)
+	var progress bytes.Buffer
+	rep, err := run(t.Context(), opts, io.Discard, &progress)
+	require.NoError(t, err, "progress:\n%s", progress.String())
+	require.Nil(t, quote, "the run leaves no type behind")
+	for _, p := range rep.phases {
+		require.Positive(t, p.res.OK, "%s %s %s", p.group, p.what, p.load)
+		require.Zero(t, p.res.Errors, "%s %s %s: %v", p.group, p.what, p.load, p.res.FirstError)
+	}
+	require.NotNil(t, rep.insight)
+	require.Positive(t, rep.insight.keys, "insight's day hashes")
+	require.Positive(t, rep.insight.reached, "journeys that reached a step")
+	require.Positive(t, rep.insight.resumed, "codes redeemed")
+	require.Contains(t, progress.String(), "insight counted: ")
+}
+
 func TestBadFlagsAreRefused(t *testing.T) {
 	for _, args := range [][]string{
 		{"-mix", "save=70,browse=30"},
