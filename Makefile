@@ -69,6 +69,36 @@ bench-events: ## what events and a webhook cost: handoff-load without events, wi
 
 EVENTS_BENCH_FLAGS ?= -journeys 20000 -scale '' -duration 4s -rounds 2 -warmup 500ms
 
+# Each round runs both, alternating which goes first (off on, on off, ...),
+# so a machine getting busier or quieter weighs on both alike.
+.PHONY: bench-insight
+bench-insight: ## what insight costs saves: handoff-load on journeys of a declared type with --insight=false and with insight, in turn, INSIGHT_BENCH_ROUNDS (2) times each (about 10 min); output and CPU profiles in test-output/bench-insight/
+	@mkdir -p test-output/bench-insight
+	go build -o test-output/bench-insight/handoffd ./cmd/handoffd
+	go build -o test-output/bench-insight/handoff-load ./cmd/handoff-load
+	@cd test-output/bench-insight && \
+	figures() { awk -F'|' '/CPU per gRPC save, handoffd \+ redis-server/ { s = $$3; gsub(/,/, "", s); split(s, n, /[^0-9.]+/); print n[7], n[2], n[3], n[4] }' $$1; }; \
+	for round in $$(seq $(INSIGHT_BENCH_ROUNDS)); do \
+	  order="off on"; if [ $$((round % 2)) = 0 ]; then order="on off"; fi; \
+	  for name in $$order; do \
+	    flags=; if [ $$name = off ]; then flags=-handoffd-flag=--insight=false; fi; \
+	    ./handoff-load $(INSIGHT_BENCH_FLAGS) -typed-journeys -handoffd ./handoffd $$flags -cpuprofile $$name-$$round.cpu.pprof > $$name-$$round.md 2> $$name-$$round.log || { tail -20 $$name-$$round.log; exit 1; }; \
+	    grep -h -e '^| gRPC | save | 64 callers' -e 'CPU per gRPC save, handoffd' -e '^insight counted' $$name-$$round.md $$name-$$round.log | sed "s/^/$$name $$round: /"; \
+	    case $$name:$$(awk '/^insight counted:/ { print $$3 }' $$name-$$round.log) in \
+	      on:0|on:|off:[1-9]*) echo "insight $$name, yet the run counted otherwise: see $$name-$$round.log"; exit 1;; \
+	    esac; \
+	  done; \
+	  echo $$round $$(figures off-$$round.md) $$(figures on-$$round.md) | awk '{ printf "round %s: with insight %d saves/s against %d without (%.3f, %+.1f%%); CPU per save, handoffd + redis-server, %d µs against %d µs (%+.1f%%)\n", $$1, $$6, $$2, $$6 / $$2, 100 * ($$6 / $$2 - 1), $$7, $$3, 100 * ($$7 / $$3 - 1) }'; \
+	done; \
+	for round in $$(seq $(INSIGHT_BENCH_ROUNDS)); do echo $$(figures off-$$round.md) $$(figures on-$$round.md); done | \
+	  awk '{ to += $$1; co += $$2; tn += $$5; cn += $$6; n++ } END { printf "mean of %d rounds: with insight %d saves/s against %d without (%.3f, %+.1f%%; the budget is -10%%); CPU per save %d µs against %d µs (%+.1f%%)\n", n, tn / n, to / n, tn / to, 100 * (tn / to - 1), cn / n, co / n, 100 * (cn / co - 1) }'; \
+	for f in on-*.cpu.pprof; do \
+	  echo "$$f, internal/insight and AddInsight: $$(go tool pprof -top -nodefraction=0 -focus 'internal/insight\.|AddInsight' $$f 2>/dev/null | grep '^Showing nodes accounting')"; \
+	done
+
+INSIGHT_BENCH_FLAGS ?= $(EVENTS_BENCH_FLAGS)
+INSIGHT_BENCH_ROUNDS ?= 2
+
 .PHONY: bench-cluster
 bench-cluster: ## save, get and mix through handoffd on one Redis and on a 3-primary Redis Cluster, same run (about 3 min); output in test-output/bench-cluster.txt
 	@mkdir -p test-output
