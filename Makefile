@@ -92,7 +92,7 @@ bench-insight: ## what insight costs saves: handoff-load on journeys of a declar
 	done; \
 	for round in $$(seq $(INSIGHT_BENCH_ROUNDS)); do echo $$(figures off-$$round.md) $$(figures on-$$round.md); done | \
 	  awk '{ to += $$1; co += $$2; tn += $$5; cn += $$6; n++ } END { printf "mean of %d rounds: with insight %d saves/s against %d without (%.3f, %+.1f%%; the budget is -10%%); CPU per save %d µs against %d µs (%+.1f%%)\n", n, tn / n, to / n, tn / to, 100 * (tn / to - 1), cn / n, co / n, 100 * (cn / co - 1) }'; \
-	for f in on-*.cpu.pprof; do \
+	for round in $$(seq $(INSIGHT_BENCH_ROUNDS)); do f=on-$$round.cpu.pprof; \
 	  echo "$$f, internal/insight and AddInsight: $$(go tool pprof -top -nodefraction=0 -focus 'internal/insight\.|AddInsight' $$f 2>/dev/null | grep '^Showing nodes accounting')"; \
 	done
 
