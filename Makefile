@@ -77,7 +77,8 @@ bench-insight: ## what insight costs saves: handoff-load on journeys of a declar
 	go build -o test-output/bench-insight/handoffd ./cmd/handoffd
 	go build -o test-output/bench-insight/handoff-load ./cmd/handoff-load
 	@cd test-output/bench-insight && \
-	figures() { awk -F'|' '/CPU per gRPC save, handoffd \+ redis-server/ { s = $$3; gsub(/,/, "", s); split(s, n, /[^0-9.]+/); print n[7], n[2], n[3], n[4] }' $$1; }; \
+	figures() { awk -F'|' '/CPU per gRPC save, handoffd \+ redis-server/ { s = $$3; gsub(/,/, "", s); split(s, n, /[^0-9.]+/); rate = n[7]; cpu = n[2] " " n[3] " " n[4] } \
+	  $$2 ~ /floor/ && $$3 ~ /empty unary call/ && $$4 ~ / 64 callers/ && empty == "" { empty = $$5; gsub(/[^0-9.]/, "", empty) } END { print rate, cpu, empty }' $$1; }; \
 	for round in $$(seq $(INSIGHT_BENCH_ROUNDS)); do \
 	  order="off on"; if [ $$((round % 2)) = 0 ]; then order="on off"; fi; \
 	  for name in $$order; do \
@@ -88,10 +89,14 @@ bench-insight: ## what insight costs saves: handoff-load on journeys of a declar
 	      on:0|on:|off:[1-9]*) echo "insight $$name, yet the run counted otherwise: see $$name-$$round.log"; exit 1;; \
 	    esac; \
 	  done; \
-	  echo $$round $$(figures off-$$round.md) $$(figures on-$$round.md) | awk '{ printf "round %s: with insight %d saves/s against %d without (%.3f, %+.1f%%); CPU per save, handoffd + redis-server, %d µs against %d µs (%+.1f%%)\n", $$1, $$6, $$2, $$6 / $$2, 100 * ($$6 / $$2 - 1), $$7, $$3, 100 * ($$7 / $$3 - 1) }'; \
+	  echo $$round $$(figures off-$$round.md) $$(figures on-$$round.md) | awk '{ tn = $$7 / $$11; to = $$2 / $$6; \
+	    printf "round %s: with insight %d saves/s against %d without (%.3f); ÷ the same run'"'"'s empty call %.4f against %.4f (%.3f, %+.1f%%); CPU per save, handoffd + redis-server, %d µs against %d µs (%+.1f%%)\n", \
+	      $$1, $$7, $$2, $$7 / $$2, tn, to, tn / to, 100 * (tn / to - 1), $$8, $$3, 100 * ($$8 / $$3 - 1) }'; \
 	done; \
 	for round in $$(seq $(INSIGHT_BENCH_ROUNDS)); do echo $$(figures off-$$round.md) $$(figures on-$$round.md); done | \
-	  awk '{ to += $$1; co += $$2; tn += $$5; cn += $$6; n++ } END { printf "mean of %d rounds: with insight %d saves/s against %d without (%.3f, %+.1f%%; the budget is -10%%); CPU per save %d µs against %d µs (%+.1f%%)\n", n, tn / n, to / n, tn / to, 100 * (tn / to - 1), cn / n, co / n, 100 * (cn / co - 1) }'; \
+	  awk '{ to += $$1; co += $$2; no += $$1 / $$5; tn += $$6; cn += $$7; nn += $$6 / $$10; n++ } END { \
+	    printf "mean of %d rounds: with insight %d saves/s against %d without (%.3f); ÷ the same run'"'"'s empty call %.4f against %.4f (%.3f, %+.1f%%; the budget is -10%%); CPU per save %d µs against %d µs (%+.1f%%)\n", \
+	      n, tn / n, to / n, tn / to, nn / n, no / n, nn / no, 100 * (nn / no - 1), cn / n, co / n, 100 * (cn / co - 1) }'; \
 	for round in $$(seq $(INSIGHT_BENCH_ROUNDS)); do f=on-$$round.cpu.pprof; \
 	  echo "$$f, internal/insight and AddInsight: $$(go tool pprof -top -nodefraction=0 -focus 'internal/insight\.|AddInsight' $$f 2>/dev/null | grep '^Showing nodes accounting')"; \
 	done
