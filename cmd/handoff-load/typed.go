@@ -13,7 +13,9 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
@@ -180,9 +182,13 @@ type insightCount struct {
 	keys, fields int   // day hashes handoff:{ins:*} and their fields
 	reached      int64 // GetJourneyTypeInsight: journeys that reached a step, over its steps
 	resumed      int64 // and resumes by staff
+	noRead       bool  // the handoffd measured has no GetJourneyTypeInsight (a build before insight)
 }
 
 func (c insightCount) String() string {
+	if c.noRead {
+		return fmt.Sprintf("insight counted: %d day hashes ({ins:*} keys) with %d fields; this handoffd has no GetJourneyTypeInsight", c.keys, c.fields)
+	}
 	return fmt.Sprintf("insight counted: %d day hashes ({ins:*} keys) with %d fields; GetJourneyTypeInsight %s: %s reached a step, %s resumed",
 		c.keys, c.fields, c.journeyType, thousands(c.reached), thousands(c.resumed))
 }
@@ -213,6 +219,10 @@ func (d *driver) countInsight(ctx context.Context) (insightCount, error) {
 	md := metadata.Pairs("authorization", "Bearer "+analystToken)
 	in, err := handoffv1.NewJourneyTypeServiceClient(d.hdConns[0]).GetJourneyTypeInsight(metadata.NewOutgoingContext(ctx, md),
 		&handoffv1.GetJourneyTypeInsightRequest{Name: c.journeyType + "/insight"})
+	if status.Code(err) == codes.Unimplemented {
+		c.noRead = true // -handoffd is a build before insight, as an A/B may run
+		return c, nil
+	}
 	if err != nil {
 		return c, fmt.Errorf("GetJourneyTypeInsight: %w", err)
 	}
