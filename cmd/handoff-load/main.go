@@ -70,6 +70,7 @@ type options struct {
 	handoffdFlags    []string
 	webhookSink      bool
 	typedJourneys    bool
+	versusFlags      []string
 }
 
 func parseFlags(args []string, output io.Writer) (options, error) {
@@ -104,6 +105,10 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 		return nil
 	})
 	fs.BoolVar(&o.webhookSink, "webhook-sink", false, "run a webhook receiver that accepts every delivery and give handoffd a webhooks file naming it (what a webhook costs handoffd)")
+	fs.Func("versus-flag", "start a second handoffd, B, with the same flags plus this one (repeatable; e.g. -versus-flag=--insight=false), and measure its gRPC saves and gets at -callers in the same rounds as the first's (rows \"gRPC B\"), so that what the flag changes is measured under the same noise", func(v string) error {
+		o.versusFlags = append(o.versusFlags, v)
+		return nil
+	})
 	fs.BoolVar(&o.typedJourneys, "typed-journeys", false, "journeys of a declared journey type (bench-quote.yaml, built in; handoffd loads it with --journey-types-dir), their answers grouped under its steps, and at the end what insight counted for them (make bench-insight); without it journeys are of no declared type, which insight does not count")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -167,14 +172,17 @@ type driver struct {
 
 	redis *redisServer
 	hd    *handoffd
+	hdB   *handoffd // with -versus-flag
 	empty *emptyServer
 	sink  *emptyServer // the webhook receiver, with -webhook-sink
 
 	rc         *goredis.Client   // INFO, MEMORY USAGE, FLUSHALL
 	st         *redisstore.Store // preload, the save-script floor, key names (handoffd's default prefix)
 	hdConns    []*grpc.ClientConn
+	hdBConns   []*grpc.ClientConn
 	emptyConns []*grpc.ClientConn
 	grpc       *grpcAPI
+	grpcB      *grpcAPI // handoffd B, with -versus-flag
 	emptyAPI   *grpcAPI // the floor's empty server, called as handoffd is
 	rest       *restAPI
 
@@ -261,6 +269,16 @@ func (d *driver) start(ctx context.Context) error {
 	if d.hd, err = startHandoffd(ctx, d.dir, "handoffd", exec.Command(bin, args...)); err != nil {
 		return err
 	}
+	if len(d.opts.versusFlags) > 0 {
+		argsB := append(slices.Clone(args), d.opts.versusFlags...)
+		if d.hdB, err = startHandoffd(ctx, d.dir, "handoffd-b", exec.Command(bin, argsB...)); err != nil {
+			return err
+		}
+		if d.hdBConns, err = dial(d.hdB.grpcAddr, d.opts.conns); err != nil {
+			return err
+		}
+		d.grpcB = newGRPCAPI(d.hdBConns, d.opts.agents)
+	}
 	if d.empty, err = startEmptyServer(ctx, d.dir); err != nil {
 		return err
 	}
@@ -287,6 +305,7 @@ func (d *driver) close() error {
 		d.rest.close()
 	}
 	closeAll(d.hdConns)
+	closeAll(d.hdBConns)
 	closeAll(d.emptyConns)
 	if d.st != nil {
 		errs = append(errs, d.st.Close())
@@ -299,6 +318,9 @@ func (d *driver) close() error {
 	}
 	if d.hd != nil {
 		errs = append(errs, d.hd.stop(stopTimeout))
+	}
+	if d.hdB != nil {
+		errs = append(errs, d.hdB.stop(stopTimeout))
 	}
 	if d.sink != nil {
 		if n, err := d.sink.deliveries(); err == nil {

@@ -264,21 +264,26 @@ func useQuote(typed bool) error {
 	return nil
 }
 
-// knowTypes saves every journey of the workloads once through handoffd.
-// A save checks a journey against the type version its instance
+// knowTypes saves every journey of the workloads once through each
+// handoffd. A save checks a journey against the type version its instance
 // remembers for it, and the first save of a journey there pays one more
 // round trip to learn it (docs/journeytypes.md, "Which version"); an
 // instance that has served its journeys for a while knows them, and that
 // is the state measured.
 func (d *driver) knowTypes(ctx context.Context, n int) error {
 	first := floorBlock(n)
-	fmt.Fprintf(d.log, "  saving %s journeys once each, so handoffd knows each one's type version\n", thousands(int64(n-first)))
-	saves, err := d.grpc.savesTo(func(k int) int { return first + k }, n-first)
-	if err != nil {
-		return err
-	}
-	if err := sendEach(ctx, timed(saves.op), n-first, d.opts.callers); err != nil {
-		return fmt.Errorf("save each journey once: %w", err)
+	for _, g := range []*grpcAPI{d.grpc, d.grpcB} {
+		if g == nil {
+			continue
+		}
+		fmt.Fprintf(d.log, "  saving %s journeys once each, so handoffd knows each one's type version\n", thousands(int64(n-first)))
+		saves, err := g.savesTo(func(k int) int { return first + k }, n-first)
+		if err != nil {
+			return err
+		}
+		if err := sendEach(ctx, timed(saves.op), n-first, d.opts.callers); err != nil {
+			return fmt.Errorf("save each journey once: %w", err)
+		}
 	}
 	return nil
 }
