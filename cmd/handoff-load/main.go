@@ -71,7 +71,11 @@ type options struct {
 	webhookSink      bool
 	typedJourneys    bool
 	versusFlags      []string
+	versusBin        string
 }
+
+// versus says whether a second handoffd, B, runs beside the first.
+func (o options) versus() bool { return len(o.versusFlags) > 0 || o.versusBin != "" }
 
 func parseFlags(args []string, output io.Writer) (options, error) {
 	var o options
@@ -105,10 +109,11 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 		return nil
 	})
 	fs.BoolVar(&o.webhookSink, "webhook-sink", false, "run a webhook receiver that accepts every delivery and give handoffd a webhooks file naming it (what a webhook costs handoffd)")
-	fs.Func("versus-flag", "start a second handoffd, B, with the same flags plus this one (repeatable; e.g. -versus-flag=--insight=false), and measure its gRPC saves and gets at -callers in the same rounds as the first's (rows \"gRPC B\"), so that what the flag changes is measured under the same noise", func(v string) error {
+	fs.Func("versus-flag", "start a second handoffd, B, on the same Redis with the driver's own flags for it (ports, Redis, tokens, journey types, webhooks; not -handoffd-flag's) and this one (repeatable; e.g. -versus-flag=--insight=false), and measure its gRPC saves and gets at -callers right after the first's in each round (rows \"gRPC B\"), so that what differs is measured under the same neighbours", func(v string) error {
 		o.versusFlags = append(o.versusFlags, v)
 		return nil
 	})
+	fs.StringVar(&o.versusBin, "versus-handoffd", "", "handoffd B's binary (default: the first's); starts B as -versus-flag does, e.g. a build before a change")
 	fs.BoolVar(&o.typedJourneys, "typed-journeys", false, "journeys of a declared journey type (bench-quote.yaml, built in; handoffd loads it with --journey-types-dir), their answers grouped under its steps, and at the end what insight counted for them (make bench-insight); without it journeys are of no declared type, which insight does not count")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -172,7 +177,7 @@ type driver struct {
 
 	redis *redisServer
 	hd    *handoffd
-	hdB   *handoffd // with -versus-flag
+	hdB   *handoffd // with -versus-flag or -versus-handoffd
 	empty *emptyServer
 	sink  *emptyServer // the webhook receiver, with -webhook-sink
 
@@ -182,7 +187,7 @@ type driver struct {
 	hdBConns   []*grpc.ClientConn
 	emptyConns []*grpc.ClientConn
 	grpc       *grpcAPI
-	grpcB      *grpcAPI // handoffd B, with -versus-flag
+	grpcB      *grpcAPI // handoffd B
 	emptyAPI   *grpcAPI // the floor's empty server, called as handoffd is
 	rest       *restAPI
 
@@ -244,7 +249,7 @@ func (d *driver) start(ctx context.Context) error {
 			return err
 		}
 	}
-	args := append(handoffdArgs(d.redis.url(), tokens, d.opts.cpuprofile != ""), d.opts.handoffdFlags...)
+	args := handoffdArgs(d.redis.url(), tokens, d.opts.cpuprofile != "")
 	var stOpts []redisstore.Option
 	if quote != nil {
 		types, err := quote.typesDir(d.dir)
@@ -266,18 +271,13 @@ func (d *driver) start(ctx context.Context) error {
 		}
 		args = append(args, "--webhooks-file", file)
 	}
-	if d.hd, err = startHandoffd(ctx, d.dir, "handoffd", exec.Command(bin, args...)); err != nil {
+	if d.hd, err = startHandoffd(ctx, d.dir, "handoffd", exec.Command(bin, append(slices.Clone(args), d.opts.handoffdFlags...)...)); err != nil {
 		return err
 	}
-	if len(d.opts.versusFlags) > 0 {
-		argsB := append(slices.Clone(args), d.opts.versusFlags...)
-		if d.hdB, err = startHandoffd(ctx, d.dir, "handoffd-b", exec.Command(bin, argsB...)); err != nil {
+	if d.opts.versus() {
+		if err := d.startVersus(ctx, bin, args); err != nil {
 			return err
 		}
-		if d.hdBConns, err = dial(d.hdB.grpcAddr, d.opts.conns); err != nil {
-			return err
-		}
-		d.grpcB = newGRPCAPI(d.hdBConns, d.opts.agents)
 	}
 	if d.empty, err = startEmptyServer(ctx, d.dir); err != nil {
 		return err
@@ -295,6 +295,23 @@ func (d *driver) start(ctx context.Context) error {
 	d.grpc = newGRPCAPI(d.hdConns, d.opts.agents)
 	d.emptyAPI = newGRPCAPI(d.emptyConns, d.opts.agents)
 	d.rest = newRESTAPI(d.hd.httpAddr, max(d.opts.callers, d.opts.maxInFlight)+8, d.opts.agents)
+	return nil
+}
+
+// startVersus starts handoffd B (-versus-flag, -versus-handoffd) with
+// the driver's own flags, args, and B's.
+func (d *driver) startVersus(ctx context.Context, bin string, args []string) error {
+	if d.opts.versusBin != "" {
+		bin = d.opts.versusBin
+	}
+	var err error
+	if d.hdB, err = startHandoffd(ctx, d.dir, "handoffd-b", exec.Command(bin, append(slices.Clone(args), d.opts.versusFlags...)...)); err != nil {
+		return err
+	}
+	if d.hdBConns, err = dial(d.hdB.grpcAddr, d.opts.conns); err != nil {
+		return err
+	}
+	d.grpcB = newGRPCAPI(d.hdBConns, d.opts.agents)
 	return nil
 }
 
