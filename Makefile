@@ -77,7 +77,7 @@ EVENTS_BENCH_FLAGS ?= -journeys 20000 -scale '' -duration 4s -rounds 2 -warmup 5
 # two handoffds differ anyway (A ÷ B with nothing between them), which the
 # same-run ratio is divided by.
 .PHONY: bench-insight
-bench-insight: ## what insight costs saves: handoff-load on journeys of a declared type, runs with --insight=false and with insight in turn, INSIGHT_BENCH_ROUNDS (2) times each, each beside a handoffd without insight (about 12 min); output and CPU profiles in test-output/bench-insight/
+bench-insight: ## what insight costs saves: handoff-load on journeys of a declared type, runs with --insight=false and with insight in turn, INSIGHT_BENCH_ROUNDS (2) times each, each beside a handoffd without insight (about 11 min); output and CPU profiles in test-output/bench-insight/
 	@mkdir -p test-output/bench-insight
 	go build -o test-output/bench-insight/handoffd ./cmd/handoffd
 	go build -o test-output/bench-insight/handoff-load ./cmd/handoff-load
