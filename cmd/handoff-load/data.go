@@ -27,10 +27,15 @@ func agentToken(journey, agents int) string {
 	return fmt.Sprintf("bench-agent-%02d-secret", journey%agents)
 }
 
-func tokensYAML(agents int) string {
+// tokensYAML is the tokens file: the website and the agents, and with
+// analyst an analyst, who reads what insight counted.
+func tokensYAML(agents int, analyst bool) string {
 	var b strings.Builder
 	b.WriteString("tokens:\n")
 	fmt.Fprintf(&b, "  - {token: %q, principal: %q, role: service}\n", serviceToken, servicePrincipal)
+	if analyst {
+		fmt.Fprintf(&b, "  - {token: %q, principal: %q, role: analyst}\n", analystToken, analystPrincipal)
+	}
 	for a := range agents {
 		fmt.Fprintf(&b, "  - {token: %q, principal: \"bench-agent-%02d\", role: agent}\n", agentToken(a, agents), a)
 	}
@@ -55,8 +60,17 @@ var (
 )
 
 // answers are the 20 answers of a car-insurance quote near its end, about
-// 1 KiB as JSON, varied by i (and the same for the same i).
+// 1 KiB as JSON, varied by i (and the same for the same i); with
+// -typed-journeys, grouped under bench-quote.yaml's steps.
 func answers(i int) map[string]any {
+	if quote != nil {
+		return byStep(quoteAnswers(i))
+	}
+	return quoteAnswers(i)
+}
+
+// quoteAnswers are answers(i) as a journey of no declared type holds them.
+func quoteAnswers(i int) map[string]any {
 	r := rand.New(rand.NewPCG(uint64(i), 0x9e3779b97f4a7c15))
 	pick := func(xs []string) string { return xs[r.IntN(len(xs))] }
 	fn, ln := pick(first), pick(last)
@@ -123,13 +137,16 @@ func newJourney(i int, now time.Time) (*handoffv1.Journey, *handoffv1.Touchpoint
 	ts := timestamppb.New(now.UTC().Truncate(time.Microsecond))
 	j := &handoffv1.Journey{
 		Name:        journeyName(i),
-		JourneyType: "car-insurance-quote",
+		JourneyType: "car-insurance-quote", // of no declared type
 		State:       handoffv1.JourneyState_JOURNEY_STATE_ACTIVE,
 		Step:        steps[i%len(steps)],
 		Data:        data,
 		Channel:     handoffv1.Channel_CHANNEL_WEB,
 		CreateTime:  ts,
 		UpdateTime:  ts,
+	}
+	if quote != nil {
+		j.JourneyType, j.JourneyTypeVersion = quote.id(), quote.version
 	}
 	return j, progress(j, handoffv1.TouchpointKind_TOUCHPOINT_KIND_STARTED), nil
 }
@@ -165,13 +182,18 @@ func newPageSave(seq uint64) pageSave {
 	}
 }
 
-// data is the save's answers as the request carries them.
+// data is the save's answers as the request carries them (with
+// -typed-journeys, under bench-quote.yaml's steps: all three in vehicle).
 func (p pageSave) data() map[string]any {
-	return map[string]any{
+	d := map[string]any{
 		"annualMileage": p.mileage,
 		"vehicle":       map[string]any{"plate": p.plate},
 		"parking":       p.parking,
 	}
+	if quote != nil {
+		return byStep(d)
+	}
+	return d
 }
 
 // structData is the save's answers as a gRPC request carries them.
@@ -183,16 +205,24 @@ func (p pageSave) json() ([]byte, error) {
 }
 
 // applyTo merges the save into a journey answer by answer, as the service
-// does for a save without a mask.
+// does for a save without a mask: an object's answers one by one (the
+// plate inside vehicle), anything else whole.
 func (p pageSave) applyTo(j *handoffv1.Journey) {
 	j.Step = p.step
+	save, err := structpb.NewStruct(p.data())
+	if err != nil {
+		panic(err) // only maps, strings and numbers
+	}
 	f := j.GetData().GetFields()
-	f["annualMileage"] = structpb.NewNumberValue(float64(p.mileage))
-	f["parking"] = structpb.NewStringValue(p.parking)
-	if v := f["vehicle"].GetStructValue(); v != nil {
-		v.GetFields()["plate"] = structpb.NewStringValue(p.plate)
-	} else {
-		f["vehicle"] = structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{"plate": structpb.NewStringValue(p.plate)}})
+	for k, v := range save.GetFields() {
+		sub, into := v.GetStructValue(), f[k].GetStructValue()
+		if sub == nil || into == nil {
+			f[k] = v
+			continue
+		}
+		for sk, sv := range sub.GetFields() {
+			into.GetFields()[sk] = sv
+		}
 	}
 }
 

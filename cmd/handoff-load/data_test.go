@@ -2,10 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	journeyanswers "github.com/journeyhandoff/handoff/internal/answers"
 )
 
 // TestJourneysCarryTwentyAnswersOfAboutOneKiB: the issue asks for realistic
@@ -87,4 +91,58 @@ func TestSpreadCoversEveryJourneyEvenly(t *testing.T) {
 		require.InDelta(t, draws/n, c, draws/n/5, "journey %d", i)
 	}
 	require.Less(t, same, draws/20, "two salts pick the same journey only by chance")
+}
+
+// TestTypedJourneysFitBenchQuote: with -typed-journeys every journey's
+// answers and every page save are what bench-quote.yaml allows (a save
+// handoffd refuses would fail every phase), grouped under its steps
+// without losing or adding an answer, and a page save still changes
+// three answers and nothing else.
+func TestTypedJourneysFitBenchQuote(t *testing.T) {
+	require.NoError(t, useQuote(true))
+	t.Cleanup(func() { quote = nil })
+	quote.version = 1
+	for i := range 500 {
+		typed := answers(i)
+		require.NoError(t, quote.check(fmt.Sprintf("journey %d", i), typed))
+		require.NoError(t, quote.check(fmt.Sprintf("page save %d", i), newPageSave(uint64(i)).data()))
+		require.Len(t, leaves(t, typed), len(leaves(t, quoteAnswers(i))), "journey %d: as many answers typed as untyped", i)
+		require.InDelta(t, jsonSize(quoteAnswers(i)), jsonSize(typed), 80, "journey %d: about as large", i)
+	}
+	require.ElementsMatch(t, quote.tp.StepIDs(), steps, "the type's steps are the steps the saves move between")
+
+	j, _, err := newJourney(7, time.Unix(1_800_000_000, 0))
+	require.NoError(t, err)
+	require.Equal(t, "bench-quote", j.GetJourneyType())
+	require.EqualValues(t, 1, j.GetJourneyTypeVersion())
+	before := leaves(t, j.GetData().AsMap())
+	p := newPageSave(12345)
+	p.applyTo(j)
+	after := leaves(t, j.GetData().AsMap())
+	require.Len(t, after, len(before))
+	saved := map[string]any{"vehicle.plate": p.plate, "vehicle.annualMileage": float64(p.mileage), "vehicle.parking": p.parking}
+	for path, v := range after {
+		if want, ok := saved[path]; ok {
+			require.Equal(t, want, v, path)
+		} else {
+			require.Equal(t, before[path], v, path)
+		}
+	}
+}
+
+// leaves are data's answers by path, as the store keeps them.
+func leaves(t *testing.T, data map[string]any) map[string]any {
+	s, err := structpb.NewStruct(data)
+	require.NoError(t, err)
+	out := map[string]any{}
+	for _, l := range journeyanswers.Leaves(s) {
+		out[l.Path] = l.Value.AsInterface()
+	}
+	return out
+}
+
+func TestInsightFlushIsHandoffdsFlag(t *testing.T) {
+	require.Equal(t, 2*time.Second, insightFlush(nil))
+	require.Equal(t, 2*time.Second, insightFlush([]string{"--insight=false"}))
+	require.Equal(t, 500*time.Millisecond, insightFlush([]string{"--insight-flush=1s", "-insight-flush=500ms"}), "the last one counts")
 }

@@ -23,6 +23,11 @@
 //   - with -cpuprofile, a CPU profile of handoffd under the saves, taken
 //     from its --debug-addr.
 //
+// Its journeys are of no declared journey type, which insight does not
+// count. With -typed-journeys they are of bench-quote.yaml (built in),
+// which handoffd loads, their answers grouped under its steps, and the run
+// ends by reading what insight counted (make bench-insight).
+//
 // Every figure is printed beside the floor measured in the same run, as a
 // ratio, since small shared machines are noisy. Latencies are HDR
 // histograms; CPU and memory of each process come from /proc, and CPU is
@@ -37,6 +42,7 @@
 //
 //	go run ./cmd/handoff-load [flags]
 //	make bench    # the defaults docs/benchmarks.md was made with
+//	make bench-insight   # journeys of a declared type, insight off and on in turn
 //	go run ./cmd/handoff-load -soak 10m -soak-only -out docs/benchmarks.md
 //
 // With -out, the report goes into a Markdown file between

@@ -73,6 +73,10 @@ func (f *scriptFloor) op() loadgen.Op {
 				Kind:  handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED,
 			},
 		}
+		if quote != nil {
+			// As the service asks for a save it checked against the type.
+			sv.Type, sv.TypeVersion, sv.StepFrom = quote.id(), quote.version, quote.tp.StepsFrom(p.step)
+		}
 		// As the service reads a request without a mask: each answer by its path.
 		for _, l := range journeyanswers.Leaves(data) {
 			sv.Answers = append(sv.Answers, store.AnswerChange{Path: l.Path, Value: l.Value})

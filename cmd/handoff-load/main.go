@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/journeyhandoff/handoff/internal/loadgen"
+	"github.com/journeyhandoff/handoff/internal/store"
 	redisstore "github.com/journeyhandoff/handoff/internal/store/redis"
 )
 
@@ -68,7 +69,13 @@ type options struct {
 	ring             int
 	handoffdFlags    []string
 	webhookSink      bool
+	typedJourneys    bool
+	versusFlags      []string
+	versusBin        string
 }
+
+// versus says whether a second handoffd, B, runs beside the first.
+func (o options) versus() bool { return len(o.versusFlags) > 0 || o.versusBin != "" }
 
 func parseFlags(args []string, output io.Writer) (options, error) {
 	var o options
@@ -102,6 +109,12 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 		return nil
 	})
 	fs.BoolVar(&o.webhookSink, "webhook-sink", false, "run a webhook receiver that accepts every delivery and give handoffd a webhooks file naming it (what a webhook costs handoffd)")
+	fs.Func("versus-flag", "start a second handoffd, B, on the same Redis with the driver's own flags for it (ports, Redis, tokens, journey types, webhooks; not -handoffd-flag's) and this one (repeatable; e.g. -versus-flag=--insight=false), and measure its gRPC saves and gets at -callers right after the first's in each round (rows \"gRPC B\"), so that what differs is measured under the same neighbours", func(v string) error {
+		o.versusFlags = append(o.versusFlags, v)
+		return nil
+	})
+	fs.StringVar(&o.versusBin, "versus-handoffd", "", "handoffd B's binary (default: the first's); starts B as -versus-flag does, e.g. a build before a change")
+	fs.BoolVar(&o.typedJourneys, "typed-journeys", false, "journeys of a declared journey type (bench-quote.yaml, built in; handoffd loads it with --journey-types-dir), their answers grouped under its steps, and at the end what insight counted for them (make bench-insight); without it journeys are of no declared type, which insight does not count")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -164,14 +177,17 @@ type driver struct {
 
 	redis *redisServer
 	hd    *handoffd
+	hdB   *handoffd // with -versus-flag or -versus-handoffd
 	empty *emptyServer
 	sink  *emptyServer // the webhook receiver, with -webhook-sink
 
 	rc         *goredis.Client   // INFO, MEMORY USAGE, FLUSHALL
 	st         *redisstore.Store // preload, the save-script floor, key names (handoffd's default prefix)
 	hdConns    []*grpc.ClientConn
+	hdBConns   []*grpc.ClientConn
 	emptyConns []*grpc.ClientConn
 	grpc       *grpcAPI
+	grpcB      *grpcAPI // handoffd B
 	emptyAPI   *grpcAPI // the floor's empty server, called as handoffd is
 	rest       *restAPI
 
@@ -191,6 +207,10 @@ func run(ctx context.Context, opts options, stdout, progress io.Writer) (_ *repo
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
+	if err := useQuote(opts.typedJourneys); err != nil {
+		return nil, err
+	}
+	defer func() { quote = nil }()
 	d := &driver{opts: opts, dir: dir, log: progress}
 	defer func() { err = errors.Join(err, d.close()) }()
 	if err := d.start(ctx); err != nil {
@@ -220,7 +240,7 @@ func (d *driver) start(ctx context.Context) error {
 		return err
 	}
 	tokens := filepath.Join(d.dir, "tokens.yaml")
-	if err := os.WriteFile(tokens, []byte(tokensYAML(d.opts.agents)), 0o600); err != nil {
+	if err := os.WriteFile(tokens, []byte(tokensYAML(d.opts.agents, quote != nil)), 0o600); err != nil {
 		return err
 	}
 	bin := d.opts.handoffdBin
@@ -229,7 +249,18 @@ func (d *driver) start(ctx context.Context) error {
 			return err
 		}
 	}
-	args := append(handoffdArgs(d.redis.url(), tokens, d.opts.cpuprofile != ""), d.opts.handoffdFlags...)
+	args := handoffdArgs(d.redis.url(), tokens, d.opts.cpuprofile != "")
+	var stOpts []redisstore.Option
+	if quote != nil {
+		types, err := quote.typesDir(d.dir)
+		if err != nil {
+			return err
+		}
+		args = append(args, "--journey-types-dir", types)
+		// The preload writes each journey's furthest step, as handoffd's
+		// create does for a journey of a declared type.
+		stOpts = append(stOpts, redisstore.WithWrites(store.WriteOptions{Steps: quote.steps}))
+	}
 	if d.opts.webhookSink {
 		if d.sink, err = startWebhookSink(ctx, d.dir); err != nil {
 			return err
@@ -240,14 +271,19 @@ func (d *driver) start(ctx context.Context) error {
 		}
 		args = append(args, "--webhooks-file", file)
 	}
-	if d.hd, err = startHandoffd(ctx, d.dir, "handoffd", exec.Command(bin, args...)); err != nil {
+	if d.hd, err = startHandoffd(ctx, d.dir, "handoffd", exec.Command(bin, append(slices.Clone(args), d.opts.handoffdFlags...)...)); err != nil {
 		return err
+	}
+	if d.opts.versus() {
+		if err := d.startVersus(ctx, bin, args); err != nil {
+			return err
+		}
 	}
 	if d.empty, err = startEmptyServer(ctx, d.dir); err != nil {
 		return err
 	}
 	d.rc = goredis.NewClient(&goredis.Options{Addr: d.redis.addr})
-	if d.st, err = redisstore.Open(d.redis.url()); err != nil {
+	if d.st, err = redisstore.Open(d.redis.url(), stOpts...); err != nil {
 		return err
 	}
 	if d.hdConns, err = dial(d.hd.grpcAddr, d.opts.conns); err != nil {
@@ -262,6 +298,23 @@ func (d *driver) start(ctx context.Context) error {
 	return nil
 }
 
+// startVersus starts handoffd B (-versus-flag, -versus-handoffd) with
+// the driver's own flags, args, and B's.
+func (d *driver) startVersus(ctx context.Context, bin string, args []string) error {
+	if d.opts.versusBin != "" {
+		bin = d.opts.versusBin
+	}
+	var err error
+	if d.hdB, err = startHandoffd(ctx, d.dir, "handoffd-b", exec.Command(bin, append(slices.Clone(args), d.opts.versusFlags...)...)); err != nil {
+		return err
+	}
+	if d.hdBConns, err = dial(d.hdB.grpcAddr, d.opts.conns); err != nil {
+		return err
+	}
+	d.grpcB = newGRPCAPI(d.hdBConns, d.opts.agents)
+	return nil
+}
+
 // close stops everything start started, in reverse.
 func (d *driver) close() error {
 	var errs []error
@@ -269,6 +322,7 @@ func (d *driver) close() error {
 		d.rest.close()
 	}
 	closeAll(d.hdConns)
+	closeAll(d.hdBConns)
 	closeAll(d.emptyConns)
 	if d.st != nil {
 		errs = append(errs, d.st.Close())
@@ -281,6 +335,9 @@ func (d *driver) close() error {
 	}
 	if d.hd != nil {
 		errs = append(errs, d.hd.stop(stopTimeout))
+	}
+	if d.hdB != nil {
+		errs = append(errs, d.hdB.stop(stopTimeout))
 	}
 	if d.sink != nil {
 		if n, err := d.sink.deliveries(); err == nil {

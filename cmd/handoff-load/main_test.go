@@ -101,6 +101,39 @@ func TestTheDriverRunsEndToEndOnTinyNumbers(t *testing.T) {
 	require.Contains(t, stdout.String(), "#### Every phase")
 }
 
+// TestTypedJourneysAreCountedByInsight is make bench-insight's run with
+// insight on, in miniature: handoffd loads bench-quote.yaml, every phase
+// runs without an error on journeys of that type (so handoffd accepted
+// every save's answers and step), handoffd B's saves and gets run beside
+// the first's, and insight counted.
+func TestTypedJourneysAreCountedByInsight(t *testing.T) {
+	opts, err := parseFlags([]string{
+		"-typed-journeys", "-duration", "300ms", "-warmup", "100ms", "-journeys", "300", "-scale", "",
+		"-callers", "4", "-max-in-flight", "8", "-rate", "200", "-conns", "2", "-hot-writers", "4", "-rounds", "1",
+		"-memory-sample", "20", "-ring", "256", "-handoffd-flag=--insight-flush=200ms", "-versus-flag=--insight=false",
+	}, io.Discard)
+	require.NoError(t, err)
+	var progress bytes.Buffer
+	rep, err := run(t.Context(), opts, io.Discard, &progress)
+	require.NoError(t, err, "progress:\n%s", progress.String())
+	require.Nil(t, quote, "the run leaves no type behind")
+	for _, p := range rep.phases {
+		require.Positive(t, p.res.OK, "%s %s %s", p.group, p.what, p.load)
+		require.Zero(t, p.res.Errors, "%s %s %s: %v", p.group, p.what, p.load, p.res.FirstError)
+	}
+	for _, what := range []string{whatSave, whatGet} {
+		b := rep.find(groupGRPCB, what, load{callers: 4})
+		require.NotNil(t, b, "handoffd B's %s", what)
+		require.Positive(t, b.perRequest(procHandoffd), "handoffd B's CPU")
+	}
+	require.Len(t, rep.phases, 6+2*7+2, "floors, seven phases over each protocol, and B's two")
+	require.NotNil(t, rep.insight)
+	require.Positive(t, rep.insight.keys, "insight's day hashes")
+	require.Positive(t, rep.insight.reached, "journeys that reached a step")
+	require.Positive(t, rep.insight.resumed, "codes redeemed")
+	require.Contains(t, progress.String(), "insight counted: ")
+}
+
 func TestBadFlagsAreRefused(t *testing.T) {
 	for _, args := range [][]string{
 		{"-mix", "save=70,browse=30"},

@@ -21,6 +21,11 @@ func (d *driver) measureAll(ctx context.Context) (*report, error) {
 		if err != nil {
 			return nil, err
 		}
+		if quote != nil {
+			if err := d.knowTypes(ctx, n); err != nil {
+				return nil, err
+			}
+		}
 		if d.opts.soakOnly {
 			soak, err := d.soakRun(ctx, n)
 			if err != nil {
@@ -64,6 +69,14 @@ func (d *driver) measureAll(ctx context.Context) (*report, error) {
 			}
 			rep.profile = &prof
 		}
+	}
+	if quote != nil {
+		c, err := d.countInsight(ctx)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintln(d.log, c)
+		rep.insight = &c
 	}
 	rep.env.loadAfter = loadAverage()
 	return rep, ctx.Err()

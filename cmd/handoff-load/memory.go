@@ -130,6 +130,11 @@ func (d *driver) load(ctx context.Context, n int) (memory, error) {
 	if err := d.rc.Do(ctx, "FLUSHALL", "SYNC").Err(); err != nil {
 		return m, err
 	}
+	if quote != nil {
+		if err := quote.put(ctx, d.st); err != nil {
+			return m, err
+		}
+	}
 	_, base, err := storedMemory(ctx, d.rc)
 	if err != nil {
 		return m, err

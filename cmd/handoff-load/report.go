@@ -16,6 +16,7 @@ type report struct {
 	hot     *hotResult
 	soak    *soakResult
 	profile *profileResult
+	insight *insightCount // with -typed-journeys
 }
 
 type scaleRow struct {
@@ -143,6 +144,17 @@ func (r *report) results() string {
 		e.date.Format("2006-01-02 15:04 MST"), e.nproc, e.cpu, e.goVersion, e.redisVersion, e.loadBefore, e.loadAfter)
 	fmt.Fprintf(&b, "`go run ./cmd/handoff-load %s`: %s measured per phase after %s of warm-up, in %d rounds interleaved with the other phases of the same load; %s journeys preloaded; closed loops of %d callers over %d gRPC connections; open loops at %s; codes redeemed by %d agents.\n\n",
 		strings.Join(e.args, " "), r.opts.duration, r.opts.warmup, r.opts.rounds, thousands(int64(r.opts.journeys)), r.opts.callers, r.opts.conns, load{rate: r.opts.rate}, r.opts.agents)
+	if r.opts.versus() {
+		bin := "the same binary"
+		if r.opts.versusBin != "" {
+			bin = "`" + r.opts.versusBin + "`"
+		}
+		fmt.Fprintf(&b, "Rows %s: a second handoffd on the same Redis, %s, started with the driver's own flags and `%s`, its gRPC saves and gets at %d callers measured right after the first's in each round (each handoffd also receives the changes the other's saves publish).\n\n",
+			groupGRPCB, bin, strings.Join(r.opts.versusFlags, " "), r.opts.callers)
+	}
+	if r.insight != nil {
+		fmt.Fprintf(&b, "Journeys of the declared journey type %s (-typed-journeys), their answers under its steps; at the end, %s.\n\n", r.insight.journeyType, r.insight)
+	}
 
 	b.WriteString("#### Targets\n\n")
 	b.WriteString(r.targets())

@@ -45,6 +45,7 @@ func (l load) workers(maxInFlight int) int {
 const (
 	groupFloor = "floor"
 	groupGRPC  = "gRPC"
+	groupGRPCB = "gRPC B" // handoffd B (-versus-flag)
 	groupREST  = "REST"
 
 	whatEmpty   = "empty unary call"
@@ -82,6 +83,7 @@ func workloadNamed(name string) (workload, bool) {
 type phase struct {
 	group, what string
 	load        load
+	hd          *handoffd // the handoffd it measures; nil: the first
 	res         loadgen.Result
 	rounds      []loadgen.Result
 	cpu         []time.Duration // per process of driver.procs, summed over the rounds' windows
@@ -121,10 +123,14 @@ const (
 	procDriver
 )
 
-// procs are the processes whose CPU each phase reports.
-func (d *driver) procs() []procRef {
+// procs are the processes whose CPU each phase reports; handoffd is hd,
+// or the first when nil.
+func (d *driver) procs(hd *handoffd) []procRef {
+	if hd == nil {
+		hd = d.hd
+	}
 	return []procRef{
-		procHandoffd:    {"handoffd", d.hd.pid()},
+		procHandoffd:    {"handoffd", hd.pid()},
 		procRedis:       {"redis-server", d.redis.pid()},
 		procEmptyServer: {"empty server", d.empty.pid()},
 		procDriver:      {"driver", os.Getpid()},
@@ -147,7 +153,7 @@ func (d *driver) round(ctx context.Context, p *phase, w workloadOp, warmup, dura
 	// phase before this one in the round), so that this phase's driver CPU
 	// is its own; the collection falls outside the measured window.
 	runtime.GC()
-	procs := d.procs()
+	procs := d.procs(p.hd)
 	if p.cpu == nil {
 		p.cpu = make([]time.Duration, len(procs))
 	}
@@ -205,6 +211,7 @@ func (d *driver) noteErrors(p *phase) {
 type spec struct {
 	group, what string
 	op          workloadOp
+	hd          *handoffd // nil: the first
 }
 
 // interleave measures the workloads of one load level in rounds: each
@@ -216,7 +223,7 @@ func (d *driver) interleave(ctx context.Context, l load, specs []spec) []phase {
 	warmup, duration := d.opts.warmup/time.Duration(rounds), d.opts.duration/time.Duration(rounds)
 	phases := make([]phase, len(specs))
 	for i, s := range specs {
-		phases[i] = phase{group: s.group, what: s.what, load: l}
+		phases[i] = phase{group: s.group, what: s.what, load: l, hd: s.hd}
 	}
 	for r := range rounds {
 		fmt.Fprintf(d.log, "  %s, round %d of %d:", l, r+1, rounds)
@@ -284,8 +291,8 @@ func (d *driver) suite(ctx context.Context, n int) ([]phase, error) {
 			return nil, err
 		}
 		specs := []spec{
-			{groupFloor, whatEmpty, empty},
-			{groupFloor, whatScript, workloadOp{op: floor.op()}},
+			{group: groupFloor, what: whatEmpty, op: empty},
+			{group: groupFloor, what: whatScript, op: workloadOp{op: floor.op()}},
 		}
 		for _, g := range []struct {
 			name string
@@ -302,7 +309,14 @@ func (d *driver) suite(ctx context.Context, n int) ([]phase, error) {
 				if err != nil {
 					return nil, fmt.Errorf("build the %s %s requests: %w", g.name, what, err)
 				}
-				specs = append(specs, spec{g.name, what, op})
+				specs = append(specs, spec{group: g.name, what: what, op: op})
+				if g.name == groupGRPC && lv.l == (load{callers: c}) {
+					b, err := d.versusSpecs(what, n)
+					if err != nil {
+						return nil, err
+					}
+					specs = append(specs, b...)
+				}
 			}
 		}
 		out = append(out, d.interleave(ctx, lv.l, specs)...)
@@ -311,4 +325,19 @@ func (d *driver) suite(ctx context.Context, n int) ([]phase, error) {
 		}
 	}
 	return out, nil
+}
+
+// versusSpecs are handoffd B's phase of what (its saves and gets, with
+// -versus-flag), to run right after the first's, so that both meet the
+// same neighbours.
+func (d *driver) versusSpecs(what string, n int) ([]spec, error) {
+	if d.grpcB == nil || (what != whatSave && what != whatGet) {
+		return nil, nil
+	}
+	i := slices.IndexFunc(workloads, func(w workload) bool { return w.what == what })
+	op, err := workloads[i].build(d.grpcB, d.workloadJourneys(n), d.opts.ring)
+	if err != nil {
+		return nil, fmt.Errorf("build handoffd B's %s requests: %w", what, err)
+	}
+	return []spec{{group: groupGRPCB, what: what, op: op, hd: d.hdB}}, nil
 }
