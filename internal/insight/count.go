@@ -71,7 +71,7 @@ func Count(w store.Written, steps []string, add func(day, field string, n int64)
 		w.Before.Channel != w.After.Channel && w.Before.Channel != 0 && w.After.Channel != 0 {
 		add(today, fieldSwitched+flow(before, w.Before.Channel, w.After.Channel), 1)
 	}
-	resumes := store.IsResume(&handoffv1.Touchpoint{Kind: w.Kind})
+	resumes := store.IsResumeKind(w.Kind)
 	if resumes && (w.Resume.IsZero() || w.CustomerSave.After(w.Resume)) {
 		add(today, fieldResumed+flow(before, w.Before.Channel, w.After.Channel), 1)
 		if !w.CustomerSave.IsZero() {

@@ -60,9 +60,8 @@ type Written struct {
 	Type        string
 	TypeVersion int64
 	Time        time.Time
-	// Kind is the kind of the write's first touchpoint (UNSPECIFIED:
-	// none); Customer says its actor is the customer or a service saving
-	// for them.
+	// Kind and Customer are what the write's touchpoints say of it
+	// (WriteKind).
 	Kind     handoffv1.TouchpointKind
 	Customer bool
 	// Created: the write created the journey (Before is zero).
@@ -97,12 +96,34 @@ func IsCustomerTouch(tp *handoffv1.Touchpoint) bool {
 
 // IsResume reports whether tp records staff picking a journey up: a code
 // redeemed, a caller identified, a case claimed.
-func IsResume(tp *handoffv1.Touchpoint) bool {
-	switch tp.GetKind() {
+func IsResume(tp *handoffv1.Touchpoint) bool { return IsResumeKind(tp.GetKind()) }
+
+// IsResumeKind reports whether a touchpoint of kind k is a resume (IsResume).
+func IsResumeKind(k handoffv1.TouchpointKind) bool {
+	switch k {
 	case handoffv1.TouchpointKind_TOUCHPOINT_KIND_RESUMED, handoffv1.TouchpointKind_TOUCHPOINT_KIND_IDENTIFIED, handoffv1.TouchpointKind_TOUCHPOINT_KIND_CLAIMED:
 		return true
 	}
 	return false
+}
+
+// WriteKind is what a write's touchpoints say of it: the kind of the
+// first, or of a resume among them (what the write did), and whether the
+// first is the customer's own (IsCustomerTouch). Nil entries are skipped.
+func WriteKind(tps []*handoffv1.Touchpoint) (kind handoffv1.TouchpointKind, customer bool) {
+	seen := false
+	for _, tp := range tps {
+		if tp == nil {
+			continue
+		}
+		if !seen {
+			kind, customer, seen = tp.GetKind(), IsCustomerTouch(tp), true
+		}
+		if IsResume(tp) {
+			return tp.GetKind(), customer
+		}
+	}
+	return kind, customer
 }
 
 // InsightCounts are counts to add to one type's day (docs/insight.md):

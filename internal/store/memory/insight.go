@@ -63,18 +63,7 @@ func (s *Store) written(key store.JourneyKey, e *journeyEntry, op writeOp, befor
 		Key: key, Type: e.body.GetJourneyType(), TypeVersion: e.body.GetJourneyTypeVersion(), Time: at,
 		Created: created, Counted: created || was != nil, Before: before, After: e.moment(),
 	}
-	for _, tp := range tps {
-		if tp == nil {
-			continue
-		}
-		if w.Kind == handoffv1.TouchpointKind_TOUCHPOINT_KIND_UNSPECIFIED {
-			w.Kind, w.Customer = tp.GetKind(), store.IsCustomerTouch(tp)
-		}
-		if store.IsResume(tp) {
-			w.Kind = tp.GetKind()
-			break
-		}
-	}
+	w.Kind, w.Customer = store.WriteKind(tps)
 	now := &journeyInsight{}
 	if was != nil {
 		*now = *was
@@ -96,7 +85,7 @@ func (s *Store) written(key store.JourneyKey, e *journeyEntry, op writeOp, befor
 	if w.Customer && (op == opCreate || op == opSave) {
 		now.customerSave = at
 	}
-	if op == opUpdate && store.IsResume(&handoffv1.Touchpoint{Kind: w.Kind}) {
+	if op == opUpdate && store.IsResumeKind(w.Kind) {
 		now.resumed = at
 	}
 	if op != opRemind {

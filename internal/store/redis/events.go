@@ -598,7 +598,7 @@ func (s *Store) RemindJourney(ctx context.Context, key store.JourneyKey, expireT
 		switch res[0] {
 		case "reminded":
 			j, err := s.reminded(ctx, key, res)
-			if err == nil {
+			if err == nil && s.reporting() {
 				s.writes.Report(remindedWritten(key, j, tp))
 			}
 			return j, err

@@ -12,6 +12,10 @@ import (
 	"github.com/journeyhandoff/handoff/internal/store"
 )
 
+// reporting says whether writes are reported, so a store without an
+// observer does not build what no one reads on every write.
+func (s *Store) reporting() bool { return s.writes != nil && s.writes.Observe != nil }
+
 // WithWrites makes the store report each write (docs/insight.md).
 func WithWrites(o store.WriteOptions) Option {
 	return func(s *Store) { s.writes = &o }
@@ -70,24 +74,11 @@ const savedInsightHead = savedReplyHead + 7
 // updatedWritten is what an update did, from update.lua's reply.
 func (s *Store) updatedWritten(key store.JourneyKey, u store.Update, out *handoffv1.Journey, res []string) store.Written {
 	furthest := atoi(res[10])
-	var first *handoffv1.Touchpoint
-	kind := handoffv1.TouchpointKind_TOUCHPOINT_KIND_UNSPECIFIED
-	for _, tp := range u.Touchpoints {
-		if tp == nil {
-			continue
-		}
-		if first == nil {
-			first, kind = tp, tp.GetKind()
-		}
-		if store.IsResume(tp) {
-			kind = tp.GetKind()
-			break
-		}
-	}
+	kind, customer := store.WriteKind(u.Touchpoints)
 	state, _ := strconv.Atoi(res[5])
 	return store.Written{
 		Key: key, Type: out.GetJourneyType(), TypeVersion: out.GetJourneyTypeVersion(),
-		Time: updateTime(out), Kind: kind, Customer: store.IsCustomerTouch(first),
+		Time: updateTime(out), Kind: kind, Customer: customer,
 		Counted: res[9] != "",
 		Before:  store.Moment{State: handoffv1.JourneyState(state), Step: res[6], Channel: channelOf(res[7]), Expire: microsTime(res[8])},
 		After:   momentOf(out),

@@ -66,7 +66,9 @@ func (s *Store) CreateJourney(ctx context.Context, j *handoffv1.Journey, first *
 			if err := s.createdEvents(ctx, key, out, first, args[createArgs.index("write_id")].(string)); err != nil {
 				return nil, false, fmt.Errorf("create journey: %w", err)
 			}
-			s.writes.Report(s.createdWritten(key, out, first))
+			if s.reporting() {
+				s.writes.Report(s.createdWritten(key, out, first))
+			}
 			return out, true, nil
 		case "exists":
 			return nil, false, fmt.Errorf("create journey: %w", store.ErrAlreadyExists)
@@ -263,7 +265,9 @@ func (s *Store) UpdateJourney(ctx context.Context, u store.Update) (*handoffv1.J
 			if err := s.updatedEvents(ctx, key, out, res); err != nil {
 				return nil, fmt.Errorf("update journey: %w", err)
 			}
-			s.writes.Report(s.updatedWritten(key, u, out, res))
+			if s.reporting() {
+				s.writes.Report(s.updatedWritten(key, u, out, res))
+			}
 			return out, nil
 		case "replayed":
 			if s.events != nil {

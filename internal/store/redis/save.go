@@ -243,7 +243,9 @@ func (s *Store) saved(ctx context.Context, sv store.Save, res []string) (*handof
 	if err := s.savedEvents(ctx, sv, revision, res); err != nil {
 		return nil, fmt.Errorf("save journey: %w", err)
 	}
-	s.writes.Report(s.savedWritten(sv, res))
+	if s.reporting() {
+		s.writes.Report(s.savedWritten(sv, res))
+	}
 	if !sv.WantJourney {
 		update := sv.UpdateTime.Truncate(time.Microsecond)
 		return &handoffv1.Journey{
