@@ -66,15 +66,17 @@ func (r *Recorder) Observe(w store.Written) {
 	steps := r.steps(w.Type, w.TypeVersion)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	Count(w, steps, func(day, field string, n int64) {
-		k := typeDay{w.Type, day}
-		counts := r.pending[k]
-		if counts == nil {
-			counts = make(map[string]int64)
-			r.pending[k] = counts
-		}
-		counts[field] += n
-	})
+	Count(w, steps, func(day, field string, n int64) { r.addLocked(typeDay{w.Type, day}, field, n) })
+}
+
+// addLocked adds n to a pending count; r.mu is held.
+func (r *Recorder) addLocked(k typeDay, field string, n int64) {
+	counts := r.pending[k]
+	if counts == nil {
+		counts = make(map[string]int64)
+		r.pending[k] = counts
+	}
+	counts[field] += n
 }
 
 // Flush writes what is pending to st. Counts that failed to be written
@@ -105,14 +107,8 @@ func (r *Recorder) Flush(ctx context.Context, st store.Insight) error {
 		// half written before the error is counted twice; statistics.
 		r.mu.Lock()
 		for _, b := range batch {
-			k := typeDay{b.Type, b.Day}
-			counts := r.pending[k]
-			if counts == nil {
-				counts = make(map[string]int64)
-				r.pending[k] = counts
-			}
 			for f, n := range b.Counts {
-				counts[f] += n
+				r.addLocked(typeDay{b.Type, b.Day}, f, n)
 			}
 		}
 		r.mu.Unlock()

@@ -140,8 +140,10 @@ func Summarize(name, from, to string, byDay map[string]map[string]int64, steps [
 		out.EntryChannels = append(out.EntryChannels, e)
 	}
 	slices.SortFunc(out.EntryChannels, func(a, b *handoffv1.EntryChannelInsight) int { return cmp.Compare(a.Channel, b.Channel) })
-	for _, f := range append(slices.Clone(out.Switches), out.Resumes...) {
-		f.Rate = rate(f.Count, out.Started)
+	for _, fs := range [][]*handoffv1.ChannelFlow{out.Switches, out.Resumes} {
+		for _, f := range fs {
+			f.Rate = rate(f.Count, out.Started)
+		}
 	}
 	out.Reminders = &handoffv1.Reminders{Sent: all[fieldReminded], BroughtBack: all[fieldBroughtBack], Rate: rate(all[fieldBroughtBack], all[fieldReminded])}
 	return out
@@ -155,9 +157,12 @@ func previousDay(day string) string {
 	return t.AddDate(0, 0, -1).Format(time.DateOnly)
 }
 
+// stepFields are the prefixes of the fields that name a step.
+var stepFields = []string{fieldReached, fieldLeft, fieldSwitched, fieldResumed, fieldResumeTime, fieldExpired, fieldExpiredUnseen}
+
 // stepOf is the step a step-keyed field names.
 func stepOf(field string) (string, bool) {
-	for _, p := range []string{fieldReached, fieldLeft, fieldSwitched, fieldResumed, fieldResumeTime} {
+	for _, p := range stepFields {
 		if rest, ok := strings.CutPrefix(field, p); ok {
 			step, _, _ := strings.Cut(rest, ":")
 			return step, true
@@ -166,12 +171,11 @@ func stepOf(field string) (string, bool) {
 	return "", false
 }
 
+// hasStep reports whether any of counts names step.
 func hasStep(counts map[string]int64, step string) bool {
 	for f := range counts {
-		for _, p := range []string{fieldReached, fieldLeft, fieldSwitched, fieldResumed, fieldResumeTime, fieldExpired, fieldExpiredUnseen} {
-			if rest, ok := strings.CutPrefix(f, p); ok && (rest == step || strings.HasPrefix(rest, step+":")) {
-				return true
-			}
+		if s, ok := stepOf(f); ok && s == step {
+			return true
 		}
 	}
 	return false
