@@ -74,9 +74,9 @@ func (s *Store) written(key store.JourneyKey, e *journeyEntry, op writeOp, befor
 		w.Entry = now.entry
 	}
 	if op == opRemind {
+		// A reminder moves nothing but the reminder (remind.lua).
 		w.Entry = handoffv1.Channel_CHANNEL_UNSPECIFIED
-	}
-	if op != opRemind {
+	} else {
 		now.furthest = max(now.furthest, s.writes.Position(w.Type, w.TypeVersion, e.body.GetStep()))
 	}
 	w.FurthestAfter = now.furthest
@@ -88,9 +88,7 @@ func (s *Store) written(key store.JourneyKey, e *journeyEntry, op writeOp, befor
 	if op == opUpdate && store.IsResumeKind(w.Kind) {
 		now.resumed = at
 	}
-	if op != opRemind {
-		w.Reminder = reminder
-	}
+	w.Reminder = reminder // a reminder's caller passes none: it is not told
 	e.insight = now
 	return w
 }
