@@ -91,3 +91,19 @@ local function tail(from, n)
   end
   return out
 end
+
+-- count_from adds to set (HSET pairs) what insight counts from
+-- (docs/insight.md) that a write moves: an entry channel for a journey
+-- written before insight, which is counted from now on, and the furthest
+-- step when position (its place in the type, from 1; '' for none) passes
+-- the one held.
+local function count_from(set, entry_channel, furthest, position)
+  if not entry_channel then
+    set[#set + 1] = F.entry_channel
+    set[#set + 1] = '0'
+  end
+  if position ~= '' and tonumber(position) > tonumber(furthest or '0') then
+    set[#set + 1] = F.furthest
+    set[#set + 1] = position
+  end
+end

@@ -328,17 +328,9 @@ if set_step and ARGV[A.step] ~= step_after then
     set[#set + 1] = step_after
   end
 end
--- What insight counts from (docs/insight.md): a journey without an entry
--- channel was written before insight and is counted from now on.
-if not cur[19] then
-  set[#set + 1] = F.entry_channel
-  set[#set + 1] = '0'
-end
-local position = ARGV[A.step_position]
-if position ~= '' and step_after == ARGV[A.step] and tonumber(position) > tonumber(cur[20] or '0') then
-  set[#set + 1] = F.furthest
-  set[#set + 1] = position
-end
+-- What insight counts from (docs/insight.md); Go names a position only
+-- for a save that sets the step.
+count_from(set, cur[19], cur[20], ARGV[A.step_position])
 if ARGV[A.customer] == '1' then
   set[#set + 1] = F.customer_save
   set[#set + 1] = ARGV[A.update_us]

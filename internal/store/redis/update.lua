@@ -52,15 +52,7 @@ for i = A.rest + n, #ARGV, 2 do
   end
 end
 -- What insight counts from (docs/insight.md).
-if not cur[11] then
-  set[#set + 1] = F.entry_channel
-  set[#set + 1] = '0'
-end
-local position = ARGV[A.step_position]
-if position ~= '' and tonumber(position) > tonumber(cur[12] or '0') then
-  set[#set + 1] = F.furthest
-  set[#set + 1] = position
-end
+count_from(set, cur[11], cur[12], ARGV[A.step_position])
 if ARGV[A.resume_us] ~= '' then
   set[#set + 1] = F.resumed
   set[#set + 1] = ARGV[A.resume_us]
