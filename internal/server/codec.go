@@ -23,14 +23,14 @@ func newRequestCodec() requestCodec {
 // bytes as they are. A change goes to every watcher of a journey encoded
 // once (internal/service); each stream still compresses it, or not, as its
 // client asked.
-type encoded interface{ EncodedProto() []byte }
+// Its buffers must be read-only and free nothing (SliceBuffers): grpc-go
+// frees what it sent, and the same buffers go out on many streams.
+type encoded interface{ EncodedBuffers() mem.BufferSlice }
 
-// Marshal encodes v, or passes an encoded message's bytes on.
+// Marshal encodes v, or passes an encoded message's buffers on.
 func (c requestCodec) Marshal(v any) (mem.BufferSlice, error) {
 	if e, ok := v.(encoded); ok {
-		// A SliceBuffer's Free does nothing: the bytes may go out on
-		// many streams.
-		return mem.BufferSlice{mem.SliceBuffer(e.EncodedProto())}, nil
+		return e.EncodedBuffers(), nil
 	}
 	return c.CodecV2.Marshal(v)
 }

@@ -68,7 +68,8 @@ type GRPC struct {
 // NewGRPCServer builds the gRPC server around the journey service. The
 // interceptors run in this order, outermost first: request id, client
 // address, logging, metrics, recovery, auth, validation, error mapping,
-// then opts.Responses.
+// then opts.Responses (unary) or sendDirectly (streams, with
+// keepTransportStream before everything).
 // Logging and metrics are outside everything else so they see the status
 // the client sees.
 func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC, error) {
@@ -79,6 +80,13 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 	metrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
 	if err := opts.Registerer.Register(metrics); err != nil {
 		return nil, fmt.Errorf("registering gRPC metrics: %w", err)
+	}
+	watchChangesSent := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "handoff_watch_changes_sent_total",
+		Help: "Changes and snapshots sent to watchers (gRPC, NDJSON and SSE alike); grpc_server_msg_sent_total does not count them.",
+	})
+	if err := opts.Registerer.Register(watchChangesSent); err != nil {
+		return nil, fmt.Errorf("registering watch metrics: %w", err)
 	}
 	// Only metadata about the call is logged: never payloads, which hold
 	// personal data. The principal is read when the line is written, since
@@ -124,6 +132,7 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 			responsesUnary(opts.Responses),
 		),
 		grpc.ChainStreamInterceptor(
+			keepTransportStream,
 			requestIDStream,
 			clientAddressStream(opts.TrustedProxy),
 			logging.StreamServerInterceptor(logger, logOpts...),
@@ -133,6 +142,7 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 			notePrincipalStream,
 			validationStream(validator),
 			errorMappingStream(opts.Logger),
+			sendDirectly(watchChangesSent),
 		),
 	)...)
 	handoffv1.RegisterJourneyServiceServer(srv, svc)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 
 	"time"
 
@@ -112,6 +113,7 @@ type Service struct {
 	hub    *watch.Hub
 	opts   Options
 	writes writeQueue
+	views  sync.Map // view → *view: see viewKey
 }
 
 var _ handoffv1.JourneyServiceServer = (*Service)(nil)

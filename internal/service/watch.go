@@ -3,6 +3,7 @@ package service
 import (
 	"slices"
 
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
@@ -48,27 +49,26 @@ func (s *Service) WatchJourney(req *handoffv1.WatchJourneyRequest, stream handof
 	if err := stream.SendHeader(metadata.Pairs("x-handoff-watch", "accepted")); err != nil {
 		return err
 	}
+	viewKey := s.viewKey(p, masking)
 	err = s.hub.Watch(ctx, key, req.GetAfterRevision(), func(c *watch.Change) error {
 		if masked && (c.GetSnapshot() || slices.Contains(c.GetChangedPaths(), "journey_type_version")) {
 			if masking, err = s.types.ofJourney(ctx, c.GetJourney()); err != nil {
 				return typesError(err)
 			}
+			viewKey = s.viewKey(p, masking)
 		}
 		// Every watcher of the journey gets the same Change: it is encoded
 		// once per view (the customer's, staff's, by the type version
 		// masking it), and the server's codec sends those bytes on each
 		// stream (server.requestCodec).
-		view := func() *handoffv1.JourneyChange { return maskedChange(masking, redactChange(p, c.JourneyChange)) }
-		if e, ok := c.Memo(viewOf(p, masking), func() any {
-			b, err := proto.Marshal(view())
-			if err != nil {
-				return nil
-			}
-			return encodedChange(b)
-		}).(encodedChange); ok {
+		e, ok := c.Memoized(viewKey)
+		if !ok {
+			e = c.Memo(viewKey, func() any { return encodeChange(maskedChange(masking, redactChange(p, c.JourneyChange))) })
+		}
+		if e, ok := e.(*encodedChange); ok {
 			return stream.SendMsg(e)
 		}
-		return stream.Send(view())
+		return stream.Send(maskedChange(masking, redactChange(p, c.JourneyChange)))
 	})
 	if err != nil {
 		return journeyError(key, err)
@@ -77,11 +77,23 @@ func (s *Service) WatchJourney(req *handoffv1.WatchJourneyRequest, stream handof
 }
 
 // encodedChange is a JourneyChange in protobuf's wire format, which the
-// server's codec sends as it is.
-type encodedChange []byte
+// server's codec sends as it is. It is built once and sent on many streams,
+// buffers and all: grpc-go only reads them, and a SliceBuffer's Free does
+// nothing.
+type encodedChange struct{ buffers mem.BufferSlice }
 
-// EncodedProto returns the encoded change.
-func (e encodedChange) EncodedProto() []byte { return e }
+// encodeChange encodes c, or is nil (an encoder error: send c itself, to
+// get the error where it belongs).
+func encodeChange(c *handoffv1.JourneyChange) any {
+	b, err := proto.Marshal(c)
+	if err != nil {
+		return nil
+	}
+	return &encodedChange{buffers: mem.BufferSlice{mem.SliceBuffer(b)}}
+}
+
+// EncodedBuffers returns the encoded change.
+func (e *encodedChange) EncodedBuffers() mem.BufferSlice { return e.buffers }
 
 // view is what a watcher sees of a change, by its role's rights: staff
 // notes or not, and the type version sensitive answers are masked by
@@ -97,6 +109,18 @@ func viewOf(p auth.Principal, masking *journeytype.Type) view {
 		v.masking = typeVersion{masking.ID(), masking.Version()}
 	}
 	return v
+}
+
+// viewKey is the memo key of what p sees of a change (see view), looked up
+// once per watch: thousands of watchers compare it per change, and the one
+// pointer per view compares without reading the view.
+func (s *Service) viewKey(p auth.Principal, masking *journeytype.Type) any {
+	v := viewOf(p, masking)
+	if k, ok := s.views.Load(v); ok {
+		return k
+	}
+	k, _ := s.views.LoadOrStore(v, &v)
+	return k
 }
 
 // forCustomer reports whether p sees the customer's view: presence (who is

@@ -38,7 +38,7 @@ type Hub struct {
 	buffer int
 
 	mu       sync.Mutex
-	watchers map[store.JourneyKey]map[*watcher]struct{}
+	watchers map[store.JourneyKey][]*watcher // a slice: deliver walks it for every change
 	latest   map[store.JourneyKey]*handoffv1.Journey
 	closing  chan struct{}
 	closed   bool
@@ -53,7 +53,7 @@ func NewHub(st store.Store, buffer int) *Hub {
 	h := &Hub{
 		store:    st,
 		buffer:   buffer,
-		watchers: map[store.JourneyKey]map[*watcher]struct{}{},
+		watchers: map[store.JourneyKey][]*watcher{},
 		latest:   map[store.JourneyKey]*handoffv1.Journey{},
 		closing:  make(chan struct{}),
 	}
@@ -108,36 +108,77 @@ func (h *Hub) Count() int {
 type Change struct {
 	*handoffv1.JourneyChange
 
-	mu   sync.Mutex
-	memo map[any]*memoEntry
+	mu   sync.Mutex                   // guards adding to memo
+	memo atomic.Pointer[[]*memoEntry] // never changed once stored: read without mu
 }
 
 type memoEntry struct {
+	key   any
 	once  sync.Once
+	done  atomic.Bool // value is computed
 	value any
 }
 
 // Memo returns what compute returns for key, calling it once per Change
-// and key however many watchers ask.
+// and key however many watchers ask. Thousands of watchers ask at once
+// for one or two keys, so finding a key takes no lock.
 func (c *Change) Memo(key any, compute func() any) any {
-	c.mu.Lock()
-	if c.memo == nil {
-		c.memo = map[any]*memoEntry{}
-	}
-	e := c.memo[key]
-	if e == nil {
-		e = &memoEntry{}
-		c.memo[key] = e
-	}
-	c.mu.Unlock()
-	e.once.Do(func() { e.value = compute() })
+	e := c.entry(key)
+	e.once.Do(func() {
+		e.value = compute()
+		e.done.Store(true)
+	})
 	return e.value
 }
 
-// watcher is one open watch.
+// Memoized returns what Memo computed for key, if it has: a caller that
+// finds it builds no compute function.
+func (c *Change) Memoized(key any) (any, bool) {
+	if e := c.find(key); e != nil && e.done.Load() {
+		return e.value, true
+	}
+	return nil, false
+}
+
+func (c *Change) find(key any) *memoEntry {
+	if entries := c.memo.Load(); entries != nil {
+		for _, e := range *entries {
+			if e.key == key {
+				return e
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Change) entry(key any) *memoEntry {
+	if e := c.find(key); e != nil {
+		return e
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.find(key); e != nil {
+		return e
+	}
+	var entries []*memoEntry
+	if old := c.memo.Load(); old != nil {
+		entries = append(entries, *old...)
+	}
+	e := &memoEntry{key: key}
+	entries = append(entries, e)
+	c.memo.Store(&entries)
+	return e
+}
+
+// watcher is one open watch. Its pump waits on changes alone, not on a
+// select of several channels: with thousands of watchers of one journey,
+// what each wake-up costs is what a change takes to reach the last one.
 type watcher struct {
+	// changes carries the journey's changes, and nil to wake the pump for
+	// a catch-up; the hub closes it when the watch ends.
 	changes  chan *Change
-	kick     chan struct{} // catch up from the store: delivery may have skipped
+	catchUp  atomic.Bool   // catch up from the store: delivery may have skipped
+	index    int           // in the hub's watchers of its journey, under the hub's lock
 	behind   chan struct{} // closed when changes overflowed
 	overflow sync.Once
 	lastSent atomic.Int64
@@ -177,7 +218,7 @@ func (h *Hub) deliver(c *handoffv1.JourneyChange) {
 		delete(h.latest, key)
 	}
 	shared := &Change{JourneyChange: c}
-	for w := range ws {
+	for _, w := range ws {
 		select {
 		case w.changes <- shared:
 		default:
@@ -190,10 +231,11 @@ func (h *Hub) resync() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, ws := range h.watchers {
-		for w := range ws {
+		for _, w := range ws {
+			w.catchUp.Store(true)
 			select {
-			case w.kick <- struct{}{}:
-			default: // a catch-up is already pending
+			case w.changes <- nil:
+			default: // the pump has changes to read, and will see the flag
 			}
 		}
 	}
@@ -205,17 +247,22 @@ func (h *Hub) add(key store.JourneyKey, w *watcher) bool {
 	if h.closed {
 		return false
 	}
-	if h.watchers[key] == nil {
-		h.watchers[key] = map[*watcher]struct{}{}
-	}
-	h.watchers[key][w] = struct{}{}
+	w.index = len(h.watchers[key])
+	h.watchers[key] = append(h.watchers[key], w)
 	return true
 }
 
 func (h *Hub) remove(key store.JourneyKey, w *watcher) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	delete(h.watchers[key], w)
+	ws := h.watchers[key]
+	last := ws[len(ws)-1]
+	ws[w.index], last.index = last, w.index
+	ws[len(ws)-1] = nil
+	h.watchers[key] = ws[:len(ws)-1]
+	// Out of the list, under the lock deliver and resync send under: no
+	// one sends on it again.
+	close(w.changes)
 	if len(h.watchers[key]) == 0 {
 		delete(h.watchers, key)
 		delete(h.latest, key)
@@ -230,7 +277,6 @@ func (h *Hub) remove(key store.JourneyKey, w *watcher) {
 func (h *Hub) Watch(ctx context.Context, key store.JourneyKey, after int64, send func(*Change) error) error {
 	w := &watcher{
 		changes: make(chan *Change, h.buffer),
-		kick:    make(chan struct{}, 1),
 		behind:  make(chan struct{}),
 	}
 	w.lastSent.Store(after)
@@ -256,6 +302,8 @@ func (h *Hub) Watch(ctx context.Context, key store.JourneyKey, after int64, send
 		return resumeStatus(ReasonBehind, "this watch fell behind", w.lastSent.Load())
 	case <-h.closing:
 		return resumeStatus(ReasonShuttingDown, "the server is shutting down", w.lastSent.Load())
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -272,41 +320,42 @@ func (h *Hub) pump(ctx context.Context, key store.JourneyKey, w *watcher, send f
 	if err := h.catchUp(ctx, key, w, emit); err != nil {
 		return err
 	}
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-w.kick:
+	for c := range w.changes {
+		// Load first: a swap writes, and this runs for every change.
+		if w.catchUp.Load() && w.catchUp.Swap(false) {
 			if err := h.catchUp(ctx, key, w, emit); err != nil {
 				return err
 			}
-		case c := <-w.changes:
-			last := w.lastSent.Load()
-			if recreated(c.JourneyChange, last) {
-				// The journey the watcher followed was erased or expired and
-				// created again under its name: its revisions start over, and
-				// its create is the whole journey, so it goes out as a snapshot.
-				if err := emit(&Change{JourneyChange: asSnapshot(c.JourneyChange)}); err != nil {
-					return err
-				}
-				continue
-			}
-			switch {
-			case c.GetRevision() <= last:
-				continue // already sent, by a catch-up
-			case c.GetRevision() > last+1:
-				if err := h.catchUp(ctx, key, w, emit); err != nil {
-					return err
-				}
-				if c.GetRevision() != w.lastSent.Load()+1 {
-					continue
-				}
-			}
-			if err := emit(c); err != nil {
+		}
+		if c == nil {
+			continue
+		}
+		last := w.lastSent.Load()
+		if recreated(c.JourneyChange, last) {
+			// The journey the watcher followed was erased or expired and
+			// created again under its name: its revisions start over, and
+			// its create is the whole journey, so it goes out as a snapshot.
+			if err := emit(&Change{JourneyChange: asSnapshot(c.JourneyChange)}); err != nil {
 				return err
 			}
+			continue
+		}
+		switch {
+		case c.GetRevision() <= last:
+			continue // already sent, by a catch-up
+		case c.GetRevision() > last+1:
+			if err := h.catchUp(ctx, key, w, emit); err != nil {
+				return err
+			}
+			if c.GetRevision() != w.lastSent.Load()+1 {
+				continue
+			}
+		}
+		if err := emit(c); err != nil {
+			return err
 		}
 	}
+	return ctx.Err() // the watch ended
 }
 
 // catchUp sends what the watcher missed since its last revision: the
