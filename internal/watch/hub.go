@@ -1,13 +1,17 @@
 // Package watch fans journey changes out to watchers. One store feed per
-// process, following the journeys watched here, feeds a hub; each watcher has a bounded buffer,
-// so a slow watcher never holds up the others: when its buffer is full its
-// stream ends with a status that says where to resume. A watcher that
-// misses changes (a gap, a resubscription) catches up from the store's
-// change log, or starts again from a snapshot marked as such.
+// process, following the journeys watched here, feeds a hub; a few senders
+// send each watcher what waits for it, so a change for thousands costs no
+// goroutine per watcher. Each watcher has a bounded buffer, and a send
+// blocked on a slow client holds up one sender, never the others: when a
+// watcher's buffer is full its stream ends with a status that says where
+// to resume. A watcher that misses changes (a gap, a resubscription)
+// catches up from the store's change log, or starts again from a snapshot
+// marked as such.
 package watch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -33,15 +37,17 @@ const (
 
 // Hub delivers the changes of one store feed to every watcher.
 type Hub struct {
-	store  store.Store
-	feed   store.Feed
-	buffer int
+	store   store.Store
+	feed    store.Feed
+	buffer  int
+	senders *senders
 
-	mu       sync.Mutex
-	watchers map[store.JourneyKey][]*watcher // a slice: deliver walks it for every change
-	latest   map[store.JourneyKey]*handoffv1.Journey
-	closing  chan struct{}
-	closed   bool
+	mu        sync.Mutex
+	watchers  map[store.JourneyKey][]*watcher // a slice: deliver walks it for every change
+	scheduled []*watcher                      // deliver's and resync's, kept to reuse
+	latest    map[store.JourneyKey]*handoffv1.Journey
+	closing   chan struct{}
+	closed    bool
 }
 
 // NewHub returns a hub over st; buffer <= 0 means DefaultBuffer. Run
@@ -57,14 +63,17 @@ func NewHub(st store.Store, buffer int) *Hub {
 		latest:   map[store.JourneyKey]*handoffv1.Journey{},
 		closing:  make(chan struct{}),
 	}
+	h.senders = newSenders(h.serve)
 	h.feed = st.OpenFeed(h.deliver, h.resync)
 	return h
 }
 
-// Run holds the process's feed open until ctx ends.
+// Run holds the process's feed open, and its senders running, until ctx
+// ends.
 func (h *Hub) Run(ctx context.Context) error {
 	<-ctx.Done()
 	h.feed.Close()
+	h.senders.close()
 	return ctx.Err()
 }
 
@@ -170,18 +179,44 @@ func (c *Change) entry(key any) *memoEntry {
 	return e
 }
 
-// watcher is one open watch. Its pump waits on changes alone, not on a
-// select of several channels: with thousands of watchers of one journey,
-// what each wake-up costs is what a change takes to reach the last one.
+// watcher is one open watch. It has no goroutine of its own: the hub's
+// senders send it what waits in pending (see senders).
 type watcher struct {
-	// changes carries the journey's changes, and nil to wake the pump for
-	// a catch-up; the hub closes it when the watch ends.
-	changes  chan *Change
-	catchUp  atomic.Bool   // catch up from the store: delivery may have skipped
-	index    int           // in the hub's watchers of its journey, under the hub's lock
-	behind   chan struct{} // closed when changes overflowed
+	key   store.JourneyKey
+	ctx   context.Context // ends when the watch does
+	send  func(*Change) error
+	index int // in the hub's watchers of its journey, under the hub's lock
+
+	mu      sync.Mutex
+	pending []*Change // to send, oldest first
+	spare   []*Change // pending's last backing array, kept to reuse
+	catchUp bool      // catch up from the store first: delivery may have skipped
+	queued  bool      // with the senders (queued or being sent): at most once
+
+	ended    atomic.Bool   // the watch returned: send nothing more
+	failed   chan error    // a send or a catch-up failed (buffered 1)
+	behind   chan struct{} // closed when pending overflowed
 	overflow sync.Once
 	lastSent atomic.Int64
+}
+
+// push adds c (nil: a catch-up) to what w has to send, and reports whether
+// w must be scheduled; false with overflowed when w fell behind.
+func (w *watcher) push(c *Change, buffer int) (schedule, overflowed bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if c == nil {
+		w.catchUp = true
+	} else if len(w.pending) >= buffer {
+		return false, true
+	} else {
+		w.pending = append(w.pending, c)
+	}
+	if w.queued {
+		return false, false
+	}
+	w.queued = true
+	return true, false
 }
 
 func (h *Hub) deliver(c *handoffv1.JourneyChange) {
@@ -218,27 +253,35 @@ func (h *Hub) deliver(c *handoffv1.JourneyChange) {
 		delete(h.latest, key)
 	}
 	shared := &Change{JourneyChange: c}
+	scheduled := h.scheduled[:0]
 	for _, w := range ws {
-		select {
-		case w.changes <- shared:
-		default:
+		schedule, overflowed := w.push(shared, h.buffer)
+		if overflowed {
 			w.overflow.Do(func() { close(w.behind) })
 		}
+		if schedule {
+			scheduled = append(scheduled, w)
+		}
 	}
+	h.senders.schedule(scheduled...)
+	clear(scheduled)
+	h.scheduled = scheduled[:0]
 }
 
 func (h *Hub) resync() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	scheduled := h.scheduled[:0]
 	for _, ws := range h.watchers {
 		for _, w := range ws {
-			w.catchUp.Store(true)
-			select {
-			case w.changes <- nil:
-			default: // the pump has changes to read, and will see the flag
+			if schedule, _ := w.push(nil, h.buffer); schedule {
+				scheduled = append(scheduled, w)
 			}
 		}
 	}
+	h.senders.schedule(scheduled...)
+	clear(scheduled)
+	h.scheduled = scheduled[:0]
 }
 
 func (h *Hub) add(key store.JourneyKey, w *watcher) bool {
@@ -260,9 +303,6 @@ func (h *Hub) remove(key store.JourneyKey, w *watcher) {
 	ws[w.index], last.index = last, w.index
 	ws[len(ws)-1] = nil
 	h.watchers[key] = ws[:len(ws)-1]
-	// Out of the list, under the lock deliver and resync send under: no
-	// one sends on it again.
-	close(w.changes)
 	if len(h.watchers[key]) == 0 {
 		delete(h.watchers, key)
 		delete(h.latest, key)
@@ -272,12 +312,16 @@ func (h *Hub) remove(key store.JourneyKey, w *watcher) {
 // Watch sends the journey's changes after revision `after` (a snapshot
 // first when after is 0 or too old) through send until ctx ends, the
 // watcher falls behind, or the hub shuts down. send is called from one
-// goroutine at a time; it may block (a slow client) without holding up
-// anyone else.
+// goroutine at a time, one of the hub's senders; it may block (a slow
+// client) without holding up anyone else.
 func (h *Hub) Watch(ctx context.Context, key store.JourneyKey, after int64, send func(*Change) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	w := &watcher{
-		changes: make(chan *Change, h.buffer),
-		behind:  make(chan struct{}),
+		key: key, ctx: ctx, send: send,
+		catchUp: true, queued: true, // the first catch-up is scheduled below
+		failed: make(chan error, 1),
+		behind: make(chan struct{}),
 	}
 	w.lastSent.Store(after)
 	// Follow before reading the store, so no change falls between the
@@ -286,17 +330,17 @@ func (h *Hub) Watch(ctx context.Context, key store.JourneyKey, after int64, send
 		return resumeStatus(ReasonShuttingDown, "the server is shutting down", after)
 	}
 	defer h.remove(key, w)
+	// Whatever a sender still holds for this watch is not sent: the stream
+	// ends when Watch returns.
+	defer w.ended.Store(true)
 	if err := h.feed.Follow(ctx, key); err != nil {
 		return fmt.Errorf("following journey %s: %w", key.Name(), err)
 	}
 	defer h.feed.Unfollow(key)
 
-	pumpCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() { errc <- h.pump(pumpCtx, key, w, send) }()
+	h.senders.schedule(w)
 	select {
-	case err := <-errc:
+	case err := <-w.failed:
 		return err
 	case <-w.behind:
 		return resumeStatus(ReasonBehind, "this watch fell behind", w.lastSent.Load())
@@ -307,29 +351,59 @@ func (h *Hub) Watch(ctx context.Context, key store.JourneyKey, after int64, send
 	}
 }
 
-// pump runs in its own goroutine so that a send blocked on a slow client
-// does not keep Watch from ending the stream.
-func (h *Hub) pump(ctx context.Context, key store.JourneyKey, w *watcher, send func(*Change) error) error {
+// errEnded stops a sender on a watch that ended.
+var errEnded = errors.New("the watch ended")
+
+// serve sends w what waits for it, as one of the hub's senders, and
+// reports whether more came meanwhile.
+func (h *Hub) serve(w *watcher) (again bool) {
+	w.mu.Lock()
+	batch, catchUp := w.pending, w.catchUp
+	w.pending, w.catchUp = w.spare, false
+	w.spare = nil
+	w.mu.Unlock()
+
+	err := h.sendTo(w, catchUp, batch)
+	clear(batch)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.spare = batch[:0]
+	if err != nil {
+		if err != errEnded {
+			select {
+			case w.failed <- err:
+			default:
+			}
+		}
+		// Stays queued: nothing schedules it again.
+		return false
+	}
+	if len(w.pending) == 0 && !w.catchUp {
+		w.queued = false
+		return false
+	}
+	return true
+}
+
+// sendTo sends w a catch-up from the store if asked, then batch in order,
+// dropping what w was sent already and catching up over a gap.
+func (h *Hub) sendTo(w *watcher, catchUp bool, batch []*Change) error {
 	emit := func(c *Change) error {
-		if err := send(c); err != nil {
+		if w.ended.Load() {
+			return errEnded
+		}
+		if err := w.send(c); err != nil {
 			return err
 		}
 		w.lastSent.Store(c.GetRevision())
 		return nil
 	}
-	if err := h.catchUp(ctx, key, w, emit); err != nil {
-		return err
+	if catchUp {
+		if err := h.catchUp(w.ctx, w.key, w, emit); err != nil {
+			return err
+		}
 	}
-	for c := range w.changes {
-		// Load first: a swap writes, and this runs for every change.
-		if w.catchUp.Load() && w.catchUp.Swap(false) {
-			if err := h.catchUp(ctx, key, w, emit); err != nil {
-				return err
-			}
-		}
-		if c == nil {
-			continue
-		}
+	for _, c := range batch {
 		last := w.lastSent.Load()
 		if recreated(c.JourneyChange, last) {
 			// The journey the watcher followed was erased or expired and
@@ -344,7 +418,7 @@ func (h *Hub) pump(ctx context.Context, key store.JourneyKey, w *watcher, send f
 		case c.GetRevision() <= last:
 			continue // already sent, by a catch-up
 		case c.GetRevision() > last+1:
-			if err := h.catchUp(ctx, key, w, emit); err != nil {
+			if err := h.catchUp(w.ctx, w.key, w, emit); err != nil {
 				return err
 			}
 			if c.GetRevision() != w.lastSent.Load()+1 {
@@ -355,7 +429,7 @@ func (h *Hub) pump(ctx context.Context, key store.JourneyKey, w *watcher, send f
 			return err
 		}
 	}
-	return ctx.Err() // the watch ended
+	return nil
 }
 
 // catchUp sends what the watcher missed since its last revision: the

@@ -2,6 +2,7 @@ package watch_test
 
 import (
 	"context"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -112,6 +113,54 @@ func TestWatch(t *testing.T) {
 			require.Same(t, first, <-seen, "a watcher got another value")
 		}
 		require.Equal(t, int32(1), computed.Load())
+	})
+	t.Run("watchers_whose_sends_block_do_not_hold_up_one_that_reads", func(t *testing.T) {
+		// More blocked watchers than the hub keeps senders, registered
+		// first, so they take every sender the hub starts with.
+		blocked := 4*runtime.GOMAXPROCS(0) + 1
+		hub, st, key := setup(t, 0)
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		release := make(chan struct{})
+		started := make(chan struct{}, blocked+1)
+		for range blocked {
+			go func() {
+				_ = hub.Watch(ctx, key, 0, func(c *watch.Change) error {
+					if c.GetSnapshot() {
+						started <- struct{}{}
+						return nil
+					}
+					<-release // a client that stopped reading
+					return nil
+				})
+			}()
+		}
+		for range blocked {
+			<-started
+		}
+		fast := make(chan int64, 1)
+		go func() {
+			_ = hub.Watch(ctx, key, 0, func(c *watch.Change) error {
+				if c.GetSnapshot() {
+					started <- struct{}{}
+					return nil
+				}
+				fast <- c.GetRevision()
+				return nil
+			})
+		}()
+		<-started
+		j, err := st.GetJourney(t.Context(), key)
+		require.NoError(t, err)
+		_, err = st.UpdateJourney(t.Context(), store.Update{Journey: j, ContentChanged: true})
+		require.NoError(t, err)
+		select {
+		case rev := <-fast:
+			require.Equal(t, j.GetRevision()+1, rev)
+		case <-time.After(2 * time.Second):
+			t.Fatal("the watcher that reads waited for those that do not")
+		}
+		close(release)
 	})
 	t.Run("a_watch_after_shutdown_is_told_to_reconnect", func(t *testing.T) {
 		hub, _, key := setup(t, 0)
