@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/net/http2"
@@ -45,6 +46,7 @@ type leanWatchConn struct {
 
 	endedCount int
 	lastStatus string
+	started    atomic.Int64 // watches that received their first message
 
 	authority, token string
 	// arrived is called from the connection's reader, one change at a
@@ -53,9 +55,10 @@ type leanWatchConn struct {
 }
 
 type leanStream struct {
-	watch int
-	buf   []byte // a message not yet whole
-	ended bool
+	watch   int
+	buf     []byte // a message not yet whole
+	ended   bool
+	started bool // its first message arrived
 }
 
 // receiveWindow is what we let the server send before we return credit,
@@ -259,6 +262,10 @@ func (c *leanWatchConn) data(f *http2.DataFrame) error {
 		rev, err := leadingRevision(b[5 : 5+n])
 		if err != nil {
 			return err
+		}
+		if !s.started {
+			s.started = true
+			c.started.Add(1)
 		}
 		c.arrived(s.watch, rev)
 		b = b[5+n:]

@@ -438,7 +438,9 @@ func (h *Hub) sendTo(w *watcher, catchUp bool, batch []*Change) error {
 func (h *Hub) catchUp(ctx context.Context, key store.JourneyKey, w *watcher, emit func(*Change) error) error {
 	last := w.lastSent.Load()
 	if last > 0 {
+		done := h.senders.blocking()
 		changes, complete, err := h.store.ChangesSince(ctx, key, last)
+		done()
 		if err != nil {
 			return fmt.Errorf("catching up journey %s: %w", key.Name(), err)
 		}
@@ -451,7 +453,9 @@ func (h *Hub) catchUp(ctx context.Context, key store.JourneyKey, w *watcher, emi
 			return nil
 		}
 	}
+	done := h.senders.blocking()
 	j, err := h.store.GetJourney(ctx, key)
+	done()
 	if err != nil {
 		return fmt.Errorf("journey %s: %w", key.Name(), err)
 	}

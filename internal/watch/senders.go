@@ -28,6 +28,7 @@ type senders struct {
 	queue   []*watcher // waiting for a sender, oldest first
 	head    int        // queue[head:] waits
 	running int        // senders started and not ended
+	reading int        // senders waiting on the store (see blocking)
 	closed  bool
 	busy    []*sending // one per sender
 	watched bool       // the watchdog runs
@@ -159,6 +160,32 @@ func (s *senders) watchdog() {
 		for waiting && s.running-stuck < s.base {
 			s.start()
 		}
+		s.mu.Unlock()
+	}
+}
+
+// maxReading bounds the senders reading the store at once (see blocking):
+// a reconnecting crowd's catch-ups wait for the store's connections anyway.
+const maxReading = 256
+
+// blocking tells the senders that the calling sender is about to wait on
+// the store (a catch-up): while it does, another sender takes the queue,
+// as the runtime hands a P on when a goroutine enters a system call, so
+// that a crowd of new watches reads its snapshots side by side, not a few
+// at a time. done says the wait is over.
+func (s *senders) blocking() (done func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reading >= maxReading {
+		return func() {}
+	}
+	s.reading++
+	if s.head < len(s.queue) && !s.closed {
+		s.start()
+	}
+	return func() {
+		s.mu.Lock()
+		s.reading--
 		s.mu.Unlock()
 	}
 }
