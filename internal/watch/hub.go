@@ -44,7 +44,7 @@ type Hub struct {
 
 	mu        sync.Mutex
 	watchers  map[store.JourneyKey][]*watcher // a slice: deliver walks it for every change
-	scheduled []*watcher                      // deliver's and resync's, kept to reuse
+	scheduled []*watcher                      // see pushLocked; kept to reuse
 	latest    map[store.JourneyKey]*handoffv1.Journey
 	closing   chan struct{}
 	closed    bool
@@ -200,23 +200,25 @@ type watcher struct {
 	lastSent atomic.Int64
 }
 
-// push adds c (nil: a catch-up) to what w has to send, and reports whether
-// w must be scheduled; false with overflowed when w fell behind.
-func (w *watcher) push(c *Change, buffer int) (schedule, overflowed bool) {
+// push adds c (nil: a catch-up) to what w has to send, or marks w behind
+// when its buffer is full, and reports whether w must be scheduled.
+func (w *watcher) push(c *Change, buffer int) (schedule bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if c == nil {
+	switch {
+	case c == nil:
 		w.catchUp = true
-	} else if len(w.pending) >= buffer {
-		return false, true
-	} else {
+	case len(w.pending) >= buffer:
+		w.overflow.Do(func() { close(w.behind) })
+		return false
+	default:
 		w.pending = append(w.pending, c)
 	}
 	if w.queued {
-		return false, false
+		return false
 	}
 	w.queued = true
-	return true, false
+	return true
 }
 
 func (h *Hub) deliver(c *handoffv1.JourneyChange) {
@@ -252,36 +254,35 @@ func (h *Hub) deliver(c *handoffv1.JourneyChange) {
 		// next snapshot a watcher takes keeps it again.
 		delete(h.latest, key)
 	}
-	shared := &Change{JourneyChange: c}
-	scheduled := h.scheduled[:0]
+	h.pushLocked(ws, &Change{JourneyChange: c})
+	h.scheduleLocked()
+}
+
+// pushLocked pushes c (nil: a catch-up) to each of ws, noting those to
+// schedule; h.mu is held.
+func (h *Hub) pushLocked(ws []*watcher, c *Change) {
 	for _, w := range ws {
-		schedule, overflowed := w.push(shared, h.buffer)
-		if overflowed {
-			w.overflow.Do(func() { close(w.behind) })
-		}
-		if schedule {
-			scheduled = append(scheduled, w)
+		if w.push(c, h.buffer) {
+			h.scheduled = append(h.scheduled, w)
 		}
 	}
-	h.senders.schedule(scheduled...)
-	clear(scheduled)
-	h.scheduled = scheduled[:0]
+}
+
+// scheduleLocked hands the watchers pushLocked noted to the senders; h.mu
+// is held.
+func (h *Hub) scheduleLocked() {
+	h.senders.schedule(h.scheduled...)
+	clear(h.scheduled)
+	h.scheduled = h.scheduled[:0]
 }
 
 func (h *Hub) resync() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	scheduled := h.scheduled[:0]
 	for _, ws := range h.watchers {
-		for _, w := range ws {
-			if schedule, _ := w.push(nil, h.buffer); schedule {
-				scheduled = append(scheduled, w)
-			}
-		}
+		h.pushLocked(ws, nil)
 	}
-	h.senders.schedule(scheduled...)
-	clear(scheduled)
-	h.scheduled = scheduled[:0]
+	h.scheduleLocked()
 }
 
 func (h *Hub) add(key store.JourneyKey, w *watcher) bool {
@@ -399,7 +400,7 @@ func (h *Hub) sendTo(w *watcher, catchUp bool, batch []*Change) error {
 		return nil
 	}
 	if catchUp {
-		if err := h.catchUp(w.ctx, w.key, w, emit); err != nil {
+		if err := h.catchUp(w, emit); err != nil {
 			return err
 		}
 	}
@@ -418,7 +419,7 @@ func (h *Hub) sendTo(w *watcher, catchUp bool, batch []*Change) error {
 		case c.GetRevision() <= last:
 			continue // already sent, by a catch-up
 		case c.GetRevision() > last+1:
-			if err := h.catchUp(w.ctx, w.key, w, emit); err != nil {
+			if err := h.catchUp(w, emit); err != nil {
 				return err
 			}
 			if c.GetRevision() != w.lastSent.Load()+1 {
@@ -435,7 +436,8 @@ func (h *Hub) sendTo(w *watcher, catchUp bool, batch []*Change) error {
 // catchUp sends what the watcher missed since its last revision: the
 // logged changes, or a snapshot when the log does not reach back (or the
 // watch starts from nothing).
-func (h *Hub) catchUp(ctx context.Context, key store.JourneyKey, w *watcher, emit func(*Change) error) error {
+func (h *Hub) catchUp(w *watcher, emit func(*Change) error) error {
+	ctx, key := w.ctx, w.key
 	last := w.lastSent.Load()
 	if last > 0 {
 		done := h.senders.blocking()
