@@ -31,7 +31,7 @@ func (d *driver) environment(ctx context.Context) environment {
 		nproc:      runtime.NumCPU(),
 		cpu:        cpuModel(),
 		goVersion:  runtime.Version(),
-		loadBefore: loadAverage(),
+		loadBefore: loadgen.LoadAverage(),
 		args:       os.Args[1:],
 	}
 	if info, err := d.rc.Info(ctx, "server").Result(); err == nil {
@@ -52,20 +52,6 @@ func cpuModel() string {
 		}
 	}
 	return "unknown CPU"
-}
-
-// loadAverage is the 1, 5 and 15 minute load averages: how busy the
-// machine was with other work, which these figures cannot subtract.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }
 
 // thousands writes n with comma separators: 100000 → "100,000".

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/journeyhandoff/handoff/internal/loadgen"
 )
 
 // measureAll loads each scale in turn into an emptied Redis, measures its
@@ -78,6 +80,6 @@ func (d *driver) measureAll(ctx context.Context) (*report, error) {
 		fmt.Fprintln(d.log, c)
 		rep.insight = &c
 	}
-	rep.env.loadAfter = loadAverage()
+	rep.env.loadAfter = loadgen.LoadAverage()
 	return rep, ctx.Err()
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/journeyhandoff/handoff/internal/config"
 	"github.com/journeyhandoff/handoff/internal/insight"
 	"github.com/journeyhandoff/handoff/internal/insightgen"
+	"github.com/journeyhandoff/handoff/internal/loadgen"
 )
 
 // Issue 16's accuracy check: journeys generated with known drop-off,
@@ -88,7 +89,7 @@ func replayGenerated(t *testing.T, h *harness, clock *insightgen.Clock, plan ins
 
 func TestInsight_theMapMatchesWhatTheGeneratorReplayed(t *testing.T) {
 	n := generatorJourneys(t)
-	loadBefore := loadAverage()
+	loadBefore := loadgen.LoadAverage()
 	plan := insightgen.CarInsuranceQuote()
 	scripts, err := plan.Generate(generatorSeed, n)
 	require.NoError(t, err)
@@ -112,7 +113,7 @@ func TestInsight_theMapMatchesWhatTheGeneratorReplayed(t *testing.T) {
 		})
 	}
 	if path := os.Getenv(insightReportEnv); path != "" {
-		report := insightReport(plan, n, time.Since(began), loadBefore+" before, "+loadAverage()+" after", sections)
+		report := insightReport(plan, n, time.Since(began), loadBefore+" before, "+loadgen.LoadAverage()+" after", sections)
 		require.NoError(t, os.WriteFile(path, []byte(report), 0o644))
 	}
 }
@@ -179,20 +180,6 @@ func machine() string {
 		}
 	}
 	return out
-}
-
-// loadAverage is the machine's load over the last 1, 5 and 15 minutes:
-// others' work on a shared machine slows the replay.
-func loadAverage() string {
-	raw, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(raw))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }
 
 // needles finds any of a set of strings in bytes, ignoring ASCII case:

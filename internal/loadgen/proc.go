@@ -87,3 +87,18 @@ func ParseStatusRSS(status string) (int64, error) {
 	}
 	return 0, fmt.Errorf("VmRSS missing")
 }
+
+// LoadAverage is the machine's 1, 5 and 15 minute load averages, or
+// "unknown": how busy it was with other work, which a run's figures cannot
+// subtract.
+func LoadAverage() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(raw))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
