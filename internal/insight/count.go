@@ -46,14 +46,17 @@ func flow(step string, from, to handoffv1.Channel) string {
 	return step + ":" + channel(from) + ":" + channel(to)
 }
 
+// counted reports whether w is of a declared type. Only those are
+// counted: a journey_type no one declared is any string a caller sent,
+// and would grow keys without bound.
+func counted(w store.Written) bool { return w.Type != "" && w.TypeVersion != 0 }
+
 // Count calls add with each count w adds (docs/insight.md): the day it
 // counts on, the field, and the amount (negative to move a forecast
-// expiry). steps are the journey's type version's steps in order.
-//
-// Only journeys of a declared type are counted: a journey_type no one
-// declared is any string a caller sent, and would grow keys without bound.
+// expiry). steps are the journey's type version's steps in order. Only
+// journeys of a declared type count (see counted).
 func Count(w store.Written, steps []string, add func(day, field string, n int64)) {
-	if w.Type == "" || w.TypeVersion == 0 {
+	if !counted(w) {
 		return
 	}
 	today := Day(w.Time)

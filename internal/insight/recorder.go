@@ -60,8 +60,8 @@ func (r *Recorder) Collectors() []prometheus.Collector {
 // Observe counts one write: a store.WriteOptions.Observe. It never blocks
 // on the store.
 func (r *Recorder) Observe(w store.Written) {
-	if w.Type == "" || w.TypeVersion == 0 {
-		return
+	if !counted(w) {
+		return // before looking its steps up
 	}
 	steps := r.steps(w.Type, w.TypeVersion)
 	r.mu.Lock()
