@@ -1,9 +1,12 @@
 package answers
 
 import (
+	"encoding/json"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
@@ -146,6 +149,69 @@ func TestLeavesAtPutsAnObjectsLeavesBelowItsPath(t *testing.T) {
 				got = append(got, l.Path)
 			}
 			require.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestDecodeJSONReadsWhatEncodingJSONReads(t *testing.T) {
+	tests := []struct {
+		name string
+		json string
+	}{
+		{"a_plain_string", `"comprehensive"`},
+		{"an_empty_string", `""`},
+		{"a_string_with_accents_and_emoji", `"Zoë Ørsted 🚗"`},
+		{"a_string_with_an_escaped_quote", `"Anna \"A\""`},
+		{"a_string_with_html_escapes", `"\u003cx\u003e \u0026"`},
+		{"a_string_with_an_escaped_newline", `"line\nnext"`},
+		{"a_string_of_invalid_utf8_which_becomes_the_replacement_character", "\"a\xffb\""},
+		{"a_string_with_a_raw_control_character_which_is_an_error", "\"a\x01b\""},
+		{"an_integer", `1988`},
+		{"a_negative_fraction", `-0.25`},
+		{"negative_zero", `-0`},
+		{"a_number_with_an_exponent", `1e+21`},
+		{"a_small_number_with_an_exponent", `1.5E-7`},
+		{"a_number_too_large_which_is_an_error", `1e400`},
+		{"a_lone_minus_which_is_an_error", `-`},
+		{"infinity_which_is_not_json", `Infinity`},
+		{"true", `true`},
+		{"false", `false`},
+		{"null", `null`},
+		{"a_list", `["x",2,null]`},
+		{"an_object", `{"a":{"b":1}}`},
+		{"an_empty_object", `{}`},
+		{"nothing_which_is_an_error", ``},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var x any
+			wantErr := json.Unmarshal([]byte(tt.json), &x)
+			got, err := DecodeJSON([]byte(tt.json))
+			if wantErr != nil {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			want, err := structpb.NewValue(x)
+			require.NoError(t, err)
+			require.True(t, proto.Equal(want, got), "got %v, want %v", got, want)
+			if f, ok := x.(float64); ok && f == 0 {
+				require.Equal(t, math.Signbit(f), math.Signbit(got.GetNumberValue()), "the sign of zero")
+			}
+		})
+	}
+}
+
+// BenchmarkDecodeJSON reads the kinds of answer a journey holds.
+func BenchmarkDecodeJSON(b *testing.B) {
+	for _, in := range []string{`"comprehensive"`, `2011`, `true`, `{"a":1}`} {
+		b.Run(in, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := DecodeJSON([]byte(in)); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }
