@@ -59,6 +59,10 @@ type GRPCOptions struct {
 	Responses grpc.UnaryServerInterceptor
 }
 
+// streamWorkers is how many goroutines are kept to run calls on; about as
+// many as the calls a busy instance has in flight (each waits on Redis).
+const streamWorkers = 128
+
 // GRPC is the gRPC server with its health service.
 type GRPC struct {
 	*grpc.Server
@@ -119,6 +123,12 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 		// Idle connections are closed; clients reconnect on their next call.
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: IdleTimeout}),
 		grpc.ForceServerCodecV2(newRequestCodec()),
+		// Calls run on goroutines kept for the next call, whose stacks
+		// have already grown to what decoding a request's answers needs:
+		// on a fresh goroutine per call, growing the stack was 6% of a
+		// save's CPU (docs/benchmarks.md). Past this many calls at once,
+		// grpc-go starts a goroutine per call as before.
+		grpc.NumStreamWorkers(streamWorkers),
 		grpc.ChainUnaryInterceptor(
 			requestIDUnary,
 			clientAddressUnary(opts.TrustedProxy),
