@@ -160,6 +160,23 @@ var replicationModes = []struct {
 	{"waiting_for_one_replica_to_acknowledge_each_write", 1},
 }
 
+// newReplicatedJourney is newJourney on a store that may wait for a
+// replica: a create no replica acknowledged within the timeout answers
+// UNAVAILABLE ("try again in a moment"), as the first writes after the
+// replica's start may on a loaded machine, and a caller tries again.
+func newReplicatedJourney(t *testing.T, h *harness, customer string) *handoffv1.Journey {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		j, err := createJourney(t, h, customer)
+		if status.Code(err) != codes.Unavailable || time.Now().After(deadline) {
+			require.NoError(t, err)
+			return j
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // requireFailoverOutcome checks what each mode promises.
 func requireFailoverOutcome(t *testing.T, ack int, f failover) {
 	t.Helper()
@@ -190,7 +207,7 @@ func TestKillingAClusterPrimaryUnderLoad(t *testing.T) {
 			victim, err := cc.MasterForKey(t.Context(), "handoff:{c-0}:j:x")
 			require.NoError(t, err)
 			for w := range writers {
-				names[w] = newJourney(t, h, fmt.Sprintf("c-%d", w)).GetName()
+				names[w] = newReplicatedJourney(t, h, fmt.Sprintf("c-%d", w)).GetName()
 				p, err := cc.MasterForKey(t.Context(), fmt.Sprintf("handoff:{c-%d}:j:x", w))
 				require.NoError(t, err)
 				if p.Options().Addr == victim.Options().Addr {
@@ -216,7 +233,7 @@ func TestKillingTheSentinelManagedPrimaryUnderLoad(t *testing.T) {
 			const writers = 4
 			names := make([]string, writers)
 			for w := range writers {
-				names[w] = newJourney(t, h, fmt.Sprintf("c-%d", w)).GetName()
+				names[w] = newReplicatedJourney(t, h, fmt.Sprintf("c-%d", w)).GetName()
 			}
 			f := killUnderLoad(t, h, names, s.Primary.Kill, s.Primary.Start)
 			t.Logf("%d writers: %v", writers, f)

@@ -21,14 +21,20 @@ import (
 
 func newJourney(t testing.TB, h *harness, customer string) *handoffv1.Journey {
 	t.Helper()
+	j, err := createJourney(t, h, customer)
+	require.NoError(t, err)
+	return j
+}
+
+// createJourney is newJourney's call, with its error.
+func createJourney(t testing.TB, h *harness, customer string) (*handoffv1.Journey, error) {
+	t.Helper()
 	data, err := structpb.NewStruct(map[string]any{"vehicle": map[string]any{"plate": "AB-123-C"}})
 	require.NoError(t, err)
-	j, err := h.api.CreateJourney(as(t, websiteToken), &handoffv1.CreateJourneyRequest{
+	return h.api.CreateJourney(as(t, websiteToken), &handoffv1.CreateJourneyRequest{
 		Parent:  "customers/" + customer,
 		Journey: &handoffv1.Journey{JourneyType: "car-insurance-quote", Step: "vehicle", Data: data},
 	})
-	require.NoError(t, err)
-	return j
 }
 
 func requireCode(t *testing.T, err error, want codes.Code) *status.Status {
