@@ -42,13 +42,17 @@ func BenchmarkJourneyMemory(b *testing.B) {
 		b.Fatal(err)
 	}
 	stored := c.HGetAll(ctx, s.KeysOf(store.JourneyKey{Customer: storetest.QuoteCustomer, Journey: "q"}).Journey).Val()
-	var whole, withVersions, bare []any
+	var whole, withVersions, binaryVersions, bare []any
 	for f, v := range stored {
 		whole = append(whole, f, v)
 		if path, ok := strings.CutPrefix(f, "d:"); ok {
 			withVersions = append(withVersions, f, v)
 			// <etag>[.<writer>]:<size>:<JSON>
-			bare = append(bare, path, strings.SplitN(v, ":", 3)[2])
+			answer := strings.SplitN(v, ":", 3)[2]
+			bare = append(bare, path, answer)
+			// What versions in binary would take: etag, writer and size
+			// as three short varints, about 5 bytes.
+			binaryVersions = append(binaryVersions, path, "\x81\x01\x02\x9c\x01"+answer)
 		}
 	}
 	hash := func(fields []any) func(goredis.Pipeliner, string) {
@@ -60,6 +64,7 @@ func BenchmarkJourneyMemory(b *testing.B) {
 	}{
 		{"the_journey_hash_as_stored", hash(whole)},
 		{"its_answers_with_their_versions", hash(withVersions)},
+		{"its_answers_with_versions_in_binary", hash(binaryVersions)},
 		{"its_answers_as_path_and_json", hash(bare)},
 		{"one_string_of_the_answers_json", func(p goredis.Pipeliner, key string) { p.Set(ctx, key, answersJSON, 0) }},
 		{"a_one_byte_string", func(p goredis.Pipeliner, key string) { p.Set(ctx, key, "x", 0) }},
