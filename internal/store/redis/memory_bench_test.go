@@ -9,6 +9,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/journeyhandoff/handoff/internal/loadgen"
 	"github.com/journeyhandoff/handoff/internal/store"
 	"github.com/journeyhandoff/handoff/internal/store/redis"
 	"github.com/journeyhandoff/handoff/internal/store/storetest"
@@ -103,15 +104,9 @@ func usedMemory(b *testing.B, c *goredis.Client) int64 {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return n
-		}
+	n, err := loadgen.RedisInfoInt(info, "used_memory")
+	if err != nil {
+		b.Fatal(err)
 	}
-	b.Fatal("INFO memory has no used_memory")
-	return 0
+	return n
 }

@@ -126,12 +126,8 @@ func serverPID(ctx context.Context, c *goredis.Client) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "process_id:"); ok {
-			return strconv.Atoi(v)
-		}
-	}
-	return 0, nil
+	pid, err := loadgen.RedisInfoInt(info, "process_id")
+	return int(pid), err
 }
 
 // scriptTime is the time Redis spent running scripts since CONFIG
@@ -142,11 +138,9 @@ func scriptTime(ctx context.Context, b *testing.B, c *goredis.Client) (usec, cal
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if !strings.HasPrefix(line, "cmdstat_eval:") && !strings.HasPrefix(line, "cmdstat_evalsha:") {
-			continue
-		}
-		_, stats, _ := strings.Cut(line, ":")
+	for _, command := range []string{"cmdstat_eval", "cmdstat_evalsha"} {
+		// calls=…,usec=…,usec_per_call=…,…
+		stats, _ := loadgen.RedisInfoField(info, command)
 		for _, kv := range strings.Split(stats, ",") {
 			k, v, _ := strings.Cut(kv, "=")
 			f, _ := strconv.ParseFloat(v, 64)
