@@ -63,12 +63,12 @@ func (s *Service) WatchJourney(req *handoffv1.WatchJourneyRequest, stream handof
 		// stream (server.requestCodec).
 		e, ok := c.Memoized(viewKey)
 		if !ok {
-			e = c.Memo(viewKey, func() any { return encodeChange(maskedChange(masking, redactChange(p, c.JourneyChange))) })
+			e = c.Memo(viewKey, func() any { return encodeChange(seenChange(p, masking, c.JourneyChange)) })
 		}
 		if e, ok := e.(*encodedChange); ok {
 			return stream.SendMsg(e)
 		}
-		return stream.Send(maskedChange(masking, redactChange(p, c.JourneyChange)))
+		return stream.Send(seenChange(p, masking, c.JourneyChange))
 	})
 	if err != nil {
 		return journeyError(key, err)
@@ -101,6 +101,11 @@ func (e *encodedChange) EncodedBuffers() mem.BufferSlice { return e.buffers }
 type view struct {
 	customer bool
 	masking  typeVersion
+}
+
+// seenChange is c as p sees it with masking: the view viewOf names.
+func seenChange(p auth.Principal, masking *journeytype.Type, c *handoffv1.JourneyChange) *handoffv1.JourneyChange {
+	return maskedChange(masking, redactChange(p, c))
 }
 
 func viewOf(p auth.Principal, masking *journeytype.Type) view {
