@@ -62,8 +62,7 @@ func authorize(ctx context.Context, a Authenticator, fullMethod string) (context
 	if openServices[svc] {
 		return ctx, nil
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
-	p, err := Authenticate(ctx, a, md.Get("authorization"))
+	p, err := Authenticate(ctx, a, metadata.ValueFromIncomingContext(ctx, "authorization"))
 	if err != nil {
 		return nil, err
 	}

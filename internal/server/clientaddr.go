@@ -58,8 +58,8 @@ func gatewayMetadata(ctx context.Context) metadata.MD {
 // gRPC peer and the x-forwarded-for metadata a proxy in front (Envoy, say)
 // added.
 func callerAddress(ctx context.Context, trusted func(netip.Addr) bool) netip.Addr {
-	md, _ := metadata.FromIncomingContext(ctx)
-	if key, addr := md.Get(gatewayKeyMetadata), md.Get(clientAddressMetadata); len(key) == 1 && len(addr) == 1 &&
+	// Each header is read alone: FromIncomingContext would copy them all.
+	if key, addr := metadata.ValueFromIncomingContext(ctx, gatewayKeyMetadata), metadata.ValueFromIncomingContext(ctx, clientAddressMetadata); len(key) == 1 && len(addr) == 1 &&
 		subtle.ConstantTimeCompare([]byte(key[0]), []byte(gatewayKey)) == 1 {
 		if a, err := netip.ParseAddr(addr[0]); err == nil {
 			return a
@@ -71,7 +71,7 @@ func callerAddress(ctx context.Context, trusted func(netip.Addr) bool) netip.Add
 			peerAddr = ap.Addr()
 		}
 	}
-	return clientaddr.Resolve(peerAddr, md.Get("x-forwarded-for"), trusted)
+	return clientaddr.Resolve(peerAddr, metadata.ValueFromIncomingContext(ctx, "x-forwarded-for"), trusted)
 }
 
 func clientAddressUnary(trusted func(netip.Addr) bool) grpc.UnaryServerInterceptor {

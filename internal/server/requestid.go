@@ -67,10 +67,8 @@ func notePrincipalStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo
 // can follow its call through our logs, and makes one otherwise.
 func withRequestID(ctx context.Context) context.Context {
 	id := ""
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md.Get(RequestIDHeader); len(v) > 0 && saneRequestID(v[0]) {
-			id = v[0]
-		}
+	if v := metadata.ValueFromIncomingContext(ctx, RequestIDHeader); len(v) > 0 && saneRequestID(v[0]) {
+		id = v[0]
 	}
 	if id == "" {
 		var b [8]byte

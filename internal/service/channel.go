@@ -39,10 +39,9 @@ func channelOf(ctx context.Context, p auth.Principal, field handoffv1.Channel, d
 	if !ok {
 		return 0, "", apierr.PermissionDenied("a %s cannot record a touch on a journey", roleName(p.Role))
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
 	ch, from := field, "channel"
 	if ch == handoffv1.Channel_CHANNEL_UNSPECIFIED {
-		if v := md.Get(ChannelHeader); len(v) > 0 && v[0] != "" {
+		if v := metadata.ValueFromIncomingContext(ctx, ChannelHeader); len(v) > 0 && v[0] != "" {
 			ch, from = ParseChannel(v[0]), ChannelHeader
 			if ch == handoffv1.Channel_CHANNEL_UNSPECIFIED {
 				return 0, "", invalidArgument(ChannelHeader, "UNKNOWN_CHANNEL", "unknown channel: use web, app, phone, chat, social, email or in_person")
@@ -58,7 +57,7 @@ func channelOf(ctx context.Context, p auth.Principal, field handoffv1.Channel, d
 	}
 	from = "channel_detail"
 	if detail == "" {
-		if v := md.Get(ChannelDetailHeader); len(v) > 0 {
+		if v := metadata.ValueFromIncomingContext(ctx, ChannelDetailHeader); len(v) > 0 {
 			detail, from = v[0], ChannelDetailHeader
 		}
 	}
