@@ -280,7 +280,25 @@ func recordHead(key store.JourneyKey, meta *handoffv1.Journey, mask []string, an
 	if err != nil {
 		return nil, fmt.Errorf("encode change: %w", err)
 	}
-	b := protowire.AppendTag(nil, recJourney, protowire.BytesType)
+	// Each answer is written in place, its length computed first, so that
+	// the record is one allocation however many answers it names.
+	answerSize := func(a recordAnswer) int {
+		n := protowire.SizeTag(recAnswerPath) + protowire.SizeBytes(len(a.path))
+		if a.stored != nil {
+			n += protowire.SizeTag(recAnswerValue) + protowire.SizeBytes(len(a.stored))
+		}
+		return n
+	}
+	size := protowire.SizeTag(recJourney) + protowire.SizeBytes(len(key.Name())) +
+		protowire.SizeTag(recMeta) + protowire.SizeBytes(len(m))
+	for _, p := range mask {
+		size += protowire.SizeTag(recMask) + protowire.SizeBytes(len(p))
+	}
+	for _, a := range ans {
+		size += protowire.SizeTag(recAnswer) + protowire.SizeBytes(answerSize(a))
+	}
+	b := make([]byte, 0, size)
+	b = protowire.AppendTag(b, recJourney, protowire.BytesType)
 	b = protowire.AppendString(b, key.Name())
 	b = protowire.AppendTag(b, recMeta, protowire.BytesType)
 	b = protowire.AppendBytes(b, m)
@@ -289,14 +307,14 @@ func recordHead(key store.JourneyKey, meta *handoffv1.Journey, mask []string, an
 		b = protowire.AppendString(b, p)
 	}
 	for _, a := range ans {
-		one := protowire.AppendTag(nil, recAnswerPath, protowire.BytesType)
-		one = protowire.AppendString(one, a.path)
-		if a.stored != nil {
-			one = protowire.AppendTag(one, recAnswerValue, protowire.BytesType)
-			one = protowire.AppendBytes(one, a.stored)
-		}
 		b = protowire.AppendTag(b, recAnswer, protowire.BytesType)
-		b = protowire.AppendBytes(b, one)
+		b = protowire.AppendVarint(b, uint64(answerSize(a)))
+		b = protowire.AppendTag(b, recAnswerPath, protowire.BytesType)
+		b = protowire.AppendString(b, a.path)
+		if a.stored != nil {
+			b = protowire.AppendTag(b, recAnswerValue, protowire.BytesType)
+			b = protowire.AppendBytes(b, a.stored)
+		}
 	}
 	return b, nil
 }

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -8,6 +9,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	handoffv1 "github.com/journeyhandoff/handoff/gen/go/handoff/v1"
+	"github.com/journeyhandoff/handoff/internal/answers"
+	"github.com/journeyhandoff/handoff/internal/store"
 )
 
 func TestShallowCopyCopiesEveryField(t *testing.T) {
@@ -39,4 +42,46 @@ func TestShallowCopyCopiesEveryField(t *testing.T) {
 	out.Step, out.Etag = "changed", "changed"
 	require.Equal(t, "step", j.GetStep(), "changing the copy changed the journey")
 	require.Equal(t, "etag", j.GetEtag(), "changing the copy changed the journey")
+}
+
+func TestRecordHeadIsOneAllocationItsDecoderReads(t *testing.T) {
+	key := store.JourneyKey{Customer: "anna", Journey: "quote"}
+	s := New(nil)
+	tests := []struct {
+		name    string
+		answers []recordAnswer
+	}{
+		{"a change that names no answer", nil},
+		{"a change that sets one answer", []recordAnswer{{path: "vehicle.plate", stored: []byte(`"AB-12-CD"`)}}},
+		{"a change that sets one answer and removes another", []recordAnswer{
+			{path: "vehicle.plate", stored: []byte(`"AB-12-CD"`)}, {path: "driver.age"}}},
+		{"a change whose answer is longer than one length byte holds", []recordAnswer{
+			{path: "notes", stored: []byte(`"` + strings.Repeat("x", 300) + `"`)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mask := []string{"step"}
+			for _, a := range tt.answers {
+				mask = append(mask, "data."+a.path)
+			}
+			head, err := recordHead(key, &handoffv1.Journey{Step: "driver"}, mask, tt.answers)
+			require.NoError(t, err)
+			require.Equal(t, len(head), cap(head), "the record was not sized up front")
+
+			c, err := s.decodeRecordChange(head)
+			require.NoError(t, err)
+			require.Equal(t, key.Name(), c.GetJourney().GetName())
+			require.Equal(t, "driver", c.GetJourney().GetStep())
+			require.Equal(t, mask, c.GetChangedPaths())
+			for _, a := range tt.answers {
+				v, ok := answers.Lookup(c.GetJourney().GetData(), a.path)
+				require.Equal(t, a.stored != nil, ok, "answer %s", a.path)
+				if ok {
+					js, err := answers.EncodeJSON(v)
+					require.NoError(t, err)
+					require.JSONEq(t, string(a.stored), string(js))
+				}
+			}
+		})
+	}
 }
