@@ -10,7 +10,6 @@ import (
 
 	"buf.build/go/protovalidate"
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
@@ -92,18 +91,7 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 	if err := opts.Registerer.Register(watchChangesSent); err != nil {
 		return nil, fmt.Errorf("registering watch metrics: %w", err)
 	}
-	// Only metadata about the call is logged: never payloads, which hold
-	// personal data. The principal is read when the line is written, since
-	// auth runs inside the logging interceptor.
-	logger := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
-		if p, ok := callPrincipal(ctx); ok {
-			fields = append(fields, "principal", p.ID, "role", p.Role.String())
-		}
-		opts.Logger.Log(ctx, slog.Level(lvl), msg, fields...)
-	})
-	// The request and trace ids come from the logger's handler (see
-	// WithCallIDs), as on every other line logged for the call.
-	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
+	calls := callLog{opts.Logger}
 	panicked := recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 		opts.Logger.ErrorContext(ctx, "panic in handler", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 		return apierr.Internal()
@@ -132,7 +120,7 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 		grpc.ChainUnaryInterceptor(
 			requestIDUnary,
 			clientAddressUnary(opts.TrustedProxy),
-			logging.UnaryServerInterceptor(logger, logOpts...),
+			calls.unary,
 			metrics.UnaryServerInterceptor(),
 			recovery.UnaryServerInterceptor(panicked),
 			auth.UnaryServerInterceptor(opts.Authenticator),
@@ -145,7 +133,7 @@ func NewGRPCServer(svc handoffv1.JourneyServiceServer, opts GRPCOptions) (*GRPC,
 			keepTransportStream,
 			requestIDStream,
 			clientAddressStream(opts.TrustedProxy),
-			logging.StreamServerInterceptor(logger, logOpts...),
+			calls.stream,
 			metrics.StreamServerInterceptor(),
 			recovery.StreamServerInterceptor(panicked),
 			auth.StreamServerInterceptor(opts.Authenticator),
