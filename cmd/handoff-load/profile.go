@@ -17,7 +17,6 @@ import (
 // profileResult is a CPU profile of handoffd under the gRPC save load, and
 // pprof's reading of it.
 type profileResult struct {
-	path     string
 	res      loadgen.Result
 	flat     string // go tool pprof -top
 	cum      string // go tool pprof -top -cum
@@ -32,7 +31,7 @@ func (d *driver) profile(ctx context.Context, n int) (profileResult, error) {
 	if err != nil {
 		return profileResult{}, err
 	}
-	p := profileResult{path: path}
+	var p profileResult
 	if d.hd.debugAddr == "" {
 		return p, fmt.Errorf("handoffd logged no --debug-addr, so no profile can be taken; see %s", d.hd.log)
 	}

@@ -487,8 +487,9 @@ func (r *report) soakSection() string {
 func (r *report) profileSection() string {
 	p := r.profile
 	var b strings.Builder
+	// The path as given (make bench: test-output/…), not this machine's.
 	fmt.Fprintf(&b, "CPU profile of handoffd (from its `--debug-addr`) over the measured window of one more gRPC save phase, %d callers, %s: %s saves/s while profiled, p50 %s, p99 %s. Profile: `%s`.\n\n",
-		r.opts.callers, r.env.date.Format("2006-01-02"), thousands(int64(p.res.Throughput)), ms(p.res.Latency.P50), ms(p.res.Latency.P99), p.path)
+		r.opts.callers, r.env.date.Format("2006-01-02"), thousands(int64(p.res.Throughput)), ms(p.res.Latency.P50), ms(p.res.Latency.P99), r.opts.cpuprofile)
 	if p.toolNote != "" {
 		b.WriteString("No reading: " + p.toolNote + "\n")
 		return b.String()
