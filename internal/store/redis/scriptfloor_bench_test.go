@@ -42,9 +42,24 @@ return 1`)
 // redis-server's CPU per call, network included:
 //
 //	go test -run '^$' -bench SaveScriptFloor -benchtime 20000x ./internal/store/redis
+//
+// Each runs twice: on compact hashes, as production runs them
+// (docs/layout.md), and on hash tables, which take more memory but spare
+// Redis a compact hash's linear scan for each field read or written.
 func BenchmarkSaveScriptFloor(b *testing.B) {
-	// Compact hashes as production runs them (docs/layout.md).
-	srv := testutil.StartRedis(b, "--hash-max-listpack-value", "1024")
+	for _, encoding := range []struct {
+		name  string
+		flags []string
+	}{
+		{"compact_hashes", []string{"--hash-max-listpack-value", "1024"}},
+		{"hash_tables", []string{"--hash-max-listpack-entries", "0"}},
+	} {
+		b.Run(encoding.name, func(b *testing.B) { benchSaveScriptFloor(b, encoding.flags...) })
+	}
+}
+
+func benchSaveScriptFloor(b *testing.B, redisFlags ...string) {
+	srv := testutil.StartRedis(b, redisFlags...)
 	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr(), PoolSize: 64})
 	b.Cleanup(func() { _ = c.Close() })
 	ctx := context.Background()
