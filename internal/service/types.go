@@ -217,7 +217,16 @@ func (t *Types) ofJourney(ctx context.Context, j *handoffv1.Journey) (*journeyty
 	return tp, err
 }
 
+// remember notes a journey's type version. A journey of no declared type
+// (version 0, whatever type it names) is forgotten instead: a save checks
+// nothing against version 0, so not remembering it says the same (see
+// expected), and remembering it filled the cache with every journey an
+// instance read, up to 100,000 of them (docs/benchmarks.md, Soak).
 func (t *Types) remember(journey, id string, version int64) {
+	if version == 0 {
+		t.journeys.Remove(journey)
+		return
+	}
 	t.journeys.Add(journey, typeVersion{id, version})
 }
 
