@@ -82,7 +82,13 @@ func (s *Store) encodeAnswer(key store.JourneyKey, path string, v *structpb.Valu
 
 // decodeAnswer reads a stored answer's value back.
 func (s *Store) decodeAnswer(journey, path string, stored []byte) (*structpb.Value, error) {
-	js, err := s.openOwned(stored, answerOwner(journey, path))
+	// Only a sealing store needs the owner a sealed answer is bound to; a
+	// read of 20 answers built 20 of them for nothing (1.3% of a get).
+	var owner []byte
+	if s.sealer != nil {
+		owner = answerOwner(journey, path)
+	}
+	js, err := s.openOwned(stored, owner)
 	if err != nil {
 		return nil, fmt.Errorf("answer %s: %w", path, err)
 	}
