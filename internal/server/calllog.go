@@ -19,9 +19,10 @@ import (
 // handler (see WithCallIDs), as on every other line logged for the call.
 //
 // It writes the line go-grpc-middleware's logging interceptor wrote, with
-// the same field names and levels, by hand: that interceptor builds its
-// fields as a list of `any` three times per call and cost 10% of a
-// save's CPU (docs/benchmarks.md); this costs a third of it.
+// the same field names and levels, by hand: that interceptor built its
+// fields as lists of `any` three times per call and cost 10% of handoffd's
+// CPU under saves; this costs 6–9%, a third of it the write of the line
+// (docs/benchmarks.md).
 type callLog struct{ log *slog.Logger }
 
 func (l callLog) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
