@@ -124,12 +124,10 @@ func killUnderLoad(t *testing.T, h *harness, names []string, kill, restart func(
 		// A read may meet the map of the moment before the failover once
 		// more, and fail as a save would.
 		var j *handoffv1.Journey
-		var err error
-		require.Eventually(t, func() bool {
+		untilAvailable(t, func() (err error) {
 			j, err = h.api.GetJourney(web, &handoffv1.GetJourneyRequest{Name: names[w]})
-			return status.Code(err) != codes.Unavailable
-		}, 10*time.Second, 10*time.Millisecond)
-		require.NoError(t, err)
+			return err
+		})
 		stored := int(j.GetData().GetFields()["n"].GetNumberValue())
 		for _, n := range l.acked {
 			if n > stored {
@@ -160,21 +158,34 @@ var replicationModes = []struct {
 	{"waiting_for_one_replica_to_acknowledge_each_write", 1},
 }
 
-// newReplicatedJourney is newJourney on a store that may wait for a
-// replica: a create no replica acknowledged within the timeout answers
-// UNAVAILABLE ("try again in a moment"), as the first writes after the
-// replica's start may on a loaded machine, and a caller tries again.
-func newReplicatedJourney(t *testing.T, h *harness, customer string) *handoffv1.Journey {
+// untilAvailable calls call again while it answers UNAVAILABLE ("try
+// again in a moment"), as a client would, for up to 10 s, and requires
+// that it then succeeds.
+func untilAvailable(t *testing.T, call func() error) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		j, err := createJourney(t, h, customer)
+		err := call()
 		if status.Code(err) != codes.Unavailable || time.Now().After(deadline) {
 			require.NoError(t, err)
-			return j
+			return
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// newReplicatedJourney is newJourney on a store that may wait for a
+// replica: a create no replica acknowledged within the timeout answers
+// UNAVAILABLE, as the first writes after the replica's start may on a
+// loaded machine, and a caller tries again.
+func newReplicatedJourney(t *testing.T, h *harness, customer string) *handoffv1.Journey {
+	t.Helper()
+	var j *handoffv1.Journey
+	untilAvailable(t, func() (err error) {
+		j, err = createJourney(t, h, customer)
+		return err
+	})
+	return j
 }
 
 // requireFailoverOutcome checks what each mode promises.
