@@ -336,3 +336,32 @@ func TestEventAppendsOfConcurrentWritesGoTogether(t *testing.T) {
 		}
 	})
 }
+
+// A save's change record crosses back from Redis only when events are on,
+// the one reader of it: without them it would be read for nothing.
+func TestASaveReturnsItsChangeRecordOnlyWhenEventsAreOn(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		events     *store.EventOptions
+		wantRecord bool
+	}{
+		{name: "a_store_without_events_gets_no_record_back", events: nil, wantRecord: false},
+		{name: "a_store_with_events_gets_the_record_back", events: &store.EventOptions{}, wantRecord: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			s, _ := newStore(t, storetest.Options{TTL: time.Hour, Events: tc.events})
+			key := store.JourneyKey{Customer: "c-1", Journey: "quote"}
+			_, _, err := s.CreateJourney(ctx, newJourney(key, time.Now()), touchpoint("start"), "")
+			require.NoError(t, err)
+
+			res, err := s.SaveReply(ctx, eventSave(key))
+			require.NoError(t, err)
+			require.Equal(t, "saved", res[0])
+			require.Equal(t, tc.wantRecord, res[3] != "", "change record %q", res[3])
+			if tc.wantRecord {
+				require.Equal(t, byte(2), res[3][0], "the record's marker")
+			}
+		})
+	}
+}

@@ -164,3 +164,12 @@ func (s *Store) EraseEventsTwice(ctx context.Context, customer string) error {
 
 // EventsKey is a key of the events slot (journeys, due, c:<customer>).
 func (s *Store) EventsKey(what string) string { return s.eventsKey(what) }
+
+// SaveReply is save.lua's whole reply to sv.
+func (s *Store) SaveReply(ctx context.Context, sv store.Save) ([]string, error) {
+	keys, args, err := s.saveCall(sv)
+	if err != nil {
+		return nil, err
+	}
+	return saveScript.Run(ctx, s.client, keys, args...).StringSlice()
+}

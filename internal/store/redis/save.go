@@ -23,7 +23,7 @@ var (
 	saveArgs = args{"write_id", "update_us", "expire_us", "expire_ms", "active_state", "agent",
 		"if_etag", "whole_journey_etag", "set_step", "step", "replace_answers", "channel", "channel_detail",
 		"max_answers", "max_bytes", "type", "type_version", "step_from", "touchpoint", "stamp_step", "want_journey",
-		"step_position", "customer",
+		"want_change", "step_position", "customer",
 		"head", "touchpoint_prefix", "log_entries", "log_ttl_ms", "feed_channel", "rest"}
 
 	//go:embed save.lua
@@ -221,6 +221,7 @@ func (s *Store) saveCall(sv store.Save) ([]string, []any, error) {
 	// The step after a save that sets none is the script's to know.
 	set("stamp_step", flag(!sv.SetStep))
 	set("want_journey", flag(sv.WantJourney))
+	set("want_change", flag(s.events != nil))
 	if sv.SetStep {
 		set("step_position", decimal(int64(s.writes.Position(sv.Type, sv.TypeVersion, sv.Step))))
 	}

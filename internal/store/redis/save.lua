@@ -12,9 +12,9 @@
 -- its parent becomes if the removal leaves it empty (as a Struct keeps an
 -- emptied object), with that size ('' when there is no such parent).
 --
--- Returns {'saved', etag, revision, change record, incarnation, journey
--- type, reminder time, reminded-for expiry, step} (what the change's
--- events need), then what insight counts from, as it was before the save
+-- Returns {'saved', etag, revision, change record (with A.want_change,
+-- else ''), incarnation, journey type, reminder time, reminded-for expiry,
+-- step} (what the change's events need), then what insight counts from, as it was before the save
 -- (step, channel, expiry, entry channel, furthest step, customer's last
 -- save, last resume), followed, with A.want_journey, by the record's fields and values; or {'missing'}, {'convert'} (a v1
 -- record), {'replayed'} (this very save ran before), {'type', type,
@@ -356,6 +356,10 @@ extend_ttl(KEYS[3], expire_at)
 local change = record(ARGV[A.head], new_revision, tostring(new_etag), touchpoints)
 log_change(KEYS[4], change, ARGV[A.log_entries], ARGV[A.log_ttl_ms], ARGV[A.feed_channel])
 
+-- The record crosses back only for the events that need it.
+if ARGV[A.want_change] ~= '1' then
+  change = ''
+end
 local reply = {'saved', tostring(new_etag), tostring(new_revision), change, cur[14] or '', journey_type,
   cur[15] or '', cur[16] or '', step_after,
   step or '', cur[17] or '', cur[18] or '', cur[19] or '', cur[20] or '', cur[21] or '', cur[22] or ''}
