@@ -80,5 +80,10 @@ func (l callLog) finished(ctx context.Context, fullMethod, kind string, start ti
 	if p, ok := callPrincipal(ctx); ok {
 		attrs = append(attrs, slog.String("principal", p.ID), slog.String("role", p.Role.String()))
 	}
-	l.log.LogAttrs(ctx, level, "finished call", attrs...)
+	// The record is made here rather than by Logger.LogAttrs, which takes
+	// the caller's PC for a source the handler never writes
+	// (runtime.Callers, 1.1% of handoffd under saves).
+	r := slog.NewRecord(time.Now(), level, "finished call", 0)
+	r.AddAttrs(attrs...)
+	_ = l.log.Handler().Handle(ctx, r)
 }
