@@ -38,7 +38,11 @@ func TestWatchesLeaveNoGoroutinesBehind(t *testing.T) {
 	}
 	wg.Wait()
 	require.NoError(t, goleak.Find(baseline), "after 5,000 watches")
-	require.Equal(t, 0, h.app.OpenWatches())
+	// A watch runs on one of the kept call workers, which goleak cannot see
+	// end, and ends when the server hears of its client's cancel, a moment
+	// after the client returns.
+	require.Eventually(t, func() bool { return h.app.OpenWatches() == 0 }, 5*time.Second, 10*time.Millisecond,
+		"watches still open after their clients left")
 }
 
 func TestShutdownEndsOpenWatchesWithAReconnectStatus(t *testing.T) {
