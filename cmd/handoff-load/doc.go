@@ -9,8 +9,9 @@
 // after one save each, and runs the gRPC mix. At -journeys it runs the
 // full suite:
 //
-//   - the floor: an empty unary gRPC call to the bare server, and the Redis
-//     work of one save (the store's update script, called directly);
+//   - the floor: an empty unary gRPC call to the bare server, the Redis
+//     work of one save (the store's save script, called directly), and the
+//     bare server running that save per call and nothing else (the relay);
 //   - save, get, handoff + redeem, and the 70/20/10 mix, over gRPC and over
 //     REST through the gateway;
 //   - each as a closed loop (a fixed number of callers back to back) and,

@@ -55,35 +55,50 @@ func newScriptFloor(_ context.Context, st *redisstore.Store, workers, perWorker,
 func (f *scriptFloor) op() loadgen.Op {
 	return func(ctx context.Context, w int, seq uint64) error {
 		mine := f.journeys[w]
-		key := mine[int(seq%uint64(len(mine)))]
-		p := newPageSave(seq)
-		data, err := p.structData()
+		sv, err := pageStoreSave(seq)
 		if err != nil {
 			return err
 		}
-		now := time.Now().UTC().Truncate(time.Microsecond)
-		sv := store.Save{
-			Key: key, SetStep: true, Step: p.step,
-			Channel: handoffv1.Channel_CHANNEL_WEB, UpdateTime: now,
-			Limits:      store.AnswerLimits{Answers: service.DefaultMaxDataKeys, Bytes: service.DefaultMaxDataBytes},
-			WantJourney: wantsJourney(saveReadMask),
-			Touchpoint: &handoffv1.Touchpoint{
-				Time: timestamppb.New(now), Channel: handoffv1.Channel_CHANNEL_WEB, Step: p.step,
-				Actor: &handoffv1.Actor{Id: servicePrincipal, Role: handoffv1.Role_ROLE_SERVICE},
-				Kind:  handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED,
-			},
-		}
-		if quote != nil {
-			// As the service asks for a save it checked against the type.
-			sv.Type, sv.TypeVersion, sv.StepFrom = quote.id(), quote.version, quote.tp.StepsFrom(p.step)
-		}
-		// As the service reads a request without a mask: each answer by its path.
-		for _, l := range journeyanswers.Leaves(data) {
-			sv.Answers = append(sv.Answers, store.AnswerChange{Path: l.Path, Value: l.Value})
-		}
-		_, err = f.st.SaveJourney(ctx, sv)
+		_, err = f.st.SaveJourney(ctx, at(sv, mine[int(seq%uint64(len(mine)))], time.Now()))
 		return err
 	}
+}
+
+// pageStoreSave is page save seq as the service asks the store for it,
+// but for its journey and time (see at).
+func pageStoreSave(seq uint64) (store.Save, error) {
+	p := newPageSave(seq)
+	data, err := p.structData()
+	if err != nil {
+		return store.Save{}, err
+	}
+	sv := store.Save{
+		SetStep: true, Step: p.step, Channel: handoffv1.Channel_CHANNEL_WEB,
+		Limits:      store.AnswerLimits{Answers: service.DefaultMaxDataKeys, Bytes: service.DefaultMaxDataBytes},
+		WantJourney: wantsJourney(saveReadMask),
+	}
+	if quote != nil {
+		// As the service asks for a save it checked against the type.
+		sv.Type, sv.TypeVersion, sv.StepFrom = quote.id(), quote.version, quote.tp.StepsFrom(p.step)
+	}
+	// As the service reads a request without a mask: each answer by its path.
+	for _, l := range journeyanswers.Leaves(data) {
+		sv.Answers = append(sv.Answers, store.AnswerChange{Path: l.Path, Value: l.Value})
+	}
+	return sv, nil
+}
+
+// at is sv saving key at now, with the touchpoint the service records for
+// the website's save.
+func at(sv store.Save, key store.JourneyKey, now time.Time) store.Save {
+	now = now.UTC().Truncate(time.Microsecond)
+	sv.Key, sv.UpdateTime = key, now
+	sv.Touchpoint = &handoffv1.Touchpoint{
+		Time: timestamppb.New(now), Channel: handoffv1.Channel_CHANNEL_WEB, Step: sv.Step,
+		Actor: &handoffv1.Actor{Id: servicePrincipal, Role: handoffv1.Role_ROLE_SERVICE},
+		Kind:  handoffv1.TouchpointKind_TOUCHPOINT_KIND_PROGRESS_SAVED,
+	}
+	return sv
 }
 
 // wantsJourney says whether a save with this read_mask has the store read

@@ -235,7 +235,7 @@ func run(ctx context.Context, opts options, stdout, progress io.Writer) (_ *repo
 
 func (d *driver) start(ctx context.Context) error {
 	var err error
-	fmt.Fprintln(d.log, "starting redis-server, handoffd and the empty gRPC server")
+	fmt.Fprintln(d.log, "starting redis-server, handoffd and the floor's gRPC server")
 	if d.redis, err = startRedis(ctx, d.opts.redisServer, d.dir, d.opts.listpackValue); err != nil {
 		return err
 	}
@@ -279,7 +279,7 @@ func (d *driver) start(ctx context.Context) error {
 			return err
 		}
 	}
-	if d.empty, err = startEmptyServer(ctx, d.dir); err != nil {
+	if d.empty, err = startEmptyServer(ctx, d.dir, relayEnv(d.redis.url(), d.opts)); err != nil {
 		return err
 	}
 	d.rc = goredis.NewClient(&goredis.Options{Addr: d.redis.addr})

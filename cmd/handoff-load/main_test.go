@@ -46,7 +46,7 @@ func TestTheDriverRunsEndToEndOnTinyNumbers(t *testing.T) {
 	rep, err := run(t.Context(), opts, &stdout, &progress)
 	require.NoError(t, err, "progress:\n%s", progress.String())
 
-	require.Len(t, rep.phases, 6+2*7, "floors, then seven phases over each protocol")
+	require.Len(t, rep.phases, 9+2*7, "three floors at each load, then seven phases over each protocol")
 	for _, p := range rep.phases {
 		require.Positive(t, p.res.OK, "%s %s %s", p.group, p.what, p.load)
 		require.Zero(t, p.res.Errors, "%s %s %s: %v", p.group, p.what, p.load, p.res.FirstError)
@@ -55,11 +55,14 @@ func TestTheDriverRunsEndToEndOnTinyNumbers(t *testing.T) {
 	require.NotNil(t, rep.hot)
 	require.Positive(t, rep.hot.acked)
 	require.Empty(t, rep.hot.lost)
-	for _, what := range []string{whatEmpty, whatScript} {
+	for _, what := range []string{whatEmpty, whatScript, whatRelay} {
 		p := rep.find(groupFloor, what, load{callers: 4})
 		require.NotNil(t, p)
 		require.Positive(t, p.perRequest(procDriver), "%s: the driver's CPU per call", what)
 	}
+	relay := rep.find(groupFloor, whatRelay, load{callers: 4})
+	require.Positive(t, relay.perRequest(procEmptyServer), "the relay runs in the floor's server")
+	require.Positive(t, relay.perRequest(procRedis), "the relay runs the save script")
 	save := rep.find(groupGRPC, whatSave, load{callers: 4})
 	require.NotNil(t, save)
 	require.Positive(t, save.perRequest(procHandoffd)+save.perRequest(procRedis), "CPU per save, handoffd + Redis")
@@ -87,7 +90,7 @@ func TestTheDriverRunsEndToEndOnTinyNumbers(t *testing.T) {
 
 	doc, err := os.ReadFile(out)
 	require.NoError(t, err)
-	for _, s := range []string{method, analysis, "#### Targets", "#### CPU per request", "#### Memory per journey", "<!-- handoff-load:soak -->", "<!-- handoff-load:profile -->"} {
+	for _, s := range []string{method, analysis, "#### Targets", "(the relay)", "CPU per save of the relay", "the relay adds to the save script", "the relay's p50", "#### CPU per request", "#### Memory per journey", "<!-- handoff-load:soak -->", "<!-- handoff-load:profile -->"} {
 		require.Contains(t, string(doc), s)
 	}
 	require.NotContains(t, string(doc), "stale figures")
@@ -126,7 +129,7 @@ func TestTypedJourneysAreCountedByInsight(t *testing.T) {
 		require.NotNil(t, b, "handoffd B's %s", what)
 		require.Positive(t, b.perRequest(procHandoffd), "handoffd B's CPU")
 	}
-	require.Len(t, rep.phases, 6+2*7+2, "floors, seven phases over each protocol, and B's two")
+	require.Len(t, rep.phases, 6+2*7+2, "floors (no relay for typed journeys), seven phases over each protocol, and B's two")
 	require.NotNil(t, rep.insight)
 	require.Positive(t, rep.insight.keys, "insight's day hashes")
 	require.Positive(t, rep.insight.reached, "journeys that reached a step")

@@ -303,17 +303,20 @@ type emptyServer struct {
 	addr string
 }
 
-func startEmptyServer(ctx context.Context, dir string) (*emptyServer, error) {
-	return startRole(ctx, dir, roleEmptyGRPC)
+// startEmptyServer starts the floor's server, with env (the relay's, see
+// relayEnv).
+func startEmptyServer(ctx context.Context, dir string, env []string) (*emptyServer, error) {
+	return startRole(ctx, dir, roleEmptyGRPC, env...)
 }
 
-// startRole runs this binary in a helper role that prints
+// startRole runs this binary in a helper role, with env added, that prints
 // "listening <address>" first.
-func startRole(ctx context.Context, dir, role string) (*emptyServer, error) {
+func startRole(ctx context.Context, dir, role string, env ...string) (*emptyServer, error) {
 	cmd, err := reexec(role)
 	if err != nil {
 		return nil, err
 	}
+	cmd.Env = append(cmd.Env, env...)
 	c, err := spawn(dir, role, cmd)
 	if err != nil {
 		return nil, err

@@ -211,6 +211,13 @@ func (r *report) targets() string {
 		fmt.Sprintf("%s (%s ÷ %s)", ratio(tp(script)/tp(empty)), perSec(tp(script)), perSec(tp(empty))), "–", "–")
 	row(fmt.Sprintf("save over gRPC ÷ the save script, %d callers (not a target)", c),
 		fmt.Sprintf("%s (%s ÷ %s)", ratio(tp(save)/tp(script)), perSec(tp(save)), perSec(tp(script))), "–", "–")
+	// And the relay (relay.go): the same script behind a bare server, the
+	// most any gRPC service running it per call can do here.
+	relayMany := r.find(groupFloor, whatRelay, many)
+	if relayMany != nil {
+		row(fmt.Sprintf("the bare server running the save script per call (the relay), %d callers ÷ empty unary call (not a target: the most any gRPC service running this script per call reaches here)", c),
+			fmt.Sprintf("%s (%s ÷ %s)", ratio(tp(*relayMany)/tp(empty)), perSec(tp(*relayMany)), perSec(tp(empty))), "–", "–")
+	}
 
 	// 2. CPU per save of the processes that serve it, the driver apart.
 	hd, redis := save.perRequest(procHandoffd), save.perRequest(procRedis)
@@ -219,6 +226,11 @@ func (r *report) targets() string {
 		"≤ 150 µs (aim ≤ 110 µs)", withAim(verdict(hd+redis, 150, false), hd+redis, 110, false))
 	row(fmt.Sprintf("redis-server CPU per save script, %d callers (not a target: Redis's share of a save when nothing else runs)", c),
 		fmt.Sprintf("%s (%s cores at %s)", micros(script.perRequest(procRedis)), cores(script.cores(procRedis)), perSec(tp(script))), "–", "–")
+	if relayMany != nil {
+		srv, redis := relayMany.perRequest(procEmptyServer), relayMany.perRequest(procRedis)
+		row(fmt.Sprintf("CPU per save of the relay, its server + redis-server, %d callers (not a target: the least any gRPC service running this script per call spends)", c),
+			fmt.Sprintf("%s (%s + %s)", micros(srv+redis), micros(srv), micros(redis)), "–", "–")
+	}
 	// The driver's own check: at one rate, a save should cost it no more
 	// than an empty call. (Between rates its CPU per call differs several
 	// times over, mostly the Go runtime waking up for each event.)
@@ -248,6 +260,11 @@ func (r *report) targets() string {
 			fmt.Sprintf("%s (%s − %s; %s× the script's)", signedMS(added), ms(q.svc), ms(q.floor), ratio(float64(q.svc)/float64(q.floor))),
 			"≤ "+ms(q.limit), res)
 	}
+	if relayOpen := r.find(groupFloor, whatRelay, load{rate: rate}); relayOpen != nil {
+		l, f := relayOpen.res.Latency, scriptOpen.res.Latency
+		row(fmt.Sprintf("p99 and p90 latency the relay adds to the save script, both at a steady %s (not a target: the least any gRPC service running this script per call adds here)", load{rate: rate}),
+			fmt.Sprintf("%s, %s", signedMS(l.P99-f.P99), signedMS(l.P90-f.P90)), "–", "–")
+	}
 
 	// 4. Single caller against the sum of the floors.
 	one := load{callers: 1}
@@ -257,6 +274,10 @@ func (r *report) targets() string {
 	row("save p50, 1 caller ÷ (empty call p50 + save script p50, 1 caller each)",
 		fmt.Sprintf("%s (%s ÷ (%s + %s))", ratio(v), ms(s1.res.Latency.P50), ms(e1.res.Latency.P50), ms(f1.res.Latency.P50)),
 		"≤ 1.30", verdict(v, 1.3, false))
+	if relayOne := r.find(groupFloor, whatRelay, one); relayOne != nil {
+		row("the relay's p50, 1 caller ÷ (empty call p50 + save script p50) (not a target: the least any gRPC service running this script per call takes)",
+			fmt.Sprintf("%s (%s)", ratio(float64(relayOne.res.Latency.P50)/float64(floor)), ms(relayOne.res.Latency.P50)), "–", "–")
+	}
 
 	// 5. REST against gRPC: the save is the target, the rest is shown.
 	for _, what := range []string{whatSave, whatGet, whatHandoff, whatMix} {
@@ -328,7 +349,7 @@ func (r *report) phaseTable() string {
 	b.WriteString("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, p := range r.phases {
 		tpRatio, p50Ratio := nan, nan
-		if p.group != groupFloor {
+		if p.group != groupFloor || p.what == whatRelay {
 			empty, script := r.find(groupFloor, whatEmpty, p.load), r.find(groupFloor, whatScript, p.load)
 			if empty != nil && !p.load.open() {
 				tpRatio = p.res.Throughput / empty.res.Throughput

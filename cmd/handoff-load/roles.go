@@ -36,7 +36,8 @@ func runRole(role string, stdout, stderr io.Writer) int {
 
 // serveEmptyGRPC is the floor's server: grpc-go with nothing added (no
 // interceptors, no TLS), answering grpc.health.v1.Health/Check, a unary
-// call that does a map lookup. It prints "listening <addr>" once bound.
+// call that does a map lookup, and, given Redis, the relay (relay.go). It
+// prints "listening <addr>" once bound.
 func serveEmptyGRPC(ctx context.Context, stdout io.Writer) error {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -44,6 +45,11 @@ func serveEmptyGRPC(ctx context.Context, stdout io.Writer) error {
 	}
 	srv := grpc.NewServer()
 	healthpb.RegisterHealthServer(srv, health.NewServer())
+	closeRelay, err := registerRelay(ctx, srv)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = closeRelay() }()
 	fmt.Fprintf(stdout, "listening %s\n", l.Addr())
 	go func() {
 		<-ctx.Done()

@@ -294,6 +294,13 @@ func (d *driver) suite(ctx context.Context, n int) ([]phase, error) {
 			{group: groupFloor, what: whatEmpty, op: empty},
 			{group: groupFloor, what: whatScript, op: workloadOp{op: floor.op()}},
 		}
+		if !d.opts.typedJourneys { // see relayEnv
+			relay, err := d.emptyAPI.relayCalls()
+			if err != nil {
+				return nil, err
+			}
+			specs = append(specs, spec{group: groupFloor, what: whatRelay, op: relay})
+		}
 		for _, g := range []struct {
 			name string
 			api  api
