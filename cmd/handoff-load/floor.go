@@ -28,9 +28,10 @@ import (
 // writes, so the floor measures the script and not contention on a
 // journey.
 //
-// This file is the driver's only use of the store's save path, so it can
-// follow the store in one change: the floor means "all a save asks of
-// Redis" only while it calls what the service calls for a save.
+// This file makes every save the driver asks of the store (the relay,
+// relay.go, takes its saves from pageStoreSave and at), so it can follow
+// the store in one change: the floor means "all a save asks of Redis" only
+// while it calls what the service calls for a save.
 type scriptFloor struct {
 	st       *redisstore.Store
 	journeys [][]store.JourneyKey // per worker
