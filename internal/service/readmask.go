@@ -1,6 +1,7 @@
 package service
 
 import (
+	"slices"
 	"strconv"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -11,8 +12,7 @@ import (
 // readMask is which fields of a journey a call returns (AIP-157): all of
 // them when fields is nil. The name always comes back.
 type readMask struct {
-	fields map[protoreflect.Name]bool
-	asked  []protoreflect.FieldDescriptor // fields' descriptors, which apply keeps
+	fields []protoreflect.FieldDescriptor // each once, the name first
 }
 
 // briefFields are what a store returns of a save without reading the
@@ -27,7 +27,7 @@ func readMaskOf(paths []string) (readMask, error) {
 	if len(paths) == 0 {
 		return readMask{}, nil
 	}
-	m := readMask{fields: map[protoreflect.Name]bool{"name": true}}
+	m := readMask{fields: []protoreflect.FieldDescriptor{journeyFields.ByName("name")}}
 	for _, p := range paths {
 		if p == "*" {
 			return readMask{}, nil
@@ -39,10 +39,9 @@ func readMaskOf(paths []string) (readMask, error) {
 		if fd == nil {
 			return readMask{}, invalidArgument("read_mask", "UNKNOWN_FIELD", "unknown field "+strconv.Quote(p)+": name fields of the journey, e.g. etag,revision")
 		}
-		m.fields[fd.Name()] = true
-	}
-	for f := range m.fields {
-		m.asked = append(m.asked, journeyFields.ByName(f))
+		if !slices.Contains(m.fields, fd) {
+			m.fields = append(m.fields, fd)
+		}
 	}
 	return m, nil
 }
@@ -53,8 +52,8 @@ func (m readMask) wantsJourney() bool {
 	if m.fields == nil {
 		return true
 	}
-	for f := range m.fields {
-		if !briefFields[f] {
+	for _, fd := range m.fields {
+		if !briefFields[fd.Name()] {
 			return true
 		}
 	}
@@ -76,7 +75,7 @@ func (m readMask) apply(j *handoffv1.Journey) *handoffv1.Journey {
 	var room [8]field
 	kept := room[:0]
 	r := j.ProtoReflect()
-	for _, fd := range m.asked {
+	for _, fd := range m.fields {
 		if r.Has(fd) {
 			kept = append(kept, field{fd, r.Get(fd)})
 		}
