@@ -38,12 +38,15 @@ const (
 	relayReadMaskEnv = "HANDOFF_LOAD_RELAY_READ_MASK"
 )
 
+// relayRuns says whether a run of opts measures the relay: not with
+// -typed-journeys, whose saves need the type's version, which the driver
+// learns only after the floor's server starts (make bench-insight).
+func relayRuns(opts options) bool { return !opts.typedJourneys }
+
 // relayEnv is the floor server's environment for a run of opts on Redis
-// at redisURL: none with -typed-journeys, whose saves need the type's
-// version, which the driver learns only after the server starts; those
-// runs (make bench-insight) measure no relay.
+// at redisURL: none when the run measures no relay.
 func relayEnv(redisURL string, opts options) []string {
-	if opts.typedJourneys {
+	if !relayRuns(opts) {
 		return nil
 	}
 	return []string{

@@ -294,7 +294,7 @@ func (d *driver) suite(ctx context.Context, n int) ([]phase, error) {
 			{group: groupFloor, what: whatEmpty, op: empty},
 			{group: groupFloor, what: whatScript, op: workloadOp{op: floor.op()}},
 		}
-		if !d.opts.typedJourneys { // see relayEnv
+		if relayRuns(d.opts) {
 			relay, err := d.emptyAPI.relayCalls()
 			if err != nil {
 				return nil, err
